@@ -1,0 +1,455 @@
+//! The hub: connected clients, their rooms, and broadcast.
+//!
+//! Semantics:
+//! - **Membership**: a connected client is always in the room named by its
+//!   own id; it joins and leaves other rooms one or many at a time, and
+//!   leaves all of them on disconnect. A room exists while it has members:
+//!   the last leave deletes it.
+//! - **Broadcast** delivers a message to every client in the [`Target`]
+//!   exactly once, even when it is in several target rooms. The recipients
+//!   are the members at the moment the broadcast reads the room index; a
+//!   client that joins during a broadcast may or may not receive it, a
+//!   client outside the target for the whole broadcast never does. The
+//!   message is shared: each recipient's queue gets a clone of the same
+//!   bytes. Messages broadcast one after another by one task reach each
+//!   client in that order.
+//! - **Overflow** is each client's own: a full queue drops (volatile) or
+//!   disconnects (see [`Outbox`]) that client alone; the others still get
+//!   the message.
+//! - **Events**: every room creation, deletion, join and leave is published
+//!   as a [`RoomEvent`] to subscribers ([`Hub::subscribe`]); a subscriber
+//!   that falls behind by more than 1024 events misses the oldest.
+//! - **Cluster**: a broadcast or room operation that is not local is
+//!   forwarded through the hub's [`Cluster`] after it has been applied here.
+//!   [`Hub::broadcast_each`] is the one place every broadcast goes through.
+//!
+//! Concurrency: the room index is a sharded map ([`dashmap`]); a broadcast
+//! holds a shard's read lock only while it copies the member list, never
+//! while it pushes, so joins and leaves elsewhere are not blocked. No lock is
+//! held across an `.await` (nothing here awaits). Lock order, where two are
+//! held: a client's room set, then a room-index shard.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use dashmap::mapref::entry::Entry;
+use dashmap::DashMap;
+use parking_lot::Mutex;
+use tokio::sync::broadcast;
+
+use crate::cluster::{Cluster, LocalOnly, Request};
+use crate::{ClientId, Flags, Message, Outbox, PushError, Pushed, Room, Target};
+
+/// A change in the room index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoomEvent {
+    /// A room got its first member.
+    Created(Room),
+    /// A room lost its last member.
+    Deleted(Room),
+    /// A client joined a room.
+    Joined(Room, ClientId),
+    /// A client left a room.
+    Left(Room, ClientId),
+}
+
+/// Why a hub operation failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HubError {
+    /// No connected client has this id.
+    #[error("no connected client with id {0}")]
+    UnknownClient(ClientId),
+    /// A client with this id is already connected.
+    #[error("a client with id {0} is already connected")]
+    DuplicateClient(ClientId),
+}
+
+/// The result of a broadcast on this node.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// Clients whose queue took the message.
+    pub queued: usize,
+    /// Clients for which the message was dropped (volatile or full).
+    pub dropped: usize,
+    /// Clients disconnected because their queue overflowed.
+    pub overflowed: usize,
+}
+
+#[derive(Debug)]
+struct Member {
+    outbox: Arc<Outbox>,
+    rooms: Mutex<Rooms>,
+}
+
+#[derive(Debug, Default)]
+struct Rooms {
+    set: HashSet<Room>,
+    gone: bool,
+}
+
+type Members = HashMap<ClientId, Arc<Outbox>>;
+
+/// Connected clients, their rooms, and broadcast. See the [module docs](self).
+///
+/// ```
+/// use std::sync::Arc;
+/// use roomcast_core::{ClientId, Flags, Frame, Hub, Message, Outbox, OutboxConfig, Target};
+///
+/// let hub = Hub::new("/");
+/// let (a, b) = (ClientId::random(), ClientId::random());
+/// let (oa, ob) = (Arc::new(Outbox::new(OutboxConfig::default())), Arc::new(Outbox::new(OutboxConfig::default())));
+/// hub.connect(a, oa.clone()).unwrap();
+/// hub.connect(b, ob.clone()).unwrap();
+/// hub.join(a, ["lobby"]).unwrap();
+///
+/// let d = hub.broadcast(&Target::to(["lobby"]), &Message::from(Frame::text("hi")), Flags::default());
+/// assert_eq!(d.queued, 1);
+/// assert_eq!((oa.len(), ob.len()), (1, 0));
+/// ```
+pub struct Hub {
+    scope: String,
+    clients: DashMap<ClientId, Arc<Member>>,
+    rooms: DashMap<Room, Members>,
+    events: broadcast::Sender<RoomEvent>,
+    cluster: Arc<dyn Cluster>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("scope", &self.scope)
+            .field("clients", &self.clients.len())
+            .field("rooms", &self.rooms.len())
+            .finish()
+    }
+}
+
+impl Hub {
+    /// A hub on a single node. `scope` names it in logs and cluster
+    /// messages (for Socket.IO, the namespace).
+    pub fn new(scope: impl Into<String>) -> Self {
+        Self::with_cluster(scope, Arc::new(LocalOnly::new()))
+    }
+
+    /// A hub that forwards non-local operations through `cluster`.
+    pub fn with_cluster(scope: impl Into<String>, cluster: Arc<dyn Cluster>) -> Self {
+        let (events, _) = broadcast::channel(1024);
+        Hub {
+            scope: scope.into(),
+            clients: DashMap::new(),
+            rooms: DashMap::new(),
+            events,
+            cluster,
+        }
+    }
+
+    /// The hub's scope.
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+
+    /// The cluster this hub forwards to.
+    pub fn cluster(&self) -> &Arc<dyn Cluster> {
+        &self.cluster
+    }
+
+    /// Observes room events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<RoomEvent> {
+        self.events.subscribe()
+    }
+
+    fn emit(&self, event: RoomEvent) {
+        if self.events.receiver_count() > 0 {
+            let _ = self.events.send(event);
+        }
+    }
+
+    /// Adds a client, with `outbox` as its queue, to its own room.
+    pub fn connect(&self, id: ClientId, outbox: Arc<Outbox>) -> Result<(), HubError> {
+        let member = Arc::new(Member {
+            outbox,
+            rooms: Mutex::new(Rooms::default()),
+        });
+        match self.clients.entry(id) {
+            Entry::Occupied(_) => return Err(HubError::DuplicateClient(id)),
+            Entry::Vacant(v) => {
+                v.insert(member.clone());
+            }
+        }
+        let _span = tracing::debug_span!("connect", scope = %self.scope, client = %id).entered();
+        tracing::debug!("client connected");
+        let mut rooms = member.rooms.lock();
+        self.add_locked(id, &member, &mut rooms, Room::of_client(id));
+        Ok(())
+    }
+
+    /// Removes a client from every room and from the hub. Returns the rooms
+    /// it was in (its own included); `None` when it was not connected.
+    pub fn disconnect(&self, id: ClientId) -> Option<Vec<Room>> {
+        let (_, member) = self.clients.remove(&id)?;
+        let _span = tracing::debug_span!("disconnect", scope = %self.scope, client = %id).entered();
+        let mut rooms = member.rooms.lock();
+        rooms.gone = true;
+        let left: Vec<Room> = rooms.set.drain().collect();
+        for room in &left {
+            self.remove_member(id, room);
+        }
+        tracing::debug!(rooms = left.len(), "client disconnected");
+        Some(left)
+    }
+
+    /// Makes a client join rooms (it is already in some: no change for those).
+    pub fn join<R: Into<Room>>(
+        &self,
+        id: ClientId,
+        rooms: impl IntoIterator<Item = R>,
+    ) -> Result<(), HubError> {
+        let member = self.member(id)?;
+        let mut mine = member.rooms.lock();
+        if mine.gone {
+            return Err(HubError::UnknownClient(id));
+        }
+        for room in rooms {
+            self.add_locked(id, &member, &mut mine, room.into());
+        }
+        Ok(())
+    }
+
+    /// Makes a client leave rooms (those it is not in are ignored). A client
+    /// may leave the room of its own id; it is still reachable by id through
+    /// [`Hub::outbox`].
+    pub fn leave<R: Into<Room>>(
+        &self,
+        id: ClientId,
+        rooms: impl IntoIterator<Item = R>,
+    ) -> Result<(), HubError> {
+        let member = self.member(id)?;
+        let mut mine = member.rooms.lock();
+        if mine.gone {
+            return Err(HubError::UnknownClient(id));
+        }
+        for room in rooms {
+            let room = room.into();
+            if mine.set.remove(&room) {
+                let _span =
+                    tracing::debug_span!("leave", scope = %self.scope, client = %id, room = %room)
+                        .entered();
+                self.remove_member(id, &room);
+            }
+        }
+        Ok(())
+    }
+
+    fn member(&self, id: ClientId) -> Result<Arc<Member>, HubError> {
+        self.clients
+            .get(&id)
+            .map(|m| m.value().clone())
+            .ok_or(HubError::UnknownClient(id))
+    }
+
+    fn add_locked(&self, id: ClientId, member: &Member, mine: &mut Rooms, room: Room) {
+        if !mine.set.insert(room.clone()) {
+            return;
+        }
+        let _span =
+            tracing::debug_span!("join", scope = %self.scope, client = %id, room = %room).entered();
+        let created = {
+            let mut members = self.rooms.entry(room.clone()).or_default();
+            let created = members.is_empty();
+            members.insert(id, member.outbox.clone());
+            created
+        };
+        if created {
+            self.emit(RoomEvent::Created(room.clone()));
+        }
+        self.emit(RoomEvent::Joined(room, id));
+    }
+
+    fn remove_member(&self, id: ClientId, room: &Room) {
+        let mut deleted = false;
+        if let Entry::Occupied(mut members) = self.rooms.entry(room.clone()) {
+            members.get_mut().remove(&id);
+            if members.get().is_empty() {
+                members.remove();
+                deleted = true;
+            }
+        }
+        self.emit(RoomEvent::Left(room.clone(), id));
+        if deleted {
+            self.emit(RoomEvent::Deleted(room.clone()));
+        }
+    }
+
+    /// The queue of a connected client.
+    pub fn outbox(&self, id: ClientId) -> Option<Arc<Outbox>> {
+        self.clients.get(&id).map(|m| m.outbox.clone())
+    }
+
+    /// Whether a client is connected.
+    pub fn contains(&self, id: ClientId) -> bool {
+        self.clients.contains_key(&id)
+    }
+
+    /// The rooms a client is in (its own included), sorted.
+    pub fn rooms_of(&self, id: ClientId) -> Option<Vec<Room>> {
+        let member = self.member(id).ok()?;
+        let mine = member.rooms.lock();
+        let mut rooms: Vec<Room> = mine.set.iter().cloned().collect();
+        rooms.sort();
+        Some(rooms)
+    }
+
+    /// The clients in a room, sorted.
+    pub fn clients_in(&self, room: &str) -> Vec<ClientId> {
+        let mut ids: Vec<ClientId> = self
+            .rooms
+            .get(room)
+            .map(|m| m.keys().copied().collect())
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+
+    /// Every room that exists (has members), own-id rooms included, sorted.
+    pub fn rooms(&self) -> Vec<Room> {
+        let mut rooms: Vec<Room> = self.rooms.iter().map(|e| e.key().clone()).collect();
+        rooms.sort();
+        rooms
+    }
+
+    /// Number of rooms that exist.
+    pub fn room_count(&self) -> usize {
+        self.rooms.len()
+    }
+
+    /// Number of connected clients.
+    pub fn client_count(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// The connected clients in the target, sorted.
+    pub fn select(&self, target: &Target) -> Vec<ClientId> {
+        let mut ids: Vec<ClientId> = self.resolve(target).into_iter().map(|(id, _)| id).collect();
+        ids.sort();
+        ids
+    }
+
+    /// Delivers a message to every client in the target, once each, and
+    /// forwards it to the other nodes unless `flags.local`.
+    pub fn broadcast(&self, target: &Target, message: &Message, flags: Flags) -> Delivery {
+        self.broadcast_each(target, message, flags, |_, _| {})
+    }
+
+    /// [`Hub::broadcast`], calling `each` with every recipient on this node
+    /// and what its queue did, before the cluster forward. The layer above
+    /// uses it to register per-recipient state (acks) and for metrics.
+    pub fn broadcast_each(
+        &self,
+        target: &Target,
+        message: &Message,
+        flags: Flags,
+        mut each: impl FnMut(ClientId, Result<Pushed, PushError>),
+    ) -> Delivery {
+        let mut delivery = Delivery::default();
+        for (id, outbox) in self.resolve(target) {
+            let pushed = outbox.push(message, flags.volatile);
+            match pushed {
+                Ok(Pushed::Queued) => delivery.queued += 1,
+                Ok(Pushed::Dropped) => delivery.dropped += 1,
+                Err(PushError::Overflow) => {
+                    tracing::debug!(scope = %self.scope, client = %id, "outbound queue overflow");
+                    delivery.overflowed += 1
+                }
+                Err(PushError::Closed) => {}
+            }
+            each(id, pushed);
+        }
+        tracing::trace!(scope = %self.scope, queued = delivery.queued, "broadcast");
+        if !flags.local && self.cluster.forwards() {
+            let request = Request::Broadcast {
+                target: target.clone(),
+                flags,
+                frames: message.frames().to_vec(),
+            };
+            if let Err(e) = self.cluster.publish(&self.scope, request) {
+                tracing::warn!(scope = %self.scope, error = %e, "broadcast not forwarded");
+            }
+        }
+        delivery
+    }
+
+    /// Makes every client in the target join rooms; forwarded unless `local`.
+    pub fn add_rooms(&self, target: &Target, rooms: &[Room], local: bool) {
+        for id in self.select(target) {
+            let _ = self.join(id, rooms.iter().cloned());
+        }
+        if !local && self.cluster.forwards() {
+            let request = Request::AddRooms {
+                target: target.clone(),
+                rooms: rooms.to_vec(),
+            };
+            if let Err(e) = self.cluster.publish(&self.scope, request) {
+                tracing::warn!(scope = %self.scope, error = %e, "add_rooms not forwarded");
+            }
+        }
+    }
+
+    /// Makes every client in the target leave rooms; forwarded unless `local`.
+    pub fn remove_rooms(&self, target: &Target, rooms: &[Room], local: bool) {
+        for id in self.select(target) {
+            let _ = self.leave(id, rooms.iter().cloned());
+        }
+        if !local && self.cluster.forwards() {
+            let request = Request::RemoveRooms {
+                target: target.clone(),
+                rooms: rooms.to_vec(),
+            };
+            if let Err(e) = self.cluster.publish(&self.scope, request) {
+                tracing::warn!(scope = %self.scope, error = %e, "remove_rooms not forwarded");
+            }
+        }
+    }
+
+    /// The recipients of a target on this node: each once, excepts removed.
+    fn resolve(&self, target: &Target) -> Vec<(ClientId, Arc<Outbox>)> {
+        let except: HashSet<ClientId> = target
+            .except
+            .iter()
+            .filter_map(|room| self.rooms.get(room))
+            .flat_map(|members| members.keys().copied().collect::<Vec<_>>())
+            .collect();
+        let keep = |id: &ClientId| !except.contains(id);
+        match target.rooms.as_slice() {
+            [] => self
+                .clients
+                .iter()
+                .filter(|e| keep(e.key()))
+                .map(|e| (*e.key(), e.value().outbox.clone()))
+                .collect(),
+            [room] => self
+                .rooms
+                .get(room)
+                .map(|members| {
+                    members
+                        .iter()
+                        .filter(|(id, _)| keep(id))
+                        .map(|(id, o)| (*id, o.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            rooms => {
+                let mut seen: HashMap<ClientId, Arc<Outbox>> = HashMap::new();
+                for room in rooms {
+                    if let Some(members) = self.rooms.get(room) {
+                        for (id, o) in members.iter() {
+                            if keep(id) {
+                                seen.entry(*id).or_insert_with(|| o.clone());
+                            }
+                        }
+                    }
+                }
+                seen.into_iter().collect()
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Client identifiers.
+//!
+//! A [`ClientId`] is 128 bits from the operating system's CSPRNG, written as
+//! 22 characters of URL-safe base64 without padding. Ids are `Copy`, compare
+//! and hash as bytes, and never allocate. They are unguessable: knowing every
+//! other id tells nothing about the next one.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rand::rngs::OsRng;
+use rand::TryRngCore;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Length in characters of the text form of a [`ClientId`].
+pub const CLIENT_ID_LEN: usize = 22;
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// The id of a connected client: 128 random bits as 22 URL-safe characters.
+///
+/// ```
+/// use roomcast_core::ClientId;
+/// let id = ClientId::random();
+/// assert_eq!(id.as_str().len(), 22);
+/// assert_eq!(id.as_str().parse::<ClientId>().unwrap(), id);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientId([u8; CLIENT_ID_LEN]);
+
+impl ClientId {
+    /// A new id from the operating system's CSPRNG.
+    ///
+    /// # Panics
+    /// Only if the operating system cannot provide randomness at all, in
+    /// which case no id could be safe.
+    pub fn random() -> Self {
+        let mut raw = [0u8; 16];
+        OsRng
+            .try_fill_bytes(&mut raw)
+            .expect("the operating system's random source failed");
+        Self::from_random_bytes(raw)
+    }
+
+    fn from_random_bytes(raw: [u8; 16]) -> Self {
+        // 128 bits -> 22 sextets (the last one carries 2 bits).
+        let mut out = [0u8; CLIENT_ID_LEN];
+        let value = u128::from_be_bytes(raw);
+        for (i, slot) in out.iter_mut().enumerate() {
+            let shift = 128i32 - 6 * (i as i32 + 1);
+            let sextet = if shift >= 0 {
+                (value >> shift) & 0x3f
+            } else {
+                (value << (-shift)) & 0x3f
+            };
+            *slot = ALPHABET[sextet as usize];
+        }
+        ClientId(out)
+    }
+
+    /// The text form.
+    pub fn as_str(&self) -> &str {
+        // Every byte comes from ALPHABET, which is ASCII.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+/// Why a string is not a [`ClientId`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a client id: expected {CLIENT_ID_LEN} URL-safe base64 characters")]
+pub struct InvalidClientId;
+
+impl FromStr for ClientId {
+    type Err = InvalidClientId;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bytes = s.as_bytes();
+        if bytes.len() != CLIENT_ID_LEN || !bytes.iter().all(|b| ALPHABET.contains(b)) {
+            return Err(InvalidClientId);
+        }
+        let mut out = [0u8; CLIENT_ID_LEN];
+        out.copy_from_slice(bytes);
+        Ok(ClientId(out))
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ClientId({})", self.as_str())
+    }
+}
+
+impl Serialize for ClientId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_are_url_safe_and_distinct() {
+        let ids: HashSet<_> = (0..10_000).map(|_| ClientId::random()).collect();
+        assert_eq!(ids.len(), 10_000);
+        for id in &ids {
+            assert!(id
+                .as_str()
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        }
+    }
+
+    #[test]
+    fn encoding_uses_every_bit() {
+        let zero = ClientId::from_random_bytes([0; 16]);
+        let ones = ClientId::from_random_bytes([0xff; 16]);
+        assert_eq!(zero.as_str(), "AAAAAAAAAAAAAAAAAAAAAA");
+        // 128 bits = 21 full sextets + 2 bits in the last one (0b11 << 4).
+        assert_eq!(ones.as_str(), "_____________________w");
+    }
+
+    #[test]
+    fn rejects_bad_text() {
+        assert!("short".parse::<ClientId>().is_err());
+        assert!("AAAAAAAAAAAAAAAAAAAAA!".parse::<ClientId>().is_err());
+    }
+}
