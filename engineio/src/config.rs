@@ -1,0 +1,226 @@
+//! Engine options, with the reference server's defaults.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderMap, Method, Uri};
+use roomcast_core::{ClientId, OutboxConfig};
+
+/// A transport a session can use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TransportKind {
+    /// HTTP long-polling.
+    Polling,
+    /// WebSocket.
+    WebSocket,
+}
+
+impl TransportKind {
+    /// The name used in the `transport` query parameter.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportKind::Polling => "polling",
+            TransportKind::WebSocket => "websocket",
+        }
+    }
+
+    /// Parses the `transport` query parameter.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "polling" => Some(TransportKind::Polling),
+            "websocket" => Some(TransportKind::WebSocket),
+            _ => None,
+        }
+    }
+
+    /// Whether this build includes the transport (cargo features `polling`, `ws`).
+    pub fn is_compiled(self) -> bool {
+        match self {
+            TransportKind::Polling => cfg!(feature = "polling"),
+            TransportKind::WebSocket => cfg!(feature = "ws"),
+        }
+    }
+}
+
+/// What a request looks like to [`EngineConfig::allow_request`] and to
+/// handshake hooks.
+#[derive(Debug)]
+pub struct RequestInfo<'a> {
+    /// The method.
+    pub method: &'a Method,
+    /// The URI, with its query.
+    pub uri: &'a Uri,
+    /// The headers.
+    pub headers: &'a HeaderMap,
+    /// The peer's address, when the host server provides it (see [`RemoteAddr`]).
+    pub remote_addr: Option<SocketAddr>,
+}
+
+impl RequestInfo<'_> {
+    /// The value of a query parameter (percent-decoded).
+    pub fn query(&self, key: &str) -> Option<String> {
+        let q = self.uri.query()?;
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+/// The peer's socket address, as a request extension.
+///
+/// The standalone server inserts it; a host server (axum, hyper) that wants
+/// handlers to see remote addresses inserts it too (e.g. from axum's
+/// `ConnectInfo`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RemoteAddr(pub SocketAddr);
+
+/// Decides whether a handshake may proceed; `Err(message)` rejects it with
+/// HTTP 403 and `{"code":4,"message":message}`.
+pub type AllowRequest = Arc<dyn Fn(&RequestInfo<'_>) -> Result<(), String> + Send + Sync>;
+
+/// Extra headers for a handshake response (for cookies), given the new
+/// session's id.
+pub type HandshakeHeaders = Arc<dyn Fn(&RequestInfo<'_>, ClientId) -> HeaderMap + Send + Sync>;
+
+/// Which origins may make cross-origin requests.
+#[derive(Clone)]
+pub enum AllowOrigin {
+    /// Any origin (the request's origin is echoed back).
+    Any,
+    /// Exactly these origins, e.g. `https://example.com`.
+    List(Vec<String>),
+    /// Origins for which the predicate is true.
+    Predicate(Arc<dyn Fn(&str) -> bool + Send + Sync>),
+}
+
+impl std::fmt::Debug for AllowOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AllowOrigin::Any => f.write_str("Any"),
+            AllowOrigin::List(l) => f.debug_tuple("List").field(l).finish(),
+            AllowOrigin::Predicate(_) => f.write_str("Predicate(..)"),
+        }
+    }
+}
+
+/// Cross-origin resource sharing. Off unless set.
+///
+/// ```
+/// use roomcast_engineio::{AllowOrigin, Cors};
+/// let cors = Cors { origins: AllowOrigin::List(vec!["https://example.com".into()]), credentials: true };
+/// assert!(cors.allows("https://example.com"));
+/// assert!(!cors.allows("https://evil.example"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Cors {
+    /// The allowed origins.
+    pub origins: AllowOrigin,
+    /// Whether to send `Access-Control-Allow-Credentials: true`.
+    pub credentials: bool,
+}
+
+impl Cors {
+    /// Any origin, without credentials.
+    pub fn any() -> Self {
+        Cors {
+            origins: AllowOrigin::Any,
+            credentials: false,
+        }
+    }
+
+    /// Whether `origin` may make requests.
+    pub fn allows(&self, origin: &str) -> bool {
+        match &self.origins {
+            AllowOrigin::Any => true,
+            AllowOrigin::List(list) => list.iter().any(|o| o == origin),
+            AllowOrigin::Predicate(p) => p(origin),
+        }
+    }
+}
+
+/// Engine options. The defaults are the reference server's.
+///
+/// ```
+/// use std::time::Duration;
+/// use roomcast_engineio::EngineConfig;
+/// let config = EngineConfig { ping_interval: Duration::from_millis(300), ..EngineConfig::default() };
+/// assert_eq!(config.max_payload, 1_000_000);
+/// assert_eq!(config.path, "/engine.io/");
+/// ```
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// Where the engine is mounted; the trailing slash is optional in requests.
+    pub path: String,
+    /// How often the server pings (default 25 s).
+    pub ping_interval: Duration,
+    /// How long the client has to answer a ping (default 20 s).
+    pub ping_timeout: Duration,
+    /// How long an upgrade to WebSocket may take (default 10 s).
+    pub upgrade_timeout: Duration,
+    /// The largest message or polling body accepted, in bytes (default 1 MB).
+    pub max_payload: usize,
+    /// The transports offered, in order (default polling, websocket).
+    pub transports: Vec<TransportKind>,
+    /// Whether polling sessions may upgrade to WebSocket (default true).
+    pub allow_upgrades: bool,
+    /// Cross-origin requests (default off).
+    pub cors: Option<Cors>,
+    /// A hook that accepts or rejects handshakes (default: accept all).
+    pub allow_request: Option<AllowRequest>,
+    /// Extra headers on handshake responses (default none).
+    pub handshake_headers: Option<HandshakeHeaders>,
+    /// Each session's outbound queue.
+    pub outbox: OutboxConfig,
+    /// WebSocket read buffer per connection, in bytes (default 4 KiB).
+    pub ws_read_buffer: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            path: "/engine.io/".to_string(),
+            ping_interval: Duration::from_millis(25_000),
+            ping_timeout: Duration::from_millis(20_000),
+            upgrade_timeout: Duration::from_millis(10_000),
+            max_payload: 1_000_000,
+            transports: vec![TransportKind::Polling, TransportKind::WebSocket],
+            allow_upgrades: true,
+            cors: None,
+            allow_request: None,
+            handshake_headers: None,
+            outbox: OutboxConfig::default(),
+            ws_read_buffer: 4 * 1024,
+        }
+    }
+}
+
+impl std::fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineConfig")
+            .field("path", &self.path)
+            .field("ping_interval", &self.ping_interval)
+            .field("ping_timeout", &self.ping_timeout)
+            .field("upgrade_timeout", &self.upgrade_timeout)
+            .field("max_payload", &self.max_payload)
+            .field("transports", &self.transports)
+            .field("allow_upgrades", &self.allow_upgrades)
+            .field("cors", &self.cors)
+            .field("allow_request", &self.allow_request.is_some())
+            .field("handshake_headers", &self.handshake_headers.is_some())
+            .field("outbox", &self.outbox)
+            .finish()
+    }
+}
+
+impl EngineConfig {
+    /// Whether a transport is both offered and compiled in.
+    pub fn offers(&self, kind: TransportKind) -> bool {
+        kind.is_compiled() && self.transports.contains(&kind)
+    }
+
+    /// Whether a request path is the engine's (with or without trailing slash).
+    pub fn matches_path(&self, path: &str) -> bool {
+        path.trim_end_matches('/') == self.path.trim_end_matches('/')
+    }
+}

@@ -1,0 +1,121 @@
+//! Engine.IO v4 packets as they appear in frames.
+//!
+//! A text frame starts with the packet type digit: `0` open, `1` close,
+//! `2` ping, `3` pong, `4` message, `5` upgrade, `6` noop. A binary frame is
+//! always a message. Messages given to the [`Handler`](crate::Handler) have
+//! the `4` removed (sharing the frame's buffer).
+
+use bytes::Bytes;
+use roomcast_core::{Frame, Text};
+
+/// A decoded incoming packet.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Packet {
+    Close,
+    Ping(Text),
+    Pong,
+    Message(Frame),
+    Upgrade,
+    Noop,
+}
+
+/// Why a frame is not an Engine.IO packet a client may send.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PacketError {
+    /// The frame is empty.
+    #[error("empty packet")]
+    Empty,
+    /// The type digit is unknown or not one a client sends.
+    #[error("unexpected packet type {0:?}")]
+    Type(char),
+}
+
+pub(crate) fn decode(frame: Frame) -> Result<Packet, PacketError> {
+    let text = match frame {
+        Frame::Binary(b) => return Ok(Packet::Message(Frame::Binary(b))),
+        Frame::Text(t) => t,
+    };
+    let first = text.as_str().chars().next().ok_or(PacketError::Empty)?;
+    let rest = || text.slice_from(1).unwrap_or_default();
+    match first {
+        '1' => Ok(Packet::Close),
+        '2' => Ok(Packet::Ping(rest())),
+        '3' => Ok(Packet::Pong),
+        '4' => Ok(Packet::Message(Frame::Text(rest()))),
+        '5' => Ok(Packet::Upgrade),
+        '6' => Ok(Packet::Noop),
+        other => Err(PacketError::Type(other)),
+    }
+}
+
+pub(crate) const PING: Text = Text::from_static("2");
+pub(crate) const CLOSE: Text = Text::from_static("1");
+pub(crate) const NOOP: Text = Text::from_static("6");
+pub(crate) const PROBE: &str = "2probe";
+pub(crate) const PROBE_ANSWER: Text = Text::from_static("3probe");
+
+/// The prefix of an Engine.IO message packet in a text frame: layers above
+/// write `4` followed by their payload.
+pub const MESSAGE_PREFIX: char = '4';
+
+/// A message text frame: `4` followed by `payload`.
+///
+/// ```
+/// let f = roomcast_engineio::message_text("hello");
+/// assert_eq!(f, roomcast_core::Frame::text("4hello"));
+/// ```
+pub fn message_text(payload: &str) -> Frame {
+    let mut s = String::with_capacity(payload.len() + 1);
+    s.push(MESSAGE_PREFIX);
+    s.push_str(payload);
+    Frame::text(s)
+}
+
+/// A message binary frame.
+pub fn message_binary(payload: impl Into<Bytes>) -> Frame {
+    Frame::Binary(payload.into())
+}
+
+/// The open packet (`0{...}`) with exactly the keys the protocol defines.
+pub(crate) fn open(
+    sid: &str,
+    upgrades: &[&str],
+    ping_interval: u128,
+    ping_timeout: u128,
+    max_payload: usize,
+) -> Text {
+    let body = serde_json::json!({
+        "sid": sid,
+        "upgrades": upgrades,
+        "pingInterval": ping_interval as u64,
+        "pingTimeout": ping_timeout as u64,
+        "maxPayload": max_payload,
+    });
+    Text::from(format!("0{body}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_client_packets() {
+        assert_eq!(decode(Frame::text("1")), Ok(Packet::Close));
+        assert_eq!(decode(Frame::text("3")), Ok(Packet::Pong));
+        assert_eq!(decode(Frame::text("2probe")), Ok(Packet::Ping(Text::from("probe"))));
+        assert_eq!(decode(Frame::text("4hi")), Ok(Packet::Message(Frame::text("hi"))));
+        assert_eq!(decode(Frame::binary(vec![1])), Ok(Packet::Message(Frame::binary(vec![1]))));
+        assert_eq!(decode(Frame::text("")), Err(PacketError::Empty));
+        assert_eq!(decode(Frame::text("9")), Err(PacketError::Type('9')));
+        assert_eq!(decode(Frame::text("0{}")), Err(PacketError::Type('0')));
+    }
+
+    #[test]
+    fn open_packet_has_exactly_the_protocol_keys_in_order() {
+        let t = open("abc", &["websocket"], 25000, 20000, 1_000_000);
+        assert_eq!(
+            t.as_str(),
+            r#"0{"sid":"abc","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! Sessions over HTTP long-polling.
+//!
+//! - The handshake GET is answered with the open packet.
+//! - A GET is held until frames are queued, then answered with all of them
+//!   in one payload. While an upgrade probe runs, a GET is answered at once
+//!   (with what is queued, or a noop) so the client can pause polling; after
+//!   the upgrade it gets a noop. A second GET while one is held closes the
+//!   session (as the reference server does) and gets 400.
+//! - A POST carries one payload; its packets are delivered in order and it
+//!   is answered `ok`. An overlapping POST closes the session; a body over
+//!   `max_payload` gets 413; an undecodable payload closes the session with
+//!   a parse error and gets 400.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use hyper::body::Body as HttpBody;
+use roomcast_core::{ClientId, CloseReason, Endpoint, Frame};
+use roomcast_transport_polling::{body, payload, wait_for_frames, Poll};
+
+use crate::engine::{error, respond, Body, ErrorCode};
+use crate::packet;
+use crate::socket::{Handshake, Socket, Upgrade};
+use crate::{Engine, TransportKind};
+
+const PAYLOAD_TYPE: &str = "text/plain; charset=UTF-8";
+
+pub(crate) fn handshake(engine: &Engine, id: ClientId, handshake: Handshake) -> Response<Body> {
+    let socket = engine.open(id, handshake);
+    let open = engine.open_packet(id, TransportKind::Polling);
+    engine.handler().on_open(&socket);
+    respond(StatusCode::OK, PAYLOAD_TYPE, open.into_bytes())
+}
+
+pub(crate) async fn request<B>(engine: &Engine, socket: Arc<Socket>, req: Request<B>) -> Response<Body>
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: std::fmt::Display,
+{
+    if socket.transport() != TransportKind::Polling {
+        return error(ErrorCode::BadRequest);
+    }
+    match *req.method() {
+        Method::GET => get(&socket).await,
+        Method::POST => post(&socket, req.into_body(), engine.config().max_payload).await,
+        _ => error(ErrorCode::BadRequest),
+    }
+}
+
+/// Clears a pending-request flag when the request ends (or is dropped).
+struct Pending<'a> {
+    socket: &'a Socket,
+    get: bool,
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        let mut state = self.socket.state.lock();
+        if self.get {
+            state.get_pending = false;
+        } else {
+            state.post_pending = false;
+        }
+    }
+}
+
+fn claim(socket: &Socket, get: bool) -> Option<Pending<'_>> {
+    let mut state = socket.state.lock();
+    let flag = if get {
+        &mut state.get_pending
+    } else {
+        &mut state.post_pending
+    };
+    if *flag {
+        return None;
+    }
+    *flag = true;
+    Some(Pending { socket, get })
+}
+
+fn payload_response(frames: &[Frame]) -> Response<Body> {
+    respond(StatusCode::OK, PAYLOAD_TYPE, payload::encode(frames))
+}
+
+async fn get(socket: &Socket) -> Response<Body> {
+    let Some(_pending) = claim(socket, true) else {
+        tracing::debug!(sid = %socket.id(), "overlapping polling GET");
+        socket.shutdown(CloseReason::TransportError);
+        return error(ErrorCode::BadRequest);
+    };
+    loop {
+        let interrupt = socket.poll_interrupt.notified();
+        tokio::pin!(interrupt);
+        interrupt.as_mut().enable();
+        {
+            let state = socket.state.lock();
+            match (state.transport, state.upgrade) {
+                (TransportKind::WebSocket, _) => {
+                    return payload_response(&[Frame::Text(packet::NOOP)]);
+                }
+                (_, Upgrade::Probing) => {
+                    let mut frames = Vec::new();
+                    socket.outbox().drain(&mut frames);
+                    if frames.is_empty() {
+                        frames.push(Frame::Text(packet::NOOP));
+                    }
+                    return payload_response(&frames);
+                }
+                _ => {}
+            }
+        }
+        match wait_for_frames(socket.outbox(), interrupt).await {
+            Poll::Frames(mut frames, closed) => {
+                if frames.is_empty() && closed.is_some() {
+                    frames.push(Frame::Text(packet::CLOSE));
+                }
+                if frames.is_empty() {
+                    continue;
+                }
+                return payload_response(&frames);
+            }
+            Poll::Interrupted => continue,
+        }
+    }
+}
+
+async fn post<B>(socket: &Socket, body: B, max_payload: usize) -> Response<Body>
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: std::fmt::Display,
+{
+    let Some(_pending) = claim(socket, false) else {
+        tracing::debug!(sid = %socket.id(), "overlapping polling POST");
+        socket.shutdown(CloseReason::TransportError);
+        return error(ErrorCode::BadRequest);
+    };
+    let data = match body::read_limited(Box::pin(body), max_payload).await {
+        Ok(data) => data,
+        Err(body::BodyError::TooLarge(_)) => {
+            return respond(StatusCode::PAYLOAD_TOO_LARGE, "text/plain", Bytes::new());
+        }
+        Err(body::BodyError::Read(e)) => {
+            tracing::debug!(sid = %socket.id(), error = %e, "polling body read failed");
+            socket.shutdown(CloseReason::TransportError);
+            return error(ErrorCode::BadRequest);
+        }
+    };
+    let frames = match payload::decode(data) {
+        Ok(frames) => frames,
+        Err(e) => {
+            tracing::debug!(sid = %socket.id(), error = %e, "invalid polling payload");
+            socket.shutdown(CloseReason::ParseError);
+            return error(ErrorCode::BadRequest);
+        }
+    };
+    for frame in frames {
+        match socket.receive(frame) {
+            Ok(()) => {}
+            Err(CloseReason::TransportClose) => break,
+            Err(_) => return error(ErrorCode::BadRequest),
+        }
+    }
+    respond(StatusCode::OK, "text/html", Bytes::from_static(b"ok"))
+}

@@ -1,0 +1,159 @@
+//! The engine as a tower service and layer, and the standalone server.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::Either;
+use hyper::body::{Body as HttpBody, Incoming};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tower_service::Service;
+
+use crate::{Body, Engine, RemoteAddr};
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// The engine as a service answering every request it is given.
+///
+/// ```no_run
+/// # fn f(engine: roomcast_engineio::Engine) {
+/// let app: axum::Router = axum::Router::new()
+///     .route_service("/engine.io/", engine.service())
+///     .route_service("/engine.io", engine.service());
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct EngineService {
+    pub(crate) engine: Engine,
+}
+
+impl<B> Service<Request<B>> for EngineService
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: std::fmt::Display,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<Response<Body>, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let engine = self.engine.clone();
+        Box::pin(async move { Ok(engine.handle(req).await) })
+    }
+}
+
+/// A layer sending requests under the engine's path to the engine and every
+/// other request to the wrapped service.
+#[derive(Clone, Debug)]
+pub struct EngineLayer {
+    pub(crate) engine: Engine,
+}
+
+impl<S> tower_layer::Layer<S> for EngineLayer {
+    type Service = Mounted<S>;
+    fn layer(&self, inner: S) -> Mounted<S> {
+        Mounted {
+            engine: self.engine.clone(),
+            inner,
+        }
+    }
+}
+
+impl EngineLayer {
+    /// Wraps a host service.
+    pub fn wrap<S>(&self, inner: S) -> Mounted<S> {
+        Mounted {
+            engine: self.engine.clone(),
+            inner,
+        }
+    }
+}
+
+/// A host service with the engine mounted at its path.
+#[derive(Clone, Debug)]
+pub struct Mounted<S> {
+    engine: Engine,
+    inner: S,
+}
+
+impl<S, B, ResBody> Service<Request<B>> for Mounted<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+    S::Future: Send + 'static,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: std::fmt::Display,
+{
+    type Response = Response<Either<Body, ResBody>>;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Self::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        if self.engine.config().matches_path(req.uri().path()) {
+            let engine = self.engine.clone();
+            Box::pin(async move { Ok(engine.handle(req).await.map(Either::Left)) })
+        } else {
+            let fut = self.inner.call(req);
+            Box::pin(async move { fut.await.map(|r| r.map(Either::Right)) })
+        }
+    }
+}
+
+/// Accepts HTTP/1.1 connections (with upgrades) and answers each request
+/// with `handle`, after inserting the peer's [`RemoteAddr`].
+pub(crate) async fn serve<F, Fut>(listener: TcpListener, handle: F) -> std::io::Result<()>
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    loop {
+        let (stream, addr) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) if is_transient(&e) => {
+                tracing::warn!(error = %e, "accept failed; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(serve_connection(stream, addr, handle.clone()));
+    }
+}
+
+fn is_transient(e: &std::io::Error) -> bool {
+    !matches!(
+        e.kind(),
+        std::io::ErrorKind::InvalidInput | std::io::ErrorKind::Unsupported
+    )
+}
+
+async fn serve_connection<F, Fut>(stream: tokio::net::TcpStream, addr: SocketAddr, handle: F)
+where
+    F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+        req.extensions_mut().insert(RemoteAddr(addr));
+        let fut = handle(req);
+        async move { Ok::<_, Infallible>(fut.await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    if let Err(e) = conn.await {
+        tracing::debug!(peer = %addr, error = %e, "http connection ended with an error");
+    }
+}

@@ -1,0 +1,287 @@
+//! One Engine.IO session.
+//!
+//! Semantics:
+//! - **Transport**: a session starts on long-polling or WebSocket and may
+//!   move once, from polling to WebSocket. Its [`Outbox`] belongs to the
+//!   session, so the move neither loses nor reorders a frame (see
+//!   [`roomcast_core::Endpoint`]).
+//! - **Heartbeat**: every `ping_interval` the server sends a ping; without a
+//!   pong within `ping_timeout` the session closes with
+//!   [`CloseReason::PingTimeout`].
+//! - **Close** happens once, whichever path comes first (client close
+//!   packet, server close, transport failure, ping timeout, overflow). It
+//!   closes the outbox (queued frames are still flushed), stops the
+//!   heartbeat task, removes the session from the engine's table and calls
+//!   [`Handler::on_close`] — after which nothing of the session remains.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, SystemTime};
+
+use http::{HeaderMap, Uri};
+use parking_lot::Mutex;
+use roomcast_core::{ClientId, CloseReason, Endpoint, Frame, Message, Outbox, PushError, Pushed};
+use tokio::sync::Notify;
+
+use crate::engine::Shared;
+use crate::packet::{self, Packet};
+use crate::TransportKind;
+
+/// What the client sent when it opened the session.
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    /// The request URI (path and query).
+    pub uri: Uri,
+    /// The request headers.
+    pub headers: HeaderMap,
+    /// The peer's address, when known.
+    pub remote_addr: Option<std::net::SocketAddr>,
+    /// When the session opened.
+    pub issued: SystemTime,
+    /// The transport the session opened on.
+    pub transport: TransportKind,
+}
+
+impl Handshake {
+    /// The query parameters, percent-decoded, in order.
+    pub fn query(&self) -> Vec<(String, String)> {
+        self.uri
+            .query()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// What the layer above does with sessions.
+///
+/// Calls for one session never overlap and come in order: `on_open`, then
+/// `on_message` for each message in arrival order, then `on_close` once.
+pub trait Handler: Send + Sync + 'static {
+    /// A session opened.
+    fn on_open(&self, socket: &Arc<Socket>);
+    /// A message arrived (text without the `4`, or binary). An `Err` closes
+    /// the session with that reason.
+    fn on_message(&self, socket: &Arc<Socket>, message: Frame) -> Result<(), CloseReason>;
+    /// The session closed.
+    fn on_close(&self, socket: &Arc<Socket>, reason: CloseReason);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Upgrade {
+    None,
+    /// A WebSocket is connecting for this session, not yet probed.
+    Connecting,
+    /// The WebSocket answered the probe; polling pauses.
+    Probing,
+    Done,
+}
+
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) transport: TransportKind,
+    pub(crate) upgrade: Upgrade,
+    pub(crate) get_pending: bool,
+    pub(crate) post_pending: bool,
+}
+
+/// One Engine.IO session. See the [module docs](self).
+pub struct Socket {
+    id: ClientId,
+    outbox: Arc<Outbox>,
+    handshake: Handshake,
+    pub(crate) state: Mutex<State>,
+    closed: AtomicBool,
+    close_signal: Notify,
+    pong: Notify,
+    /// Wakes a held polling GET when the session's state changes.
+    pub(crate) poll_interrupt: Notify,
+    engine: Weak<Shared>,
+    me: Weak<Socket>,
+    /// Serializes inbound delivery (a POST body, a WebSocket read loop).
+    inbound: Mutex<()>,
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket")
+            .field("id", &self.id)
+            .field("transport", &self.transport())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl Socket {
+    pub(crate) fn new(
+        id: ClientId,
+        handshake: Handshake,
+        engine: Weak<Shared>,
+        outbox: roomcast_core::OutboxConfig,
+    ) -> Arc<Self> {
+        Arc::new_cyclic(|me| Socket {
+            me: me.clone(),
+            id,
+            outbox: Arc::new(Outbox::new(outbox)),
+            state: Mutex::new(State {
+                transport: handshake.transport,
+                upgrade: Upgrade::None,
+                get_pending: false,
+                post_pending: false,
+            }),
+            handshake,
+            closed: AtomicBool::new(false),
+            close_signal: Notify::new(),
+            pong: Notify::new(),
+            poll_interrupt: Notify::new(),
+            engine,
+            inbound: Mutex::new(()),
+        })
+    }
+
+    /// The session id (`sid`).
+    pub fn id(&self) -> ClientId {
+        self.id
+    }
+
+    /// The session's outbound queue (shared with the rooms it is in).
+    pub fn outbox(&self) -> &Arc<Outbox> {
+        &self.outbox
+    }
+
+    /// The handshake.
+    pub fn handshake(&self) -> &Handshake {
+        &self.handshake
+    }
+
+    /// The transport in use now.
+    pub fn transport(&self) -> TransportKind {
+        self.state.lock().transport
+    }
+
+    /// Whether the session has closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Queues a message of Engine.IO message frames (text frames start
+    /// with `4`, see [`message_text`](crate::message_text)).
+    pub fn send(&self, message: &Message) -> Result<Pushed, PushError> {
+        self.outbox.push(message, false)
+    }
+
+    /// Closes the session from the server side: the client gets a close
+    /// packet after everything queued before it.
+    pub fn close(&self, reason: CloseReason) {
+        let _ = self.outbox.push_control(Frame::Text(packet::CLOSE));
+        self.shutdown(reason);
+    }
+
+    /// Closes the session once: see the module docs.
+    pub(crate) fn shutdown(&self, reason: CloseReason) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        tracing::debug!(sid = %self.id, %reason, "engine session closed");
+        self.outbox.close(reason);
+        self.close_signal.notify_waiters();
+        self.poll_interrupt.notify_waiters();
+        if let Some(engine) = self.engine.upgrade() {
+            if let Some((_, me)) = engine.sessions.remove(&self.id) {
+                engine.handler.on_close(&me, reason);
+            }
+        }
+    }
+
+    /// Waits until the session closes.
+    pub async fn closed(&self) {
+        let signal = self.close_signal.notified();
+        tokio::pin!(signal);
+        signal.as_mut().enable();
+        if self.is_closed() {
+            return;
+        }
+        signal.await;
+    }
+
+    fn handler_socket(&self) -> Option<(Arc<Shared>, Arc<Socket>)> {
+        Some((self.engine.upgrade()?, self.me.upgrade()?))
+    }
+
+    /// Delivers one inbound frame; see [`Endpoint::receive`].
+    fn deliver(&self, frame: Frame) -> Result<(), CloseReason> {
+        if self.is_closed() {
+            return Ok(());
+        }
+        let packet = packet::decode(frame).map_err(|e| {
+            tracing::debug!(sid = %self.id, error = %e, "invalid engine packet");
+            CloseReason::ParseError
+        })?;
+        match packet {
+            Packet::Message(message) => {
+                let (engine, me) = match self.handler_socket() {
+                    Some(x) => x,
+                    None => return Ok(()),
+                };
+                engine.handler.on_message(&me, message)
+            }
+            Packet::Pong => {
+                self.pong.notify_one();
+                Ok(())
+            }
+            Packet::Ping(data) => {
+                let mut answer = String::with_capacity(data.len() + 1);
+                answer.push('3');
+                answer.push_str(data.as_str());
+                let _ = self.outbox.push_control(Frame::text(answer));
+                Ok(())
+            }
+            Packet::Close => Err(CloseReason::TransportClose),
+            Packet::Noop => Ok(()),
+            // Only meaningful while probing, which the upgrade code handles.
+            Packet::Upgrade => Err(CloseReason::ParseError),
+        }
+    }
+
+    /// Sends pings and closes the session when a pong is late. Ends when the
+    /// session closes.
+    pub(crate) async fn heartbeat(self: Arc<Self>, interval: Duration, timeout: Duration) {
+        loop {
+            tokio::select! {
+                _ = self.closed() => return,
+                _ = tokio::time::sleep(interval) => {}
+            }
+            if self.outbox.push_control(Frame::Text(packet::PING)).is_err() {
+                return;
+            }
+            tokio::select! {
+                _ = self.closed() => return,
+                _ = self.pong.notified() => {}
+                _ = tokio::time::sleep(timeout) => {
+                    tracing::debug!(sid = %self.id, "ping timeout");
+                    self.shutdown(CloseReason::PingTimeout);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+impl Endpoint for Socket {
+    fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    fn receive(&self, frame: Frame) -> Result<(), CloseReason> {
+        let _order = self.inbound.lock();
+        let result = self.deliver(frame);
+        drop(_order);
+        if let Err(reason) = result {
+            self.shutdown(reason);
+        }
+        result
+    }
+
+    fn transport_closed(&self, reason: CloseReason) {
+        self.shutdown(reason);
+    }
+}

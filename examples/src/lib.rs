@@ -1,0 +1,1 @@
+//! Runnable examples of roomcast; see `src/bin/`.
