@@ -1,0 +1,2 @@
+//! Shared helpers for roomcast integration tests.
+pub mod js;
