@@ -70,7 +70,11 @@ pub(crate) fn error_with(code: ErrorCode, message: &str) -> Response<Body> {
     respond(status, "application/json", Bytes::from(body))
 }
 
-pub(crate) fn respond(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Body> {
+pub(crate) fn respond(
+    status: StatusCode,
+    content_type: &'static str,
+    body: Bytes,
+) -> Response<Body> {
     let mut res = Response::new(Full::new(body));
     *res.status_mut() = status;
     res.headers_mut()
@@ -182,7 +186,12 @@ impl Engine {
 
     /// Closes every session (e.g. `CloseReason::ServerShutdown`).
     pub fn close_all(&self, reason: CloseReason) {
-        let all: Vec<Arc<Socket>> = self.shared.sessions.iter().map(|s| s.value().clone()).collect();
+        let all: Vec<Arc<Socket>> = self
+            .shared
+            .sessions
+            .iter()
+            .map(|s| s.value().clone())
+            .collect();
         for socket in all {
             socket.close(reason);
         }
@@ -204,7 +213,11 @@ impl Engine {
         socket
     }
 
-    pub(crate) fn open_packet(&self, id: ClientId, transport: TransportKind) -> roomcast_core::Text {
+    pub(crate) fn open_packet(
+        &self,
+        id: ClientId,
+        transport: TransportKind,
+    ) -> roomcast_core::Text {
         let c = &self.shared.config;
         let upgrades: &[&str] = if transport == TransportKind::Polling
             && c.allow_upgrades
@@ -361,7 +374,11 @@ impl Engine {
                 if engine.config().matches_path(req.uri().path()) {
                     engine.handle(req).await
                 } else {
-                    respond(StatusCode::NOT_FOUND, "text/plain", Bytes::from_static(b"Not Found"))
+                    respond(
+                        StatusCode::NOT_FOUND,
+                        "text/plain",
+                        Bytes::from_static(b"Not Found"),
+                    )
                 }
             }
         })

@@ -102,9 +102,18 @@ mod tests {
     fn decodes_client_packets() {
         assert_eq!(decode(Frame::text("1")), Ok(Packet::Close));
         assert_eq!(decode(Frame::text("3")), Ok(Packet::Pong));
-        assert_eq!(decode(Frame::text("2probe")), Ok(Packet::Ping(Text::from("probe"))));
-        assert_eq!(decode(Frame::text("4hi")), Ok(Packet::Message(Frame::text("hi"))));
-        assert_eq!(decode(Frame::binary(vec![1])), Ok(Packet::Message(Frame::binary(vec![1]))));
+        assert_eq!(
+            decode(Frame::text("2probe")),
+            Ok(Packet::Ping(Text::from("probe")))
+        );
+        assert_eq!(
+            decode(Frame::text("4hi")),
+            Ok(Packet::Message(Frame::text("hi")))
+        );
+        assert_eq!(
+            decode(Frame::binary(vec![1])),
+            Ok(Packet::Message(Frame::binary(vec![1])))
+        );
         assert_eq!(decode(Frame::text("")), Err(PacketError::Empty));
         assert_eq!(decode(Frame::text("9")), Err(PacketError::Type('9')));
         assert_eq!(decode(Frame::text("0{}")), Err(PacketError::Type('0')));

@@ -33,7 +33,11 @@ pub(crate) fn handshake(engine: &Engine, id: ClientId, handshake: Handshake) -> 
     respond(StatusCode::OK, PAYLOAD_TYPE, open.into_bytes())
 }
 
-pub(crate) async fn request<B>(engine: &Engine, socket: Arc<Socket>, req: Request<B>) -> Response<Body>
+pub(crate) async fn request<B>(
+    engine: &Engine,
+    socket: Arc<Socket>,
+    req: Request<B>,
+) -> Response<Body>
 where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: std::fmt::Display,

@@ -99,6 +99,8 @@ pub struct Socket {
     me: Weak<Socket>,
     /// Serializes inbound delivery (a POST body, a WebSocket read loop).
     inbound: Mutex<()>,
+    /// State the layer above attaches to the session.
+    attached: std::sync::OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl std::fmt::Debug for Socket {
@@ -135,6 +137,7 @@ impl Socket {
             poll_interrupt: Notify::new(),
             engine,
             inbound: Mutex::new(()),
+            attached: std::sync::OnceLock::new(),
         })
     }
 
@@ -156,6 +159,17 @@ impl Socket {
     /// The transport in use now.
     pub fn transport(&self) -> TransportKind {
         self.state.lock().transport
+    }
+
+    /// Attaches the layer above's state to this session (once; later calls
+    /// return `false` and change nothing).
+    pub fn attach<T: std::any::Any + Send + Sync>(&self, state: Arc<T>) -> bool {
+        self.attached.set(state).is_ok()
+    }
+
+    /// The state attached with [`Socket::attach`], if it is a `T`.
+    pub fn attached<T: std::any::Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.attached.get()?.clone().downcast::<T>().ok()
     }
 
     /// Whether the session has closed.

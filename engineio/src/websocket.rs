@@ -67,7 +67,11 @@ pub(crate) fn handshake<B>(
     response.map(|()| Body::default())
 }
 
-pub(crate) fn upgrade<B>(engine: &Engine, socket: Arc<Socket>, mut req: Request<B>) -> Response<Body> {
+pub(crate) fn upgrade<B>(
+    engine: &Engine,
+    socket: Arc<Socket>,
+    mut req: Request<B>,
+) -> Response<Body> {
     if !engine.config().allow_upgrades || !ws_handshake::is_upgrade(&req) {
         return error(ErrorCode::BadRequest);
     }

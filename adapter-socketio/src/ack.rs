@@ -1,0 +1,140 @@
+//! Acknowledgements, both ways.
+//!
+//! - Client → server: an event sent with an ack id gives its handler an
+//!   [`AckSender`]; sending on it answers that id once (later sends are
+//!   ignored). Dropping it unanswered sends nothing, as in the reference
+//!   server.
+//! - Server → client: [`Socket::emit_with_ack`](crate::Socket::emit_with_ack)
+//!   registers the id before the packet is queued, then waits for the answer
+//!   until the timeout ([`AckError::Timeout`]) or the socket's disconnect
+//!   ([`AckError::Disconnected`]).
+//! - Broadcast: [`BroadcastOperator::emit_with_ack`](crate::BroadcastOperator::emit_with_ack)
+//!   encodes once with one id, registers it on every recipient, and collects
+//!   one answer per recipient, naming those that did not answer in time.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use roomcast_core::ClientId;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::parser::{decode_args, encode_ack, DecodeError};
+use crate::{EmitError, Socket};
+
+/// An answer from a client, not yet decoded.
+#[derive(Debug, Clone)]
+pub struct AckReply {
+    /// The answer's arguments.
+    pub args: Vec<Value>,
+    /// Its binary attachments.
+    pub attachments: Vec<Bytes>,
+}
+
+impl AckReply {
+    /// Decodes the arguments (same rules as event handlers' arguments).
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, DecodeError> {
+        decode_args(&self.args, &self.attachments)
+    }
+}
+
+/// Why no acknowledgement came.
+#[derive(Debug, thiserror::Error)]
+pub enum AckError {
+    /// The client did not answer within the timeout.
+    #[error("acknowledgement timed out")]
+    Timeout,
+    /// The socket disconnected before answering.
+    #[error("socket disconnected before acknowledging")]
+    Disconnected,
+    /// The answer did not decode into the expected type.
+    #[error("acknowledgement did not decode: {0}")]
+    Decode(#[from] DecodeError),
+    /// The event could not be sent.
+    #[error(transparent)]
+    Emit(#[from] EmitError),
+}
+
+/// Answers one event's acknowledgement request.
+///
+/// ```no_run
+/// # use roomcast_socketio::{Socket, AckSender};
+/// # fn f(socket: Socket) {
+/// socket.on("ping", |_socket: Socket, n: u32, ack: AckSender| async move {
+///     ack.send(&("pong", n)).ok();
+/// });
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct AckSender {
+    socket: Socket,
+    id: Option<u64>,
+    sent: AtomicBool,
+}
+
+impl AckSender {
+    pub(crate) fn new(socket: Socket, id: Option<u64>) -> Self {
+        AckSender {
+            socket,
+            id,
+            sent: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the client asked for an acknowledgement.
+    pub fn expected(&self) -> bool {
+        self.id.is_some()
+    }
+
+    /// Sends the acknowledgement with these arguments (same rules as
+    /// `emit`: a tuple is several arguments). Does nothing when none was
+    /// asked for or one was already sent.
+    pub fn send<T: Serialize + ?Sized>(&self, data: &T) -> Result<(), EmitError> {
+        let Some(id) = self.id else { return Ok(()) };
+        if self.sent.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let message = encode_ack(self.socket.ns().name(), id, data)?;
+        self.socket.send_raw(&message)
+    }
+}
+
+impl AckSender {
+    /// Sends the acknowledgement with raw arguments whose placeholders refer
+    /// to `attachments`.
+    pub fn send_raw(&self, args: &[Value], attachments: &[Bytes]) -> Result<(), EmitError> {
+        let Some(id) = self.id else { return Ok(()) };
+        if self.sent.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let message = crate::parser::encode_value(
+            crate::parser::PacketType::Ack,
+            self.socket.ns().name(),
+            Some(id),
+            Some(&Value::Array(args.to_vec())),
+            attachments,
+        );
+        self.socket.send_raw(&message)
+    }
+}
+
+/// The answers to a broadcast with acknowledgement.
+#[derive(Debug)]
+pub struct BroadcastAcks<T> {
+    /// One entry per recipient that answered in time.
+    pub responses: Vec<(ClientId, T)>,
+    /// Recipients that did not answer in time (or disconnected first).
+    pub timed_out: Vec<ClientId>,
+    /// Recipients whose answer did not decode into `T`.
+    pub invalid: Vec<(ClientId, DecodeError)>,
+}
+
+impl<T> BroadcastAcks<T> {
+    /// Whether every recipient answered.
+    pub fn complete(&self) -> bool {
+        self.timed_out.is_empty() && self.invalid.is_empty()
+    }
+}
+
+pub(crate) type AckSlot = tokio::sync::oneshot::Sender<AckReply>;

@@ -1,0 +1,187 @@
+//! One Engine.IO connection seen by Socket.IO: its decoder and its sockets
+//! (at most one per namespace).
+//!
+//! Semantics:
+//! - Packets are decoded in order; a binary packet waits for its
+//!   attachments. Any decode error, or a packet that makes no sense in the
+//!   connection's state (an event for a namespace it has not joined), closes
+//!   the connection with "parse error"; no other connection notices.
+//! - A CONNECT for an unknown namespace is answered with CONNECT_ERROR
+//!   `{"message":"Invalid namespace"}`.
+//! - A connection that joins no namespace within `connect_timeout` is closed.
+//! - When the connection closes, every socket on it disconnects with the
+//!   connection's reason.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
+use roomcast_core::{ClientId, CloseReason, Frame};
+use serde_json::Value;
+
+use crate::handler;
+use crate::parser::{encode_value, Decoder, Packet, PacketType};
+use crate::server::Inner as ServerInner;
+use crate::{ConnectError, DisconnectReason, Handshake, Socket};
+
+pub(crate) struct Client {
+    conn: Arc<roomcast_engineio::Socket>,
+    decoder: Mutex<Box<dyn Decoder>>,
+    sockets: Mutex<HashMap<String, Socket>>,
+    server: Weak<ServerInner>,
+}
+
+impl Client {
+    pub(crate) fn new(
+        conn: Arc<roomcast_engineio::Socket>,
+        decoder: Box<dyn Decoder>,
+        server: Weak<ServerInner>,
+    ) -> Self {
+        Client {
+            conn,
+            decoder: Mutex::new(decoder),
+            sockets: Mutex::new(HashMap::new()),
+            server,
+        }
+    }
+
+    pub(crate) fn conn(&self) -> &Arc<roomcast_engineio::Socket> {
+        &self.conn
+    }
+
+    pub(crate) fn has_sockets(&self) -> bool {
+        !self.sockets.lock().is_empty()
+    }
+
+    /// One Engine.IO message of this connection.
+    pub(crate) fn receive(self: &Arc<Self>, frame: Frame) -> Result<(), CloseReason> {
+        let decoded = {
+            let mut decoder = self.decoder.lock();
+            match frame {
+                Frame::Text(t) => decoder.decode_text(t.as_str()),
+                Frame::Binary(b) => decoder.decode_binary(b),
+            }
+        };
+        let packet = match decoded {
+            Ok(Some(packet)) => packet,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                tracing::info!(sid = %self.conn.id(), error = %e, "closing connection: invalid socket.io packet");
+                return Err(CloseReason::ParseError);
+            }
+        };
+        self.dispatch(packet)
+    }
+
+    fn dispatch(self: &Arc<Self>, packet: Packet) -> Result<(), CloseReason> {
+        let socket = self.sockets.lock().get(&packet.namespace).cloned();
+        match (packet.kind, socket) {
+            (PacketType::Connect, None) => {
+                self.connect(packet);
+                Ok(())
+            }
+            (PacketType::Connect | PacketType::ConnectError, _) => {
+                tracing::info!(sid = %self.conn.id(), ns = %packet.namespace, "closing connection: unexpected packet");
+                Err(CloseReason::ParseError)
+            }
+            (_, Some(socket)) => {
+                socket.deliver(packet);
+                Ok(())
+            }
+            (PacketType::Disconnect, None) => Ok(()),
+            (_, None) => {
+                tracing::info!(sid = %self.conn.id(), ns = %packet.namespace, "closing connection: packet for a namespace it has not joined");
+                Err(CloseReason::ParseError)
+            }
+        }
+    }
+
+    fn connect(self: &Arc<Self>, packet: Packet) {
+        let Some(server) = self.server.upgrade() else {
+            return;
+        };
+        let name = packet.namespace;
+        let Some(ns) = server.namespace_for(&name) else {
+            let err = ConnectError::new("Invalid namespace");
+            let _ = self.conn.send(&err.encode(&name));
+            return;
+        };
+        let auth = match packet.data {
+            Some(Value::Object(map)) => Value::Object(map),
+            _ => Value::Object(Default::default()),
+        };
+        let engine_handshake = self.conn.handshake();
+        let handshake = Handshake {
+            auth,
+            query: engine_handshake.query(),
+            headers: engine_handshake.headers.clone(),
+            address: engine_handshake.remote_addr,
+            time: engine_handshake.issued,
+            url: engine_handshake.uri.to_string(),
+            transport: engine_handshake.transport.as_str(),
+        };
+        let socket = Socket::new(ns.clone(), self, handshake);
+        self.sockets.lock().insert(name.clone(), socket.clone());
+        let span = tracing::debug_span!("connect", ns = %name, socket = %socket.id());
+        let _enter = span.enter();
+        let middlewares = ns.middlewares();
+        let connect = ns.connect_handler();
+        let client = self.clone();
+        let on_panic = {
+            let socket = socket.clone();
+            move || socket.disconnect()
+        };
+        handler::run(
+            Box::pin(async move {
+                for middleware in middlewares {
+                    if let Err(e) = middleware(socket.clone()).await {
+                        tracing::debug!(message = %e.message, "connection refused by a middleware");
+                        client.sockets.lock().remove(ns.name());
+                        let _ = client.conn.send(&e.encode(ns.name()));
+                        return;
+                    }
+                }
+                if client.conn.is_closed() || !ns.insert(&socket) {
+                    client.sockets.lock().remove(ns.name());
+                    return;
+                }
+                socket.set_connected();
+                let sid = serde_json::json!({ "sid": socket.id().as_str() });
+                let reply = encode_value(PacketType::Connect, ns.name(), None, Some(&sid), &[]);
+                let _ = socket.send_raw(&reply);
+                tracing::debug!("socket connected");
+                if let Some(connect) = connect {
+                    let _ = connect(socket.clone()).await;
+                }
+                socket.set_ready();
+            }),
+            on_panic,
+        );
+    }
+
+    /// A socket left: forget it (if it is still the one for its namespace).
+    pub(crate) fn forget(&self, ns: &str, id: ClientId) {
+        let mut sockets = self.sockets.lock();
+        if sockets.get(ns).map(|s| s.id()) == Some(id) {
+            sockets.remove(ns);
+        }
+    }
+
+    /// Disconnects every namespace and closes the connection.
+    pub(crate) fn disconnect_all(&self) {
+        let sockets: Vec<Socket> = self.sockets.lock().values().cloned().collect();
+        for socket in sockets {
+            socket.disconnect();
+        }
+        self.conn.close(CloseReason::Forced);
+    }
+
+    /// The connection closed: every socket leaves with its reason.
+    pub(crate) fn closed(&self, reason: CloseReason) {
+        let sockets: Vec<Socket> = self.sockets.lock().drain().map(|(_, s)| s).collect();
+        let reason = DisconnectReason::from(reason);
+        for socket in sockets {
+            socket.close(reason);
+        }
+    }
+}

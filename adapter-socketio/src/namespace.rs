@@ -1,0 +1,253 @@
+//! Namespaces: independent sets of sockets and rooms on one server.
+//!
+//! Each namespace owns a [`Hub`] (its rooms and broadcast), its middlewares
+//! (run in order for every socket that connects; the first rejection sends
+//! CONNECT_ERROR with its message and data) and its connect handler.
+//! Broadcast operators on a namespace go through its hub, so they reach
+//! other nodes once a cluster is configured.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicIsize, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use parking_lot::RwLock;
+use roomcast_core::{ClientId, Hub, Room};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::handler::ConnectFn;
+use crate::{AckError, BroadcastAcks, BroadcastOperator, ConnectError, EmitError, Socket};
+
+/// A namespace. Cheap to clone (a handle).
+///
+/// ```no_run
+/// # fn f(io: roomcast_socketio::Server) {
+/// let chat = io.of("/chat");
+/// chat.use_middleware(|socket| async move {
+///     match socket.handshake().auth.get("token").and_then(|t| t.as_str()) {
+///         Some("secret") => Ok(()),
+///         _ => Err(roomcast_socketio::ConnectError::new("unauthorized")),
+///     }
+/// });
+/// chat.on_connect(|socket| async move {
+///     socket.emit("welcome", "to the chat").ok();
+/// });
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Namespace(Arc<Inner>);
+
+struct Inner {
+    name: String,
+    hub: Hub,
+    sockets: DashMap<ClientId, Socket>,
+    connect: RwLock<Option<ConnectFn>>,
+    middlewares: RwLock<Vec<ConnectFn>>,
+    ack_ids: AtomicU64,
+    outgoing_listeners: AtomicIsize,
+}
+
+impl std::fmt::Debug for Namespace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Namespace")
+            .field("name", &self.0.name)
+            .field("sockets", &self.0.sockets.len())
+            .finish()
+    }
+}
+
+impl Namespace {
+    pub(crate) fn new(name: &str, hub: Hub) -> Self {
+        Namespace(Arc::new(Inner {
+            name: name.to_string(),
+            hub,
+            sockets: DashMap::new(),
+            connect: RwLock::new(None),
+            middlewares: RwLock::new(Vec::new()),
+            ack_ids: AtomicU64::new(0),
+            outgoing_listeners: AtomicIsize::new(0),
+        }))
+    }
+
+    /// A namespace with the same handlers (for a dynamic namespace's child).
+    pub(crate) fn child(&self, name: &str, hub: Hub) -> Self {
+        let child = Namespace::new(name, hub);
+        *child.0.connect.write() = self.0.connect.read().clone();
+        *child.0.middlewares.write() = self.0.middlewares.read().clone();
+        child
+    }
+
+    /// The name, e.g. `/` or `/chat`.
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The namespace's rooms and broadcast (roomcast-core).
+    pub fn hub(&self) -> &Hub {
+        &self.0.hub
+    }
+
+    /// Runs `handler(socket)` for every socket that connects. Handlers it
+    /// registers are in place before any event of that socket is handled.
+    pub fn on_connect<F, Fut>(&self, handler: F)
+    where
+        F: Fn(Socket) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let f: ConnectFn = Arc::new(move |socket| {
+            let fut = handler(socket);
+            Box::pin(async move {
+                fut.await;
+                Ok(())
+            })
+        });
+        *self.0.connect.write() = Some(f);
+    }
+
+    /// Adds a middleware, run for every connecting socket before the
+    /// connect handler; `Err` refuses the connection with CONNECT_ERROR.
+    pub fn use_middleware<F, Fut>(&self, middleware: F)
+    where
+        F: Fn(Socket) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), ConnectError>> + Send + 'static,
+    {
+        self.0
+            .middlewares
+            .write()
+            .push(Arc::new(move |socket| Box::pin(middleware(socket))));
+    }
+
+    pub(crate) fn middlewares(&self) -> Vec<ConnectFn> {
+        self.0.middlewares.read().clone()
+    }
+
+    pub(crate) fn connect_handler(&self) -> Option<ConnectFn> {
+        self.0.connect.read().clone()
+    }
+
+    pub(crate) fn next_ack_id(&self) -> u64 {
+        self.0.ack_ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn outgoing_listeners(&self, delta: isize) {
+        self.0
+            .outgoing_listeners
+            .fetch_add(delta, Ordering::Relaxed);
+    }
+
+    pub(crate) fn any_outgoing_listeners(&self) -> bool {
+        self.0.outgoing_listeners.load(Ordering::Relaxed) > 0
+    }
+
+    pub(crate) fn insert(&self, socket: &Socket) -> bool {
+        if self
+            .0
+            .hub
+            .connect(socket.id(), socket.conn_outbox())
+            .is_err()
+        {
+            return false;
+        }
+        self.0.sockets.insert(socket.id(), socket.clone());
+        true
+    }
+
+    pub(crate) fn remove(&self, socket: &Socket) {
+        self.0.hub.disconnect(socket.id());
+        self.0.sockets.remove(&socket.id());
+    }
+
+    /// A connected socket of this namespace, on this node.
+    pub fn socket(&self, id: ClientId) -> Option<Socket> {
+        self.0.sockets.get(&id).map(|s| s.value().clone())
+    }
+
+    /// Number of sockets connected to this namespace on this node.
+    pub fn len(&self) -> usize {
+        self.0.sockets.len()
+    }
+
+    /// Whether no socket is connected on this node.
+    pub fn is_empty(&self) -> bool {
+        self.0.sockets.is_empty()
+    }
+
+    /// Broadcast operators, starting from every socket of the namespace.
+    pub fn operator(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.clone())
+    }
+
+    /// Sockets in these rooms.
+    pub fn to<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
+        self.operator().to(rooms)
+    }
+
+    /// Same as [`Namespace::to`].
+    pub fn within<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
+        self.operator().to(rooms)
+    }
+
+    /// Every socket but those in these rooms.
+    pub fn except<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
+        self.operator().except(rooms)
+    }
+
+    /// Only sockets on this node.
+    pub fn local(&self) -> BroadcastOperator {
+        self.operator().local()
+    }
+
+    /// May be dropped for clients that cannot take it now.
+    pub fn volatile(&self) -> BroadcastOperator {
+        self.operator().volatile()
+    }
+
+    /// How long `emit_with_ack` waits.
+    pub fn timeout(&self, timeout: std::time::Duration) -> BroadcastOperator {
+        self.operator().timeout(timeout)
+    }
+
+    /// Sends an event to every socket of the namespace.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.operator().emit(event, data)
+    }
+
+    /// Sends an event to every socket and collects their acknowledgements.
+    pub async fn emit_with_ack<T, R>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<BroadcastAcks<R>, AckError>
+    where
+        T: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
+        self.operator().emit_with_ack(event, data).await
+    }
+
+    /// Ids of every socket of the namespace on this node.
+    pub fn sockets(&self) -> Vec<ClientId> {
+        self.operator().sockets()
+    }
+
+    /// Every socket of the namespace.
+    pub async fn fetch_sockets(&self) -> Vec<Socket> {
+        self.operator().fetch_sockets().await
+    }
+
+    /// Makes every socket join rooms.
+    pub fn sockets_join<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
+        self.operator().sockets_join(rooms)
+    }
+
+    /// Makes every socket leave rooms.
+    pub fn sockets_leave<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
+        self.operator().sockets_leave(rooms)
+    }
+
+    /// Disconnects every socket (and closes their connections when `close`).
+    pub fn disconnect_sockets(&self, close: bool) {
+        self.operator().disconnect_sockets(close)
+    }
+}

@@ -1,0 +1,460 @@
+//! The default parser: JSON text frames plus binary attachment frames.
+//!
+//! Every text frame produced here is an Engine.IO `message` packet: `4`
+//! followed by the Socket.IO packet, written into one buffer
+//! (`42["hello","world"]`, `40{"sid":"abc"}`,
+//! `451-/chat,["f",{"_placeholder":true,"num":0}]`). Attachments follow as
+//! binary frames, in placeholder order.
+//!
+//! - [`encode_value`] encodes a packet whose data is a [`Value`].
+//! - [`encode_event`] / [`encode_ack`] serialize typed arguments straight into
+//!   the frame (no intermediate [`Value`]), following the argument rules of
+//!   the [parent module](super).
+//! - [`JsonDecoder`] decodes incoming frames.
+
+use std::cell::Cell;
+
+use bytes::Bytes;
+use roomcast_core::{Frame, Message, Text};
+use serde::Serialize;
+use serde_json::Value;
+
+pub use super::decode::JsonDecoder;
+use super::{ser, Decoder, DecoderLimits, EncodeError, PacketType, Parser};
+
+/// The default Socket.IO parser (the format of the reference
+/// `socket.io-parser`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonParser {
+    limits: DecoderLimits,
+}
+
+impl JsonParser {
+    /// A parser with the default [`DecoderLimits`].
+    pub const fn new() -> Self {
+        JsonParser {
+            limits: DecoderLimits::DEFAULT,
+        }
+    }
+
+    /// A parser whose decoders enforce `limits`.
+    pub const fn with_limits(limits: DecoderLimits) -> Self {
+        JsonParser { limits }
+    }
+
+    /// The limits its decoders enforce.
+    pub const fn limits(&self) -> DecoderLimits {
+        self.limits
+    }
+
+    /// A decoder for one connection, without boxing.
+    pub fn json_decoder(&self) -> JsonDecoder {
+        JsonDecoder::new(self.limits)
+    }
+}
+
+impl Default for JsonParser {
+    fn default() -> Self {
+        JsonParser::new()
+    }
+}
+
+impl Parser for JsonParser {
+    fn decoder(&self) -> Box<dyn Decoder> {
+        Box::new(self.json_decoder())
+    }
+
+    fn encode_value(
+        &self,
+        kind: PacketType,
+        namespace: &str,
+        id: Option<u64>,
+        data: Option<&Value>,
+        attachments: &[Bytes],
+    ) -> Message {
+        encode_value(kind, namespace, id, data, attachments)
+    }
+}
+
+/// Encodes a packet whose data is already a JSON value.
+///
+/// The attachments decide between plain and binary types: `EVENT` and
+/// `BINARY_EVENT` are written as `BINARY_EVENT` exactly when `attachments`
+/// is non-empty (likewise for acks); `CONNECT`, `DISCONNECT` and
+/// `CONNECT_ERROR` cannot carry attachments, which are then ignored. The
+/// data is written as given: placeholders in it must match `attachments`.
+/// `namespace` must start with `/` and contain no `,`; `""` means `/`.
+///
+/// ```
+/// use roomcast_socketio::parser::{encode_value, PacketType};
+/// use roomcast_core::Frame;
+/// let msg = encode_value(PacketType::Connect, "/", None, Some(&serde_json::json!({"sid": "x"})), &[]);
+/// assert_eq!(msg.frames(), &[Frame::text("40{\"sid\":\"x\"}")]);
+/// ```
+pub fn encode_value(
+    kind: PacketType,
+    namespace: &str,
+    id: Option<u64>,
+    data: Option<&Value>,
+    attachments: &[Bytes],
+) -> Message {
+    let attachments = match kind {
+        PacketType::Connect | PacketType::Disconnect | PacketType::ConnectError => &[],
+        _ => attachments,
+    };
+    let kind = match (kind, attachments.is_empty()) {
+        (PacketType::Event | PacketType::BinaryEvent, true) => PacketType::Event,
+        (PacketType::Event | PacketType::BinaryEvent, false) => PacketType::BinaryEvent,
+        (PacketType::Ack | PacketType::BinaryAck, true) => PacketType::Ack,
+        (PacketType::Ack | PacketType::BinaryAck, false) => PacketType::BinaryAck,
+        (other, _) => other,
+    };
+    let mut out = Vec::with_capacity(32 + namespace.len());
+    write_header(&mut out, kind, attachments.len(), namespace, id);
+    if let Some(data) = data {
+        // Writing a `Value` to a `Vec` cannot fail (its map keys are strings).
+        if serde_json::to_writer(&mut out, data).is_err() {
+            debug_assert!(false, "serializing a serde_json::Value failed");
+        }
+    }
+    let text = match String::from_utf8(out) {
+        Ok(s) => s,
+        // Unreachable: the parts are `str`s and serde_json output.
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    message(Text::from(text), attachments.iter().cloned())
+}
+
+/// Encodes an event: `EVENT` (or `BINARY_EVENT` when the arguments contain
+/// bytes) with the event name and typed arguments, serialized directly into
+/// the text frame.
+///
+/// `args` follow the argument rules (tuple: several arguments, `()`: none,
+/// [`Args`](super::Args): several, anything else: one). `id` requests an
+/// acknowledgement.
+///
+/// ```
+/// use roomcast_socketio::parser::encode_event;
+/// use roomcast_core::Frame;
+/// let msg = encode_event("/", "hello", &("world", 1), None).unwrap();
+/// assert_eq!(msg.frames(), &[Frame::text("42[\"hello\",\"world\",1]")]);
+/// ```
+pub fn encode_event<T: Serialize + ?Sized>(
+    namespace: &str,
+    event: &str,
+    args: &T,
+    id: Option<u64>,
+) -> Result<Message, EncodeError> {
+    check_namespace(namespace)?;
+    let mut out = Vec::with_capacity(64 + namespace.len() + event.len());
+    write_header(&mut out, PacketType::Event, 0, namespace, id);
+    finish(out, PacketType::BinaryEvent, Some(event), args)
+}
+
+/// Encodes an acknowledgement: `ACK` (or `BINARY_ACK` when the arguments
+/// contain bytes) for ack id `id`, with typed arguments.
+///
+/// ```
+/// use roomcast_socketio::parser::encode_ack;
+/// use roomcast_core::Frame;
+/// let msg = encode_ack("/admin", 13, &"bar").unwrap();
+/// assert_eq!(msg.frames(), &[Frame::text("43/admin,13[\"bar\"]")]);
+/// ```
+pub fn encode_ack<T: Serialize + ?Sized>(
+    namespace: &str,
+    id: u64,
+    args: &T,
+) -> Result<Message, EncodeError> {
+    check_namespace(namespace)?;
+    let mut out = Vec::with_capacity(64 + namespace.len());
+    write_header(&mut out, PacketType::Ack, 0, namespace, Some(id));
+    finish(out, PacketType::BinaryAck, None, args)
+}
+
+fn check_namespace(namespace: &str) -> Result<(), EncodeError> {
+    if namespace.is_empty() || (namespace.starts_with('/') && !namespace.contains(',')) {
+        Ok(())
+    } else {
+        Err(EncodeError::InvalidNamespace(namespace.to_owned()))
+    }
+}
+
+/// Appends the data array to a plain-type header and switches the header to
+/// `binary` when attachments were found.
+fn finish<T: Serialize + ?Sized>(
+    mut out: Vec<u8>,
+    binary: PacketType,
+    event: Option<&str>,
+    args: &T,
+) -> Result<Message, EncodeError> {
+    let attachments = Cell::new(Vec::new());
+    ser::write_args(&mut out, event, args, &attachments)?;
+    let attachments = attachments.take();
+    if !attachments.is_empty() {
+        // `4` `<type>` at 0..2: retype, and insert the count after the type.
+        if let Some(kind) = out.get_mut(1) {
+            *kind = binary.as_char() as u8;
+        }
+        let mut count = itoa::Buffer::new();
+        let count = count.format(attachments.len()).as_bytes();
+        out.splice(2..2, count.iter().copied().chain([b'-']));
+    }
+    let text = String::from_utf8(out)
+        .map_err(|_| <serde_json::Error as serde::ser::Error>::custom("invalid UTF-8"))?;
+    Ok(message(Text::from(text), attachments.into_iter()))
+}
+
+/// `4`, type, attachment count (binary types), namespace, ack id.
+fn write_header(
+    out: &mut Vec<u8>,
+    kind: PacketType,
+    attachments: usize,
+    namespace: &str,
+    id: Option<u64>,
+) {
+    out.push(b'4');
+    out.push(kind.as_char() as u8);
+    if kind.is_binary() {
+        out.extend_from_slice(itoa::Buffer::new().format(attachments).as_bytes());
+        out.push(b'-');
+    }
+    if !namespace.is_empty() && namespace != "/" {
+        out.extend_from_slice(namespace.as_bytes());
+        out.push(b',');
+    }
+    if let Some(id) = id {
+        out.extend_from_slice(itoa::Buffer::new().format(id).as_bytes());
+    }
+}
+
+fn message(text: Text, attachments: impl ExactSizeIterator<Item = Bytes>) -> Message {
+    if attachments.len() == 0 {
+        return Message::One(Frame::Text(text));
+    }
+    let mut frames = Vec::with_capacity(1 + attachments.len());
+    frames.push(Frame::Text(text));
+    frames.extend(attachments.map(Frame::Binary));
+    Message::many(frames)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parser::Args;
+    use serde::Serialize;
+    use serde_json::json;
+
+    fn texts(msg: &Message) -> (String, Vec<Bytes>) {
+        let mut frames = msg.frames().iter();
+        let text = match frames.next() {
+            Some(Frame::Text(t)) => t.as_str().to_owned(),
+            other => panic!("first frame is not text: {other:?}"),
+        };
+        let bins = frames
+            .map(|f| match f {
+                Frame::Binary(b) => b.clone(),
+                Frame::Text(t) => panic!("unexpected text frame {t:?}"),
+            })
+            .collect();
+        (text, bins)
+    }
+
+    fn event<T: Serialize + ?Sized>(nsp: &str, ev: &str, args: &T) -> String {
+        let (text, bins) = texts(&encode_event(nsp, ev, args, None).unwrap());
+        assert!(bins.is_empty());
+        text
+    }
+
+    #[test]
+    fn encode_value_examples() {
+        let p = JsonParser::new();
+        let enc = |kind, nsp, id, data: Option<Value>| {
+            texts(&p.encode_value(kind, nsp, id, data.as_ref(), &[])).0
+        };
+        assert_eq!(enc(PacketType::Connect, "/", None, None), "40");
+        assert_eq!(
+            enc(PacketType::Connect, "/", None, Some(json!({"sid": "x"}))),
+            r#"40{"sid":"x"}"#
+        );
+        assert_eq!(enc(PacketType::Connect, "/admin", None, None), "40/admin,");
+        assert_eq!(
+            enc(
+                PacketType::Connect,
+                "/admin",
+                None,
+                Some(json!({"sid": "oSO0"}))
+            ),
+            r#"40/admin,{"sid":"oSO0"}"#
+        );
+        assert_eq!(
+            enc(
+                PacketType::ConnectError,
+                "/",
+                None,
+                Some(json!({"message": "Invalid namespace"}))
+            ),
+            r#"44{"message":"Invalid namespace"}"#
+        );
+        assert_eq!(enc(PacketType::Disconnect, "/", None, None), "41");
+        assert_eq!(
+            enc(PacketType::Disconnect, "/admin", None, None),
+            "41/admin,"
+        );
+        assert_eq!(
+            enc(PacketType::Event, "", None, Some(json!(["foo"]))),
+            r#"42["foo"]"#
+        );
+        assert_eq!(
+            enc(PacketType::Event, "/admin", Some(13), Some(json!(["foo"]))),
+            r#"42/admin,13["foo"]"#
+        );
+        assert_eq!(
+            enc(PacketType::Ack, "/", Some(12), Some(json!([]))),
+            "4312[]"
+        );
+        assert_eq!(
+            enc(
+                PacketType::Event,
+                "/chat",
+                None,
+                Some(json!(["hi", 1, true, null, {"a": [1, 2]}]))
+            ),
+            r#"42/chat,["hi",1,true,null,{"a":[1,2]}]"#
+        );
+        // Key order is preserved.
+        let data = json!({"z": 1, "a": 2, "m": {"y": 0, "b": 1}});
+        assert_eq!(
+            enc(PacketType::Connect, "/", None, Some(data)),
+            r#"40{"z":1,"a":2,"m":{"y":0,"b":1}}"#
+        );
+    }
+
+    #[test]
+    fn encode_value_binary() {
+        let data =
+            json!(["baz", {"_placeholder": true, "num": 0}, {"_placeholder": true, "num": 1}]);
+        let atts = [Bytes::from_static(&[1, 2]), Bytes::from_static(&[3, 4])];
+        let msg = encode_value(PacketType::Event, "/admin", None, Some(&data), &atts);
+        let (text, bins) = texts(&msg);
+        assert_eq!(
+            text,
+            r#"452-/admin,["baz",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#
+        );
+        assert_eq!(bins, atts);
+        let data = json!(["bar", {"_placeholder": true, "num": 0}]);
+        let msg = encode_value(
+            PacketType::BinaryAck,
+            "/",
+            Some(15),
+            Some(&data),
+            &atts[..1],
+        );
+        assert_eq!(
+            texts(&msg).0,
+            r#"461-15["bar",{"_placeholder":true,"num":0}]"#
+        );
+        // A binary type without attachments is sent as the plain type.
+        let msg = encode_value(PacketType::BinaryEvent, "/", None, Some(&json!(["a"])), &[]);
+        assert_eq!(msg, Message::One(Frame::text(r#"42["a"]"#)));
+        // Types that cannot carry binary ignore attachments.
+        let msg = encode_value(PacketType::Connect, "/", None, None, &atts);
+        assert_eq!(msg, Message::One(Frame::text("40")));
+    }
+
+    #[test]
+    fn encode_event_argument_rules() {
+        assert_eq!(event("/", "ev", &("a", 1)), r#"42["ev","a",1]"#);
+        assert_eq!(event("/", "ev", &()), r#"42["ev"]"#);
+        assert_eq!(event("/", "ev", "hi"), r#"42["ev","hi"]"#);
+        assert_eq!(event("/", "ev", &vec![1, 2]), r#"42["ev",[1,2]]"#);
+        assert_eq!(event("/", "ev", &Args(vec![1, 2])), r#"42["ev",1,2]"#);
+        assert_eq!(event("/", "ev", &Args(Vec::<u8>::new())), r#"42["ev"]"#);
+        assert_eq!(event("/", "ev", &[0u8; 0]), r#"42["ev"]"#);
+        assert_eq!(event("/", "ev", &(((1, 2),),)), r#"42["ev",[[1,2]]]"#);
+        assert_eq!(event("/", "ev", &Some(())), r#"42["ev",null]"#);
+        assert_eq!(event("/", "ev", &json!(["x"])), r#"42["ev",["x"]]"#);
+        assert_eq!(event("/", "e\"v", &1), r#"42["e\"v",1]"#);
+        assert_eq!(
+            event("/chat", "hi", &(1, true, (), json!({"a": [1, 2]}))),
+            r#"42/chat,["hi",1,true,null,{"a":[1,2]}]"#
+        );
+        #[derive(Serialize)]
+        struct Pair(u8, &'static str);
+        assert_eq!(event("/", "ev", &Pair(1, "x")), r#"42["ev",1,"x"]"#);
+        #[derive(Serialize)]
+        struct Point {
+            y: i32,
+            x: i32,
+        }
+        assert_eq!(
+            event("/", "ev", &Point { y: 1, x: 2 }),
+            r#"42["ev",{"y":1,"x":2}]"#
+        );
+        let msg = encode_event("/", "foo", &(), Some(12)).unwrap();
+        assert_eq!(texts(&msg).0, r#"4212["foo"]"#);
+    }
+
+    #[test]
+    fn encode_event_binary() {
+        #[derive(Serialize)]
+        struct File {
+            name: &'static str,
+            body: Bytes,
+            parts: Vec<Bytes>,
+        }
+        let file = File {
+            name: "a.txt",
+            body: Bytes::from_static(b"abc"),
+            parts: vec![Bytes::from_static(b"d")],
+        };
+        let msg = encode_event("/chat", "f", &file, Some(7)).unwrap();
+        let (text, bins) = texts(&msg);
+        assert_eq!(
+            text,
+            r#"452-/chat,7["f",{"name":"a.txt","body":{"_placeholder":true,"num":0},"parts":[{"_placeholder":true,"num":1}]}]"#
+        );
+        assert_eq!(bins, [Bytes::from_static(b"abc"), Bytes::from_static(b"d")]);
+        let msg = encode_event("/", "baz", &Bytes::from_static(&[1, 2, 3, 4]), None).unwrap();
+        let (text, bins) = texts(&msg);
+        assert_eq!(text, r#"451-["baz",{"_placeholder":true,"num":0}]"#);
+        assert_eq!(bins, [Bytes::from_static(&[1, 2, 3, 4])]);
+        let eleven: Vec<Bytes> = (0..11u8).map(|i| Bytes::from(vec![i])).collect();
+        let (text, bins) = texts(&encode_event("/", "m", &Args(eleven), None).unwrap());
+        assert!(text.starts_with(r#"4511-["m",{"_placeholder":true,"num":0},"#));
+        assert_eq!(bins.len(), 11);
+    }
+
+    #[test]
+    fn encode_ack_rules() {
+        fn ack<T: Serialize + ?Sized>(args: &T) -> String {
+            texts(&encode_ack("/", 12, args).unwrap()).0
+        }
+        assert_eq!(ack(&()), "4312[]");
+        assert_eq!(ack(&"bar"), r#"4312["bar"]"#);
+        assert_eq!(ack(&("a", 2)), r#"4312["a",2]"#);
+        assert_eq!(ack(&Args(vec!["x", "y"])), r#"4312["x","y"]"#);
+        assert_eq!(ack(&vec![1]), "4312[[1]]");
+        let msg = encode_ack("/", 15, &("bar", Bytes::from_static(&[1]))).unwrap();
+        let (text, bins) = texts(&msg);
+        assert_eq!(text, r#"461-15["bar",{"_placeholder":true,"num":0}]"#);
+        assert_eq!(bins.len(), 1);
+    }
+
+    #[test]
+    fn encode_errors() {
+        assert!(matches!(
+            encode_event("chat", "x", &(), None),
+            Err(EncodeError::InvalidNamespace(_))
+        ));
+        assert!(matches!(
+            encode_ack("/a,b", 1, &()),
+            Err(EncodeError::InvalidNamespace(_))
+        ));
+        let mut bad = std::collections::HashMap::new();
+        bad.insert((1, 2), 3);
+        assert!(matches!(
+            encode_event("/", "x", &bad, None),
+            Err(EncodeError::Serialize(_))
+        ));
+    }
+}

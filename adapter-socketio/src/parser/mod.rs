@@ -1,0 +1,225 @@
+//! The Socket.IO v5 packet codec.
+//!
+//! # Wire format
+//!
+//! A packet is one text frame, optionally followed by binary frames:
+//!
+//! ```text
+//! <type>[<attachments>-][<namespace>,][<ack id>][<JSON data>]
+//! ```
+//!
+//! - `type` is one digit, see [`PacketType`].
+//! - `attachments` (only for `BINARY_EVENT` = 5 and `BINARY_ACK` = 6) is the
+//!   number of binary frames that follow the header, ended by `-`. In the
+//!   JSON data each attachment is replaced by the placeholder
+//!   `{"_placeholder":true,"num":N}`, `N` being its index.
+//! - `namespace` starts with `/` and ends at `,`; it is left out for the main
+//!   namespace `/`.
+//! - `ack id` is a decimal `u64`, present when the sender wants an
+//!   acknowledgement (and on every `ACK`).
+//! - `JSON data` is the payload: an object for `CONNECT`, an object or string
+//!   for `CONNECT_ERROR`, nothing for `DISCONNECT`, an array
+//!   `["event", args...]` for events and an array `[args...]` for acks.
+//!
+//! Packets travel inside Engine.IO `message` packets, so every text frame the
+//! encoders produce starts with the Engine.IO type `4` (`42["hello"]`). The
+//! decoders expect the text *without* that `4`: the engine strips it.
+//!
+//! # Typed arguments
+//!
+//! [`json::encode_event`], [`json::encode_ack`] and [`args_to_value`] turn a
+//! Rust value into a list of arguments; [`decode_args`] does the reverse:
+//!
+//! - a tuple spreads into several arguments: `("a", 1)` is `"a", 1`;
+//! - the unit `()` is no argument at all;
+//! - [`Args`] spreads its elements: `Args(vec![1, 2])` is `1, 2`;
+//! - anything else is exactly one argument (`vec![1, 2]` is `[1, 2]`).
+//!
+//! Bytes at any depth (anything serialized with `serialize_bytes`, such as
+//! [`bytes::Bytes`]) become placeholders plus attachments, which turns the
+//! packet into a `BINARY_EVENT` / `BINARY_ACK`. When decoding, a placeholder
+//! met where bytes are wanted yields the matching attachment; decoding into a
+//! [`serde_json::Value`] leaves placeholders in place.
+//!
+//! # Pluggable parsers
+//!
+//! [`Parser`] is object-safe: it hands out per-connection [`Decoder`]s and
+//! encodes packets whose data is already a [`serde_json::Value`]. The default
+//! [`JsonParser`] also has generic fast paths ([`json::encode_event`],
+//! [`json::encode_ack`]) that serialize straight into the output buffer.
+
+use bytes::Bytes;
+use roomcast_core::Message;
+
+pub mod args;
+mod de;
+mod de_value;
+mod decode;
+pub mod json;
+pub mod packet;
+mod ser;
+mod ser_placeholder;
+#[cfg(test)]
+mod tests;
+
+pub use args::Args;
+pub use de::{decode_args, from_value};
+pub use json::{encode_ack, encode_event, encode_value, JsonDecoder, JsonParser};
+pub use packet::{Packet, PacketType};
+pub use ser::args_to_value;
+
+/// A Socket.IO packet codec.
+///
+/// Object-safe so a server can hold a `Box<dyn Parser>` / `Arc<dyn Parser>`.
+pub trait Parser: Send + Sync + 'static {
+    /// A decoder for one connection.
+    ///
+    /// A decoder keeps per-connection state: a binary packet waiting for its
+    /// attachments.
+    fn decoder(&self) -> Box<dyn Decoder>;
+
+    /// Encodes a whole packet whose data is already a JSON value.
+    ///
+    /// Used for `CONNECT`, `CONNECT_ERROR`, `DISCONNECT` and raw-value emits.
+    /// The first frame is text starting with the Engine.IO message type `4`;
+    /// the attachments follow as binary frames, in order. `namespace` must
+    /// start with `/` and contain no `,` (the empty string means `/`).
+    fn encode_value(
+        &self,
+        kind: PacketType,
+        namespace: &str,
+        id: Option<u64>,
+        data: Option<&serde_json::Value>,
+        attachments: &[Bytes],
+    ) -> Message;
+}
+
+/// Per-connection packet decoder.
+///
+/// Feed it every Socket.IO frame of one connection, in order. After an error
+/// the decoder is reset (a pending binary packet is dropped); the connection
+/// should normally be closed.
+pub trait Decoder: Send {
+    /// Decodes a text frame, given without the Engine.IO message type `4`.
+    ///
+    /// Returns `Ok(Some(packet))` for a complete packet and `Ok(None)` for a
+    /// binary packet that now waits for its attachments.
+    fn decode_text(&mut self, text: &str) -> Result<Option<Packet>, DecodeError>;
+
+    /// Decodes a binary frame: the next attachment of the pending binary
+    /// packet. Returns the packet once its last attachment has arrived.
+    fn decode_binary(&mut self, data: Bytes) -> Result<Option<Packet>, DecodeError>;
+}
+
+/// Limits a decoder enforces on incoming packets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecoderLimits {
+    /// Largest accepted attachment count of a binary packet (default 10).
+    pub max_attachments: usize,
+    /// Longest accepted namespace, in bytes (default 256).
+    pub max_namespace_len: usize,
+}
+
+impl DecoderLimits {
+    /// The default limits: 10 attachments, 256-byte namespaces.
+    pub const DEFAULT: DecoderLimits = DecoderLimits {
+        max_attachments: 10,
+        max_namespace_len: 256,
+    };
+}
+
+impl Default for DecoderLimits {
+    fn default() -> Self {
+        DecoderLimits::DEFAULT
+    }
+}
+
+/// Why an incoming packet (or its arguments) could not be decoded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The text frame was empty.
+    #[error("empty packet")]
+    Empty,
+    /// The first character is not a packet type `0`..=`6`.
+    #[error("unknown packet type {0:?}")]
+    UnknownType(char),
+    /// The attachment count of a binary packet is missing, not a number or
+    /// not followed by `-`.
+    #[error("invalid attachment count")]
+    InvalidAttachmentCount,
+    /// The attachment count is above [`DecoderLimits::max_attachments`].
+    #[error("too many attachments: {count} (at most {max})")]
+    TooManyAttachments {
+        /// Announced count.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The namespace is longer than [`DecoderLimits::max_namespace_len`].
+    #[error("namespace longer than {max} bytes")]
+    NamespaceTooLong {
+        /// The limit.
+        max: usize,
+    },
+    /// The ack id does not fit in a `u64`.
+    #[error("invalid ack id")]
+    InvalidAckId,
+    /// An ack id on a packet type that cannot carry one.
+    #[error("unexpected ack id on a {0:?} packet")]
+    UnexpectedAckId(PacketType),
+    /// An `ACK` / `BINARY_ACK` without ack id.
+    #[error("ack packet without ack id")]
+    MissingAckId,
+    /// The payload is not valid JSON.
+    #[error("invalid JSON payload: {0}")]
+    InvalidJson(#[source] serde_json::Error),
+    /// The payload is valid JSON of the wrong shape for the packet type.
+    #[error("invalid {kind:?} payload: {reason}")]
+    InvalidPayload {
+        /// The packet type.
+        kind: PacketType,
+        /// What the payload should have been.
+        reason: &'static str,
+    },
+    /// A binary frame arrived while no attachment was expected.
+    #[error("unexpected binary frame")]
+    UnexpectedBinary,
+    /// A text frame arrived while a binary packet still waits for
+    /// attachments.
+    #[error("text frame while {missing} attachment(s) are still expected")]
+    UnexpectedText {
+        /// How many attachments were still missing.
+        missing: usize,
+    },
+    /// A placeholder names an attachment that does not exist.
+    #[error("placeholder refers to attachment {num} but the packet has {count}")]
+    MissingAttachment {
+        /// The placeholder's `num` (`u64::MAX` when not a valid number).
+        num: u64,
+        /// How many attachments the packet has.
+        count: usize,
+    },
+    /// The arguments do not match the requested Rust type.
+    #[error("invalid arguments: {0}")]
+    InvalidArgs(String),
+}
+
+impl serde::de::Error for DecodeError {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        DecodeError::InvalidArgs(msg.to_string())
+    }
+}
+
+/// Why a packet could not be encoded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The arguments failed to serialize (a `Serialize` impl failed, or a
+    /// map key is not a string).
+    #[error("cannot serialize arguments: {0}")]
+    Serialize(#[from] serde_json::Error),
+    /// The namespace does not start with `/` or contains a `,`.
+    #[error("invalid namespace {0:?}")]
+    InvalidNamespace(String),
+}

@@ -1,0 +1,178 @@
+//! Packet types and decoded packets.
+//!
+//! A [`Packet`] is what a [`Decoder`](super::Decoder) produces: the packet
+//! type, namespace (`"/"` when absent on the wire), ack id, JSON payload with
+//! binary placeholders left in place, and the binary attachments (index =
+//! placeholder `num`).
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::DecodeError;
+
+/// The Socket.IO packet type: the first character of every packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum PacketType {
+    /// Connection to a namespace (request from the client, approval from the
+    /// server with `{"sid": ...}`).
+    Connect = 0,
+    /// Disconnection from a namespace.
+    Disconnect = 1,
+    /// An event: `["name", args...]`.
+    Event = 2,
+    /// An acknowledgement: `[args...]` with the event's ack id.
+    Ack = 3,
+    /// Refusal of a namespace connection.
+    ConnectError = 4,
+    /// An event with binary attachments.
+    BinaryEvent = 5,
+    /// An acknowledgement with binary attachments.
+    BinaryAck = 6,
+}
+
+impl PacketType {
+    /// All packet types, in numeric order.
+    pub const ALL: [PacketType; 7] = [
+        PacketType::Connect,
+        PacketType::Disconnect,
+        PacketType::Event,
+        PacketType::Ack,
+        PacketType::ConnectError,
+        PacketType::BinaryEvent,
+        PacketType::BinaryAck,
+    ];
+
+    /// The numeric type.
+    pub const fn as_u8(self) -> u8 {
+        self as u8
+    }
+
+    /// The ASCII digit written on the wire.
+    pub const fn as_char(self) -> char {
+        (b'0' + self as u8) as char
+    }
+
+    /// The type with this number, if any.
+    pub const fn from_u8(n: u8) -> Option<PacketType> {
+        Some(match n {
+            0 => PacketType::Connect,
+            1 => PacketType::Disconnect,
+            2 => PacketType::Event,
+            3 => PacketType::Ack,
+            4 => PacketType::ConnectError,
+            5 => PacketType::BinaryEvent,
+            6 => PacketType::BinaryAck,
+            _ => return None,
+        })
+    }
+
+    /// Whether the type carries an attachment count (`BINARY_EVENT`,
+    /// `BINARY_ACK`).
+    pub const fn is_binary(self) -> bool {
+        matches!(self, PacketType::BinaryEvent | PacketType::BinaryAck)
+    }
+
+    /// Whether the type is an event (`EVENT`, `BINARY_EVENT`).
+    pub const fn is_event(self) -> bool {
+        matches!(self, PacketType::Event | PacketType::BinaryEvent)
+    }
+
+    /// Whether the type is an acknowledgement (`ACK`, `BINARY_ACK`).
+    pub const fn is_ack(self) -> bool {
+        matches!(self, PacketType::Ack | PacketType::BinaryAck)
+    }
+}
+
+/// A decoded incoming packet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Packet {
+    /// The packet type.
+    pub kind: PacketType,
+    /// The namespace; `"/"` when absent on the wire.
+    pub namespace: String,
+    /// The ack id.
+    pub id: Option<u64>,
+    /// The JSON payload, binary placeholders left in place.
+    pub data: Option<Value>,
+    /// The binary attachments; index = placeholder `num`. Empty unless the
+    /// type is binary.
+    pub attachments: Vec<Bytes>,
+}
+
+impl Packet {
+    /// For `EVENT` / `BINARY_EVENT`: the event name (the first array
+    /// element, which the decoder checked is a string).
+    pub fn event_name(&self) -> Option<&str> {
+        if !self.kind.is_event() {
+            return None;
+        }
+        self.data.as_ref()?.as_array()?.first()?.as_str()
+    }
+
+    /// The arguments: for events, the data array without the event name; for
+    /// acks, the whole data array; empty for other types.
+    pub fn args(&self) -> &[Value] {
+        let items = match self.data.as_ref().and_then(Value::as_array) {
+            Some(items) => items.as_slice(),
+            None => return &[],
+        };
+        if self.kind.is_event() {
+            items.get(1..).unwrap_or_default()
+        } else if self.kind.is_ack() {
+            items
+        } else {
+            &[]
+        }
+    }
+
+    /// Decodes [`Packet::args`] into `T` following the argument rules of
+    /// [`decode_args`](super::decode_args).
+    pub fn decode_args<T: DeserializeOwned>(&self) -> Result<T, DecodeError> {
+        super::decode_args(self.args(), &self.attachments)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn packet(kind: PacketType, data: Value) -> Packet {
+        Packet {
+            kind,
+            namespace: "/".into(),
+            id: None,
+            data: Some(data),
+            attachments: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn type_numbers() {
+        for (i, t) in PacketType::ALL.iter().enumerate() {
+            assert_eq!(t.as_u8() as usize, i);
+            assert_eq!(PacketType::from_u8(i as u8), Some(*t));
+            assert_eq!(t.as_char(), char::from(b'0' + i as u8));
+        }
+        assert_eq!(PacketType::from_u8(7), None);
+        assert!(PacketType::BinaryAck.is_binary() && PacketType::BinaryAck.is_ack());
+        assert!(!PacketType::Event.is_binary() && PacketType::Event.is_event());
+    }
+
+    #[test]
+    fn event_name_and_args() {
+        let p = packet(PacketType::Event, json!(["chat", 1, "x"]));
+        assert_eq!(p.event_name(), Some("chat"));
+        assert_eq!(p.args(), &[json!(1), json!("x")]);
+        let p = packet(PacketType::Ack, json!(["chat", 1]));
+        assert_eq!(p.event_name(), None);
+        assert_eq!(p.args().len(), 2);
+        let p = packet(PacketType::Event, json!([]));
+        assert_eq!(p.event_name(), None);
+        assert!(p.args().is_empty());
+        let p = packet(PacketType::Connect, json!({"a": 1}));
+        assert!(p.args().is_empty());
+    }
+}

@@ -1,0 +1,332 @@
+//! Serializing event arguments: spreading rules and binary placeholders.
+//!
+//! How a value becomes arguments is decided by its *first* serializer call
+//! (a cheap probe that stops right there):
+//!
+//! - `serialize_tuple` / `serialize_tuple_struct`: one argument per element;
+//! - `serialize_unit` / `serialize_unit_struct`: no argument;
+//! - `serialize_newtype_struct` named [`ARGS_MAGIC`] ([`Args`](super::Args)):
+//!   one argument per element of the inner list;
+//! - anything else: one argument.
+//!
+//! The value is then serialized through [`PlaceholderSerializer`], which
+//! wraps any serializer and replaces every `serialize_bytes` call, at any
+//! depth, with `{"_placeholder":true,"num":N}` while appending the bytes to
+//! the attachment list.
+
+use std::cell::Cell;
+use std::fmt::{self, Display};
+
+use bytes::Bytes;
+use serde::ser::{self, Impossible, Serialize, Serializer};
+use serde_json::Value;
+
+use super::args::ARGS_MAGIC;
+use super::ser_placeholder::PlaceholderSerializer;
+use super::EncodeError;
+
+/// How a top-level value maps to arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// Each element is an argument.
+    Spread,
+    /// No argument.
+    Unit,
+    /// The value is one argument.
+    Single,
+}
+
+fn shape_of<T: Serialize + ?Sized>(value: &T) -> Shape {
+    match value.serialize(Probe) {
+        Err(Found(shape)) => shape,
+        // Serialized nothing at all: an odd impl; treat it as a value.
+        Ok(()) => Shape::Single,
+    }
+}
+
+/// Writes the JSON data array of an event (`event` given: `["event",args..]`)
+/// or of an ack (`[args..]`) to `out`, bytes replaced by placeholders.
+pub(crate) fn write_args<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    event: Option<&str>,
+    args: &T,
+    attachments: &Cell<Vec<Bytes>>,
+) -> Result<(), serde_json::Error> {
+    let shape = shape_of(args);
+    let has_event = event.is_some();
+    if let Some(event) = event {
+        out.push(b'[');
+        serde_json::to_writer(&mut *out, event)?;
+    }
+    match shape {
+        Shape::Unit => {
+            if !has_event {
+                out.push(b'[');
+            }
+        }
+        Shape::Single => {
+            out.push(if has_event { b',' } else { b'[' });
+            write_value(out, args, attachments)?;
+        }
+        Shape::Spread => {
+            let start = out.len();
+            write_value(out, args, attachments)?;
+            if out.get(start) != Some(&b'[') {
+                // Not an array after all (inconsistent impl): one argument.
+                out.insert(start, if has_event { b',' } else { b'[' });
+            } else {
+                // The value wrote `[a,b]` and the closing `]` below would
+                // double it: drop its last `]`, and merge its `[` into the
+                // outer array.
+                out.pop();
+                if has_event {
+                    if out.len() == start + 1 {
+                        out.truncate(start);
+                    } else if let Some(open) = out.get_mut(start) {
+                        *open = b',';
+                    }
+                }
+            }
+        }
+    }
+    out.push(b']');
+    Ok(())
+}
+
+fn write_value<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+    attachments: &Cell<Vec<Bytes>>,
+) -> Result<(), serde_json::Error> {
+    let mut ser = serde_json::Serializer::new(out);
+    value.serialize(PlaceholderSerializer::new(&mut ser, attachments))
+}
+
+/// Turns typed arguments into a JSON data array plus attachments, following
+/// the argument rules (for parsers other than the default JSON one, whose
+/// [`encode_value`](super::Parser::encode_value) takes a value).
+///
+/// With `event`, the array starts with the event name (an event's data);
+/// without, it is an ack's data.
+///
+/// ```
+/// use roomcast_socketio::parser::args_to_value;
+/// let (data, attachments) =
+///     args_to_value(Some("ev"), &("a", bytes::Bytes::from_static(b"\x01"))).unwrap();
+/// assert_eq!(data, serde_json::json!(["ev", "a", {"_placeholder": true, "num": 0}]));
+/// assert_eq!(attachments.len(), 1);
+/// ```
+pub fn args_to_value<T: Serialize + ?Sized>(
+    event: Option<&str>,
+    args: &T,
+) -> Result<(Value, Vec<Bytes>), EncodeError> {
+    let attachments = Cell::new(Vec::new());
+    let mut items = Vec::new();
+    if let Some(event) = event {
+        items.push(Value::String(event.to_owned()));
+    }
+    let shape = shape_of(args);
+    if shape != Shape::Unit {
+        let value = args.serialize(PlaceholderSerializer::new(
+            serde_json::value::Serializer,
+            &attachments,
+        ))?;
+        match (shape, value) {
+            (Shape::Spread, Value::Array(elements)) => items.extend(elements),
+            (_, value) => items.push(value),
+        }
+    }
+    Ok((Value::Array(items), attachments.take()))
+}
+
+/// The probe's answer, carried as its "error" to stop serialization at the
+/// first call.
+#[derive(Debug)]
+struct Found(Shape);
+
+impl Display for Found {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "argument shape {:?}", self.0)
+    }
+}
+
+impl std::error::Error for Found {}
+
+impl ser::Error for Found {
+    fn custom<T: Display>(_msg: T) -> Self {
+        // The real pass will report the error.
+        Found(Shape::Single)
+    }
+}
+
+/// Stops at the first serializer call and reports the value's [`Shape`].
+struct Probe;
+
+macro_rules! single {
+    ($($method:ident($($ty:ty),*) -> $ret:ty;)*) => {
+        $(
+            fn $method(self, $(_: $ty),*) -> Result<$ret, Found> {
+                Err(Found(Shape::Single))
+            }
+        )*
+    };
+}
+
+impl Serializer for Probe {
+    type Ok = ();
+    type Error = Found;
+    type SerializeSeq = Impossible<(), Found>;
+    type SerializeTuple = Impossible<(), Found>;
+    type SerializeTupleStruct = Impossible<(), Found>;
+    type SerializeTupleVariant = Impossible<(), Found>;
+    type SerializeMap = Impossible<(), Found>;
+    type SerializeStruct = Impossible<(), Found>;
+    type SerializeStructVariant = Impossible<(), Found>;
+
+    single! {
+        serialize_bool(bool) -> ();
+        serialize_i8(i8) -> ();
+        serialize_i16(i16) -> ();
+        serialize_i32(i32) -> ();
+        serialize_i64(i64) -> ();
+        serialize_i128(i128) -> ();
+        serialize_u8(u8) -> ();
+        serialize_u16(u16) -> ();
+        serialize_u32(u32) -> ();
+        serialize_u64(u64) -> ();
+        serialize_u128(u128) -> ();
+        serialize_f32(f32) -> ();
+        serialize_f64(f64) -> ();
+        serialize_char(char) -> ();
+        serialize_str(&str) -> ();
+        serialize_bytes(&[u8]) -> ();
+        serialize_none() -> ();
+        serialize_unit_variant(&'static str, u32, &'static str) -> ();
+        serialize_seq(Option<usize>) -> Self::SerializeSeq;
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+        serialize_map(Option<usize>) -> Self::SerializeMap;
+        serialize_struct(&'static str, usize) -> Self::SerializeStruct;
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
+    }
+
+    fn serialize_unit(self) -> Result<(), Found> {
+        Err(Found(Shape::Unit))
+    }
+
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Found> {
+        Err(Found(Shape::Unit))
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Found> {
+        Err(Found(Shape::Spread))
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Found> {
+        Err(Found(Shape::Spread))
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), Found> {
+        Err(Found(Shape::Single))
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        _: &T,
+    ) -> Result<(), Found> {
+        Err(Found(if name == ARGS_MAGIC {
+            Shape::Spread
+        } else {
+            Shape::Single
+        }))
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Found> {
+        Err(Found(Shape::Single))
+    }
+
+    fn collect_str<T: Display + ?Sized>(self, _: &T) -> Result<(), Found> {
+        Err(Found(Shape::Single))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parser::Args;
+    use serde::Serialize;
+    use serde_json::json;
+    use std::collections::BTreeMap;
+
+    fn value<T: Serialize + ?Sized>(event: Option<&str>, args: &T) -> (Value, Vec<Bytes>) {
+        args_to_value(event, args).unwrap()
+    }
+
+    #[test]
+    fn shapes() {
+        assert_eq!(shape_of(&(1, 2)), Shape::Spread);
+        assert_eq!(shape_of(&Args(vec![1])), Shape::Spread);
+        assert_eq!(shape_of(&()), Shape::Unit);
+        assert_eq!(shape_of(&vec![1]), Shape::Single);
+        assert_eq!(shape_of("x"), Shape::Single);
+        assert_eq!(shape_of(&Some((1, 2))), Shape::Single);
+        assert_eq!(shape_of(&Bytes::new()), Shape::Single);
+    }
+
+    #[test]
+    fn to_value_rules() {
+        assert_eq!(value(Some("ev"), &("a", 1)).0, json!(["ev", "a", 1]));
+        assert_eq!(value(Some("ev"), &()).0, json!(["ev"]));
+        assert_eq!(value(Some("ev"), "hi").0, json!(["ev", "hi"]));
+        assert_eq!(value(Some("ev"), &vec![1, 2]).0, json!(["ev", [1, 2]]));
+        assert_eq!(value(Some("ev"), &Args(vec![1, 2])).0, json!(["ev", 1, 2]));
+        assert_eq!(value(None, &()).0, json!([]));
+        assert_eq!(value(None, &(1,)).0, json!([1]));
+        assert_eq!(value(None, &json!({"a": 1})).0, json!([{"a": 1}]));
+    }
+
+    #[test]
+    fn bytes_at_any_depth() {
+        #[derive(Serialize)]
+        enum E {
+            Blob(Bytes),
+            Pair { a: Bytes, b: Option<Bytes> },
+        }
+        let mut map = BTreeMap::new();
+        map.insert("k", Bytes::from_static(b"m"));
+        let args = (
+            Bytes::from_static(b"0"),
+            vec![E::Blob(Bytes::from_static(b"1"))],
+            E::Pair {
+                a: Bytes::from_static(b"2"),
+                b: Some(Bytes::from_static(b"3")),
+            },
+            map,
+        );
+        let (data, atts) = value(Some("ev"), &args);
+        let ph = |n: usize| json!({"_placeholder": true, "num": n});
+        assert_eq!(
+            data,
+            json!(["ev", ph(0), [{"Blob": ph(1)}], {"Pair": {"a": ph(2), "b": ph(3)}}, {"k": ph(4)}])
+        );
+        let atts: Vec<&[u8]> = atts.iter().map(|b| &b[..]).collect();
+        assert_eq!(atts, [b"0", b"1", b"2", b"3", b"m"]);
+
+        // The JSON writer produces the same text.
+        let cell = Cell::new(Vec::new());
+        let mut out = Vec::new();
+        write_args(&mut out, Some("ev"), &args, &cell).unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&out).unwrap(), data);
+        assert_eq!(cell.take().len(), 5);
+    }
+}

@@ -1,0 +1,405 @@
+//! The Socket.IO server: namespaces on top of an Engine.IO engine.
+//!
+//! The server is an Engine.IO [`Handler`]: each engine connection becomes a
+//! [`Client`] that decodes packets and routes them to its sockets. The
+//! namespace `/` always exists; others are created with [`Server::of`], or
+//! on first connection for names accepted by [`Server::of_matching`].
+
+use std::future::Future;
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
+
+use dashmap::DashMap;
+use parking_lot::RwLock;
+use roomcast_core::cluster::{Cluster, LocalOnly};
+use roomcast_core::{ClientId, CloseReason, Frame, Hub, Room};
+use roomcast_engineio::{Engine, EngineConfig, Handler};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::net::TcpListener;
+
+use crate::client::Client;
+use crate::parser::{JsonParser, Parser};
+use crate::{
+    AckError, BroadcastAcks, BroadcastOperator, ConnectError, EmitError, Namespace, Socket,
+};
+
+/// Server options. The defaults are the reference server's.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// How long a connection may stay without joining a namespace (45 s).
+    pub connect_timeout: Duration,
+    /// The engine's options; its `path` defaults to `/socket.io/` here.
+    pub engine: EngineConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            connect_timeout: Duration::from_millis(45_000),
+            engine: EngineConfig {
+                path: "/socket.io/".to_string(),
+                ..EngineConfig::default()
+            },
+        }
+    }
+}
+
+/// Builds a [`Server`].
+///
+/// ```
+/// use std::time::Duration;
+/// let io = roomcast_socketio::Server::builder()
+///     .connect_timeout(Duration::from_secs(10))
+///     .engine(|e| e.ping_interval = Duration::from_secs(20))
+///     .build();
+/// assert_eq!(io.engine().config().path, "/socket.io/");
+/// ```
+pub struct ServerBuilder {
+    config: ServerConfig,
+    parser: Arc<dyn Parser>,
+    cluster: Arc<dyn Cluster>,
+}
+
+impl ServerBuilder {
+    /// Where the server is mounted (default `/socket.io/`).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.config.engine.path = path.into();
+        self
+    }
+
+    /// How long a connection may stay without joining a namespace.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.config.connect_timeout = timeout;
+        self
+    }
+
+    /// Changes the engine's options (heartbeat, limits, CORS, transports…).
+    pub fn engine(mut self, change: impl FnOnce(&mut EngineConfig)) -> Self {
+        change(&mut self.config.engine);
+        self
+    }
+
+    /// The packet codec (default: JSON, compatible with the reference).
+    pub fn parser(mut self, parser: impl Parser) -> Self {
+        self.parser = Arc::new(parser);
+        self
+    }
+
+    /// The cluster that non-local operations are forwarded to.
+    pub fn cluster(mut self, cluster: Arc<dyn Cluster>) -> Self {
+        self.cluster = cluster;
+        self
+    }
+
+    /// The server.
+    pub fn build(self) -> Server {
+        let inner = Arc::new(Inner {
+            config: self.config.clone(),
+            namespaces: DashMap::new(),
+            dynamic: RwLock::new(Vec::new()),
+            parser: self.parser,
+            cluster: self.cluster,
+            engine: OnceLock::new(),
+        });
+        let bridge = Bridge(Arc::downgrade(&inner));
+        let engine = Engine::with_handler(self.config.engine, Arc::new(bridge));
+        let _ = inner.engine.set(engine);
+        let server = Server(inner);
+        server.of("/");
+        server
+    }
+}
+
+type Matcher = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+pub(crate) struct Inner {
+    config: ServerConfig,
+    namespaces: DashMap<String, Namespace>,
+    dynamic: RwLock<Vec<(Matcher, Namespace)>>,
+    parser: Arc<dyn Parser>,
+    cluster: Arc<dyn Cluster>,
+    engine: OnceLock<Engine>,
+}
+
+impl Inner {
+    fn hub(&self, name: &str) -> Hub {
+        Hub::with_cluster(name, self.cluster.clone())
+    }
+
+    /// The namespace a CONNECT asks for: a static one, or a new child of a
+    /// dynamic one whose matcher accepts the name.
+    pub(crate) fn namespace_for(&self, name: &str) -> Option<Namespace> {
+        if let Some(ns) = self.namespaces.get(name) {
+            return Some(ns.clone());
+        }
+        let parent = self
+            .dynamic
+            .read()
+            .iter()
+            .find(|(matcher, _)| matcher(name))
+            .map(|(_, parent)| parent.clone())?;
+        let ns = self
+            .namespaces
+            .entry(name.to_string())
+            .or_insert_with(|| parent.child(name, self.hub(name)))
+            .clone();
+        Some(ns)
+    }
+}
+
+struct Bridge(Weak<Inner>);
+
+impl Handler for Bridge {
+    fn on_open(&self, conn: &Arc<roomcast_engineio::Socket>) {
+        let Some(server) = self.0.upgrade() else {
+            return;
+        };
+        let client = Arc::new(Client::new(
+            conn.clone(),
+            server.parser.decoder(),
+            self.0.clone(),
+        ));
+        conn.attach(client.clone());
+        let timeout = server.config.connect_timeout;
+        let conn = conn.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = tokio::time::sleep(timeout) => {
+                    if !client.has_sockets() {
+                        tracing::debug!(sid = %conn.id(), "no namespace joined in time; closing");
+                        conn.close(CloseReason::Forced);
+                    }
+                }
+                _ = conn.closed() => {}
+            }
+        });
+    }
+
+    fn on_message(
+        &self,
+        conn: &Arc<roomcast_engineio::Socket>,
+        message: Frame,
+    ) -> Result<(), CloseReason> {
+        match conn.attached::<Client>() {
+            Some(client) => client.receive(message),
+            None => Ok(()),
+        }
+    }
+
+    fn on_close(&self, conn: &Arc<roomcast_engineio::Socket>, reason: CloseReason) {
+        if let Some(client) = conn.attached::<Client>() {
+            client.closed(reason);
+        }
+    }
+}
+
+/// A Socket.IO v5 server. Cheap to clone (a handle).
+///
+/// ```no_run
+/// use roomcast_socketio::{AckSender, Server, Socket};
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let io = Server::new();
+/// io.on_connect(|socket: Socket| async move {
+///     socket.on("hello", |socket: Socket, name: String, ack: AckSender| async move {
+///         socket.emit("hello", &format!("hi {name}")).ok();
+///         ack.send(&"done").ok();
+///     });
+/// });
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+/// io.serve(listener).await
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Server(Arc<Inner>);
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("namespaces", &self.0.namespaces.len())
+            .finish()
+    }
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Server {
+    /// A server with the default options.
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// A builder for options.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder {
+            config: ServerConfig::default(),
+            parser: Arc::new(JsonParser::new()),
+            cluster: Arc::new(LocalOnly::new()),
+        }
+    }
+
+    /// The namespace `name`, created if needed.
+    pub fn of(&self, name: &str) -> Namespace {
+        let name = if name.is_empty() { "/" } else { name };
+        self.0
+            .namespaces
+            .entry(name.to_string())
+            .or_insert_with(|| Namespace::new(name, self.0.hub(name)))
+            .clone()
+    }
+
+    /// A dynamic namespace: every name `matches` accepts is created on its
+    /// first connection, with the handlers and middlewares registered on
+    /// the returned template.
+    pub fn of_matching(&self, matches: impl Fn(&str) -> bool + Send + Sync + 'static) -> Namespace {
+        let template = Namespace::new("(dynamic)", self.0.hub("(dynamic)"));
+        self.0
+            .dynamic
+            .write()
+            .push((Arc::new(matches), template.clone()));
+        template
+    }
+
+    /// A namespace that exists, static or already created dynamically.
+    pub fn namespace(&self, name: &str) -> Option<Namespace> {
+        self.0.namespaces.get(name).map(|n| n.clone())
+    }
+
+    /// The main namespace `/`.
+    pub fn main(&self) -> Namespace {
+        self.of("/")
+    }
+
+    /// The engine underneath (sessions, transports, options).
+    pub fn engine(&self) -> &Engine {
+        self.0
+            .engine
+            .get()
+            .expect("the engine is set at build time")
+    }
+
+    /// Runs `handler` for every socket connecting to `/`.
+    pub fn on_connect<F, Fut>(&self, handler: F)
+    where
+        F: Fn(Socket) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.main().on_connect(handler)
+    }
+
+    /// Adds a middleware to `/`.
+    pub fn use_middleware<F, Fut>(&self, middleware: F)
+    where
+        F: Fn(Socket) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), ConnectError>> + Send + 'static,
+    {
+        self.main().use_middleware(middleware)
+    }
+
+    /// Broadcast to rooms of `/`.
+    pub fn to<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
+        self.main().to(rooms)
+    }
+
+    /// Same as [`Server::to`].
+    pub fn within<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
+        self.main().to(rooms)
+    }
+
+    /// Every socket of `/` but those in these rooms.
+    pub fn except<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
+        self.main().except(rooms)
+    }
+
+    /// Only sockets of `/` on this node.
+    pub fn local(&self) -> BroadcastOperator {
+        self.main().local()
+    }
+
+    /// A broadcast that may be dropped for clients that cannot take it now.
+    pub fn volatile(&self) -> BroadcastOperator {
+        self.main().volatile()
+    }
+
+    /// How long `emit_with_ack` waits.
+    pub fn timeout(&self, timeout: Duration) -> BroadcastOperator {
+        self.main().timeout(timeout)
+    }
+
+    /// Sends an event to every socket of `/`.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.main().emit(event, data)
+    }
+
+    /// Sends an event to every socket of `/` and collects acknowledgements.
+    pub async fn emit_with_ack<T, R>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<BroadcastAcks<R>, AckError>
+    where
+        T: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
+        self.main().emit_with_ack(event, data).await
+    }
+
+    /// Ids of the sockets of `/` on this node.
+    pub fn sockets(&self) -> Vec<ClientId> {
+        self.main().sockets()
+    }
+
+    /// The sockets of `/`.
+    pub async fn fetch_sockets(&self) -> Vec<Socket> {
+        self.main().fetch_sockets().await
+    }
+
+    /// Makes every socket of `/` join rooms.
+    pub fn sockets_join<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
+        self.main().sockets_join(rooms)
+    }
+
+    /// Makes every socket of `/` leave rooms.
+    pub fn sockets_leave<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
+        self.main().sockets_leave(rooms)
+    }
+
+    /// Disconnects every socket of `/`.
+    pub fn disconnect_sockets(&self, close: bool) {
+        self.main().disconnect_sockets(close)
+    }
+
+    /// This server as a tower / hyper service (mount it at its path).
+    pub fn service(&self) -> roomcast_engineio::EngineService {
+        self.engine().service()
+    }
+
+    /// A tower layer: the server at its path, everything else to the host.
+    pub fn layer(&self) -> roomcast_engineio::EngineLayer {
+        self.engine().layer()
+    }
+
+    /// Serves HTTP/1.1 on `listener`: the server at its path, 404 elsewhere.
+    pub async fn serve(&self, listener: TcpListener) -> std::io::Result<()> {
+        self.engine().clone().serve(listener).await
+    }
+
+    /// Disconnects every socket with "server shutting down" and closes every
+    /// connection after flushing what was queued.
+    pub fn close(&self) {
+        let namespaces: Vec<Namespace> = self.0.namespaces.iter().map(|n| n.clone()).collect();
+        for ns in namespaces {
+            for id in ns.sockets() {
+                if let Some(socket) = ns.socket(id) {
+                    socket.close(crate::DisconnectReason::ServerShuttingDown);
+                }
+            }
+        }
+        self.engine().close_all(CloseReason::ServerShutdown);
+    }
+}
