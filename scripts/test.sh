@@ -12,8 +12,8 @@ step "setup test dependencies"
 bash scripts/setup-test-deps.sh
 export ROOMCAST_JS_DIR="$PWD/tests/js"
 
-step "cargo test --workspace --all-targets"
-cargo test --workspace --all-targets
+step "cargo test --workspace (unit, integration, doc tests)"
+cargo test --workspace
 
 for feat in ws polling; do
   step "cargo test -p roomcast-engineio --no-default-features --features $feat"
