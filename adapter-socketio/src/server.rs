@@ -389,9 +389,11 @@ impl Server {
         self.engine().clone().serve(listener).await
     }
 
-    /// Disconnects every socket with "server shutting down" and closes every
-    /// connection after flushing what was queued.
-    pub fn close(&self) {
+    /// Shuts down gracefully: stops accepting, disconnects every socket with
+    /// "server shutting down", lets each connection flush what was queued
+    /// before it (then a close packet), and returns once all are gone or
+    /// `grace` has passed.
+    pub async fn shutdown(&self, grace: Duration) {
         let namespaces: Vec<Namespace> = self.0.namespaces.iter().map(|n| n.clone()).collect();
         for ns in namespaces {
             for id in ns.sockets() {
@@ -400,6 +402,6 @@ impl Server {
                 }
             }
         }
-        self.engine().close_all(CloseReason::ServerShutdown);
+        self.engine().shutdown(grace).await;
     }
 }

@@ -174,6 +174,8 @@ pub struct EngineConfig {
     pub outbox: OutboxConfig,
     /// WebSocket read buffer per connection, in bytes (default 4 KiB).
     pub ws_read_buffer: usize,
+    /// The most sessions at once; a handshake beyond gets 503 (default 100 000).
+    pub max_sessions: usize,
 }
 
 impl Default for EngineConfig {
@@ -191,6 +193,7 @@ impl Default for EngineConfig {
             handshake_headers: None,
             outbox: OutboxConfig::default(),
             ws_read_buffer: 4 * 1024,
+            max_sessions: 100_000,
         }
     }
 }
@@ -209,6 +212,8 @@ impl std::fmt::Debug for EngineConfig {
             .field("allow_request", &self.allow_request.is_some())
             .field("handshake_headers", &self.handshake_headers.is_some())
             .field("outbox", &self.outbox)
+            .field("ws_read_buffer", &self.ws_read_buffer)
+            .field("max_sessions", &self.max_sessions)
             .finish()
     }
 }

@@ -8,7 +8,9 @@
 //! service ([`Engine::service`]), a layer that lets other paths fall through
 //! to the host ([`Engine::layer`]), or a standalone server ([`Engine::serve`]).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use dashmap::DashMap;
@@ -17,6 +19,7 @@ use http_body_util::Full;
 use hyper::body::Body as HttpBody;
 use roomcast_core::{ClientId, CloseReason};
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tracing::Instrument;
 
 use crate::socket::{Handler, Handshake, Socket};
@@ -86,6 +89,10 @@ pub(crate) struct Shared {
     pub(crate) config: EngineConfig,
     pub(crate) sessions: DashMap<ClientId, Arc<Socket>>,
     pub(crate) handler: Arc<dyn Handler>,
+    /// Set once [`Engine::shutdown`] starts: no new sessions.
+    stopping: AtomicBool,
+    /// Wakes the accept loops of [`Engine::serve`] on shutdown.
+    stop: Notify,
 }
 
 /// An Engine.IO v4 server. Cheap to clone (a handle).
@@ -165,6 +172,8 @@ impl Engine {
                 config,
                 sessions: DashMap::new(),
                 handler,
+                stopping: AtomicBool::new(false),
+                stop: Notify::new(),
             }),
         }
     }
@@ -195,6 +204,36 @@ impl Engine {
         for socket in all {
             socket.close(reason);
         }
+    }
+
+    /// Shuts down gracefully: stops accepting connections and sessions,
+    /// closes every session (each gets what was queued, then a close
+    /// packet), and waits for them to go, at most `grace`; what remains is
+    /// dropped.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.shared.stopping.store(true, Ordering::Release);
+        self.shared.stop.notify_waiters();
+        self.close_all(CloseReason::ServerShutdown);
+        let deadline = tokio::time::Instant::now() + grace;
+        while self.session_count() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.shared.sessions.clear();
+    }
+
+    /// Whether [`Engine::shutdown`] has started.
+    pub fn is_closing(&self) -> bool {
+        self.shared.stopping.load(Ordering::Acquire)
+    }
+
+    async fn stopped(shared: Arc<Shared>) {
+        let stop = shared.stop.notified();
+        tokio::pin!(stop);
+        stop.as_mut().enable();
+        if shared.stopping.load(Ordering::Acquire) {
+            return;
+        }
+        stop.await;
     }
 
     /// Creates and registers a session; the caller sends the open packet.
@@ -309,6 +348,13 @@ impl Engine {
         if req.method() != Method::GET {
             return error(ErrorCode::BadHandshakeMethod);
         }
+        if self.is_closing() || self.session_count() >= config.max_sessions {
+            return respond(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "text/plain",
+                Bytes::from_static(b"Service Unavailable"),
+            );
+        }
         if q.eio.as_deref() != Some("4") {
             return error(ErrorCode::UnsupportedProtocolVersion);
         }
@@ -365,10 +411,11 @@ impl Engine {
         }
     }
 
-    /// Serves HTTP/1.1 on `listener` until the listener fails: the engine
-    /// at its path, 404 elsewhere.
+    /// Serves HTTP/1.1 on `listener` until [`Engine::shutdown`] (or the
+    /// listener fails): the engine at its path, 404 elsewhere.
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
-        crate::service::serve(listener, move |req| {
+        let stop = Self::stopped(self.shared.clone());
+        crate::service::serve(listener, stop, move |req| {
             let engine = self.clone();
             async move {
                 if engine.config().matches_path(req.uri().path()) {

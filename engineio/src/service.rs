@@ -113,13 +113,22 @@ where
 
 /// Accepts HTTP/1.1 connections (with upgrades) and answers each request
 /// with `handle`, after inserting the peer's [`RemoteAddr`].
-pub(crate) async fn serve<F, Fut>(listener: TcpListener, handle: F) -> std::io::Result<()>
+pub(crate) async fn serve<F, Fut>(
+    listener: TcpListener,
+    stop: impl Future<Output = ()>,
+    handle: F,
+) -> std::io::Result<()>
 where
     F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
+    tokio::pin!(stop);
     loop {
-        let (stream, addr) = match listener.accept().await {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut stop => return Ok(()),
+        };
+        let (stream, addr) = match accepted {
             Ok(x) => x,
             Err(e) if is_transient(&e) => {
                 tracing::warn!(error = %e, "accept failed; retrying");
