@@ -8,14 +8,20 @@
 use bytes::Bytes;
 use roomcast_core::{Frame, Text};
 
-/// A decoded incoming packet.
+/// A packet a client may send, decoded from one frame.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Packet {
+pub enum Packet {
+    /// `1`: the client closes the session.
     Close,
+    /// `2…`: a ping (only `2probe` during an upgrade, in practice).
     Ping(Text),
+    /// `3`: the answer to the server's ping.
     Pong,
+    /// `4…` or a binary frame: a message for the layer above.
     Message(Frame),
+    /// `5`: the upgrade to the probed transport is complete.
     Upgrade,
+    /// `6`: nothing.
     Noop,
 }
 
@@ -30,7 +36,16 @@ pub enum PacketError {
     Type(char),
 }
 
-pub(crate) fn decode(frame: Frame) -> Result<Packet, PacketError> {
+/// Decodes one frame from a client. Never panics; allocation-free (text is
+/// shared with the frame).
+///
+/// ```
+/// use roomcast_core::Frame;
+/// use roomcast_engineio::{decode_packet, Packet};
+/// assert_eq!(decode_packet(Frame::text("3")), Ok(Packet::Pong));
+/// assert!(decode_packet(Frame::text("x")).is_err());
+/// ```
+pub fn decode(frame: Frame) -> Result<Packet, PacketError> {
     let text = match frame {
         Frame::Binary(b) => return Ok(Packet::Message(Frame::Binary(b))),
         Frame::Text(t) => t,
@@ -97,6 +112,23 @@ pub(crate) fn open(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_frames_never_panic(text in "\\PC{0,40}", bytes in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let _ = decode(Frame::text(text.as_str()));
+            let _ = decode(Frame::binary(bytes));
+        }
+
+        #[test]
+        fn messages_round_trip(payload in "\\PC{0,40}") {
+            prop_assert_eq!(
+                decode(message_text(&payload)),
+                Ok(Packet::Message(Frame::text(payload.as_str())))
+            );
+        }
+    }
 
     #[test]
     fn decodes_client_packets() {
