@@ -29,6 +29,7 @@ pub(crate) struct Client {
     decoder: Mutex<Box<dyn Decoder>>,
     sockets: Mutex<HashMap<String, Socket>>,
     server: Weak<ServerInner>,
+    max_event_name_len: usize,
 }
 
 impl Client {
@@ -36,12 +37,14 @@ impl Client {
         conn: Arc<roomcast_engineio::Socket>,
         decoder: Box<dyn Decoder>,
         server: Weak<ServerInner>,
+        max_event_name_len: usize,
     ) -> Self {
         Client {
             conn,
             decoder: Mutex::new(decoder),
             sockets: Mutex::new(HashMap::new()),
             server,
+            max_event_name_len,
         }
     }
 
@@ -63,6 +66,10 @@ impl Client {
             }
         };
         let packet = match decoded {
+            Ok(Some(packet)) if self.event_name_too_long(&packet) => {
+                tracing::info!(sid = %self.conn.id(), "closing connection: event name over the limit");
+                return Err(CloseReason::ParseError);
+            }
             Ok(Some(packet)) => packet,
             Ok(None) => return Ok(()),
             Err(e) => {
@@ -71,6 +78,12 @@ impl Client {
             }
         };
         self.dispatch(packet)
+    }
+
+    fn event_name_too_long(&self, packet: &Packet) -> bool {
+        packet
+            .event_name()
+            .is_some_and(|name| name.len() > self.max_event_name_len)
     }
 
     fn dispatch(self: &Arc<Self>, packet: Packet) -> Result<(), CloseReason> {

@@ -29,6 +29,12 @@ use crate::{
 pub struct ServerConfig {
     /// How long a connection may stay without joining a namespace (45 s).
     pub connect_timeout: Duration,
+    /// The most rooms one socket may be in, its own included (1000); a
+    /// join beyond is refused and logged.
+    pub max_rooms_per_socket: usize,
+    /// The longest event name accepted, in bytes (256); a longer one closes
+    /// the connection with "parse error".
+    pub max_event_name_len: usize,
     /// The engine's options; its `path` defaults to `/socket.io/` here.
     pub engine: EngineConfig,
 }
@@ -37,6 +43,8 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             connect_timeout: Duration::from_millis(45_000),
+            max_rooms_per_socket: 1000,
+            max_event_name_len: 256,
             engine: EngineConfig {
                 path: "/socket.io/".to_string(),
                 ..EngineConfig::default()
@@ -71,6 +79,18 @@ impl ServerBuilder {
     /// How long a connection may stay without joining a namespace.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.config.connect_timeout = timeout;
+        self
+    }
+
+    /// The most rooms one socket may be in (default 1000).
+    pub fn max_rooms_per_socket(mut self, max: usize) -> Self {
+        self.config.max_rooms_per_socket = max;
+        self
+    }
+
+    /// The longest event name accepted, in bytes (default 256).
+    pub fn max_event_name_len(mut self, max: usize) -> Self {
+        self.config.max_event_name_len = max;
         self
     }
 
@@ -125,7 +145,9 @@ pub(crate) struct Inner {
 impl Inner {
     fn hub(&self, name: &str) -> Hub {
         Hub::with_cluster(name, self.cluster.clone())
+            .with_max_rooms_per_client(self.config.max_rooms_per_socket)
     }
+
 
     /// The namespace a CONNECT asks for: a static one, or a new child of a
     /// dynamic one whose matcher accepts the name.
@@ -159,6 +181,7 @@ impl Handler for Bridge {
             conn.clone(),
             server.parser.decoder(),
             self.0.clone(),
+            server.config.max_event_name_len,
         ));
         conn.attach(client.clone());
         let timeout = server.config.connect_timeout;

@@ -326,9 +326,12 @@ impl Socket {
         }
     }
 
-    /// Joins rooms.
+    /// Joins rooms. Beyond the server's `max_rooms_per_socket` the join is
+    /// refused and logged.
     pub fn join<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
-        let _ = self.0.ns.hub().join(self.0.id, rooms);
+        if let Err(e) = self.0.ns.hub().join(self.0.id, rooms) {
+            tracing::warn!(socket = %self.0.id, error = %e, "join refused");
+        }
     }
 
     /// Leaves rooms.

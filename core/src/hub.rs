@@ -25,9 +25,11 @@
 //!
 //! Concurrency: the room index is a sharded map ([`dashmap`]); a broadcast
 //! holds a shard's read lock only while it copies the member list, never
-//! while it pushes, so joins and leaves elsewhere are not blocked. No lock is
-//! held across an `.await` (nothing here awaits). Lock order, where two are
-//! held: a client's room set, then a room-index shard.
+//! while it pushes, so joins and leaves elsewhere are not blocked. Room
+//! events are published while the room's shard is locked, so each room's
+//! events come in the order of its changes. No lock is held across an
+//! `.await` (nothing here awaits). Lock order, where two are held: a
+//! client's room set, then a room-index shard.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -62,6 +64,9 @@ pub enum HubError {
     /// A client with this id is already connected.
     #[error("a client with id {0} is already connected")]
     DuplicateClient(ClientId),
+    /// Joining would put the client in more rooms than the hub allows.
+    #[error("client {0} is already in the most rooms allowed ({1})")]
+    TooManyRooms(ClientId, usize),
 }
 
 /// The result of a broadcast on this node.
@@ -112,6 +117,7 @@ pub struct Hub {
     rooms: DashMap<Room, Members>,
     events: broadcast::Sender<RoomEvent>,
     cluster: Arc<dyn Cluster>,
+    max_rooms: usize,
 }
 
 impl std::fmt::Debug for Hub {
@@ -140,7 +146,16 @@ impl Hub {
             rooms: DashMap::new(),
             events,
             cluster,
+            max_rooms: usize::MAX,
         }
+    }
+
+    /// Limits how many rooms one client may be in (its own room included);
+    /// a join beyond fails with [`HubError::TooManyRooms`]. Unlimited by
+    /// default.
+    pub fn with_max_rooms_per_client(mut self, max: usize) -> Self {
+        self.max_rooms = max;
+        self
     }
 
     /// The hub's scope.
@@ -170,6 +185,10 @@ impl Hub {
             outbox,
             rooms: Mutex::new(Rooms::default()),
         });
+        // Locked before the member is visible, so that a concurrent
+        // `disconnect` (or `join`) of this id waits until it is in its own
+        // room; otherwise a disconnect in between would leave that room behind.
+        let mut rooms = member.rooms.lock();
         match self.clients.entry(id) {
             Entry::Occupied(_) => return Err(HubError::DuplicateClient(id)),
             Entry::Vacant(v) => {
@@ -178,7 +197,6 @@ impl Hub {
         }
         let _span = tracing::debug_span!("connect", scope = %self.scope, client = %id).entered();
         tracing::debug!("client connected");
-        let mut rooms = member.rooms.lock();
         self.add_locked(id, &member, &mut rooms, Room::of_client(id));
         Ok(())
     }
@@ -199,6 +217,8 @@ impl Hub {
     }
 
     /// Makes a client join rooms (it is already in some: no change for those).
+    /// Rooms are joined in order; on [`HubError::TooManyRooms`] the ones
+    /// before the limit stay joined.
     pub fn join<R: Into<Room>>(
         &self,
         id: ClientId,
@@ -210,7 +230,11 @@ impl Hub {
             return Err(HubError::UnknownClient(id));
         }
         for room in rooms {
-            self.add_locked(id, &member, &mut mine, room.into());
+            let room = room.into();
+            if mine.set.len() >= self.max_rooms && !mine.set.contains(&room) {
+                return Err(HubError::TooManyRooms(id, self.max_rooms));
+            }
+            self.add_locked(id, &member, &mut mine, room);
         }
         Ok(())
     }
@@ -253,30 +277,26 @@ impl Hub {
         }
         let _span =
             tracing::debug_span!("join", scope = %self.scope, client = %id, room = %room).entered();
-        let created = {
-            let mut members = self.rooms.entry(room.clone()).or_default();
-            let created = members.is_empty();
-            members.insert(id, member.outbox.clone());
-            created
-        };
-        if created {
+        // Events are published under the room's shard lock, so that each
+        // room's events come in the order of its changes.
+        let mut members = self.rooms.entry(room.clone()).or_default();
+        if members.is_empty() {
             self.emit(RoomEvent::Created(room.clone()));
         }
+        members.insert(id, member.outbox.clone());
         self.emit(RoomEvent::Joined(room, id));
     }
 
     fn remove_member(&self, id: ClientId, room: &Room) {
-        let mut deleted = false;
-        if let Entry::Occupied(mut members) = self.rooms.entry(room.clone()) {
+        // As in `add_locked`: published under the room's shard lock.
+        let entry = self.rooms.entry(room.clone());
+        self.emit(RoomEvent::Left(room.clone(), id));
+        if let Entry::Occupied(mut members) = entry {
             members.get_mut().remove(&id);
             if members.get().is_empty() {
+                self.emit(RoomEvent::Deleted(room.clone()));
                 members.remove();
-                deleted = true;
             }
-        }
-        self.emit(RoomEvent::Left(room.clone(), id));
-        if deleted {
-            self.emit(RoomEvent::Deleted(room.clone()));
         }
     }
 
