@@ -1,1 +1,13 @@
-//! Runnable examples of roomcast; see `src/bin/`.
+//! Runnable examples of roomcast (see `src/bin/`), and the parts of them
+//! that tests drive in-process.
+//!
+//! - [`chapter`]: the "07 - Socket.IO" tutorial chapter in an axum app
+//!   (`--bin chapter`).
+//! - [`embed_axum`]: roomcast beside REST routes sharing app state
+//!   (`--bin embed-axum`).
+//! - [`core_chat`]: roomcast-core alone under a line-based TCP chat
+//!   (`--bin core-chat`).
+
+pub mod chapter;
+pub mod core_chat;
+pub mod embed_axum;

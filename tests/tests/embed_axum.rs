@@ -1,0 +1,146 @@
+//! The embed-axum example in-process (`roomcast_examples::embed_axum::app`):
+//! REST routes and Socket.IO on one listener; a message posted over REST
+//! reaches the real socket.io-client in that room, and only it.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use roomcast_examples::embed_axum;
+use roomcast_socketio::Server;
+use roomcast_tests::js::{require_js_deps, run_node_file};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// One HTTP/1.0 exchange: status and JSON body.
+async fn call(addr: SocketAddr, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw))
+        .await
+        .expect("response within 10 s")
+        .expect("read");
+    let raw = String::from_utf8(raw).expect("UTF-8 response");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("end of headers");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+async fn start() -> (Server, SocketAddr) {
+    let io = Server::new();
+    embed_axum::set_up_socket(&io);
+    let app = embed_axum::app(io.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
+    (io, addr)
+}
+
+#[tokio::test]
+async fn rest_routes_answer_beside_socket_io() {
+    let (_io, addr) = start().await;
+    let (status, health) = call(addr, "GET", "/health", None).await;
+    assert_eq!(
+        (status, health),
+        (200, json!({"status": "ok", "sockets": 0, "posted": 0}))
+    );
+    let (status, count) = call(addr, "GET", "/rooms/lobby/count", None).await;
+    assert_eq!(
+        (status, count),
+        (200, json!({"room": "lobby", "sockets": 0}))
+    );
+    let text = Some(json!({"text": "nobody here"}));
+    let (status, posted) = call(addr, "POST", "/rooms/lobby/messages", text).await;
+    assert_eq!(
+        (status, posted),
+        (202, json!({"room": "lobby", "targeted": 0}))
+    );
+    let (status, _) = call(addr, "POST", "/rooms/lobby/messages", Some(json!({"x": 1}))).await;
+    assert_eq!(status, 422, "a body without text is rejected");
+    let (status, _) = call(addr, "GET", "/nothing", None).await;
+    assert_eq!(status, 404);
+    // The engine answers its own path.
+    let (status, _) = call(addr, "GET", "/socket.io/?EIO=4&transport=polling", None).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_posted_message_reaches_the_room_through_socket_io() {
+    let Some(_) = require_js_deps() else { return };
+    let (io, addr) = start().await;
+    let env = vec![
+        ("URL", format!("http://{addr}")),
+        ("ROOM", "lobby".to_string()),
+    ];
+    let client = tokio::spawn(async move {
+        run_node_file("chapter/embed_axum.mjs", &env, Duration::from_secs(60)).await
+    });
+
+    // Wait until both clients joined their rooms (seen through REST).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, count) = call(addr, "GET", "/rooms/lobby/count", None).await;
+        let (_, other) = call(addr, "GET", "/rooms/lobby-other/count", None).await;
+        if count["sockets"] == 1 && other["sockets"] == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the clients never joined: {count} {other}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let (status, health) = call(addr, "GET", "/health", None).await;
+    assert_eq!((status, &health["sockets"]), (200, &json!(2)));
+    // Socket.IO handshakes carry the client's address (from ConnectInfo).
+    for socket in io.fetch_sockets().await {
+        let address = socket.handshake().address.expect("a remote address");
+        assert!(address.ip().is_loopback(), "{address}");
+    }
+
+    let text = Some(json!({"text": "hello from REST"}));
+    let (status, posted) = call(addr, "POST", "/rooms/lobby/messages", text).await;
+    assert_eq!(
+        (status, posted),
+        (202, json!({"room": "lobby", "targeted": 1}))
+    );
+
+    let out = client.await.unwrap();
+    out.assert_success();
+    let lines = out.json_lines();
+    let joined: Vec<&Value> = lines.iter().filter_map(|l| l.get("joined")).collect();
+    assert_eq!(joined, [&json!(1), &json!(1)], "{}", out.describe());
+    let got = lines
+        .iter()
+        .find(|l| l.get("message").is_some())
+        .unwrap_or_else(|| panic!("no message: {}", out.describe()));
+    assert_eq!(
+        got["message"],
+        json!({"room": "lobby", "text": "hello from REST"})
+    );
+    assert_eq!(
+        got["outsider"],
+        json!([]),
+        "the other room got it: {}",
+        out.describe()
+    );
+
+    let (_, health) = call(addr, "GET", "/health", None).await;
+    assert_eq!(health["posted"], 1);
+}
