@@ -6,6 +6,9 @@
 //!   (with what is queued, or a noop) so the client can pause polling; after
 //!   the upgrade it gets a noop. A second GET while one is held closes the
 //!   session (as the reference server does) and gets 400.
+//! - A GET or POST that the client abandons (the HTTP connection closes
+//!   before the answer) closes the session with a transport error, as the
+//!   reference server does.
 //! - A POST carries one payload; its packets are delivered in order and it
 //!   is answered `ok`. An overlapping POST closes the session; a body over
 //!   `max_payload` gets 413; an undecodable payload closes the session with
@@ -45,10 +48,36 @@ where
     if socket.transport() != TransportKind::Polling {
         return error(ErrorCode::BadRequest);
     }
-    match *req.method() {
-        Method::GET => get(&socket).await,
+    let mut aborted = Aborted {
+        socket: &socket,
+        armed: true,
+    };
+    let res = match *req.method() {
+        Method::GET => {
+            let res = get(&socket).await;
+            socket.polled();
+            res
+        }
         Method::POST => post(&socket, req.into_body(), engine.config().max_payload).await,
         _ => error(ErrorCode::BadRequest),
+    };
+    aborted.armed = false;
+    res
+}
+
+/// Closes the session when a request is dropped before it was answered:
+/// the client went away mid-poll ("poll connection closed prematurely").
+struct Aborted<'a> {
+    socket: &'a Socket,
+    armed: bool,
+}
+
+impl Drop for Aborted<'_> {
+    fn drop(&mut self) {
+        if self.armed && !self.socket.is_closed() {
+            tracing::debug!(sid = %self.socket.id(), "polling request aborted by the client");
+            self.socket.shutdown(CloseReason::TransportError);
+        }
     }
 }
 

@@ -107,12 +107,10 @@ async fn chapter_page_in_chromium_with_polling_only() {
     visit("?transports=polling", "polling", "disconnect").await;
 }
 
-/// Closing a tab whose client long-polls: the reference server sees the
-/// pending GET abort ("poll connection closed prematurely") and disconnects
-/// at once; roomcast-engineio only notices at the next missed heartbeat
-/// (pingInterval + pingTimeout = 45 s by default).
+/// Closing a tab whose client long-polls: the pending GET is aborted, and
+/// the server disconnects the client at once ("poll connection closed
+/// prematurely" in the reference server), not at the next missed heartbeat.
 #[tokio::test]
-#[ignore = "roomcast-engineio does not close a session whose long-poll GET is aborted"]
 async fn chapter_page_closed_while_long_polling() {
     visit("?transports=polling", "polling", "page").await;
 }
