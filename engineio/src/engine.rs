@@ -88,6 +88,9 @@ pub(crate) fn respond(
 pub(crate) struct Shared {
     pub(crate) config: EngineConfig,
     pub(crate) sessions: DashMap<ClientId, Arc<Socket>>,
+    /// Polling sessions closed by the server, out of `sessions`, until one
+    /// more GET fetches their close packet (see `Socket::close`).
+    pub(crate) closing: DashMap<ClientId, Arc<Socket>>,
     pub(crate) handler: Arc<dyn Handler>,
     /// Set once [`Engine::shutdown`] starts: no new sessions.
     stopping: AtomicBool,
@@ -171,6 +174,7 @@ impl Engine {
             shared: Arc::new(Shared {
                 config,
                 sessions: DashMap::new(),
+                closing: DashMap::new(),
                 handler,
                 stopping: AtomicBool::new(false),
                 stop: Notify::new(),
@@ -215,10 +219,12 @@ impl Engine {
         self.shared.stop.notify_waiters();
         self.close_all(CloseReason::ServerShutdown);
         let deadline = tokio::time::Instant::now() + grace;
-        while self.session_count() > 0 && tokio::time::Instant::now() < deadline {
+        let pending = || self.session_count() > 0 || !self.shared.closing.is_empty();
+        while pending() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         self.shared.sessions.clear();
+        self.shared.closing.clear();
     }
 
     /// Whether [`Engine::shutdown`] has started.
@@ -332,9 +338,17 @@ impl Engine {
             _ => return error(ErrorCode::UnknownTransport),
         };
         if let Some(sid) = q.sid {
-            let socket = match sid.parse::<ClientId>().ok().and_then(|id| self.socket(id)) {
-                Some(s) => s,
-                None => return error(ErrorCode::UnknownSid),
+            let id = sid.parse::<ClientId>().ok();
+            let socket = match id.and_then(|id| self.socket(id)) {
+                Some(socket) => Some(socket),
+                // A closed polling session's last GET (see `Socket::close`).
+                None if transport == TransportKind::Polling && req.method() == Method::GET => {
+                    id.and_then(|id| self.shared.closing.get(&id).map(|s| s.value().clone()))
+                }
+                None => None,
+            };
+            let Some(socket) = socket else {
+                return error(ErrorCode::UnknownSid);
             };
             return match transport {
                 #[cfg(feature = "ws")]

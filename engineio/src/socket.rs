@@ -11,8 +11,11 @@
 //! - **Close** happens once, whichever path comes first (client close
 //!   packet, server close, transport failure, ping timeout, overflow). It
 //!   closes the outbox (queued frames are still flushed), stops the
-//!   heartbeat task, removes the session from the engine's table and calls
-//!   [`Handler::on_close`] — after which nothing of the session remains.
+//!   heartbeat task, calls [`Handler::on_close`] and removes the session
+//!   from the engine's table — after which nothing of the session remains.
+//!   A polling session closed by the server stays reachable (out of the
+//!   table) for one more GET, which fetches what was queued and the close
+//!   packet, for at most `ping_timeout`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -185,9 +188,54 @@ impl Socket {
 
     /// Closes the session from the server side: the client gets a close
     /// packet after everything queued before it.
+    ///
+    /// Over long-polling with no GET held, the client's next GET (within
+    /// `ping_timeout`) still fetches what was queued and the close packet,
+    /// as from the reference server, though the session has left the
+    /// engine's table.
     pub fn close(&self, reason: CloseReason) {
-        let _ = self.outbox.push_control(Frame::Text(packet::CLOSE));
+        if self.outbox.push_control(Frame::Text(packet::CLOSE)).is_ok() {
+            #[cfg(feature = "polling")]
+            self.keep_for_last_poll();
+        }
         self.shutdown(reason);
+    }
+
+    /// Keeps a polling session reachable for one more GET after it closes.
+    #[cfg(feature = "polling")]
+    fn keep_for_last_poll(&self) {
+        let (Some(engine), Some(me)) = (self.engine.upgrade(), self.me.upgrade()) else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        {
+            let state = self.state.lock();
+            if state.transport != TransportKind::Polling || state.get_pending {
+                return;
+            }
+        }
+        // Inserted before `shutdown` removes the session, so a GET finds it
+        // in one table or the other.
+        engine.closing.insert(self.id, me);
+        let (id, linger, weak) = (self.id, engine.config.ping_timeout, self.engine.clone());
+        runtime.spawn(async move {
+            tokio::time::sleep(linger).await;
+            if let Some(engine) = weak.upgrade() {
+                engine.closing.remove(&id);
+            }
+        });
+    }
+
+    /// After a polling GET was answered: a closed session needs no other.
+    #[cfg(feature = "polling")]
+    pub(crate) fn polled(&self) {
+        if self.is_closed() {
+            if let Some(engine) = self.engine.upgrade() {
+                engine.closing.remove(&self.id);
+            }
+        }
     }
 
     /// Closes the session once: see the module docs.
@@ -199,11 +247,11 @@ impl Socket {
         self.outbox.close(reason);
         self.close_signal.notify_waiters();
         self.poll_interrupt.notify_waiters();
-        if let Some(engine) = self.engine.upgrade() {
-            if let Some((_, me)) = engine.sessions.remove(&self.id) {
-                engine.handler.on_close(&me, reason);
-            }
-        }
+        let (Some(engine), Some(me)) = (self.engine.upgrade(), self.me.upgrade()) else {
+            return;
+        };
+        engine.sessions.remove(&self.id);
+        engine.handler.on_close(&me, reason);
     }
 
     /// Waits until the session closes.
