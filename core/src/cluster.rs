@@ -307,6 +307,9 @@ mod tests {
             },
         };
         let bytes = postcard::to_allocvec(&resp).unwrap();
-        assert_eq!(postcard::from_bytes::<Envelope<Response>>(&bytes).unwrap(), resp);
+        assert_eq!(
+            postcard::from_bytes::<Envelope<Response>>(&bytes).unwrap(),
+            resp
+        );
     }
 }

@@ -257,7 +257,11 @@ mod tests {
         let o = small(10, Overflow::Disconnect);
         o.push(&msg("a"), false).unwrap();
         o.push(
-            &Message::many(vec![Frame::text("h"), Frame::binary(vec![1]), Frame::binary(vec![2])]),
+            &Message::many(vec![
+                Frame::text("h"),
+                Frame::binary(vec![1]),
+                Frame::binary(vec![2]),
+            ]),
             false,
         )
         .unwrap();
@@ -302,7 +306,11 @@ mod tests {
     fn a_message_that_does_not_fit_whole_is_not_split() {
         let o = small(3, Overflow::Drop);
         o.push(&msg("a"), false).unwrap();
-        let big = Message::many(vec![Frame::text("h"), Frame::binary(vec![1]), Frame::binary(vec![2])]);
+        let big = Message::many(vec![
+            Frame::text("h"),
+            Frame::binary(vec![1]),
+            Frame::binary(vec![2]),
+        ]);
         assert_eq!(o.push(&big, false), Ok(Pushed::Dropped));
         assert_eq!(o.len(), 1);
     }
