@@ -32,6 +32,8 @@ pub use config::{
     TransportKind,
 };
 pub use engine::{Body, Engine, ErrorCode};
-pub use packet::{decode as decode_packet, message_binary, message_text, Packet, PacketError, MESSAGE_PREFIX};
+pub use packet::{
+    decode as decode_packet, message_binary, message_text, Packet, PacketError, MESSAGE_PREFIX,
+};
 pub use service::{EngineLayer, EngineService, Mounted};
 pub use socket::{Handler, Handshake, Socket};

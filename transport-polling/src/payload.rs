@@ -118,9 +118,18 @@ mod tests {
     #[test]
     fn rejects_bad_payloads() {
         assert_eq!(decode(Bytes::new()), Err(PayloadError::Empty));
-        assert_eq!(decode(Bytes::from_static(b"4a\x1e")), Err(PayloadError::Empty));
-        assert_eq!(decode(Bytes::from_static(b"b!!")), Err(PayloadError::Base64));
-        assert_eq!(decode(Bytes::from_static(b"4\xff")), Err(PayloadError::Utf8));
+        assert_eq!(
+            decode(Bytes::from_static(b"4a\x1e")),
+            Err(PayloadError::Empty)
+        );
+        assert_eq!(
+            decode(Bytes::from_static(b"b!!")),
+            Err(PayloadError::Base64)
+        );
+        assert_eq!(
+            decode(Bytes::from_static(b"4\xff")),
+            Err(PayloadError::Utf8)
+        );
     }
 
     fn frame() -> impl Strategy<Value = Frame> {

@@ -89,9 +89,8 @@ where
 {
     /// Wraps a stream on which the WebSocket handshake already happened.
     pub async fn from_upgraded(stream: S, config: WsConfig) -> Self {
-        let ws =
-            WebSocketStream::from_raw_socket(stream, Role::Server, Some(config.tungstenite()))
-                .await;
+        let ws = WebSocketStream::from_raw_socket(stream, Role::Server, Some(config.tungstenite()))
+            .await;
         WsConnection { ws }
     }
 
@@ -198,9 +197,12 @@ fn text_frame(t: Utf8Bytes) -> Frame {
 fn classify(e: tungstenite::Error) -> WsError {
     match e {
         tungstenite::Error::Capacity(_) => WsError::TooBig,
-        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
-            WsError::Closed
-        }
+        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => WsError::Closed,
+        // TCP FIN without a close frame: the peer closed (as the reference
+        // server sees it: "transport close"), not a protocol failure.
+        tungstenite::Error::Protocol(
+            tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+        ) => WsError::Closed,
         other => WsError::Protocol(other),
     }
 }

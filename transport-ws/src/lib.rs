@@ -26,4 +26,3 @@ mod connection;
 pub mod handshake;
 
 pub use connection::{WsConfig, WsConnection, WsError};
-
