@@ -32,12 +32,12 @@
 mod close;
 pub mod cluster;
 mod frame;
-mod hub;
+pub mod hub;
 mod id;
-mod outbox;
+pub mod outbox;
 mod room;
 mod target;
-mod transport;
+pub mod transport;
 
 pub use close::CloseReason;
 pub use frame::{Frame, Message, Text};

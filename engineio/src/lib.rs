@@ -23,7 +23,7 @@ mod packet;
 #[cfg(feature = "polling")]
 mod polling;
 mod service;
-mod socket;
+pub mod socket;
 #[cfg(feature = "ws")]
 mod websocket;
 
