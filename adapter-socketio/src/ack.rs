@@ -128,12 +128,14 @@ pub struct BroadcastAcks<T> {
     pub timed_out: Vec<ClientId>,
     /// Recipients whose answer did not decode into `T`.
     pub invalid: Vec<(ClientId, DecodeError)>,
+    /// Answers other nodes announced that did not come in time.
+    pub missing_remote: usize,
 }
 
 impl<T> BroadcastAcks<T> {
     /// Whether every recipient answered.
     pub fn complete(&self) -> bool {
-        self.timed_out.is_empty() && self.invalid.is_empty()
+        self.timed_out.is_empty() && self.invalid.is_empty() && self.missing_remote == 0
     }
 }
 

@@ -42,6 +42,7 @@ mod namespace;
 mod operators;
 pub mod parser;
 mod reason;
+mod remote;
 mod server;
 mod socket;
 

@@ -9,11 +9,12 @@
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use roomcast_core::cluster::{RemoteClient, Request, Response};
 use roomcast_core::{ClientId, Flags, Room, Target};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::parser::{args_to_value, encode_event};
+use crate::parser::{args_to_value, encode_event, DecodeError};
 use crate::{AckError, BroadcastAcks, EmitError, Namespace, Socket};
 
 /// Recipients and flags for a broadcast. Built from a server, namespace or
@@ -141,6 +142,29 @@ impl BroadcastOperator {
                 socket.forget_ack(id);
             }
         }
+        let remote = if self.flags.local || !self.ns.hub().cluster().forwards() {
+            None
+        } else {
+            let request = Request::BroadcastWithAck {
+                request: id,
+                target: self.target.clone(),
+                flags: self.flags,
+                frames: message.frames().to_vec(),
+            };
+            match self
+                .ns
+                .hub()
+                .cluster()
+                .request(self.ns.name(), request)
+                .await
+            {
+                Ok(responses) => Some(responses),
+                Err(e) => {
+                    tracing::warn!(error = %e, "broadcast with ack not forwarded");
+                    None
+                }
+            }
+        };
         let mut waiting: FuturesUnordered<_> = pending
             .into_iter()
             .map(|(client, rx)| async move { (client, rx.await) })
@@ -149,9 +173,12 @@ impl BroadcastOperator {
             responses: Vec::new(),
             timed_out: Vec::new(),
             invalid: Vec::new(),
+            missing_remote: 0,
         };
         let mut answered = std::collections::HashSet::new();
-        let collect = async {
+        let mut remote_acks = Vec::new();
+        let mut remote_expected = 0usize;
+        let collect_local = async {
             while let Some((client, reply)) = waiting.next().await {
                 answered.insert(client);
                 match reply {
@@ -163,11 +190,44 @@ impl BroadcastOperator {
                 }
             }
         };
+        let collect_remote = async {
+            let Some(mut remote) = remote else { return };
+            // Each node first says how many answers to expect, then answers.
+            let mut nodes_left = remote.nodes;
+            while nodes_left > 0 || remote_acks.len() < remote_expected {
+                let Some(envelope) = remote.answers.recv().await else {
+                    break;
+                };
+                match envelope.body {
+                    Response::AckCount { count, .. } => {
+                        nodes_left = nodes_left.saturating_sub(1);
+                        remote_expected += count;
+                    }
+                    Response::Ack {
+                        client, payload, ..
+                    } => remote_acks.push((client, payload)),
+                    _ => {}
+                }
+            }
+        };
+        let collect = futures_util::future::join(collect_local, collect_remote);
         match self.timeout {
             Some(t) => {
                 let _ = tokio::time::timeout(t, collect).await;
             }
-            None => collect.await,
+            None => {
+                collect.await;
+            }
+        }
+        acks.missing_remote = remote_expected.saturating_sub(remote_acks.len());
+        for (client, payload) in remote_acks {
+            let decoded = serde_json::from_slice::<Vec<serde_json::Value>>(&payload)
+                .map_err(DecodeError::InvalidJson)
+                .and_then(|args| crate::parser::decode_args::<R>(&args, &[]));
+            match decoded {
+                Ok(v) => acks.responses.push((client, v)),
+                Err(e) => acks.invalid.push((client, e)),
+            }
         }
         for socket in &recipients {
             if !answered.contains(&socket.id()) {
@@ -207,9 +267,51 @@ impl BroadcastOperator {
             .remove_rooms(&self.target, &rooms, self.flags.local);
     }
 
-    /// Disconnects the recipients from the namespace; with `close`, closes
-    /// their whole connections.
+    /// The recipients on the other nodes of the cluster (ids and rooms);
+    /// empty on a single node.
+    pub async fn fetch_remote_sockets(&self) -> Vec<RemoteClient> {
+        let cluster = self.ns.hub().cluster();
+        if self.flags.local || !cluster.forwards() {
+            return Vec::new();
+        }
+        let request = Request::FetchClients {
+            request: self.ns.next_ack_id(),
+            target: self.target.clone(),
+        };
+        let Ok(mut remote) = cluster.request(self.ns.name(), request).await else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        let wait = self.timeout.unwrap_or(std::time::Duration::from_secs(5));
+        let _ = tokio::time::timeout(wait, async {
+            for _ in 0..remote.nodes {
+                match remote.answers.recv().await {
+                    Some(envelope) => {
+                        if let Response::Clients { clients, .. } = envelope.body {
+                            found.extend(clients);
+                        }
+                    }
+                    None => break,
+                }
+            }
+        })
+        .await;
+        found
+    }
+
+    /// Disconnects the recipients from the namespace, on every node unless
+    /// `local`; with `close`, closes their whole connections.
     pub fn disconnect_sockets(&self, close: bool) {
+        let cluster = self.ns.hub().cluster();
+        if !self.flags.local && cluster.forwards() {
+            let request = Request::Disconnect {
+                target: self.target.clone(),
+                close_connection: close,
+            };
+            if let Err(e) = cluster.publish(self.ns.name(), request) {
+                tracing::warn!(error = %e, "disconnect not forwarded");
+            }
+        }
         for socket in self
             .sockets()
             .into_iter()

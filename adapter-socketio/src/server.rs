@@ -148,6 +148,12 @@ impl Inner {
             .with_max_rooms_per_client(self.config.max_rooms_per_socket)
     }
 
+    /// Routes what other nodes forward for this namespace to it.
+    fn attach(&self, ns: Namespace) -> Namespace {
+        self.cluster
+            .attach(ns.name(), crate::remote::NamespaceRemote::new(ns.clone()));
+        ns
+    }
 
     /// The namespace a CONNECT asks for: a static one, or a new child of a
     /// dynamic one whose matcher accepts the name.
@@ -164,7 +170,7 @@ impl Inner {
         let ns = self
             .namespaces
             .entry(name.to_string())
-            .or_insert_with(|| parent.child(name, self.hub(name)))
+            .or_insert_with(|| self.attach(parent.child(name, self.hub(name))))
             .clone();
         Some(ns)
     }
@@ -272,7 +278,7 @@ impl Server {
         self.0
             .namespaces
             .entry(name.to_string())
-            .or_insert_with(|| Namespace::new(name, self.0.hub(name)))
+            .or_insert_with(|| self.0.attach(Namespace::new(name, self.0.hub(name))))
             .clone()
     }
 

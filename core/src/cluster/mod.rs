@@ -18,7 +18,10 @@
 //!   heard from within the cluster's timeout no longer counts.
 //!
 //! Every message is a serde type, so a cluster crate chooses its own wire
-//! encoding (postcard, JSON, msgpack).
+//! encoding (postcard, JSON, msgpack). [`memory`] links nodes in one
+//! process.
+
+pub mod memory;
 
 use std::sync::Arc;
 

@@ -1,0 +1,107 @@
+//! Two servers linked by the in-memory cluster (`roomcast_core::cluster::
+//! memory`): the broadcast operators of one node reach the sockets of the
+//! other — emit to a room, emit with acks (one answer per socket, counted
+//! per node), room changes, disconnects and fetching remote sockets — and
+//! `local()` keeps an operation on its own node.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{eventually, serve, within, Raw};
+use roomcast_core::cluster::memory::MemoryBus;
+use roomcast_core::cluster::Cluster;
+use roomcast_socketio::{AckSender, Server, Socket};
+
+fn node(bus: &Arc<MemoryBus>) -> Server {
+    let io = Server::builder()
+        .cluster(bus.node() as Arc<dyn Cluster>)
+        .build();
+    io.on_connect(|socket: Socket| async move {
+        socket.on(
+            "join",
+            |socket: Socket, room: String, ack: AckSender| async move {
+                socket.join([room.as_str()]);
+                ack.send(&()).ok();
+            },
+        );
+    });
+    io
+}
+
+async fn joined(port: u16, room: &str) -> (Raw, String) {
+    let (mut raw, sid) = Raw::connect(port, "/").await;
+    raw.send(&format!("421[\"join\",\"{room}\"]")).await;
+    assert_eq!(raw.text().await, "431[]");
+    (raw, sid)
+}
+
+#[tokio::test]
+async fn broadcasts_and_room_operations_cross_nodes() {
+    let bus = MemoryBus::new();
+    let (a, b) = (node(&bus), node(&bus));
+    let (pa, pb) = (serve(&a).await, serve(&b).await);
+    let (mut on_a, _) = joined(pa, "r").await;
+    let (mut on_b, sid_b) = joined(pb, "r").await;
+    let (mut other_b, _) = joined(pb, "elsewhere").await;
+
+    a.to(["r"]).emit("news", "hi").unwrap();
+    assert_eq!(on_a.text().await, r#"42["news","hi"]"#);
+    assert_eq!(on_b.text().await, r#"42["news","hi"]"#);
+
+    // `local()` stays on node A.
+    a.local().emit("only-a", &1).unwrap();
+    assert_eq!(on_a.text().await, r#"42["only-a",1]"#);
+    b.to(["elsewhere"]).emit("marker", &()).unwrap();
+    assert_eq!(
+        other_b.text().await,
+        r#"42["marker"]"#,
+        "nothing from A's local emit"
+    );
+
+    // Room changes made on A apply to B's sockets.
+    a.to(["r"]).sockets_join(["vip"]);
+    eventually("B's socket joins vip", || {
+        b.main().hub().clients_in("vip").len() == 1
+    })
+    .await;
+    let remote = a.to(["vip"]).fetch_remote_sockets().await;
+    assert_eq!(remote.len(), 1);
+    assert_eq!(remote[0].id.as_str(), sid_b);
+
+    // Disconnects too.
+    a.to(["vip"]).disconnect_sockets(false);
+    assert_eq!(on_b.text().await, "41");
+    eventually("B's socket gone", || b.main().len() == 1).await;
+}
+
+#[tokio::test]
+async fn acks_are_collected_from_every_node() {
+    let bus = MemoryBus::new();
+    let (a, b) = (node(&bus), node(&bus));
+    let (pa, pb) = (serve(&a).await, serve(&b).await);
+    let (mut on_a, _) = joined(pa, "r").await;
+    let (mut on_b, _) = joined(pb, "r").await;
+    let (mut silent_b, _) = joined(pb, "r").await;
+
+    let op = a.to(["r"]).timeout(Duration::from_millis(800));
+    let acks = tokio::spawn(async move { op.emit_with_ack::<_, String>("q", &()).await });
+    for (raw, answer) in [(&mut on_a, "from-a"), (&mut on_b, "from-b")] {
+        let packet = raw.text().await;
+        let id: String = packet
+            .trim_start_matches("42")
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        assert_eq!(packet, format!("42{id}[\"q\"]"));
+        raw.send(&format!("43{id}[\"{answer}\"]")).await;
+    }
+    let _ = silent_b.text().await;
+    let acks = within("acks", acks).await.unwrap().unwrap();
+    let mut answers: Vec<String> = acks.responses.into_iter().map(|(_, v)| v).collect();
+    answers.sort();
+    assert_eq!(answers, ["from-a", "from-b"]);
+    assert_eq!(acks.missing_remote, 1, "the silent socket on B");
+    assert!(acks.timed_out.is_empty());
+}
