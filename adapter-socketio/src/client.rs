@@ -141,8 +141,16 @@ impl Client {
         let connect = ns.connect_handler();
         let client = self.clone();
         let on_panic = {
-            let socket = socket.clone();
-            move || socket.disconnect()
+            let (socket, conn, ns) = (socket.clone(), self.conn.clone(), name.clone());
+            move || {
+                if socket.connected() {
+                    socket.disconnect();
+                } else {
+                    // A middleware panicked: refuse, as a rejection would.
+                    socket.close(DisconnectReason::ServerNamespaceDisconnect);
+                    let _ = conn.send(&ConnectError::new("server error").encode(&ns));
+                }
+            }
         };
         handler::run(
             Box::pin(async move {

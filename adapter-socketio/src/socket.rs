@@ -68,6 +68,9 @@ pub(crate) struct Inner {
 struct Inbox {
     ready: bool,
     early: VecDeque<Packet>,
+    /// Too many packets came before the socket was connected: it is
+    /// disconnected as soon as it is (never run on with packets missing).
+    overflowed: bool,
 }
 
 impl std::fmt::Debug for Socket {
@@ -143,7 +146,7 @@ impl Socket {
     /// # use roomcast_socketio::{Socket, AckSender};
     /// # fn f(socket: Socket) {
     /// socket.on("chat", |socket: Socket, (room, text): (String, String), _ack: AckSender| async move {
-    ///     socket.to(room).emit("chat", &text).ok();
+    ///     socket.to([room]).emit("chat", &text).ok();
     /// });
     /// # }
     /// ```
@@ -393,6 +396,9 @@ impl Socket {
     }
 
     pub(crate) fn set_ready(&self) {
+        if self.0.inbox.lock().overflowed {
+            self.disconnect();
+        }
         loop {
             let batch = {
                 let mut inbox = self.0.inbox.lock();
@@ -410,12 +416,23 @@ impl Socket {
 
     /// A packet for this socket, from the connection.
     pub(crate) fn deliver(&self, packet: Packet) {
-        {
+        // Answers to this server's own emits need no handler: they must not
+        // wait for the connect handler, which may itself await one.
+        let is_ack = matches!(packet.kind, PacketType::Ack | PacketType::BinaryAck);
+        if !is_ack {
             let mut inbox = self.0.inbox.lock();
             if !inbox.ready {
+                if inbox.overflowed {
+                    return;
+                }
                 if inbox.early.len() >= MAX_EARLY_PACKETS {
-                    drop(inbox);
                     tracing::warn!(socket = %self.0.id, "too many events before the connect handler returned");
+                    if !self.connected() {
+                        // A middleware is still running: disconnect once connected.
+                        inbox.overflowed = true;
+                        return;
+                    }
+                    drop(inbox);
                     self.disconnect();
                     return;
                 }
