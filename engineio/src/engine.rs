@@ -210,13 +210,14 @@ impl Engine {
         }
     }
 
-    /// Shuts down gracefully: stops accepting connections and sessions,
-    /// closes every session (each gets what was queued, then a close
+    /// Shuts down gracefully: stops accepting sessions (a handshake gets
+    /// 503), closes every session (each gets what was queued, then a close
     /// packet), and waits for them to go, at most `grace`; what remains is
-    /// dropped.
+    /// dropped. Then [`Engine::serve`] stops accepting connections and
+    /// returns — not before, since a polling client may need a new
+    /// connection for the GET that fetches its last packets.
     pub async fn shutdown(&self, grace: Duration) {
         self.shared.stopping.store(true, Ordering::Release);
-        self.shared.stop.notify_waiters();
         self.close_all(CloseReason::ServerShutdown);
         let deadline = tokio::time::Instant::now() + grace;
         let pending = || self.session_count() > 0 || !self.shared.closing.is_empty();
@@ -225,6 +226,7 @@ impl Engine {
         }
         self.shared.sessions.clear();
         self.shared.closing.clear();
+        self.shared.stop.notify_waiters();
     }
 
     /// Whether [`Engine::shutdown`] has started.

@@ -54,8 +54,8 @@ where
     };
     let res = match *req.method() {
         Method::GET => {
-            let res = get(&socket).await;
-            socket.polled();
+            let (res, close_sent) = get(&socket).await;
+            socket.polled(close_sent);
             res
         }
         Method::POST => post(&socket, req.into_body(), engine.config().max_payload).await,
@@ -116,11 +116,12 @@ fn payload_response(frames: &[Frame]) -> Response<Body> {
     respond(StatusCode::OK, PAYLOAD_TYPE, payload::encode(frames))
 }
 
-async fn get(socket: &Socket) -> Response<Body> {
+/// Answers a GET; also tells whether the answer carries the close packet.
+async fn get(socket: &Socket) -> (Response<Body>, bool) {
     let Some(_pending) = claim(socket, true) else {
         tracing::debug!(sid = %socket.id(), "overlapping polling GET");
         socket.shutdown(CloseReason::TransportError);
-        return error(ErrorCode::BadRequest);
+        return (error(ErrorCode::BadRequest), false);
     };
     loop {
         let interrupt = socket.poll_interrupt.notified();
@@ -130,7 +131,7 @@ async fn get(socket: &Socket) -> Response<Body> {
             let state = socket.state.lock();
             match (state.transport, state.upgrade) {
                 (TransportKind::WebSocket, _) => {
-                    return payload_response(&[Frame::Text(packet::NOOP)]);
+                    return (payload_response(&[Frame::Text(packet::NOOP)]), false);
                 }
                 (_, Upgrade::Probing) => {
                     let mut frames = Vec::new();
@@ -138,7 +139,7 @@ async fn get(socket: &Socket) -> Response<Body> {
                     if frames.is_empty() {
                         frames.push(Frame::Text(packet::NOOP));
                     }
-                    return payload_response(&frames);
+                    return (payload_response(&frames), false);
                 }
                 _ => {}
             }
@@ -151,7 +152,17 @@ async fn get(socket: &Socket) -> Response<Body> {
                 if frames.is_empty() {
                     continue;
                 }
-                return payload_response(&frames);
+                // As the reference server does, the close packet goes alone
+                // in the last answer: a client handles a close before the
+                // messages of the same payload, and would lose them. The
+                // outbox is closed, so the next GET gets the close.
+                let last_is_close =
+                    matches!(frames.last(), Some(Frame::Text(t)) if *t == packet::CLOSE);
+                if last_is_close && frames.len() > 1 {
+                    frames.pop();
+                    return (payload_response(&frames), false);
+                }
+                return (payload_response(&frames), last_is_close || closed.is_some());
             }
             Poll::Interrupted => continue,
         }

@@ -210,11 +210,8 @@ impl Socket {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        {
-            let state = self.state.lock();
-            if state.transport != TransportKind::Polling || state.get_pending {
-                return;
-            }
+        if self.state.lock().transport != TransportKind::Polling {
+            return;
         }
         // Inserted before `shutdown` removes the session, so a GET finds it
         // in one table or the other.
@@ -228,10 +225,11 @@ impl Socket {
         });
     }
 
-    /// After a polling GET was answered: a closed session needs no other.
+    /// After a polling GET was answered: a closed session whose close packet
+    /// went out needs no other.
     #[cfg(feature = "polling")]
-    pub(crate) fn polled(&self) {
-        if self.is_closed() {
+    pub(crate) fn polled(&self, close_sent: bool) {
+        if close_sent && self.is_closed() {
             if let Some(engine) = self.engine.upgrade() {
                 engine.closing.remove(&self.id);
             }
@@ -306,17 +304,33 @@ impl Socket {
 
     /// Sends pings and closes the session when a pong is late. Ends when the
     /// session closes.
+    ///
+    /// It also closes the session as soon as its outbox closes on its own
+    /// (an overflow: the client does not read): no transport may be there to
+    /// notice (a polling client that stopped polling, a WebSocket writer
+    /// blocked on a full socket).
     pub(crate) async fn heartbeat(self: Arc<Self>, interval: Duration, timeout: Duration) {
         loop {
             tokio::select! {
                 _ = self.closed() => return,
+                reason = self.outbox.wait_closed() => {
+                    self.shutdown(reason);
+                    return;
+                }
                 _ = tokio::time::sleep(interval) => {}
             }
             if self.outbox.push_control(Frame::Text(packet::PING)).is_err() {
+                if let Some(reason) = self.outbox.closed() {
+                    self.shutdown(reason);
+                }
                 return;
             }
             tokio::select! {
                 _ = self.closed() => return,
+                reason = self.outbox.wait_closed() => {
+                    self.shutdown(reason);
+                    return;
+                }
                 _ = self.pong.notified() => {}
                 _ = tokio::time::sleep(timeout) => {
                     tracing::debug!(sid = %self.id, "ping timeout");

@@ -10,9 +10,10 @@
 //!   `upgrade_timeout` is dropped and the session goes on polling.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::{Request, Response};
-use roomcast_core::{ClientId, Frame};
+use roomcast_core::{ClientId, CloseReason, Frame};
 use roomcast_transport_ws::{handshake as ws_handshake, WsConfig, WsConnection};
 use tracing::Instrument;
 
@@ -59,7 +60,8 @@ pub(crate) fn handshake<B>(
             let open = engine.open_packet(id, TransportKind::WebSocket);
             let _ = socket.outbox().push_control(Frame::Text(open));
             engine.handler().on_open(&socket);
-            let reason = conn.carry(&*socket).await;
+            let grace = engine.config().ping_timeout;
+            let reason = carry(conn, &socket, grace).await;
             socket.shutdown(reason);
         }
         .instrument(span),
@@ -92,6 +94,7 @@ pub(crate) fn upgrade<B>(
     };
     let config = ws_config(engine);
     let timeout = engine.config().upgrade_timeout;
+    let grace = engine.config().ping_timeout;
     let span = tracing::debug_span!("engine_upgrade", sid = %socket.id());
     tokio::spawn(
         async move {
@@ -118,7 +121,7 @@ pub(crate) fn upgrade<B>(
                     }
                     tracing::debug!("session upgraded to websocket");
                     socket.poll_interrupt.notify_waiters();
-                    let reason = conn.carry(&*socket).await;
+                    let reason = carry(conn, &socket, grace).await;
                     socket.shutdown(reason);
                 }
                 Err(()) => {
@@ -131,6 +134,30 @@ pub(crate) fn upgrade<B>(
         .instrument(span),
     );
     response.map(|()| Body::default())
+}
+
+/// Carries the session over `conn` until either side ends it. Once the
+/// session has closed, the connection has `grace` to flush what was queued
+/// before the close; a peer that does not read it in time (its socket
+/// buffers are full) is dropped, so a stalled client holds no task, socket
+/// or buffer past its session.
+async fn carry<S>(conn: WsConnection<S>, socket: &Socket, grace: Duration) -> CloseReason
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
+{
+    let carry = conn.carry(socket);
+    tokio::pin!(carry);
+    tokio::select! {
+        reason = &mut carry => return reason,
+        _ = socket.closed() => {}
+    }
+    match tokio::time::timeout(grace, carry).await {
+        Ok(reason) => reason,
+        Err(_) => {
+            tracing::debug!("the peer did not take its last frames in time; connection dropped");
+            CloseReason::TransportError
+        }
+    }
 }
 
 /// `2probe` → `3probe`, then pause polling, then wait for `5`.

@@ -197,7 +197,6 @@ async fn server_disconnect_all_over_websocket() {
 /// "transport close" (and loses the packets) before "io server disconnect".
 /// The reference engine sends the close packet in a later response.
 #[tokio::test]
-#[ignore = "engineio: the polling close packet must come in a later response than the packets queued before it"]
 async fn server_disconnect_all_over_polling() {
     server_disconnect("polling", "kick-all").await;
 }
