@@ -66,8 +66,8 @@ impl Client {
             }
         };
         let packet = match decoded {
-            Ok(Some(packet)) if self.event_name_too_long(&packet) => {
-                tracing::info!(sid = %self.conn.id(), "closing connection: event name over the limit");
+            Ok(Some(packet)) if !self.valid_event_name(&packet) => {
+                tracing::info!(sid = %self.conn.id(), "closing connection: reserved or over-long event name");
                 return Err(CloseReason::ParseError);
             }
             Ok(Some(packet)) => packet,
@@ -80,10 +80,12 @@ impl Client {
         self.dispatch(packet)
     }
 
-    fn event_name_too_long(&self, packet: &Packet) -> bool {
-        packet
-            .event_name()
-            .is_some_and(|name| name.len() > self.max_event_name_len)
+    /// Event names are at most `max_event_name_len` bytes and not reserved
+    /// (the reference parser rejects `connect`, `disconnect`… from clients).
+    fn valid_event_name(&self, packet: &Packet) -> bool {
+        packet.event_name().is_none_or(|name| {
+            name.len() <= self.max_event_name_len && !crate::socket::RESERVED.contains(&name)
+        })
     }
 
     fn dispatch(self: &Arc<Self>, packet: Packet) -> Result<(), CloseReason> {

@@ -31,7 +31,7 @@ use crate::parser::{args_to_value, encode_event, encode_value, Packet, PacketTyp
 use crate::{BroadcastOperator, DisconnectReason, EmitError, Extensions, Handshake, Namespace};
 
 /// Events a socket may not emit: the reference server reserves them.
-const RESERVED: [&str; 6] = [
+pub(crate) const RESERVED: [&str; 6] = [
     "connect",
     "connect_error",
     "disconnect",
