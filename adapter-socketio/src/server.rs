@@ -5,24 +5,19 @@
 //! namespace `/` always exists; others are created with [`Server::of`], or
 //! on first connection for names accepted by [`Server::of_matching`].
 
-use std::future::Future;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use dashmap::DashMap;
 use parking_lot::RwLock;
 use roomcast_core::cluster::{Cluster, LocalOnly};
-use roomcast_core::{ClientId, CloseReason, Frame, Hub, Room};
+use roomcast_core::{CloseReason, Frame, Hub};
 use roomcast_engineio::{Engine, EngineConfig, Handler};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use tokio::net::TcpListener;
 
 use crate::client::Client;
 use crate::parser::{JsonParser, Parser};
-use crate::{
-    AckError, BroadcastAcks, BroadcastOperator, ConnectError, EmitError, Namespace, Socket,
-};
+use crate::Namespace;
 
 /// Server options. The defaults are the reference server's.
 #[derive(Clone, Debug)]
@@ -121,12 +116,14 @@ impl ServerBuilder {
             parser: self.parser,
             cluster: self.cluster,
             engine: OnceLock::new(),
+            main: OnceLock::new(),
         });
         let bridge = Bridge(Arc::downgrade(&inner));
         let engine = Engine::with_handler(self.config.engine, Arc::new(bridge));
         let _ = inner.engine.set(engine);
         let server = Server(inner);
-        server.of("/");
+        let main = server.of("/");
+        let _ = server.0.main.set(main);
         server
     }
 }
@@ -140,6 +137,7 @@ pub(crate) struct Inner {
     parser: Arc<dyn Parser>,
     cluster: Arc<dyn Cluster>,
     engine: OnceLock<Engine>,
+    main: OnceLock<Namespace>,
 }
 
 impl Inner {
@@ -225,6 +223,10 @@ impl Handler for Bridge {
 
 /// A Socket.IO v5 server. Cheap to clone (a handle).
 ///
+/// As in the reference server, the server is also its main namespace `/`:
+/// it derefs to it, so `io.on_connect`, `io.to(…)`, `io.emit(…)` and every
+/// other [`Namespace`] method act on `/`.
+///
 /// ```no_run
 /// use roomcast_socketio::{AckSender, Server, Socket};
 ///
@@ -248,6 +250,17 @@ impl std::fmt::Debug for Server {
         f.debug_struct("Server")
             .field("namespaces", &self.0.namespaces.len())
             .finish()
+    }
+}
+
+impl std::ops::Deref for Server {
+    type Target = Namespace;
+
+    fn deref(&self) -> &Namespace {
+        self.0
+            .main
+            .get()
+            .expect("the main namespace is created at build time")
     }
 }
 
@@ -299,9 +312,9 @@ impl Server {
         self.0.namespaces.get(name).map(|n| n.clone())
     }
 
-    /// The main namespace `/`.
+    /// The main namespace `/` (the server also derefs to it).
     pub fn main(&self) -> Namespace {
-        self.of("/")
+        (**self).clone()
     }
 
     /// The engine underneath (sessions, transports, options).
@@ -310,97 +323,6 @@ impl Server {
             .engine
             .get()
             .expect("the engine is set at build time")
-    }
-
-    /// Runs `handler` for every socket connecting to `/`.
-    pub fn on_connect<F, Fut>(&self, handler: F)
-    where
-        F: Fn(Socket) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        self.main().on_connect(handler)
-    }
-
-    /// Adds a middleware to `/`.
-    pub fn use_middleware<F, Fut>(&self, middleware: F)
-    where
-        F: Fn(Socket) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), ConnectError>> + Send + 'static,
-    {
-        self.main().use_middleware(middleware)
-    }
-
-    /// Broadcast to rooms of `/`.
-    pub fn to<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
-        self.main().to(rooms)
-    }
-
-    /// Same as [`Server::to`].
-    pub fn within<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
-        self.main().to(rooms)
-    }
-
-    /// Every socket of `/` but those in these rooms.
-    pub fn except<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
-        self.main().except(rooms)
-    }
-
-    /// Only sockets of `/` on this node.
-    pub fn local(&self) -> BroadcastOperator {
-        self.main().local()
-    }
-
-    /// A broadcast that may be dropped for clients that cannot take it now.
-    pub fn volatile(&self) -> BroadcastOperator {
-        self.main().volatile()
-    }
-
-    /// How long `emit_with_ack` waits.
-    pub fn timeout(&self, timeout: Duration) -> BroadcastOperator {
-        self.main().timeout(timeout)
-    }
-
-    /// Sends an event to every socket of `/`.
-    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        self.main().emit(event, data)
-    }
-
-    /// Sends an event to every socket of `/` and collects acknowledgements.
-    pub async fn emit_with_ack<T, R>(
-        &self,
-        event: &str,
-        data: &T,
-    ) -> Result<BroadcastAcks<R>, AckError>
-    where
-        T: Serialize + ?Sized,
-        R: DeserializeOwned,
-    {
-        self.main().emit_with_ack(event, data).await
-    }
-
-    /// Ids of the sockets of `/` on this node.
-    pub fn sockets(&self) -> Vec<ClientId> {
-        self.main().sockets()
-    }
-
-    /// The sockets of `/`.
-    pub async fn fetch_sockets(&self) -> Vec<Socket> {
-        self.main().fetch_sockets().await
-    }
-
-    /// Makes every socket of `/` join rooms.
-    pub fn sockets_join<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
-        self.main().sockets_join(rooms)
-    }
-
-    /// Makes every socket of `/` leave rooms.
-    pub fn sockets_leave<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
-        self.main().sockets_leave(rooms)
-    }
-
-    /// Disconnects every socket of `/`.
-    pub fn disconnect_sockets(&self, close: bool) {
-        self.main().disconnect_sockets(close)
     }
 
     /// This server as a tower / hyper service (mount it at its path).
