@@ -11,3 +11,13 @@
 pub mod chapter;
 pub mod core_chat;
 pub mod embed_axum;
+
+/// Logs to stderr at `default` level unless `RUST_LOG` says otherwise.
+pub fn init_tracing(default: &str) {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default.into()),
+        )
+        .init();
+}

@@ -20,11 +20,7 @@ use roomcast_socketio::Server;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
+    roomcast_examples::init_tracing("warn");
 
     let io = Server::new();
     set_up_socket(&io);

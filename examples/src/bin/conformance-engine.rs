@@ -34,11 +34,7 @@ impl Handler for Echo {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    roomcast_examples::init_tracing("info");
     let port: u16 = std::env::args()
         .nth(1)
         .and_then(|p| p.parse().ok())

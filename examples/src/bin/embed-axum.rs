@@ -12,11 +12,7 @@ use roomcast_socketio::Server;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    roomcast_examples::init_tracing("info");
     let io = Server::new();
     embed_axum::set_up_socket(&io);
     let app = embed_axum::app(io);
