@@ -504,10 +504,16 @@ impl Socket {
         if !self.0.any_outgoing.read().is_empty() {
             self.0.ns.outgoing_listeners(-1);
         }
-        let hooks = self.0.disconnected.read().clone();
+        let hooks = std::mem::take(&mut *self.0.disconnected.write());
         for hook in hooks {
             handler::run(hook(self.clone(), reason), || {});
         }
+        // Handlers often hold a clone of their socket: drop them all, or the
+        // socket (and its connection) would keep itself alive.
+        self.0.handlers.write().clear();
+        self.0.any_incoming.write().clear();
+        self.0.any_outgoing.write().clear();
+        self.0.disconnecting.write().clear();
         tracing::debug!("socket disconnected");
     }
 }

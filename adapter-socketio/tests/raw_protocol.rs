@@ -201,7 +201,10 @@ async fn malformed_packets_close_only_the_offending_connection() {
         ),
         ("ack without id", vec![Send::Text(r#"43["x"]"#)]),
         ("unknown packet type", vec![Send::Text("49")]),
-        ("reserved event name", vec![Send::Text(r#"42["disconnect"]"#)]),
+        (
+            "reserved event name",
+            vec![Send::Text(r#"42["disconnect"]"#)],
+        ),
         ("invalid JSON", vec![Send::Text(r#"42["a","#)]),
         (
             "attachment count mismatch",

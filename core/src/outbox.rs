@@ -99,6 +99,8 @@ pub enum PushError {
 pub struct Outbox {
     state: Mutex<State>,
     ready: Notify,
+    /// Wakes [`Outbox::wait_closed`] (the session's watcher, not the drainer).
+    closing: Notify,
     config: OutboxConfig,
     dropped: AtomicU64,
 }
@@ -115,6 +117,7 @@ impl Outbox {
         Outbox {
             state: Mutex::new(State::default()),
             ready: Notify::new(),
+            closing: Notify::new(),
             config,
             dropped: AtomicU64::new(0),
         }
@@ -137,6 +140,7 @@ impl Outbox {
             state.frames = Vec::new();
             drop(state);
             self.wake();
+            self.closing.notify_waiters();
             return Err(PushError::Overflow);
         }
         let was_empty = state.frames.is_empty();
@@ -174,6 +178,7 @@ impl Outbox {
         state.closed = Some(reason);
         drop(state);
         self.wake();
+        self.closing.notify_waiters();
         true
     }
 
@@ -202,6 +207,22 @@ impl Outbox {
                 if !state.frames.is_empty() || state.closed.is_some() {
                     return;
                 }
+            }
+            notified.await;
+        }
+    }
+
+    /// Waits until the outbox is closed (by [`Outbox::close`] or by an
+    /// overflow) and returns why. Cancel-safe; any number of tasks may wait.
+    /// The session layer uses it to end a session whose client overflowed
+    /// even while no transport is draining (a stalled writer, no poll).
+    pub async fn wait_closed(&self) -> CloseReason {
+        loop {
+            let notified = self.closing.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(reason) = self.state.lock().closed {
+                return reason;
             }
             notified.await;
         }
@@ -346,5 +367,22 @@ mod tests {
         tokio::task::yield_now().await;
         o.close(CloseReason::Forced);
         waiter.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn wait_closed_wakes_on_overflow_and_on_close() {
+        let o = std::sync::Arc::new(small(1, Overflow::Disconnect));
+        let waiter = {
+            let o = o.clone();
+            tokio::spawn(async move { o.wait_closed().await })
+        };
+        tokio::task::yield_now().await;
+        o.push(&msg("a"), false).unwrap();
+        assert_eq!(o.push(&msg("b"), false), Err(PushError::Overflow));
+        assert_eq!(waiter.await.unwrap(), CloseReason::SlowConsumer);
+
+        let o = small(1, Overflow::Disconnect);
+        o.close(CloseReason::Forced);
+        assert_eq!(o.wait_closed().await, CloseReason::Forced);
     }
 }

@@ -8,7 +8,7 @@
 //! service ([`Engine::service`]), a layer that lets other paths fall through
 //! to the host ([`Engine::layer`]), or a standalone server ([`Engine::serve`]).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -92,6 +92,9 @@ pub(crate) struct Shared {
     /// more GET fetches their close packet (see `Socket::close`).
     pub(crate) closing: DashMap<ClientId, Arc<Socket>>,
     pub(crate) handler: Arc<dyn Handler>,
+    /// WebSocket connections still carrying frames (one whose session has
+    /// closed may still be flushing); [`Engine::shutdown`] waits for them.
+    pub(crate) live_transports: AtomicUsize,
     /// Set once [`Engine::shutdown`] starts: no new sessions.
     stopping: AtomicBool,
     /// Wakes the accept loops of [`Engine::serve`] on shutdown.
@@ -176,6 +179,7 @@ impl Engine {
                 sessions: DashMap::new(),
                 closing: DashMap::new(),
                 handler,
+                live_transports: AtomicUsize::new(0),
                 stopping: AtomicBool::new(false),
                 stop: Notify::new(),
             }),
@@ -212,7 +216,8 @@ impl Engine {
 
     /// Shuts down gracefully: stops accepting sessions (a handshake gets
     /// 503), closes every session (each gets what was queued, then a close
-    /// packet), and waits for them to go, at most `grace`; what remains is
+    /// packet), and waits for them to go — polling sessions fetched their
+    /// close packet, WebSockets flushed — at most `grace`; what remains is
     /// dropped. Then [`Engine::serve`] stops accepting connections and
     /// returns — not before, since a polling client may need a new
     /// connection for the GET that fetches its last packets.
@@ -220,7 +225,11 @@ impl Engine {
         self.shared.stopping.store(true, Ordering::Release);
         self.close_all(CloseReason::ServerShutdown);
         let deadline = tokio::time::Instant::now() + grace;
-        let pending = || self.session_count() > 0 || !self.shared.closing.is_empty();
+        let pending = || {
+            self.session_count() > 0
+                || !self.shared.closing.is_empty()
+                || self.shared.live_transports.load(Ordering::Acquire) > 0
+        };
         while pending() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }

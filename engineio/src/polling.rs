@@ -119,7 +119,7 @@ fn payload_response(frames: &[Frame]) -> Response<Body> {
 /// Answers a GET; also tells whether the answer carries the close packet.
 async fn get(socket: &Socket) -> (Response<Body>, bool) {
     let Some(_pending) = claim(socket, true) else {
-        tracing::debug!(sid = %socket.id(), "overlapping polling GET");
+        tracing::info!(sid = %socket.id(), "closing session: overlapping polling GET");
         socket.shutdown(CloseReason::TransportError);
         return (error(ErrorCode::BadRequest), false);
     };
@@ -175,7 +175,7 @@ where
     B::Error: std::fmt::Display,
 {
     let Some(_pending) = claim(socket, false) else {
-        tracing::debug!(sid = %socket.id(), "overlapping polling POST");
+        tracing::info!(sid = %socket.id(), "closing session: overlapping polling POST");
         socket.shutdown(CloseReason::TransportError);
         return error(ErrorCode::BadRequest);
     };
@@ -193,7 +193,7 @@ where
     let frames = match payload::decode(data) {
         Ok(frames) => frames,
         Err(e) => {
-            tracing::debug!(sid = %socket.id(), error = %e, "invalid polling payload");
+            tracing::info!(sid = %socket.id(), error = %e, "closing session: invalid polling payload");
             socket.shutdown(CloseReason::ParseError);
             return error(ErrorCode::BadRequest);
         }

@@ -11,8 +11,12 @@
 //! - **Close** happens once, whichever path comes first (client close
 //!   packet, server close, transport failure, ping timeout, overflow). It
 //!   closes the outbox (queued frames are still flushed), stops the
-//!   heartbeat task, calls [`Handler::on_close`] and removes the session
-//!   from the engine's table — after which nothing of the session remains.
+//!   heartbeat task, calls [`Handler::on_close`], removes the session from
+//!   the engine's table and releases what the layer above attached — after
+//!   which nothing of the session remains. An overflow closes the session
+//!   at once (the heartbeat task watches the outbox), even when no
+//!   transport is there to notice: a polling client that stopped polling,
+//!   a WebSocket writer blocked on a client that stopped reading.
 //!   A polling session closed by the server stays reachable (out of the
 //!   table) for one more GET, which fetches what was queued and the close
 //!   packet, for at most `ping_timeout`.
@@ -102,8 +106,8 @@ pub struct Socket {
     me: Weak<Socket>,
     /// Serializes inbound delivery (a POST body, a WebSocket read loop).
     inbound: Mutex<()>,
-    /// State the layer above attaches to the session.
-    attached: std::sync::OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
+    /// State the layer above attaches to the session; released on close.
+    attached: Mutex<Option<Arc<dyn std::any::Any + Send + Sync>>>,
 }
 
 impl std::fmt::Debug for Socket {
@@ -140,7 +144,7 @@ impl Socket {
             poll_interrupt: Notify::new(),
             engine,
             inbound: Mutex::new(()),
-            attached: std::sync::OnceLock::new(),
+            attached: Mutex::new(None),
         })
     }
 
@@ -164,15 +168,24 @@ impl Socket {
         self.state.lock().transport
     }
 
-    /// Attaches the layer above's state to this session (once; later calls
-    /// return `false` and change nothing).
+    /// Attaches the layer above's state to this session (once; later calls,
+    /// and calls once the session has closed, return `false` and change
+    /// nothing). The session releases it when it closes, right after
+    /// [`Handler::on_close`], so the state may hold the session itself.
     pub fn attach<T: std::any::Any + Send + Sync>(&self, state: Arc<T>) -> bool {
-        self.attached.set(state).is_ok()
+        let mut slot = self.attached.lock();
+        if slot.is_some() || self.is_closed() {
+            return false;
+        }
+        *slot = Some(state);
+        true
     }
 
-    /// The state attached with [`Socket::attach`], if it is a `T`.
+    /// The state attached with [`Socket::attach`], if it is a `T` (none once
+    /// the session has closed and `on_close` returned).
     pub fn attached<T: std::any::Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        self.attached.get()?.clone().downcast::<T>().ok()
+        let state = self.attached.lock().clone()?;
+        state.downcast::<T>().ok()
     }
 
     /// Whether the session has closed.
@@ -245,11 +258,14 @@ impl Socket {
         self.outbox.close(reason);
         self.close_signal.notify_waiters();
         self.poll_interrupt.notify_waiters();
-        let (Some(engine), Some(me)) = (self.engine.upgrade(), self.me.upgrade()) else {
-            return;
-        };
-        engine.sessions.remove(&self.id);
-        engine.handler.on_close(&me, reason);
+        if let (Some(engine), Some(me)) = (self.engine.upgrade(), self.me.upgrade()) {
+            engine.sessions.remove(&self.id);
+            engine.handler.on_close(&me, reason);
+        }
+        // What the layer above attached usually holds this session: release
+        // it, or the two would keep each other alive.
+        let attached = self.attached.lock().take();
+        drop(attached);
     }
 
     /// Waits until the session closes.
@@ -273,7 +289,7 @@ impl Socket {
             return Ok(());
         }
         let packet = packet::decode(frame).map_err(|e| {
-            tracing::debug!(sid = %self.id, error = %e, "invalid engine packet");
+            tracing::info!(sid = %self.id, error = %e, "closing session: invalid engine.io packet");
             CloseReason::ParseError
         })?;
         match packet {
@@ -298,7 +314,10 @@ impl Socket {
             Packet::Close => Err(CloseReason::TransportClose),
             Packet::Noop => Ok(()),
             // Only meaningful while probing, which the upgrade code handles.
-            Packet::Upgrade => Err(CloseReason::ParseError),
+            Packet::Upgrade => {
+                tracing::info!(sid = %self.id, "closing session: upgrade packet outside an upgrade");
+                Err(CloseReason::ParseError)
+            }
         }
     }
 

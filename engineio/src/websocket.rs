@@ -8,9 +8,12 @@
 //!   session moves to the WebSocket, which drains the same outbox. Only one
 //!   WebSocket may attach to a session; a probe that does not finish within
 //!   `upgrade_timeout` is dropped and the session goes on polling.
+//! - Once its session has closed, a WebSocket has `ping_timeout` to flush
+//!   what was queued before the close; then it is dropped, so a client that
+//!   stopped reading holds no task, socket or buffer.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use http::{Request, Response};
 use roomcast_core::{ClientId, CloseReason, Frame};
@@ -45,7 +48,8 @@ pub(crate) fn handshake<B>(
         }
     };
     let engine = engine.clone();
-    let span = tracing::debug_span!("engine_session", sid = %id, transport = "websocket");
+    // At info level, so that what the transport logs names the session.
+    let span = tracing::info_span!("engine_session", sid = %id, transport = "websocket");
     tokio::spawn(
         async move {
             let io = match upgrade.await {
@@ -60,8 +64,7 @@ pub(crate) fn handshake<B>(
             let open = engine.open_packet(id, TransportKind::WebSocket);
             let _ = socket.outbox().push_control(Frame::Text(open));
             engine.handler().on_open(&socket);
-            let grace = engine.config().ping_timeout;
-            let reason = carry(conn, &socket, grace).await;
+            let reason = carry(&engine, conn, &socket).await;
             socket.shutdown(reason);
         }
         .instrument(span),
@@ -94,8 +97,8 @@ pub(crate) fn upgrade<B>(
     };
     let config = ws_config(engine);
     let timeout = engine.config().upgrade_timeout;
-    let grace = engine.config().ping_timeout;
-    let span = tracing::debug_span!("engine_upgrade", sid = %socket.id());
+    let engine = engine.clone();
+    let span = tracing::info_span!("engine_upgrade", sid = %socket.id());
     tokio::spawn(
         async move {
             let probed = match upgrade.await {
@@ -121,7 +124,7 @@ pub(crate) fn upgrade<B>(
                     }
                     tracing::debug!("session upgraded to websocket");
                     socket.poll_interrupt.notify_waiters();
-                    let reason = carry(conn, &socket, grace).await;
+                    let reason = carry(&engine, conn, &socket).await;
                     socket.shutdown(reason);
                 }
                 Err(()) => {
@@ -137,14 +140,24 @@ pub(crate) fn upgrade<B>(
 }
 
 /// Carries the session over `conn` until either side ends it. Once the
-/// session has closed, the connection has `grace` to flush what was queued
-/// before the close; a peer that does not read it in time (its socket
-/// buffers are full) is dropped, so a stalled client holds no task, socket
-/// or buffer past its session.
-async fn carry<S>(conn: WsConnection<S>, socket: &Socket, grace: Duration) -> CloseReason
+/// session has closed, the connection has `ping_timeout` to flush what was
+/// queued before the close; a peer that does not read it in time (its
+/// socket buffers are full) is dropped, so a stalled client holds no task,
+/// socket or buffer past its session. [`Engine::shutdown`] waits for the
+/// flush (counted in `live_transports`).
+async fn carry<S>(engine: &Engine, conn: WsConnection<S>, socket: &Socket) -> CloseReason
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
 {
+    struct Live<'a>(&'a AtomicUsize);
+    impl Drop for Live<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+    engine.shared.live_transports.fetch_add(1, Ordering::AcqRel);
+    let _live = Live(&engine.shared.live_transports);
+    let grace = engine.config().ping_timeout;
     let carry = conn.carry(socket);
     tokio::pin!(carry);
     tokio::select! {

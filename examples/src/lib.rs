@@ -5,9 +5,12 @@
 //!   (`--bin chapter`).
 //! - [`embed_axum`]: roomcast beside REST routes sharing app state
 //!   (`--bin embed-axum`).
+//! - [`access`]: a token-checking middleware and an Origin allow-list
+//!   (`--bin access`).
 //! - [`core_chat`]: roomcast-core alone under a line-based TCP chat
 //!   (`--bin core-chat`).
 
+pub mod access;
 pub mod chapter;
 pub mod core_chat;
 pub mod embed_axum;

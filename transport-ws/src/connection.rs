@@ -163,13 +163,18 @@ where
                         },
                         Ok(None) | Err(WsError::Closed) => CloseReason::TransportClose,
                         Err(WsError::TooBig) => {
-                            tracing::debug!("websocket message over the size limit");
+                            tracing::info!("closing connection: websocket message over the size limit");
                             self.close(Some(1009)).await;
                             endpoint.transport_closed(CloseReason::TransportError);
                             return CloseReason::TransportError;
                         }
-                        Err(e) => {
+                        Err(WsError::Protocol(tungstenite::Error::Io(e))) => {
                             tracing::debug!(error = %e, "websocket read failed");
+                            CloseReason::TransportError
+                        }
+                        Err(e) => {
+                            // The peer broke the protocol (bad frame, invalid UTF-8…).
+                            tracing::info!(error = %e, "closing connection: invalid websocket data");
                             CloseReason::TransportError
                         }
                     };
