@@ -1,2 +1,3 @@
 //! Shared helpers for roomcast integration tests.
 pub mod js;
+pub mod wait;

@@ -6,10 +6,8 @@
 
 #![allow(dead_code)]
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use parking_lot::Mutex;
@@ -20,8 +18,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-/// The longest one waiting step of a test may take.
-pub const STEP: Duration = Duration::from_secs(15);
+#[allow(unused_imports)] // each test file uses a different part
+pub use roomcast_tests::wait::{eventually, within, Log, STEP};
 
 /// Serves `io` on a fresh local port; returns the address and the task.
 pub async fn serve(io: &Server) -> (SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>) {
@@ -32,61 +30,16 @@ pub async fn serve(io: &Server) -> (SocketAddr, tokio::task::JoinHandle<std::io:
     (addr, task)
 }
 
-/// Awaits `fut`, failing the test after [`STEP`].
-pub async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(STEP, fut).await {
-        Ok(v) => v,
-        Err(_) => panic!("timed out after {STEP:?}: {what}"),
-    }
-}
-
-/// Polls `cond` every 5 ms until it holds, failing after [`STEP`].
-pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    within(what, async {
-        while !cond() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-}
-
-/// A list the server's handlers append to and the test reads.
-#[derive(Clone)]
-pub struct Log<T>(Arc<Mutex<Vec<T>>>);
-
-impl<T> Default for Log<T> {
-    fn default() -> Self {
-        Log(Arc::new(Mutex::new(Vec::new())))
-    }
-}
-
-impl<T: Clone> Log<T> {
-    pub fn push(&self, v: T) {
-        self.0.lock().push(v);
-    }
-
-    pub fn all(&self) -> Vec<T> {
-        self.0.lock().clone()
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.lock().len()
-    }
-
-    /// Waits until an entry matches `pred`; returns it.
-    pub async fn wait_for(&self, what: &str, mut pred: impl FnMut(&T) -> bool) -> T {
-        let mut found = None;
-        eventually(what, || {
-            found = self.0.lock().iter().find(|v| pred(v)).cloned();
-            found.is_some()
-        })
-        .await;
-        found.unwrap()
-    }
-}
-
 /// Socket ids and the reasons they disconnected with.
-pub type Reasons = Log<(String, DisconnectReason)>;
+#[derive(Clone, Default)]
+pub struct Reasons(Log<(String, DisconnectReason)>);
+
+impl std::ops::Deref for Reasons {
+    type Target = Log<(String, DisconnectReason)>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
 
 /// Records `socket`'s disconnect reason in `reasons`.
 pub fn record_disconnect(socket: &Socket, reasons: &Reasons) {

@@ -4,17 +4,14 @@
 
 #![allow(dead_code)]
 
-use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::Mutex;
 use roomcast_socketio::Server;
 use roomcast_tests::js::{run_node_file, NodeOutput};
 use serde_json::Value;
 
-/// The longest one waiting step of a test may take.
-pub const STEP: Duration = Duration::from_secs(15);
+#[allow(unused_imports)] // each test file uses a different part
+pub use roomcast_tests::wait::{eventually, within, Log, STEP};
 
 /// Serves `io` on a fresh local port; returns the port.
 pub async fn serve(io: &Server) -> u16 {
@@ -65,63 +62,4 @@ pub fn step<'a>(lines: &'a [Value], step: &str) -> &'a Value {
     let found = steps(lines, step);
     assert_eq!(found.len(), 1, "expected one {step:?} line in {lines:#?}");
     found[0]
-}
-
-/// Awaits `fut`, failing the test after [`STEP`].
-pub async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(STEP, fut).await {
-        Ok(v) => v,
-        Err(_) => panic!("timed out after {STEP:?}: {what}"),
-    }
-}
-
-/// Polls `cond` every 5 ms until it holds, failing after [`STEP`].
-pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    within(what, async {
-        while !cond() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-}
-
-/// A list the server's handlers append to and the test reads.
-#[derive(Clone)]
-pub struct Log<T>(Arc<Mutex<Vec<T>>>);
-
-impl<T> Default for Log<T> {
-    fn default() -> Self {
-        Log(Arc::new(Mutex::new(Vec::new())))
-    }
-}
-
-impl<T: Clone> Log<T> {
-    pub fn push(&self, v: T) {
-        self.0.lock().push(v);
-    }
-
-    pub fn all(&self) -> Vec<T> {
-        self.0.lock().clone()
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.lock().len()
-    }
-
-    /// Waits (polling) until the log holds at least `n` entries.
-    pub async fn wait_len(&self, n: usize, what: &str) -> Vec<T> {
-        eventually(what, || self.len() >= n).await;
-        self.all()
-    }
-
-    /// Waits until an entry matches `pred`; returns it.
-    pub async fn wait_for(&self, what: &str, mut pred: impl FnMut(&T) -> bool) -> T {
-        let mut found = None;
-        eventually(what, || {
-            found = self.0.lock().iter().find(|v| pred(v)).cloned();
-            found.is_some()
-        })
-        .await;
-        found.unwrap()
-    }
 }
