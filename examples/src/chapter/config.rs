@@ -3,7 +3,7 @@
 //!
 //! The page has the same constants in `examples/chapter/public/config.js`;
 //! a test below keeps the two copies equal. On the server, `connect` and
-//! `disconnect` are [`Server::on_connect`](roomcast_socketio::Server::on_connect)
+//! `disconnect` are [`Namespace::on_connect`](roomcast_socketio::Namespace::on_connect)
 //! and [`Socket::on_disconnect`](roomcast_socketio::Socket::on_disconnect)
 //! rather than event names; their constants are here for the page's sake.
 
