@@ -30,6 +30,9 @@ pub(crate) struct Client {
     sockets: Mutex<HashMap<String, Socket>>,
     server: Weak<ServerInner>,
     max_event_name_len: usize,
+    /// The task that closes the connection if it joins no namespace in
+    /// time; aborted at the first join, so it holds nothing longer.
+    connect_timer: Mutex<Option<tokio::task::AbortHandle>>,
 }
 
 impl Client {
@@ -45,7 +48,12 @@ impl Client {
             sockets: Mutex::new(HashMap::new()),
             server,
             max_event_name_len,
+            connect_timer: Mutex::new(None),
         }
+    }
+
+    pub(crate) fn set_connect_timer(&self, timer: tokio::task::AbortHandle) {
+        *self.connect_timer.lock() = Some(timer);
     }
 
     pub(crate) fn conn(&self) -> &Arc<roomcast_engineio::Socket> {
@@ -125,16 +133,7 @@ impl Client {
             Some(Value::Object(map)) => Value::Object(map),
             _ => Value::Object(Default::default()),
         };
-        let engine_handshake = self.conn.handshake();
-        let handshake = Handshake {
-            auth,
-            query: engine_handshake.query(),
-            headers: engine_handshake.headers.clone(),
-            address: engine_handshake.remote_addr,
-            time: engine_handshake.issued,
-            url: engine_handshake.uri.to_string(),
-            transport: engine_handshake.transport.as_str(),
-        };
+        let handshake = Handshake::new(auth, self.conn.handshake().clone());
         let socket = Socket::new(ns.clone(), self, handshake);
         self.sockets.lock().insert(name.clone(), socket.clone());
         let span = tracing::debug_span!("connect", ns = %name, socket = %socket.id());
@@ -169,6 +168,9 @@ impl Client {
                     return;
                 }
                 socket.set_connected();
+                if let Some(timer) = client.connect_timer.lock().take() {
+                    timer.abort();
+                }
                 let sid = serde_json::json!({ "sid": socket.id().as_str() });
                 let reply = encode_value(PacketType::Connect, ns.name(), None, Some(&sid), &[]);
                 let _ = socket.send_raw(&reply);

@@ -1,43 +1,69 @@
 //! What a socket's client sent when it connected.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use http::HeaderMap;
 use serde_json::Value;
 
-/// The handshake of a socket: the engine connection's request plus the
-/// namespace CONNECT's auth payload.
+/// The handshake of a socket: the namespace CONNECT's auth payload, and the
+/// engine connection's first request (shared by every socket of that
+/// connection, not copied).
 #[derive(Debug, Clone)]
 pub struct Handshake {
     /// The auth payload of the CONNECT packet (`{}` when none was sent).
     pub auth: Value,
-    /// The query parameters of the first request, percent-decoded.
-    pub query: Vec<(String, String)>,
-    /// The headers of the first request.
-    pub headers: HeaderMap,
-    /// The peer's address, when the host provides it.
-    pub address: Option<SocketAddr>,
-    /// When the engine connection opened.
-    pub time: SystemTime,
-    /// The request URL (path and query) of the first request.
-    pub url: String,
-    /// The transport the connection opened on (`polling` or `websocket`).
-    pub transport: &'static str,
+    request: Arc<roomcast_engineio::Handshake>,
 }
 
 impl Handshake {
-    /// The value of a query parameter.
-    pub fn query(&self, key: &str) -> Option<&str> {
-        self.query
-            .iter()
+    pub(crate) fn new(auth: Value, request: Arc<roomcast_engineio::Handshake>) -> Self {
+        Handshake { auth, request }
+    }
+
+    /// The value of a query parameter of the first request, percent-decoded.
+    pub fn query(&self, key: &str) -> Option<String> {
+        self.request
+            .query()
+            .into_iter()
             .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
+    }
+
+    /// Every query parameter of the first request, percent-decoded, in order.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        self.request.query()
+    }
+
+    /// The headers of the first request.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.request.headers
+    }
+
+    /// The peer's address, when the host provides it.
+    pub fn address(&self) -> Option<SocketAddr> {
+        self.request.remote_addr
+    }
+
+    /// When the engine connection opened.
+    pub fn time(&self) -> SystemTime {
+        self.request.issued
+    }
+
+    /// The request URL (path and query) of the first request.
+    pub fn url(&self) -> String {
+        self.request.uri.to_string()
+    }
+
+    /// The transport the connection opened on (`polling` or `websocket`).
+    pub fn transport(&self) -> &'static str {
+        self.request.transport.as_str()
     }
 
     /// Milliseconds since the Unix epoch at which the connection opened.
     pub fn issued(&self) -> u128 {
-        self.time
+        self.time()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or_default()

@@ -190,10 +190,11 @@ impl Handler for Bridge {
         conn.attach(client.clone());
         let timeout = server.config.connect_timeout;
         let conn = conn.clone();
-        tokio::spawn(async move {
+        let waiting = client.clone();
+        let timer = tokio::spawn(async move {
             tokio::select! {
                 _ = tokio::time::sleep(timeout) => {
-                    if !client.has_sockets() {
+                    if !waiting.has_sockets() {
                         tracing::debug!(sid = %conn.id(), "no namespace joined in time; closing");
                         conn.close(CloseReason::Forced);
                     }
@@ -201,6 +202,7 @@ impl Handler for Bridge {
                 _ = conn.closed() => {}
             }
         });
+        client.set_connect_timer(timer.abort_handle());
     }
 
     fn on_message(

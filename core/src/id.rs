@@ -1,15 +1,15 @@
 //! Client identifiers.
 //!
-//! A [`ClientId`] is 128 bits from the operating system's CSPRNG, written as
-//! 22 characters of URL-safe base64 without padding. Ids are `Copy`, compare
+//! A [`ClientId`] is 128 bits from a CSPRNG (rand's thread-local ChaCha12
+//! generator, seeded and periodically reseeded from the operating system),
+//! written as 22 characters of URL-safe base64 without padding. Ids are `Copy`, compare
 //! and hash as bytes, and never allocate. They are unguessable: knowing every
 //! other id tells nothing about the next one.
 
 use std::fmt;
 use std::str::FromStr;
 
-use rand::rngs::OsRng;
-use rand::TryRngCore;
+use rand::RngCore;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Length in characters of the text form of a [`ClientId`].
@@ -29,16 +29,10 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 pub struct ClientId([u8; CLIENT_ID_LEN]);
 
 impl ClientId {
-    /// A new id from the operating system's CSPRNG.
-    ///
-    /// # Panics
-    /// Only if the operating system cannot provide randomness at all, in
-    /// which case no id could be safe.
+    /// A new id from the CSPRNG (no system call per id).
     pub fn random() -> Self {
         let mut raw = [0u8; 16];
-        OsRng
-            .try_fill_bytes(&mut raw)
-            .expect("the operating system's random source failed");
+        rand::rng().fill_bytes(&mut raw);
         Self::from_random_bytes(raw)
     }
 

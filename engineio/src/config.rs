@@ -172,7 +172,8 @@ pub struct EngineConfig {
     pub handshake_headers: Option<HandshakeHeaders>,
     /// Each session's outbound queue.
     pub outbox: OutboxConfig,
-    /// WebSocket read buffer per connection, in bytes (default 4 KiB).
+    /// WebSocket read buffer per connection, in bytes (default 1 KiB; a
+    /// frame bigger than the buffer is read in one piece anyway).
     pub ws_read_buffer: usize,
     /// The most sessions at once; a handshake beyond gets 503 (default 100 000).
     pub max_sessions: usize,
@@ -192,7 +193,7 @@ impl Default for EngineConfig {
             allow_request: None,
             handshake_headers: None,
             outbox: OutboxConfig::default(),
-            ws_read_buffer: 4 * 1024,
+            ws_read_buffer: 1024,
             max_sessions: 100_000,
         }
     }

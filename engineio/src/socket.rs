@@ -95,7 +95,7 @@ pub(crate) struct State {
 pub struct Socket {
     id: ClientId,
     outbox: Arc<Outbox>,
-    handshake: Handshake,
+    handshake: Arc<Handshake>,
     pub(crate) state: Mutex<State>,
     closed: AtomicBool,
     close_signal: Notify,
@@ -137,7 +137,7 @@ impl Socket {
                 get_pending: false,
                 post_pending: false,
             }),
-            handshake,
+            handshake: Arc::new(handshake),
             closed: AtomicBool::new(false),
             close_signal: Notify::new(),
             pong: Notify::new(),
@@ -158,8 +158,8 @@ impl Socket {
         &self.outbox
     }
 
-    /// The handshake.
-    pub fn handshake(&self) -> &Handshake {
+    /// The handshake (shared: the layer above keeps it without copying).
+    pub fn handshake(&self) -> &Arc<Handshake> {
         &self.handshake
     }
 

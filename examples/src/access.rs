@@ -107,7 +107,7 @@ pub fn require_token(
     move |socket: Socket| {
         let result = check_token(&tokens, &socket.handshake().auth);
         if result.is_err() {
-            tracing::info!(address = ?socket.handshake().address, "connection refused: bad token");
+            tracing::info!(address = ?socket.handshake().address(), "connection refused: bad token");
         }
         std::future::ready(result)
     }

@@ -55,7 +55,7 @@ pub struct NewMessage {
 /// Registers the Socket.IO handlers: `join(room) -> room size`.
 pub fn set_up_socket(io: &Server) {
     io.on_connect(|socket: Socket| async move {
-        tracing::info!(id = %socket.id(), address = ?socket.handshake().address, "connected");
+        tracing::info!(id = %socket.id(), address = ?socket.handshake().address(), "connected");
         socket.on(
             "join",
             |socket: Socket, room: String, ack: AckSender| async move {

@@ -21,7 +21,7 @@ use socketio_common::{node_ok, serve, step, Log};
 fn handshake_json(s: &Socket) -> Value {
     let h = s.handshake();
     let age = SystemTime::now()
-        .duration_since(h.time)
+        .duration_since(h.time())
         .unwrap_or(Duration::MAX);
     json!({
         "auth": h.auth,
@@ -29,11 +29,11 @@ fn handshake_json(s: &Socket) -> Value {
         "odd": h.query("odd key"),
         "eio": h.query("EIO"),
         "query_transport": h.query("transport"),
-        "header": h.headers.get("x-roomcast").and_then(|v| v.to_str().ok()),
-        "ip": h.address.map(|a| a.ip().to_string()),
-        "transport": h.transport,
+        "header": h.headers().get("x-roomcast").and_then(|v| v.to_str().ok()),
+        "ip": h.address().map(|a| a.ip().to_string()),
+        "transport": h.transport(),
         "now": s.transport(),
-        "url_ok": h.url.starts_with("/socket.io/?"),
+        "url_ok": h.url().starts_with("/socket.io/?"),
         "issued_recently": age < Duration::from_secs(60) && h.issued() > 0,
     })
 }

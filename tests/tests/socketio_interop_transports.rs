@@ -31,7 +31,7 @@ fn server(log: Log<(u64, &'static str)>, handshake: Log<&'static str>) -> Server
     let io = Server::new();
     io.on_connect(move |socket: Socket| {
         let log = log.clone();
-        handshake.push(socket.handshake().transport);
+        handshake.push(socket.handshake().transport());
         async move {
             socket.on("n", move |s: Socket, n: u64, _: AckSender| {
                 log.push((n, s.transport()));

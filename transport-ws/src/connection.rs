@@ -14,7 +14,7 @@ use tokio_tungstenite::WebSocketStream;
 /// ```
 /// use roomcast_transport_ws::WsConfig;
 /// let c = WsConfig { max_message_size: 1_000_000, ..WsConfig::default() };
-/// assert_eq!(c.read_buffer_size, 4096);
+/// assert_eq!(c.read_buffer_size, 1024);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WsConfig {
@@ -29,7 +29,7 @@ pub struct WsConfig {
 impl Default for WsConfig {
     fn default() -> Self {
         WsConfig {
-            read_buffer_size: 4 * 1024,
+            read_buffer_size: 1024,
             write_buffer_size: 8 * 1024,
             max_message_size: 1_000_000,
         }

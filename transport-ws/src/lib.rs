@@ -17,7 +17,7 @@
 //!   fails, the endpoint hears of it once through
 //!   [`Endpoint::transport_closed`](roomcast_core::Endpoint::transport_closed). A message over the size limit closes
 //!   the connection with code 1009 (message too big).
-//! - **Memory**: the read buffer is small (4 KiB by default instead of
+//! - **Memory**: the read buffer is small (1 KiB by default instead of
 //!   tungstenite's 128 KiB) and the write buffer is flushed at every batch.
 
 #![warn(missing_docs)]
