@@ -1,0 +1,84 @@
+//! Packet codec micro-benchmarks: Socket.IO event encode (typed arguments
+//! straight into the frame), the JSON decoder, and the Engine.IO
+//! long-polling payload encode.
+//!
+//! `cargo bench -p roomcast-bench --bench codec`
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use roomcast_core::Frame;
+use roomcast_socketio::parser::{encode_event, Decoder, JsonParser};
+use serde_json::json;
+
+fn encode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("encode_event");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("small tuple", |b| {
+        b.iter(|| {
+            encode_event(
+                "/",
+                "echo",
+                black_box(&(123_456_u64, "xxxxxxxxxxxxxxxx")),
+                None,
+            )
+        })
+    });
+    let value = json!({"room": "bench", "count": 10, "payload": [1, 123_456, "xxxxxxxxxxxxxxxx"]});
+    g.bench_function("json value", |b| {
+        b.iter(|| encode_event("/", "fanout", black_box(&value), Some(7)))
+    });
+    g.finish();
+}
+
+fn decode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("JsonDecoder");
+    g.throughput(Throughput::Elements(1));
+    let parser = JsonParser::new();
+    let mut decoder = parser.json_decoder();
+    let event = r#"2["echo",123456,"xxxxxxxxxxxxxxxx"]"#;
+    g.bench_function("event", |b| {
+        b.iter(|| decoder.decode_text(black_box(event)).ok())
+    });
+    let fanout =
+        r#"27["fanout",{"room":"bench","count":10,"payload":[1,123456,"xxxxxxxxxxxxxxxx"]}]"#;
+    g.bench_function("event with ack and object", |b| {
+        b.iter(|| decoder.decode_text(black_box(fanout)).ok())
+    });
+    g.finish();
+}
+
+fn payload(c: &mut Criterion) {
+    let mut g = c.benchmark_group("polling payload encode");
+    let frames: Vec<Frame> = (0..10)
+        .map(|i| Frame::text(format!("42[\"echo\",{i},\"xxxxxxxxxxxxxxxx\"]")))
+        .collect();
+    g.throughput(Throughput::Elements(frames.len() as u64));
+    g.bench_function("10 text frames", |b| {
+        b.iter(|| roomcast_transport_polling::payload::encode(black_box(&frames)))
+    });
+    let mixed = vec![
+        Frame::text("451-[\"bin\",{\"_placeholder\":true,\"num\":0}]"),
+        Frame::binary(vec![7u8; 256]),
+    ];
+    g.throughput(Throughput::Elements(mixed.len() as u64));
+    g.bench_function("text + 256-byte binary", |b| {
+        b.iter(|| roomcast_transport_polling::payload::encode(black_box(&mixed)))
+    });
+    g.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = encode, decode, payload
+}
+criterion_main!(benches);

@@ -1,0 +1,193 @@
+//! Command-line options: one subcommand per scenario, plus `report`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// A load generator for Socket.IO v5 / Engine.IO v4 servers.
+#[derive(Parser, Debug)]
+#[command(name = "roomcast-bench", version)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The scenarios, and the report.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// C connections each keep W `echo` events in flight; the server emits
+    /// each back (or acks it, with --ack): events/s and round-trip latency.
+    Echo(EchoArgs),
+    /// N subscribers in one room; a trigger asks for B `fanout` events and
+    /// waits until every subscriber has all B before the next batch.
+    Fanout(FanoutArgs),
+    /// N subscribers; R single-event broadcasts per second (open loop):
+    /// delivery latency and loss.
+    FanoutLatency(FanoutLatencyArgs),
+    /// New connections: TCP connect to namespace CONNECT reply, K in
+    /// flight, each then closed.
+    Connect(ConnectArgs),
+    /// Server RSS with no client and with N idle connected clients.
+    Idle(IdleArgs),
+    /// `echo` over HTTP long-polling only.
+    Polling(EchoArgs),
+    /// Writes BENCHMARKS.md from a directory of JSON results.
+    Report(ReportArgs),
+}
+
+/// Options every scenario has.
+#[derive(Args, Debug, Clone)]
+pub struct Common {
+    /// The server's address.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// The Engine.IO path.
+    #[arg(long, default_value = "/socket.io/")]
+    pub path: String,
+    /// Plain WebSocket frames, no Engine.IO / Socket.IO (for `ceiling`).
+    #[arg(long)]
+    pub raw: bool,
+    /// The server's PID: its CPU time (/proc/PID/stat) over the measured
+    /// window, and its RSS for `idle`.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// A name for the server in the results (roomcast, node, ceiling...).
+    #[arg(long, default_value = "server")]
+    pub label: String,
+    /// Seconds before the measured window.
+    #[arg(long, default_value_t = 2.0)]
+    pub warmup: f64,
+    /// Seconds of the measured window.
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Connections being set up at once.
+    #[arg(long, default_value_t = 100)]
+    pub setup_concurrency: usize,
+    /// Writes the result as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// No progress line every second.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl Common {
+    /// The warmup as a duration.
+    pub fn warmup(&self) -> Duration {
+        Duration::from_secs_f64(self.warmup.max(0.0))
+    }
+
+    /// The measured window as a duration.
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs_f64(self.duration.max(0.1))
+    }
+}
+
+/// `echo` and `polling`.
+#[derive(Args, Debug, Clone)]
+pub struct EchoArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Connections.
+    #[arg(short, long, default_value_t = 100)]
+    pub connections: usize,
+    /// Events each connection keeps in flight.
+    #[arg(short, long, default_value_t = 8)]
+    pub window: usize,
+    /// Bytes of padding in each event (a string argument after the timestamp).
+    #[arg(long, default_value_t = 16)]
+    pub payload_bytes: usize,
+    /// Emit `echo-ack` with an ack id and wait for the ack, not the echo.
+    #[arg(long)]
+    pub ack: bool,
+}
+
+/// `fanout` (closed loop).
+#[derive(Args, Debug, Clone)]
+pub struct FanoutArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Subscribers in the room.
+    #[arg(short = 'n', long, default_value_t = 1000)]
+    pub subscribers: usize,
+    /// Events per batch (the `count` of each `fanout` request).
+    #[arg(short, long, default_value_t = 10)]
+    pub batch: u32,
+    /// Bytes of padding in each payload.
+    #[arg(long, default_value_t = 16)]
+    pub payload_bytes: usize,
+    /// Seconds a batch may take before its missing deliveries count as lost.
+    #[arg(long, default_value_t = 10.0)]
+    pub batch_timeout: f64,
+    /// The room.
+    #[arg(long, default_value = "bench")]
+    pub room: String,
+}
+
+/// `fanout-latency` (open loop).
+#[derive(Args, Debug, Clone)]
+pub struct FanoutLatencyArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Subscribers in the room.
+    #[arg(short = 'n', long, default_value_t = 10_000)]
+    pub subscribers: usize,
+    /// Broadcasts per second (one event each).
+    #[arg(short, long, default_value_t = 10.0)]
+    pub rate: f64,
+    /// Bytes of padding in each payload.
+    #[arg(long, default_value_t = 16)]
+    pub payload_bytes: usize,
+    /// Seconds to wait for late deliveries after the last broadcast.
+    #[arg(long, default_value_t = 3.0)]
+    pub grace: f64,
+    /// The room.
+    #[arg(long, default_value = "bench")]
+    pub room: String,
+}
+
+/// `connect`.
+#[derive(Args, Debug, Clone)]
+pub struct ConnectArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Connections being opened at once.
+    #[arg(short = 'k', long, default_value_t = 50)]
+    pub inflight: usize,
+}
+
+/// `idle`.
+#[derive(Args, Debug, Clone)]
+pub struct IdleArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Idle connections.
+    #[arg(short, long, default_value_t = 10_000)]
+    pub connections: usize,
+    /// Seconds to wait once all are connected before reading the RSS.
+    #[arg(long, default_value_t = 5.0)]
+    pub settle: f64,
+}
+
+/// `report`.
+#[derive(Args, Debug, Clone)]
+pub struct ReportArgs {
+    /// Directory of JSON results (searched recursively).
+    pub dir: PathBuf,
+    /// Where to write the markdown.
+    #[arg(long, default_value = "BENCHMARKS.md")]
+    pub out: PathBuf,
+    /// The command that reproduces the run (printed in the report).
+    #[arg(long, default_value = "bash scripts/bench.sh")]
+    pub command: String,
+    /// The 1-minute load average before the run started, and how long the
+    /// script waited for a quiet machine (free text).
+    #[arg(long, default_value = "")]
+    pub machine_note: String,
+    /// A markdown file appended as the analysis section.
+    #[arg(long)]
+    pub analysis: Option<PathBuf>,
+}

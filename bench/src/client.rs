@@ -1,0 +1,165 @@
+//! Client connections: TCP + WebSocket upgrade, the Engine.IO handshake
+//! (the server's open packet) and the Socket.IO CONNECT to `/`.
+
+use std::io;
+use std::time::Duration;
+
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::{client_async_with_config, WebSocketStream};
+
+use crate::cli::Common;
+use crate::proto::{self, Incoming};
+
+/// A client WebSocket.
+pub type Ws = WebSocketStream<TcpStream>;
+
+/// How long setting up one connection may take.
+pub const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Small buffers: 10k connections in one process must stay cheap.
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(16 * 1024)
+}
+
+/// An `io::Error` from anything printable.
+pub fn io_err(e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+/// Connects and upgrades: to `<path>?EIO=4&transport=websocket`, or to `/`
+/// in raw mode.
+pub async fn open_ws(common: &Common) -> io::Result<Ws> {
+    let stream = TcpStream::connect(common.addr).await?;
+    stream.set_nodelay(true)?;
+    let url = if common.raw {
+        format!("ws://{}/", common.addr)
+    } else {
+        format!(
+            "ws://{}{}?EIO=4&transport=websocket",
+            common.addr, common.path
+        )
+    };
+    let (ws, _) = client_async_with_config(url, stream, Some(ws_config()))
+        .await
+        .map_err(io_err)?;
+    Ok(ws)
+}
+
+/// Waits for the Engine.IO open packet, sends CONNECT to `/` and waits for
+/// the reply, answering pings meanwhile.
+pub async fn socketio_connect(ws: &mut Ws) -> io::Result<()> {
+    loop {
+        let text = next_text(ws).await?;
+        match proto::parse(&text) {
+            Incoming::Open(_) => ws
+                .send(Message::text(proto::CONNECT))
+                .await
+                .map_err(io_err)?,
+            Incoming::Ping => ws.send(Message::text(proto::PONG)).await.map_err(io_err)?,
+            Incoming::Connected => return Ok(()),
+            Incoming::ConnectError(e) => return Err(io_err(format!("connect error: {e}"))),
+            Incoming::Close | Incoming::Disconnect => return Err(io_err("closed during connect")),
+            _ => {}
+        }
+    }
+}
+
+/// A connection ready for events: WebSocket, then (unless raw) Engine.IO
+/// open and Socket.IO CONNECT; within [`SETUP_TIMEOUT`].
+pub async fn connect(common: &Common) -> io::Result<Ws> {
+    let setup = async {
+        let mut ws = open_ws(common).await?;
+        if !common.raw {
+            socketio_connect(&mut ws).await?;
+        }
+        Ok(ws)
+    };
+    tokio::time::timeout(SETUP_TIMEOUT, setup)
+        .await
+        .map_err(|_| io_err("connection setup timed out"))?
+}
+
+/// The next text frame (binary frames and WebSocket pings are skipped);
+/// an error once the connection is closed.
+pub async fn next_text(ws: &mut Ws) -> io::Result<Utf8Bytes> {
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) => return Ok(t),
+            Some(Ok(Message::Close(_))) | None => {
+                return Err(io::Error::from(io::ErrorKind::ConnectionReset))
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return Err(io_err(e)),
+        }
+    }
+}
+
+/// Sends a Socket.IO packet that asks for an ack and waits for the ack,
+/// answering pings meanwhile.
+pub async fn request(ws: &mut Ws, packet: String, id: u64) -> io::Result<()> {
+    ws.send(Message::text(packet)).await.map_err(io_err)?;
+    loop {
+        let text = next_text(ws).await?;
+        match proto::parse(&text) {
+            Incoming::Ack { id: got, .. } if got == id => return Ok(()),
+            Incoming::Ping => ws.send(Message::text(proto::PONG)).await.map_err(io_err)?,
+            Incoming::Close | Incoming::Disconnect => return Err(io_err("closed")),
+            _ => {}
+        }
+    }
+}
+
+/// One read turn: waits for a frame, then takes every frame already
+/// readable without waiting; `on_text` sees each text frame and may queue
+/// frames to send, which are written with one flush at the end. Engine.IO
+/// pings are answered here unless `raw`.
+pub async fn pump(
+    ws: &mut Ws,
+    raw: bool,
+    out: &mut Vec<Message>,
+    mut on_text: impl FnMut(&str, &mut Vec<Message>),
+) -> io::Result<()> {
+    let mut handle = |msg: Message, out: &mut Vec<Message>| -> io::Result<()> {
+        match msg {
+            Message::Text(t) => {
+                if !raw && t.as_str() == "2" {
+                    out.push(Message::text(proto::PONG));
+                } else {
+                    on_text(t.as_str(), out);
+                }
+                Ok(())
+            }
+            Message::Close(_) => Err(io::Error::from(io::ErrorKind::ConnectionReset)),
+            _ => Ok(()),
+        }
+    };
+    match ws.next().await {
+        Some(Ok(msg)) => handle(msg, out)?,
+        Some(Err(e)) => return Err(io_err(e)),
+        None => return Err(io::Error::from(io::ErrorKind::ConnectionReset)),
+    }
+    while let Some(next) = ws.next().now_or_never() {
+        match next {
+            Some(Ok(msg)) => handle(msg, out)?,
+            Some(Err(e)) => return Err(io_err(e)),
+            None => return Err(io::Error::from(io::ErrorKind::ConnectionReset)),
+        }
+    }
+    send_all(ws, out).await
+}
+
+/// Writes every queued frame with one flush.
+pub async fn send_all(ws: &mut Ws, out: &mut Vec<Message>) -> io::Result<()> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    for msg in out.drain(..) {
+        ws.feed(msg).await.map_err(io_err)?;
+    }
+    ws.flush().await.map_err(io_err)
+}

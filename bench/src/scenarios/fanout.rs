@@ -1,0 +1,343 @@
+//! `fanout` (closed loop) and `fanout-latency` (open loop).
+//!
+//! N subscribers join one room (`42<id>["join","bench"]`, acked). A trigger
+//! connection, not in the room, emits `42<id>["fanout",{"room":"bench",
+//! "count":B,"payload":[<batch>,<t>,"xx…"]}]`; the server emits B events
+//! `42["fanout",[<batch>,<t>,"xx…"]]` to the room. Every subscriber times
+//! each delivery against `<t>` and counts it.
+//!
+//! - closed loop: the trigger sends the next batch only once every
+//!   subscriber has all B of the current one (or after `--batch-timeout`).
+//! - open loop: `--rate` single-event broadcasts per second, whatever the
+//!   deliveries do.
+//!
+//! Loss: deliveries expected (batches × B × subscribers) minus received,
+//! counted after the last batch completed or the grace period ended. In raw
+//! mode (a bare broadcast server) subscribers do not join, and the trigger
+//! sends B frames `<batch> <t> xx…` that the server writes to every other
+//! socket.
+
+use std::cell::Cell;
+use std::io;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::json;
+use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::{common_params, finish, with_params, Setup, Tasks};
+use crate::cli::{Common, FanoutArgs, FanoutLatencyArgs};
+use crate::client::{self, send_all};
+use crate::now_us;
+use crate::proto::{self, Incoming};
+use crate::report::Report;
+use crate::stats::{spawn_progress, Meter, Stats};
+
+/// State shared by the subscribers and the trigger.
+struct Room {
+    stats: Rc<Stats>,
+    /// The batch being delivered (closed loop).
+    batch: Cell<u64>,
+    /// Deliveries of the current batch still missing.
+    remaining: Cell<u64>,
+    /// Set when `remaining` reaches zero; `done` is notified then.
+    complete: Cell<bool>,
+    done: Notify,
+    /// Deliveries received, every batch.
+    received: Cell<u64>,
+}
+
+impl Room {
+    fn delivered(&self, batch: u64, sent: u64) {
+        self.stats.record(now_us().saturating_sub(sent));
+        self.stats.op();
+        self.received.set(self.received.get() + 1);
+        if batch == self.batch.get() && self.remaining.get() > 0 {
+            let left = self.remaining.get() - 1;
+            self.remaining.set(left);
+            if left == 0 {
+                self.complete.set(true);
+                self.done.notify_one();
+            }
+        }
+    }
+
+    /// Starts batch `batch` of `deliveries`.
+    fn start_batch(&self, batch: u64, deliveries: u64) {
+        self.batch.set(batch);
+        self.remaining.set(deliveries);
+        self.complete.set(deliveries == 0);
+    }
+}
+
+/// Connects `n` subscribers that join `room` and count deliveries.
+async fn subscribe(
+    common: &Rc<Common>,
+    state: &Rc<Room>,
+    room: &str,
+    n: usize,
+    tasks: &mut Tasks,
+) -> io::Result<usize> {
+    let setup = Setup::new(common.setup_concurrency);
+    for _ in 0..n {
+        let (common, state, setup, room) = (
+            common.clone(),
+            state.clone(),
+            setup.clone(),
+            room.to_string(),
+        );
+        tasks.spawn(async move {
+            let stats = state.stats.clone();
+            let join = async {
+                let mut ws = client::connect(&common).await?;
+                if !common.raw {
+                    client::request(&mut ws, proto::join(&room, 1), 1).await?;
+                }
+                Ok(ws)
+            };
+            let Some(mut ws) = setup.run(&stats, join).await else {
+                return;
+            };
+            let raw = common.raw;
+            let mut out = Vec::new();
+            loop {
+                let turn = client::pump(&mut ws, raw, &mut out, |text, _| {
+                    let ints = if raw {
+                        proto::leading_ints::<2>(text)
+                    } else {
+                        match proto::parse(text) {
+                            Incoming::Event {
+                                name: "fanout",
+                                rest,
+                            } => proto::leading_ints::<2>(rest),
+                            _ => None,
+                        }
+                    };
+                    if let Some([batch, sent]) = ints {
+                        state.delivered(batch, sent);
+                    }
+                });
+                if let Err(e) = turn.await {
+                    stats.fail("subscriber", e);
+                    stats.conn(false);
+                    return;
+                }
+            }
+        });
+    }
+    setup.wait(n).await
+}
+
+/// The trigger's requests for batch `batch` of `count` events.
+fn batch_frames(
+    common: &Common,
+    room: &str,
+    batch: u64,
+    count: u32,
+    padding: usize,
+) -> Vec<Message> {
+    let t = now_us();
+    if common.raw {
+        (0..count)
+            .map(|_| Message::text(proto::raw(&[batch, t], padding)))
+            .collect()
+    } else {
+        vec![Message::text(proto::fanout(
+            room,
+            count,
+            batch,
+            &[batch, t],
+            padding,
+        ))]
+    }
+}
+
+/// Reads one frame of the trigger's connection (acks, pings).
+fn trigger_read(
+    raw: bool,
+    frame: Option<Result<Message, impl std::fmt::Display>>,
+    out: &mut Vec<Message>,
+) -> io::Result<()> {
+    match frame {
+        Some(Ok(Message::Text(t))) => {
+            if !raw && proto::parse(&t) == Incoming::Ping {
+                out.push(Message::text(proto::PONG));
+            }
+            Ok(())
+        }
+        Some(Ok(Message::Close(_))) | None => Err(io::Error::other("trigger connection closed")),
+        Some(Ok(_)) => Ok(()),
+        Some(Err(e)) => Err(client::io_err(e)),
+    }
+}
+
+/// Closed loop: runs batches until the window ends.
+pub async fn run_closed(args: FanoutArgs) -> io::Result<Report> {
+    let common = Rc::new(args.common.clone());
+    let stats = Stats::new("deliveries");
+    let _progress = Tasks::from_handle(spawn_progress(stats.clone(), common.quiet));
+    let state = new_room(&stats);
+    let mut tasks = Tasks::default();
+    let n = subscribe(&common, &state, &args.room, args.subscribers, &mut tasks).await?;
+    let mut trigger = client::connect(&common).await?;
+    let per_batch = n as u64 * u64::from(args.batch);
+    let batch_timeout = Duration::from_secs_f64(args.batch_timeout.max(0.01));
+    let (mut batch, mut expected, mut timeouts) = (0u64, 0u64, 0u64);
+    let mut meter: Option<Meter> = None;
+    let warmup_end = tokio::time::Instant::now() + common.warmup();
+    let end = warmup_end + common.duration();
+    stats.phase.set("warmup");
+    let mut out = Vec::new();
+    loop {
+        let now = tokio::time::Instant::now();
+        if meter.is_none() && now >= warmup_end {
+            meter = Some(Meter::start(&stats, common.server_pid));
+        }
+        if now >= end {
+            break;
+        }
+        batch += 1;
+        expected += per_batch;
+        state.start_batch(batch, per_batch);
+        out.extend(batch_frames(
+            &common,
+            &args.room,
+            batch,
+            args.batch,
+            args.payload_bytes,
+        ));
+        send_all(&mut trigger, &mut out).await?;
+        let deadline = tokio::time::sleep(batch_timeout);
+        tokio::pin!(deadline);
+        while !state.complete.get() {
+            tokio::select! {
+                _ = state.done.notified() => {}
+                _ = &mut deadline => {
+                    timeouts += 1;
+                    break;
+                }
+                frame = trigger.next() => {
+                    trigger_read(common.raw, frame, &mut out)?;
+                    send_all(&mut trigger, &mut out).await?;
+                }
+            }
+        }
+    }
+    let meter = meter.ok_or_else(|| io::Error::other("the window never started"))?;
+    let window = meter.stop(&stats);
+    let latencies = stats.latencies();
+    // Every batch but a timed-out one completed: what is missing now is lost
+    // (a timed-out batch gets one more timeout to arrive).
+    if timeouts > 0 {
+        tokio::time::sleep(batch_timeout).await;
+    }
+    drop(tasks);
+    let case = format!("fanout n={} b={}", args.subscribers, args.batch);
+    let params = with_params(
+        common_params(&common),
+        json!({
+            "subscribers": args.subscribers,
+            "batch": args.batch,
+            "payload_bytes": args.payload_bytes,
+            "batches": batch,
+            "batch_timeouts": timeouts,
+        }),
+    );
+    let mut report = Report::new(
+        "fanout",
+        case,
+        &common,
+        "deliveries",
+        params,
+        &window,
+        Some(&latencies),
+    );
+    set_loss(&mut report, expected, state.received.get());
+    Ok(finish(report, n))
+}
+
+/// Open loop: `rate` single-event broadcasts per second.
+pub async fn run_open(args: FanoutLatencyArgs) -> io::Result<Report> {
+    let common = Rc::new(args.common.clone());
+    let stats = Stats::new("deliveries");
+    let _progress = Tasks::from_handle(spawn_progress(stats.clone(), common.quiet));
+    let state = new_room(&stats);
+    let mut tasks = Tasks::default();
+    let n = subscribe(&common, &state, &args.room, args.subscribers, &mut tasks).await?;
+    let mut trigger = client::connect(&common).await?;
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / args.rate.max(0.001)));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let warmup_end = tokio::time::Instant::now() + common.warmup();
+    let end = warmup_end + common.duration();
+    let (mut batch, mut expected) = (0u64, 0u64);
+    let mut meter: Option<Meter> = None;
+    let mut out = Vec::new();
+    stats.phase.set("warmup");
+    loop {
+        tokio::select! {
+            at = ticker.tick() => {
+                if meter.is_none() && at >= warmup_end {
+                    meter = Some(Meter::start(&stats, common.server_pid));
+                }
+                if at >= end {
+                    break;
+                }
+                batch += 1;
+                expected += n as u64;
+                out.extend(batch_frames(&common, &args.room, batch, 1, args.payload_bytes));
+            }
+            frame = trigger.next() => trigger_read(common.raw, frame, &mut out)?,
+        }
+        send_all(&mut trigger, &mut out).await?;
+    }
+    let meter = meter.ok_or_else(|| io::Error::other("the window never started"))?;
+    let window = meter.stop(&stats);
+    // Late deliveries: wait for them, up to the grace period.
+    let grace_end = tokio::time::Instant::now() + Duration::from_secs_f64(args.grace.max(0.0));
+    while state.received.get() < expected && tokio::time::Instant::now() < grace_end {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let latencies = stats.latencies();
+    drop(tasks);
+    let case = format!("fanout-latency n={} rate={}", args.subscribers, args.rate);
+    let params = with_params(
+        common_params(&common),
+        json!({
+            "subscribers": args.subscribers,
+            "rate": args.rate,
+            "payload_bytes": args.payload_bytes,
+            "broadcasts": batch,
+            "grace_s": args.grace,
+        }),
+    );
+    let mut report = Report::new(
+        "fanout-latency",
+        case,
+        &common,
+        "deliveries",
+        params,
+        &window,
+        Some(&latencies),
+    );
+    set_loss(&mut report, expected, state.received.get());
+    Ok(finish(report, n))
+}
+
+fn new_room(stats: &Rc<Stats>) -> Rc<Room> {
+    Rc::new(Room {
+        stats: stats.clone(),
+        batch: Cell::new(0),
+        remaining: Cell::new(0),
+        complete: Cell::new(true),
+        done: Notify::new(),
+        received: Cell::new(0),
+    })
+}
+
+fn set_loss(report: &mut Report, expected: u64, received: u64) {
+    report.expected = Some(expected);
+    report.received = Some(received);
+    report.lost = Some(expected.saturating_sub(received));
+}

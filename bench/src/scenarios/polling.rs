@@ -1,0 +1,220 @@
+//! `polling`: `echo` over HTTP long-polling only (hyper client).
+//!
+//! Each client: `GET ?EIO=4&transport=polling` (the open packet and its
+//! sid), `POST 40`, then two loops: a poller that keeps one `GET` waiting
+//! and reads the packets of each answer (separated by `\x1e`), and a sender
+//! that posts new events — as many as answers came back, all in one body —
+//! so W events stay in flight; pings are answered with a `3` in the next
+//! body.
+
+use std::cell::Cell;
+use std::io;
+use std::rc::Rc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{Method, Request, StatusCode};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::json;
+use tokio::sync::Notify;
+
+use super::{common_params, finish, with_params, Setup, Tasks};
+use crate::cli::{Common, EchoArgs};
+use crate::client::io_err;
+use crate::now_us;
+use crate::proto::{self, Incoming};
+use crate::report::Report;
+use crate::stats::{measure, spawn_progress, Stats};
+
+type Http = Client<HttpConnector, Full<Bytes>>;
+
+/// The Engine.IO packet separator of polling payloads.
+const SEPARATOR: char = '\u{1e}';
+
+/// One long-polling session.
+struct Session {
+    http: Http,
+    uri: String,
+}
+
+impl Session {
+    async fn request(&self, method: Method, uri: &str, body: String) -> io::Result<Bytes> {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "text/plain;charset=UTF-8")
+            .body(Full::new(Bytes::from(body)))
+            .map_err(io_err)?;
+        let res = self.http.request(req).await.map_err(io_err)?;
+        let status = res.status();
+        let body = res.into_body().collect().await.map_err(io_err)?.to_bytes();
+        if status != StatusCode::OK {
+            return Err(io_err(format!(
+                "HTTP {status}: {}",
+                String::from_utf8_lossy(&body)
+            )));
+        }
+        Ok(body)
+    }
+
+    /// Handshake and namespace connect.
+    async fn open(http: Http, common: &Common) -> io::Result<Session> {
+        let base = format!(
+            "http://{}{}?EIO=4&transport=polling",
+            common.addr, common.path
+        );
+        let mut session = Session {
+            http,
+            uri: base.clone(),
+        };
+        let open = session.request(Method::GET, &base, String::new()).await?;
+        let open = std::str::from_utf8(&open).map_err(io_err)?;
+        let sid = open
+            .split(SEPARATOR)
+            .find_map(|p| match proto::parse(p) {
+                Incoming::Open(json) => serde_json::from_str::<serde_json::Value>(json).ok(),
+                _ => None,
+            })
+            .and_then(|v| v.get("sid").and_then(|s| s.as_str()).map(str::to_string))
+            .ok_or_else(|| io_err(format!("no open packet in {open:?}")))?;
+        session.uri = format!("{base}&sid={sid}");
+        session.post(proto::CONNECT.to_string()).await?;
+        loop {
+            let body = session.get().await?;
+            let body = std::str::from_utf8(&body).map_err(io_err)?;
+            for p in body.split(SEPARATOR) {
+                match proto::parse(p) {
+                    Incoming::Connected => return Ok(session),
+                    Incoming::Ping => session.post(proto::PONG.to_string()).await?,
+                    Incoming::ConnectError(e) => return Err(io_err(format!("connect error: {e}"))),
+                    Incoming::Close => return Err(io_err("closed during connect")),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    async fn get(&self) -> io::Result<Bytes> {
+        self.request(Method::GET, &self.uri, String::new()).await
+    }
+
+    async fn post(&self, body: String) -> io::Result<()> {
+        self.request(Method::POST, &self.uri, body).await.map(drop)
+    }
+}
+
+/// What the poller tells the sender.
+struct Flow {
+    credits: Cell<usize>,
+    pong: Cell<bool>,
+    wake: Notify,
+}
+
+/// Runs the scenario.
+pub async fn run(args: EchoArgs) -> io::Result<Report> {
+    let common = Rc::new(args.common.clone());
+    if common.raw {
+        return Err(io::Error::other("polling has no raw mode"));
+    }
+    let stats = Stats::new("events");
+    let _progress = Tasks::from_handle(spawn_progress(stats.clone(), common.quiet));
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    let http: Http = Client::builder(TokioExecutor::new()).build(connector);
+    let setup = Setup::new(common.setup_concurrency);
+    let mut tasks = Tasks::default();
+    for _ in 0..args.connections {
+        let Some(session) = setup
+            .run(&stats, Session::open(http.clone(), &common))
+            .await
+        else {
+            continue;
+        };
+        let session = Rc::new(session);
+        let flow = Rc::new(Flow {
+            credits: Cell::new(args.window.max(1)),
+            pong: Cell::new(false),
+            wake: Notify::new(),
+        });
+        let (s, f, st) = (session.clone(), flow.clone(), stats.clone());
+        tasks.spawn(async move {
+            loop {
+                let body = match s.get().await {
+                    Ok(b) => b,
+                    Err(e) => return st.fail("poll", e),
+                };
+                let Ok(body) = std::str::from_utf8(&body) else {
+                    return st.fail("poll", "invalid UTF-8");
+                };
+                for p in body.split(SEPARATOR) {
+                    match proto::parse(p) {
+                        Incoming::Ping => f.pong.set(true),
+                        Incoming::Event { name: "echo", rest } => {
+                            if let Some([t]) = proto::leading_ints::<1>(rest) {
+                                st.record(now_us().saturating_sub(t));
+                                st.op();
+                                f.credits.set(f.credits.get() + 1);
+                            }
+                        }
+                        Incoming::Close => return st.fail("poll", "closed by the server"),
+                        _ => {}
+                    }
+                }
+                f.wake.notify_one();
+            }
+        });
+        let (s, f, st) = (session, flow, stats.clone());
+        let padding = args.payload_bytes;
+        tasks.spawn(async move {
+            loop {
+                while f.credits.get() == 0 && !f.pong.get() {
+                    f.wake.notified().await;
+                }
+                let mut body = String::new();
+                if f.pong.replace(false) {
+                    body.push_str(proto::PONG);
+                }
+                for _ in 0..f.credits.replace(0) {
+                    if !body.is_empty() {
+                        body.push(SEPARATOR);
+                    }
+                    body.push_str(&proto::event("echo", None, &[now_us()], padding));
+                }
+                if let Err(e) = s.post(body).await {
+                    return st.fail("post", e);
+                }
+            }
+        });
+    }
+    let connections = setup.wait(args.connections).await?;
+    let window = measure(
+        &stats,
+        common.warmup(),
+        common.duration(),
+        common.server_pid,
+    )
+    .await;
+    let latencies = stats.latencies();
+    drop(tasks);
+    let case = format!("polling c={} w={}", args.connections, args.window);
+    let params = with_params(
+        common_params(&common),
+        json!({
+            "connections": args.connections,
+            "window": args.window,
+            "payload_bytes": args.payload_bytes,
+        }),
+    );
+    let report = Report::new(
+        "polling",
+        case,
+        &common,
+        "events",
+        params,
+        &window,
+        Some(&latencies),
+    );
+    Ok(finish(report, connections))
+}

@@ -1,0 +1,108 @@
+//! The roomcast server of the load benchmarks (`scripts/bench.sh`,
+//! `BENCHMARKS.md`): the same behaviour as the Node reference server in
+//! `bench/node/server.js`, namespace `/`, driven only by these events:
+//!
+//! - `echo`: emits `echo` back to the sender with the same arguments;
+//! - `echo-ack`: acks with the same arguments;
+//! - `join`: joins the room named by the first argument, then acks;
+//! - `fanout` `{"room","count","payload"}`: emits `count` events `fanout`
+//!   carrying `payload` to that room, then acks.
+//!
+//! `cargo run --release -p roomcast-examples --bin bench-server [port] [--polling]`
+//!
+//! WebSocket only unless `--polling` (then long-polling too), on
+//! 127.0.0.1, logging off.
+//!
+//! Runtime: tokio's `current_thread` runtime, so the whole server (accept
+//! loop, every connection task, heartbeats) runs on the one thread that
+//! calls `block_on`: that is what "one core" means once the process is
+//! pinned with `taskset`. A `multi_thread` runtime with `worker_threads(1)`
+//! would also run tasks on one worker, but it keeps the `main` thread
+//! blocked aside, wakes the worker across threads and pays the work-stealing
+//! scheduler's atomics for nothing.
+//!
+//! Handlers use the raw-argument path (`on_raw` / `emit_raw` /
+//! `AckSender::send_raw`) for `echo` and `echo-ack`: the arguments are
+//! relayed unchanged whatever their number and type (binary included), as
+//! the Node server does; `fanout` decodes its one object argument into a
+//! typed struct whose `payload` is kept as a `serde_json::Value`.
+
+use bytes::Bytes;
+use roomcast_socketio::engineio::TransportKind;
+use roomcast_socketio::{AckSender, Server, Socket};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+struct Fanout {
+    room: String,
+    count: u32,
+    payload: Value,
+}
+
+fn main() -> std::io::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let port: u16 = args.iter().find_map(|a| a.parse().ok()).unwrap_or(3000);
+    let polling = args.iter().any(|a| a == "--polling");
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve(port, polling))
+}
+
+async fn serve(port: u16, polling: bool) -> std::io::Result<()> {
+    let io = Server::builder()
+        .engine(|e| {
+            e.transports = if polling {
+                vec![TransportKind::Polling, TransportKind::WebSocket]
+            } else {
+                vec![TransportKind::WebSocket]
+            };
+        })
+        .build();
+    let io2 = io.clone();
+    io.on_connect(move |socket: Socket| {
+        let io = io2.clone();
+        async move {
+            socket.on_raw(
+                "echo",
+                |socket: Socket, args: Vec<Value>, bins: Vec<Bytes>, _: AckSender| async move {
+                    socket.emit_raw("echo", &args, &bins).ok();
+                },
+            );
+            socket.on_raw(
+                "echo-ack",
+                |_: Socket, args: Vec<Value>, bins: Vec<Bytes>, ack: AckSender| async move {
+                    ack.send_raw(&args, &bins).ok();
+                },
+            );
+            socket.on(
+                "join",
+                |socket: Socket, room: String, ack: AckSender| async move {
+                    socket.join([room.as_str()]);
+                    ack.send(&()).ok();
+                },
+            );
+            socket.on("fanout", move |_: Socket, req: Fanout, ack: AckSender| {
+                let io = io.clone();
+                async move {
+                    let to = io.to([req.room.as_str()]);
+                    for _ in 0..req.count {
+                        to.emit("fanout", &req.payload).ok();
+                    }
+                    ack.send(&()).ok();
+                }
+            });
+        }
+    });
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!(
+        "roomcast bench-server listening on 127.0.0.1:{port} ({})",
+        if polling {
+            "polling+websocket"
+        } else {
+            "websocket"
+        }
+    );
+    io.serve(listener).await
+}

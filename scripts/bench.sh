@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# Load benchmarks: the roomcast bench server, the Node socket.io 4.8 server
+# (bench/node) and a bare WebSocket "ceiling" (bench/src/bin/ceiling.rs),
+# each driven by roomcast-bench; writes BENCHMARKS.md from the JSON results.
+#
+#   bash scripts/bench.sh
+#
+# Every server runs pinned to CPU 0, the generator to CPU 1 (taskset), a
+# fresh server process per scenario run. The generator reads the server's
+# CPU time (/proc/PID/stat) and RSS itself over its measured window.
+#
+# Environment (defaults in brackets):
+#   RUNS [3]           runs of every scenario against every server (medians)
+#   DURATION [10]      seconds of each measured window; WARMUP [2] before it
+#   SERVERS            [roomcast node ceiling]
+#   SCENARIOS          [echo fanout-1k fanout-10k fanout-latency connect idle polling]
+#   QUIET_LOAD [0.7]   wait for a 1-minute load average below this first...
+#   WAIT_QUIET [1200]  ...polling every 30 s for at most this many seconds
+#                      (then run anyway and say so in the report)
+#   OUT                results directory [target/bench/<UTC time>]
+#   REPORT             [BENCHMARKS.md]; REPORT= (empty) writes no report
+#   PORT [3900]        first port; each server start takes the next one
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+SERVERS=${SERVERS:-"roomcast node ceiling"}
+SCENARIOS=${SCENARIOS:-"echo fanout-1k fanout-10k fanout-latency connect idle polling"}
+QUIET_LOAD=${QUIET_LOAD:-0.7}
+WAIT_QUIET=${WAIT_QUIET:-1200}
+OUT=${OUT:-target/bench/$(date -u +%Y%m%dT%H%M%SZ)}
+REPORT=${REPORT-BENCHMARKS.md}
+PORT=${PORT:-3900}
+BIN=target/release
+
+# 10k connections in each process.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+if [ "$(ulimit -n)" -lt 10100 ]; then
+  echo "bench: open-file limit $(ulimit -n) is below 10100; the 10k scenarios will fail" >&2
+fi
+
+if ! command -v taskset >/dev/null 2>&1; then
+  echo "bench: installing util-linux for taskset" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq util-linux
+fi
+if [ "$(nproc)" -lt 2 ]; then
+  echo "bench: needs 2 CPUs (server on 0, generator on 1)" >&2
+  exit 1
+fi
+
+case " $SERVERS " in
+  *" node "*)
+    if ! command -v node >/dev/null 2>&1; then
+      echo "bench: node not found; install Node.js or set SERVERS" >&2
+      exit 1
+    fi
+    marker=bench/node/node_modules/.package-lock.json
+    if [ ! -f "$marker" ] || [ bench/node/package-lock.json -nt "$marker" ]; then
+      (cd bench/node && npm ci --no-audit --no-fund --silent)
+    fi
+    ;;
+esac
+
+echo "bench: building (release)" >&2
+cargo build --release -q -p roomcast-bench --bins
+cargo build --release -q -p roomcast-examples --bin bench-server
+REVISION="commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if ! git diff --quiet HEAD -- . ':!BENCHMARKS.md' 2>/dev/null; then
+  REVISION="$REVISION with uncommitted changes"
+fi
+
+# Wait for a quiet machine.
+start_wait=$(date +%s)
+load=$(cut -d' ' -f1 /proc/loadavg)
+while awk -v l="$load" -v q="$QUIET_LOAD" 'BEGIN { exit !(l >= q) }'; do
+  waited=$(( $(date +%s) - start_wait ))
+  if [ "$waited" -ge "$WAIT_QUIET" ]; then
+    break
+  fi
+  echo "bench: 1-minute load $load >= $QUIET_LOAD; waiting (${waited}s of ${WAIT_QUIET}s)" >&2
+  sleep 30
+  load=$(cut -d' ' -f1 /proc/loadavg)
+done
+waited=$(( $(date +%s) - start_wait ))
+if awk -v l="$load" -v q="$QUIET_LOAD" 'BEGIN { exit !(l >= q) }'; then
+  NOTE="the machine never got quiet: 1-minute load average $load (>= $QUIET_LOAD) when the run started after waiting ${waited} s; other processes competed for the CPUs, so the figures are less trustworthy (see the other-CPU column)."
+else
+  NOTE="1-minute load average $load when the run started (waited ${waited} s for it to fall below $QUIET_LOAD)."
+fi
+NOTE="built from $REVISION; $NOTE"
+echo "bench: $NOTE" >&2
+
+mkdir -p "$OUT/logs"
+SERVER_PID=
+
+start_server() { # name, mode (ws|polling|broadcast)
+  local name=$1 mode=$2
+  PORT=$((PORT + 1))
+  local log="$OUT/logs/server-$name-$PORT.log"
+  case $name in
+    roomcast)
+      if [ "$mode" = polling ]; then
+        taskset -c 0 "$BIN/bench-server" "$PORT" --polling >"$log" 2>&1 &
+      else
+        taskset -c 0 "$BIN/bench-server" "$PORT" >"$log" 2>&1 &
+      fi ;;
+    node)
+      if [ "$mode" = polling ]; then
+        taskset -c 0 node bench/node/server.js "$PORT" --polling >"$log" 2>&1 &
+      else
+        taskset -c 0 node bench/node/server.js "$PORT" >"$log" 2>&1 &
+      fi ;;
+    ceiling)
+      if [ "$mode" = broadcast ]; then
+        taskset -c 0 "$BIN/ceiling" "$PORT" --mode broadcast >"$log" 2>&1 &
+      else
+        taskset -c 0 "$BIN/ceiling" "$PORT" >"$log" 2>&1 &
+      fi ;;
+  esac
+  SERVER_PID=$!
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+      sleep 0.5 # let the accept of that probe be forgotten
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "bench: $name did not start on port $PORT (log: $log)" >&2
+  cat "$log" >&2
+  return 1
+}
+
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+  fi
+}
+trap stop_server EXIT
+
+run_one() { # server, scenario, run
+  local server=$1 scenario=$2 run=$3 mode=ws args raw=()
+  case $scenario in
+    echo)           args=(echo -c 100 -w 8) ;;
+    fanout-1k)      args=(fanout -n 1000 -b 10); mode=broadcast ;;
+    fanout-10k)     args=(fanout -n 10000 -b 2); mode=broadcast ;;
+    fanout-latency) args=(fanout-latency -n 10000 --rate 10); mode=broadcast ;;
+    connect)        args=(connect -k 50) ;;
+    idle)           args=(idle -c 10000) ;;
+    polling)        args=(polling -c 50 -w 4); mode=polling ;;
+    *) echo "bench: unknown scenario $scenario" >&2; return 1 ;;
+  esac
+  if [ "$server" = ceiling ]; then
+    if [ "$mode" = polling ]; then
+      return 0 # no long-polling without a protocol
+    fi
+    raw=(--raw)
+  elif [ "$mode" = broadcast ]; then
+    mode=ws
+  fi
+  if ! start_server "$server" "$mode"; then
+    stop_server
+    return 0
+  fi
+  local json="$OUT/$scenario-$server-$run.json"
+  local log="$OUT/logs/$scenario-$server-$run.log"
+  echo "bench: run $run/$RUNS $scenario against $server (pid $SERVER_PID, port $PORT)" >&2
+  if taskset -c 1 "$BIN/roomcast-bench" "${args[@]}" "${raw[@]}" \
+      --addr "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --label "$server" \
+      --warmup "$WARMUP" --duration "$DURATION" --json "$json" >"$log" 2>&1; then
+    grep -E "/s |server CPU|lost|RSS|latency" "$log" | grep -v '^\[' | sed 's/^/    /' >&2 || true
+  else
+    echo "bench: FAILED (log: $log)" >&2
+    tail -5 "$log" >&2
+  fi
+  stop_server
+  sleep 1
+}
+
+for run in $(seq "$RUNS"); do
+  for scenario in $SCENARIOS; do
+    for server in $SERVERS; do
+      run_one "$server" "$scenario" "$run"
+    done
+  done
+done
+
+if [ -n "$REPORT" ]; then
+  command="bash scripts/bench.sh"
+  for var in RUNS DURATION WARMUP SERVERS SCENARIOS; do
+    default=$(sed -n "s/^$var=\${$var:-\(.*\)}$/\1/p" "$0" | tr -d '"')
+    if [ "${!var}" != "$default" ]; then
+      command="$var=\"${!var}\" $command"
+    fi
+  done
+  analysis=()
+  if [ -f bench/ANALYSIS.md ]; then
+    analysis=(--analysis bench/ANALYSIS.md)
+  fi
+  "$BIN/roomcast-bench" report "$OUT" --out "$REPORT" --command "$command" \
+    --machine-note "$NOTE" "${analysis[@]}"
+fi
+echo "bench: results in $OUT" >&2
