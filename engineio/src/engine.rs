@@ -402,8 +402,8 @@ impl Engine {
             .map(|h| h(&info, id))
             .unwrap_or_default();
         let handshake = Handshake {
-            uri: req.uri().clone(),
-            headers: req.headers().clone(),
+            uri: detached_uri(req.uri()),
+            headers: detached_headers(req.headers()),
             remote_addr,
             issued: std::time::SystemTime::now(),
             transport,
@@ -456,6 +456,25 @@ impl Engine {
         })
         .await
     }
+}
+
+/// A copy of the headers that does not share hyper's read buffer (a clone
+/// would keep its 8 KiB alive for the whole session).
+fn detached_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut copy = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let name = http::HeaderName::from_bytes(name.as_str().as_bytes());
+        if let (Ok(name), Ok(mut v)) = (name, HeaderValue::from_bytes(value.as_bytes())) {
+            v.set_sensitive(value.is_sensitive());
+            copy.append(name, v);
+        }
+    }
+    copy
+}
+
+/// A copy of the URI that does not share hyper's read buffer.
+fn detached_uri(uri: &http::Uri) -> http::Uri {
+    uri.to_string().parse().unwrap_or_else(|_| uri.clone())
 }
 
 fn extend_headers(target: &mut HeaderMap, extra: HeaderMap) {

@@ -1,7 +1,7 @@
 //! One WebSocket connection. See the [crate docs](crate) for its semantics.
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use roomcast_core::{CloseReason, Endpoint, Frame, Text};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -118,11 +118,7 @@ where
 
     /// Sends a close frame (with a code when given) and ends the connection.
     pub async fn close(mut self, code: Option<u16>) {
-        let frame = code.map(|c| CloseFrame {
-            code: CloseCode::from(c),
-            reason: Utf8Bytes::default(),
-        });
-        let _ = self.ws.close(frame).await;
+        let _ = self.ws.close(code.map(close_frame)).await;
     }
 
     /// Carries frames both ways between the peer and `endpoint` until either
@@ -151,38 +147,64 @@ where
                     }
                 }
                 received = self.recv() => {
-                    let reason = match received {
-                        Ok(Some(frame)) => match endpoint.receive(frame) {
-                            Ok(()) => continue,
-                            Err(reason) => {
-                                // The session layer decided; it knows already.
-                                let code = if reason == CloseReason::ParseError { 1002 } else { 1000 };
-                                self.close(Some(code)).await;
-                                return reason;
-                            }
-                        },
-                        Ok(None) | Err(WsError::Closed) => CloseReason::TransportClose,
-                        Err(WsError::TooBig) => {
-                            tracing::info!("closing connection: websocket message over the size limit");
-                            self.close(Some(1009)).await;
-                            endpoint.transport_closed(CloseReason::TransportError);
-                            return CloseReason::TransportError;
+                    // Deliver what has already arrived before writing the
+                    // answers, so a burst of requests costs one write: up to
+                    // READ_BURST frames, then the outbox gets its turn.
+                    let mut next = Some(received);
+                    let mut read = 0;
+                    while let Some(received) = next.take() {
+                        if let Some(reason) = self.deliver(received, endpoint).await {
+                            return reason;
                         }
-                        Err(WsError::Protocol(tungstenite::Error::Io(e))) => {
-                            tracing::debug!(error = %e, "websocket read failed");
-                            CloseReason::TransportError
+                        read += 1;
+                        if read < READ_BURST {
+                            next = self.recv().now_or_never();
                         }
-                        Err(e) => {
-                            // The peer broke the protocol (bad frame, invalid UTF-8…).
-                            tracing::info!(error = %e, "closing connection: invalid websocket data");
-                            CloseReason::TransportError
-                        }
-                    };
-                    endpoint.transport_closed(reason);
-                    return reason;
+                    }
                 }
             }
         }
+    }
+
+    /// Hands one read result to the endpoint; `Some(reason)` ends the
+    /// connection.
+    async fn deliver(
+        &mut self,
+        received: Result<Option<Frame>, WsError>,
+        endpoint: &dyn Endpoint,
+    ) -> Option<CloseReason> {
+        let reason = match received {
+            Ok(Some(frame)) => match endpoint.receive(frame) {
+                Ok(()) => return None,
+                Err(reason) => {
+                    // The session layer decided; it knows already.
+                    let code = if reason == CloseReason::ParseError {
+                        1002
+                    } else {
+                        1000
+                    };
+                    let _ = self.ws.close(Some(close_frame(code))).await;
+                    return Some(reason);
+                }
+            },
+            Ok(None) | Err(WsError::Closed) => CloseReason::TransportClose,
+            Err(WsError::TooBig) => {
+                tracing::info!("closing connection: websocket message over the size limit");
+                let _ = self.ws.close(Some(close_frame(1009))).await;
+                CloseReason::TransportError
+            }
+            Err(WsError::Protocol(tungstenite::Error::Io(e))) => {
+                tracing::debug!(error = %e, "websocket read failed");
+                CloseReason::TransportError
+            }
+            Err(e) => {
+                // The peer broke the protocol (bad frame, invalid UTF-8…).
+                tracing::info!(error = %e, "closing connection: invalid websocket data");
+                CloseReason::TransportError
+            }
+        };
+        endpoint.transport_closed(reason);
+        Some(reason)
     }
 
     async fn write_batch(&mut self, batch: &mut Vec<Frame>) -> Result<(), WsError> {
@@ -192,6 +214,16 @@ where
         self.ws.flush().await.map_err(classify)
     }
 }
+
+fn close_frame(code: u16) -> CloseFrame {
+    CloseFrame {
+        code: CloseCode::from(code),
+        reason: Utf8Bytes::default(),
+    }
+}
+
+/// How many frames one turn reads before the outbox is written.
+const READ_BURST: usize = 64;
 
 fn text_frame(t: Utf8Bytes) -> Frame {
     let bytes = Bytes::from(t);

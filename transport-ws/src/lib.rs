@@ -9,6 +9,9 @@
 //! - **Writes are coalesced**: the connection waits for its outbox, takes
 //!   every queued frame, writes them all into tungstenite's write buffer and
 //!   flushes once.
+//! - **Reads come in bursts**: after a frame arrives, the frames already
+//!   received (up to 64) are delivered too before the outbox is written, so
+//!   the answers to a burst of requests go out in one write.
 //! - **Reads** are delivered to [`Endpoint::receive`](roomcast_core::Endpoint::receive) in arrival order;
 //!   WebSocket pings are answered by tungstenite and never reach the
 //!   endpoint.
