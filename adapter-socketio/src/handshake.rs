@@ -38,7 +38,7 @@ impl Handshake {
 
     /// The headers of the first request.
     pub fn headers(&self) -> &HeaderMap {
-        &self.request.headers
+        self.request.headers()
     }
 
     /// The peer's address, when the host provides it.

@@ -53,7 +53,7 @@ pub(crate) struct Inner {
     client: Weak<Client>,
     conn: Arc<roomcast_engineio::Socket>,
     handshake: Handshake,
-    handlers: RwLock<HashMap<String, Arc<dyn EventHandler>>>,
+    handlers: RwLock<Handlers>,
     any_incoming: RwLock<Vec<AnyHandler>>,
     any_outgoing: RwLock<Vec<AnyHandler>>,
     disconnecting: RwLock<Vec<DisconnectFn>>,
@@ -62,6 +62,32 @@ pub(crate) struct Inner {
     connected: AtomicBool,
     inbox: Mutex<Inbox>,
     extensions: Extensions,
+}
+
+/// Event handlers by name: a short list, searched in order. A socket has a
+/// handful; a hash map would cost each socket more memory than the search.
+#[derive(Default)]
+struct Handlers(Vec<(Box<str>, Arc<dyn EventHandler>)>);
+
+impl Handlers {
+    fn insert(&mut self, name: String, handler: Arc<dyn EventHandler>) {
+        match self.0.iter_mut().find(|(n, _)| **n == *name) {
+            Some(slot) => slot.1 = handler,
+            None => self.0.push((name.into_boxed_str(), handler)),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&Arc<dyn EventHandler>> {
+        self.0.iter().find(|(n, _)| &**n == name).map(|(_, h)| h)
+    }
+
+    fn remove(&mut self, name: &str) {
+        self.0.retain(|(n, _)| &**n != name);
+    }
+
+    fn clear(&mut self) {
+        self.0 = Vec::new();
+    }
 }
 
 #[derive(Default)]

@@ -335,7 +335,8 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         "- **Method**: each server pinned to CPU 0, the generator (`roomcast-bench`, one thread) \
          to CPU 1, with `taskset`; a fresh server process per scenario run. Server CPU is utime + \
          stime of the whole server process (`/proc/PID/stat`) over the measured window, divided \
-         by the operations completed in it. *Generator CPU* near 100 % means the generator, not \
+         by the operations completed in it; *of which kernel* is the stime part (on loopback the \
+         sender's write also runs the receiving socket's TCP input and wake-up). *Generator CPU* near 100 % means the generator, not \
          the server, was the limit. *Other CPU* is the machine's busy time outside both \
          processes (`/proc/stat`): anything above a few % means something else was running."
     );
@@ -379,10 +380,10 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         let is_idle = any.scenario == "idle";
         let has_loss = any.expected.is_some();
         let mut head = format!(
-            "| server | {}/s | p50 | p99 | p99.9 | server CPU µs/{unit} | server CPU % | generator CPU % | other CPU % |",
+            "| server | {}/s | p50 | p99 | p99.9 | server CPU µs/{unit} | of which kernel | server CPU % | generator CPU % | other CPU % |",
             any.unit
         );
-        let mut rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|".to_string();
+        let mut rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|".to_string();
         if has_loss {
             head += " lost / expected |";
             rule += "---:|";
@@ -397,12 +398,13 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         for name in servers(by_server) {
             let r = &by_server[name];
             let mut row = format!(
-                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 cell(r.median(|x| Some(x.ops_per_s))),
                 ms(r.latency(|l| l.p50)),
                 ms(r.latency(|l| l.p99)),
                 ms(r.latency(|l| l.p999)),
                 cell(r.median(|x| x.server_cpu_us_per_op)),
+                cell(r.median(|x| x.server_sys_us_per_op)),
                 cell(r.median(|x| x.server_cpu_pct)),
                 cell(r.median(|x| x.gen_cpu_pct)),
                 cell(r.median(|x| x.other_cpu_pct)),

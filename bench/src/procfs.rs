@@ -17,6 +17,13 @@ pub fn clk_tck() -> u64 {
 /// utime + stime of a process (all its threads), in microseconds, from
 /// `/proc/<pid>/stat` (`pid` `None`: this process).
 pub fn cpu_us(pid: Option<u32>) -> Option<u64> {
+    cpu_split_us(pid).map(|(user, sys)| user + sys)
+}
+
+/// (utime, stime) of a process (all its threads), in microseconds. stime is
+/// the kernel's share: on loopback it includes the receiving socket's TCP
+/// input, which the sender's write runs.
+pub fn cpu_split_us(pid: Option<u32>) -> Option<(u64, u64)> {
     let path = match pid {
         Some(p) => format!("/proc/{p}/stat"),
         None => "/proc/self/stat".to_string(),
@@ -29,7 +36,8 @@ pub fn cpu_us(pid: Option<u32>) -> Option<u64> {
     let mut fields = after.split_whitespace().skip(11);
     let utime: u64 = fields.next()?.parse().ok()?;
     let stime: u64 = fields.next()?.parse().ok()?;
-    Some((utime + stime) * 1_000_000 / clk_tck())
+    let tck = clk_tck();
+    Some((utime * 1_000_000 / tck, stime * 1_000_000 / tck))
 }
 
 /// VmRSS of a process, in KiB.
@@ -72,6 +80,8 @@ pub struct Sample {
     pub at: Instant,
     /// The server's CPU time (µs), if its PID is known and readable.
     pub server_us: Option<u64>,
+    /// The kernel's share of `server_us` (stime, µs).
+    pub server_sys_us: Option<u64>,
     /// The generator's own CPU time (µs).
     pub own_us: Option<u64>,
     /// The machine's busy time (µs, all CPUs).
@@ -81,9 +91,11 @@ pub struct Sample {
 impl Sample {
     /// Reads them all now.
     pub fn take(server_pid: Option<u32>) -> Self {
+        let server = server_pid.and_then(|p| cpu_split_us(Some(p)));
         Sample {
             at: Instant::now(),
-            server_us: server_pid.and_then(|p| cpu_us(Some(p))),
+            server_us: server.map(|(u, s)| u + s),
+            server_sys_us: server.map(|(_, s)| s),
             own_us: cpu_us(None),
             machine_us: machine_busy_us(),
         }
@@ -97,6 +109,8 @@ pub struct CpuDelta {
     pub secs: f64,
     /// The server's CPU time, µs.
     pub server_us: Option<f64>,
+    /// The kernel's share of `server_us`, µs.
+    pub server_sys_us: Option<f64>,
     /// The generator's CPU time, µs.
     pub own_us: Option<f64>,
     /// Busy time of everything else on the machine, µs (interference).
@@ -117,6 +131,7 @@ impl CpuDelta {
         CpuDelta {
             secs: b.at.duration_since(a.at).as_secs_f64(),
             server_us: server,
+            server_sys_us: d(a.server_sys_us, b.server_sys_us),
             own_us: own,
             other_us: other,
         }

@@ -50,6 +50,9 @@ pub struct Report {
     pub server_cpu_us: Option<f64>,
     /// The server's CPU time per operation (µs).
     pub server_cpu_us_per_op: Option<f64>,
+    /// The kernel's share of `server_cpu_us_per_op` (stime, µs).
+    #[serde(default)]
+    pub server_sys_us_per_op: Option<f64>,
     /// The server's CPU use, % of one core.
     pub server_cpu_pct: Option<f64>,
     /// The generator's CPU use, % of one core (100 = saturated).
@@ -102,6 +105,10 @@ impl Report {
             lost: None,
             server_cpu_us: cpu.server_us,
             server_cpu_us_per_op: cpu.server_us.filter(|_| ops > 0).map(|u| u / ops as f64),
+            server_sys_us_per_op: cpu
+                .server_sys_us
+                .filter(|_| ops > 0)
+                .map(|u| u / ops as f64),
             server_cpu_pct: cpu.pct(cpu.server_us),
             gen_cpu_pct: cpu.pct(cpu.own_us),
             other_cpu_pct: cpu.pct(cpu.other_us),
@@ -156,10 +163,11 @@ impl Report {
         }
         println!("  {:<26} {}", "errors", self.errors);
         println!(
-            "  {:<26} {} µs/{}  ({} % of a core)",
+            "  {:<26} {} µs/{}, of which kernel {}  ({} % of a core)",
             "server CPU",
             opt(self.server_cpu_us_per_op, 3),
             singular(&self.unit),
+            opt(self.server_sys_us_per_op, 3),
             opt(self.server_cpu_pct, 1)
         );
         println!("  {:<26} {} %", "generator CPU", opt(self.gen_cpu_pct, 1));

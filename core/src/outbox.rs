@@ -20,11 +20,17 @@
 //!   moves between transports: frames stay here until the active transport
 //!   takes them, so none is lost, duplicated or reordered by the move.
 //!
-//! No lock is held across an `.await`: every method but [`Outbox::ready`] is
-//! synchronous, and `ready` only waits on a [`tokio::sync::Notify`].
+//! - **Waking**: the drainer registers its waker with [`Outbox::poll_ready`]
+//!   (or awaits [`Outbox::ready`]); only the last registered drainer is
+//!   woken, once per transition from empty to non-empty, and on close.
+//!
+//! No lock is held across an `.await`: every method but [`Outbox::ready`] and
+//! [`Outbox::wait_closed`] is synchronous, and those only wait for a wake-up.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 
+use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
@@ -98,7 +104,8 @@ pub enum PushError {
 #[derive(Debug)]
 pub struct Outbox {
     state: Mutex<State>,
-    ready: Notify,
+    /// The drainer's waker.
+    ready: AtomicWaker,
     /// Wakes [`Outbox::wait_closed`] (the session's watcher, not the drainer).
     closing: Notify,
     config: OutboxConfig,
@@ -116,7 +123,7 @@ impl Outbox {
     pub fn new(config: OutboxConfig) -> Self {
         Outbox {
             state: Mutex::new(State::default()),
-            ready: Notify::new(),
+            ready: AtomicWaker::new(),
             closing: Notify::new(),
             config,
             dropped: AtomicU64::new(0),
@@ -147,7 +154,7 @@ impl Outbox {
         state.frames.extend_from_slice(frames);
         drop(state);
         if was_empty {
-            self.ready.notify_one();
+            self.ready.wake();
         }
         Ok(Pushed::Queued)
     }
@@ -162,7 +169,7 @@ impl Outbox {
         state.frames.push(frame);
         drop(state);
         if was_empty {
-            self.ready.notify_one();
+            self.ready.wake();
         }
         Ok(())
     }
@@ -200,15 +207,19 @@ impl Outbox {
     ///
     /// Cancel-safe. Meant for the one transport that drains the outbox.
     pub async fn ready(&self) {
-        loop {
-            let notified = self.ready.notified();
-            {
-                let state = self.state.lock();
-                if !state.frames.is_empty() || state.closed.is_some() {
-                    return;
-                }
-            }
-            notified.await;
+        std::future::poll_fn(|cx| self.poll_ready(cx)).await
+    }
+
+    /// `Ready` when a frame is queued or the outbox is closed; otherwise
+    /// registers `cx`'s waker (replacing the previous drainer's) and
+    /// returns `Pending`.
+    pub fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.ready.register(cx.waker());
+        let state = self.state.lock();
+        if !state.frames.is_empty() || state.closed.is_some() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
         }
     }
 
@@ -231,8 +242,7 @@ impl Outbox {
     /// Wakes a waiting drainer without queueing anything, e.g. so that a
     /// transport that is being replaced re-checks its state.
     pub fn wake(&self) {
-        self.ready.notify_waiters();
-        self.ready.notify_one();
+        self.ready.wake();
     }
 
     /// The close reason, once closed.

@@ -18,6 +18,13 @@
 //!   packet), so a frame is taken by exactly one transport, in order, and
 //!   none is lost or duplicated by the move. Inbound order across the move is
 //!   kept by the peer, which stops sending on the old transport first.
+//! - **Timers**: a session may need to act at a time of its own (send a
+//!   heartbeat, give up on a silent peer). [`Endpoint::deadline`] says when;
+//!   a transport that runs a task per connection calls
+//!   [`Endpoint::on_deadline`] once that time has passed, and reads the
+//!   deadline again after every delivered burst (an answer may move it), so
+//!   the session needs no task of its own. Calls that come early change
+//!   nothing.
 
 use crate::{CloseReason, Frame, Outbox};
 
@@ -46,6 +53,20 @@ pub trait Endpoint: Send + Sync + 'static {
     /// A frame from the peer, in arrival order.
     fn receive(&self, frame: Frame) -> Result<(), CloseReason>;
 
-    /// The transport ended on its own (peer closed, I/O error). Called once.
+    /// The transport ended on its own (peer closed, I/O error), or found
+    /// the outbox closed by an overflow. Called once per transport.
     fn transport_closed(&self, reason: CloseReason);
+
+    /// When the session next wants [`Endpoint::on_deadline`]; `None` (the
+    /// default): no timer, or the session drives its timers itself.
+    fn deadline(&self) -> Option<std::time::Instant> {
+        None
+    }
+
+    /// The [`deadline`](Endpoint::deadline) has passed. `Err`: the session
+    /// closed with that reason (its outbox is closed; the transport writes
+    /// what was queued and ends).
+    fn on_deadline(&self) -> Result<(), CloseReason> {
+        Ok(())
+    }
 }

@@ -172,9 +172,6 @@ pub struct EngineConfig {
     pub handshake_headers: Option<HandshakeHeaders>,
     /// Each session's outbound queue.
     pub outbox: OutboxConfig,
-    /// WebSocket read buffer per connection, in bytes (default 1 KiB; a
-    /// frame bigger than the buffer is read in one piece anyway).
-    pub ws_read_buffer: usize,
     /// The most sessions at once; a handshake beyond gets 503 (default 100 000).
     pub max_sessions: usize,
 }
@@ -193,7 +190,6 @@ impl Default for EngineConfig {
             allow_request: None,
             handshake_headers: None,
             outbox: OutboxConfig::default(),
-            ws_read_buffer: 1024,
             max_sessions: 100_000,
         }
     }
@@ -213,7 +209,6 @@ impl std::fmt::Debug for EngineConfig {
             .field("allow_request", &self.allow_request.is_some())
             .field("handshake_headers", &self.handshake_headers.is_some())
             .field("outbox", &self.outbox)
-            .field("ws_read_buffer", &self.ws_read_buffer)
             .field("max_sessions", &self.max_sessions)
             .finish()
     }

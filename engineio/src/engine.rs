@@ -254,17 +254,26 @@ impl Engine {
     }
 
     /// Creates and registers a session; the caller sends the open packet.
-    pub(crate) fn open(&self, id: ClientId, handshake: Handshake) -> Arc<Socket> {
+    pub(crate) fn open(&self, id: ClientId, handshake: Arc<Handshake>) -> Arc<Socket> {
         let config = &self.shared.config;
-        let socket = Socket::new(id, handshake, Arc::downgrade(&self.shared), config.outbox);
-        self.shared.sessions.insert(id, socket.clone());
-        let span = tracing::debug_span!("engine_session", sid = %id);
-        tokio::spawn(
-            socket
-                .clone()
-                .heartbeat(config.ping_interval, config.ping_timeout)
-                .instrument(span),
+        let heartbeat = crate::socket::Heartbeat {
+            interval: config.ping_interval,
+            timeout: config.ping_timeout,
+        };
+        let socket = Socket::new(
+            id,
+            handshake,
+            Arc::downgrade(&self.shared),
+            config.outbox,
+            heartbeat,
         );
+        self.shared.sessions.insert(id, socket.clone());
+        // A WebSocket session's connection task drives its heartbeat
+        // (`Endpoint::deadline`); a polling session has no task of its own.
+        if socket.transport() == TransportKind::Polling {
+            let span = tracing::debug_span!("engine_session", sid = %id);
+            tokio::spawn(socket.clone().heartbeat().instrument(span));
+        }
         tracing::debug!(sid = %id, transport = socket.transport().as_str(), "engine session opened");
         socket
     }
@@ -401,13 +410,12 @@ impl Engine {
             .as_ref()
             .map(|h| h(&info, id))
             .unwrap_or_default();
-        let handshake = Handshake {
-            uri: detached_uri(req.uri()),
-            headers: detached_headers(req.headers()),
+        let handshake = Handshake::new(
+            detached_uri(req.uri()),
+            req.headers(),
             remote_addr,
-            issued: std::time::SystemTime::now(),
             transport,
-        };
+        );
         let mut res = match transport {
             #[cfg(feature = "ws")]
             TransportKind::WebSocket => crate::websocket::handshake(self, id, handshake, req),
@@ -456,20 +464,6 @@ impl Engine {
         })
         .await
     }
-}
-
-/// A copy of the headers that does not share hyper's read buffer (a clone
-/// would keep its 8 KiB alive for the whole session).
-fn detached_headers(headers: &HeaderMap) -> HeaderMap {
-    let mut copy = HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers {
-        let name = http::HeaderName::from_bytes(name.as_str().as_bytes());
-        if let (Ok(name), Ok(mut v)) = (name, HeaderValue::from_bytes(value.as_bytes())) {
-            v.set_sensitive(value.is_sensitive());
-            copy.append(name, v);
-        }
-    }
-    copy
 }
 
 /// A copy of the URI that does not share hyper's read buffer.

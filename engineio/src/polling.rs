@@ -30,7 +30,7 @@ use crate::{Engine, TransportKind};
 const PAYLOAD_TYPE: &str = "text/plain; charset=UTF-8";
 
 pub(crate) fn handshake(engine: &Engine, id: ClientId, handshake: Handshake) -> Response<Body> {
-    let socket = engine.open(id, handshake);
+    let socket = engine.open(id, Arc::new(handshake));
     let open = engine.open_packet(id, TransportKind::Polling);
     engine.handler().on_open(&socket);
     respond(StatusCode::OK, PAYLOAD_TYPE, open.into_bytes())

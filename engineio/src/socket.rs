@@ -5,25 +5,28 @@
 //!   move once, from polling to WebSocket. Its [`Outbox`] belongs to the
 //!   session, so the move neither loses nor reorders a frame (see
 //!   [`roomcast_core::Endpoint`]).
-//! - **Heartbeat**: every `ping_interval` the server sends a ping; without a
-//!   pong within `ping_timeout` the session closes with
-//!   [`CloseReason::PingTimeout`].
+//! - **Heartbeat**: `ping_interval` after the session opens, and after each
+//!   pong, the server sends a ping; without a pong within `ping_timeout` the
+//!   session closes with [`CloseReason::PingTimeout`]. The timer is the
+//!   session's [`Endpoint::deadline`]: a WebSocket connection task drives it;
+//!   a session that opened on long-polling has a small task for it.
 //! - **Close** happens once, whichever path comes first (client close
 //!   packet, server close, transport failure, ping timeout, overflow). It
 //!   closes the outbox (queued frames are still flushed), stops the
-//!   heartbeat task, calls [`Handler::on_close`], removes the session from
+//!   heartbeat, calls [`Handler::on_close`], removes the session from
 //!   the engine's table and releases what the layer above attached — after
 //!   which nothing of the session remains. An overflow closes the session
-//!   at once (the heartbeat task watches the outbox), even when no
-//!   transport is there to notice: a polling client that stopped polling,
-//!   a WebSocket writer blocked on a client that stopped reading.
+//!   at once, even when no transport is writing: the WebSocket task is
+//!   woken by the outbox's close while its socket is full, and a polling
+//!   session's heartbeat task watches the outbox for a client that stopped
+//!   polling.
 //!   A polling session closed by the server stays reachable (out of the
 //!   table) for one more GET, which fetches what was queued and the close
 //!   packet, for at most `ping_timeout`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::{Duration, Instant, SystemTime};
 
 use http::{HeaderMap, Uri};
 use parking_lot::Mutex;
@@ -35,12 +38,17 @@ use crate::packet::{self, Packet};
 use crate::TransportKind;
 
 /// What the client sent when it opened the session.
+///
+/// The headers are kept in one compact block and turned into a
+/// [`HeaderMap`] the first time [`Handshake::headers`] is called: most
+/// sessions never look at them, and a map costs several times their size.
 #[derive(Debug, Clone)]
 pub struct Handshake {
     /// The request URI (path and query).
     pub uri: Uri,
-    /// The request headers.
-    pub headers: HeaderMap,
+    /// `name:value\n` for each header, in order.
+    raw_headers: Box<[u8]>,
+    headers: OnceLock<HeaderMap>,
     /// The peer's address, when known.
     pub remote_addr: Option<std::net::SocketAddr>,
     /// When the session opened.
@@ -50,6 +58,62 @@ pub struct Handshake {
 }
 
 impl Handshake {
+    /// A handshake of a request with these headers (copied).
+    ///
+    /// ```
+    /// use roomcast_engineio::{Handshake, TransportKind};
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("x-token", "abc".parse().unwrap());
+    /// let hs = Handshake::new("/engine.io/?EIO=4".parse().unwrap(), &headers, None, TransportKind::Polling);
+    /// assert_eq!(hs.headers().get("x-token").unwrap(), "abc");
+    /// ```
+    pub fn new(
+        uri: Uri,
+        headers: &HeaderMap,
+        remote_addr: Option<std::net::SocketAddr>,
+        transport: TransportKind,
+    ) -> Self {
+        let size = headers
+            .iter()
+            .map(|(n, v)| n.as_str().len() + v.len() + 2)
+            .sum();
+        let mut raw = Vec::with_capacity(size);
+        for (name, value) in headers {
+            raw.extend_from_slice(name.as_str().as_bytes());
+            raw.push(b':');
+            raw.extend_from_slice(value.as_bytes());
+            raw.push(b'\n');
+        }
+        Handshake {
+            uri,
+            raw_headers: raw.into_boxed_slice(),
+            headers: OnceLock::new(),
+            remote_addr,
+            issued: SystemTime::now(),
+            transport,
+        }
+    }
+
+    /// The request headers.
+    pub fn headers(&self) -> &HeaderMap {
+        self.headers.get_or_init(|| {
+            let mut map = HeaderMap::new();
+            // Names never hold ':' and values never hold '\n' (both were
+            // valid header parts), so the split is exact.
+            for line in self.raw_headers.split(|b| *b == b'\n') {
+                let Some(colon) = line.iter().position(|b| *b == b':') else {
+                    continue;
+                };
+                let name = http::HeaderName::from_bytes(&line[..colon]);
+                let value = http::HeaderValue::from_bytes(&line[colon + 1..]);
+                if let (Ok(name), Ok(value)) = (name, value) {
+                    map.append(name, value);
+                }
+            }
+            map
+        })
+    }
+
     /// The query parameters, percent-decoded, in order.
     pub fn query(&self) -> Vec<(String, String)> {
         self.uri
@@ -89,6 +153,16 @@ pub(crate) struct State {
     pub(crate) upgrade: Upgrade,
     pub(crate) get_pending: bool,
     pub(crate) post_pending: bool,
+    /// When the next ping is due, or, while a pong is awaited, when it is late.
+    ping_due: Instant,
+    awaiting_pong: bool,
+}
+
+/// The heartbeat's two periods.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Heartbeat {
+    pub(crate) interval: Duration,
+    pub(crate) timeout: Duration,
 }
 
 /// One Engine.IO session. See the [module docs](self).
@@ -97,6 +171,7 @@ pub struct Socket {
     outbox: Arc<Outbox>,
     handshake: Arc<Handshake>,
     pub(crate) state: Mutex<State>,
+    heartbeat: Heartbeat,
     closed: AtomicBool,
     close_signal: Notify,
     pong: Notify,
@@ -123,9 +198,10 @@ impl std::fmt::Debug for Socket {
 impl Socket {
     pub(crate) fn new(
         id: ClientId,
-        handshake: Handshake,
+        handshake: Arc<Handshake>,
         engine: Weak<Shared>,
         outbox: roomcast_core::OutboxConfig,
+        heartbeat: Heartbeat,
     ) -> Arc<Self> {
         Arc::new_cyclic(|me| Socket {
             me: me.clone(),
@@ -136,8 +212,11 @@ impl Socket {
                 upgrade: Upgrade::None,
                 get_pending: false,
                 post_pending: false,
+                ping_due: Instant::now() + heartbeat.interval,
+                awaiting_pong: false,
             }),
-            handshake: Arc::new(handshake),
+            heartbeat,
+            handshake,
             closed: AtomicBool::new(false),
             close_signal: Notify::new(),
             pong: Notify::new(),
@@ -301,6 +380,13 @@ impl Socket {
                 engine.handler.on_message(&me, message)
             }
             Packet::Pong => {
+                {
+                    let mut state = self.state.lock();
+                    if state.awaiting_pong {
+                        state.awaiting_pong = false;
+                        state.ping_due = Instant::now() + self.heartbeat.interval;
+                    }
+                }
                 self.pong.notify_one();
                 Ok(())
             }
@@ -321,41 +407,26 @@ impl Socket {
         }
     }
 
-    /// Sends pings and closes the session when a pong is late. Ends when the
-    /// session closes.
-    ///
-    /// It also closes the session as soon as its outbox closes on its own
-    /// (an overflow: the client does not read): no transport may be there to
-    /// notice (a polling client that stopped polling, a WebSocket writer
-    /// blocked on a full socket).
-    pub(crate) async fn heartbeat(self: Arc<Self>, interval: Duration, timeout: Duration) {
+    /// Drives the heartbeat of a session that opened on long-polling (a
+    /// WebSocket connection task does it otherwise); ends when the session
+    /// closes. It also closes the session as soon as its outbox closes on its
+    /// own (an overflow: a polling client that stopped polling has no
+    /// transport to notice).
+    pub(crate) async fn heartbeat(self: Arc<Self>) {
         loop {
+            let Some(due) = self.deadline() else { return };
             tokio::select! {
                 _ = self.closed() => return,
                 reason = self.outbox.wait_closed() => {
                     self.shutdown(reason);
                     return;
                 }
-                _ = tokio::time::sleep(interval) => {}
+                // A pong moved the deadline.
+                _ = self.pong.notified() => continue,
+                _ = tokio::time::sleep_until(due.into()) => {}
             }
-            if self.outbox.push_control(Frame::Text(packet::PING)).is_err() {
-                if let Some(reason) = self.outbox.closed() {
-                    self.shutdown(reason);
-                }
+            if self.on_deadline().is_err() {
                 return;
-            }
-            tokio::select! {
-                _ = self.closed() => return,
-                reason = self.outbox.wait_closed() => {
-                    self.shutdown(reason);
-                    return;
-                }
-                _ = self.pong.notified() => {}
-                _ = tokio::time::sleep(timeout) => {
-                    tracing::debug!(sid = %self.id, "ping timeout");
-                    self.shutdown(CloseReason::PingTimeout);
-                    return;
-                }
             }
         }
     }
@@ -378,5 +449,39 @@ impl Endpoint for Socket {
 
     fn transport_closed(&self, reason: CloseReason) {
         self.shutdown(reason);
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        if self.is_closed() {
+            return None;
+        }
+        Some(self.state.lock().ping_due)
+    }
+
+    /// Sends the ping that is due, or closes the session when the pong is
+    /// late. Early and repeated calls (two drivers during an upgrade) change
+    /// nothing.
+    fn on_deadline(&self) -> Result<(), CloseReason> {
+        let now = Instant::now();
+        {
+            let mut state = self.state.lock();
+            if self.is_closed() || now < state.ping_due {
+                return Ok(());
+            }
+            if !state.awaiting_pong {
+                state.awaiting_pong = true;
+                state.ping_due = now + self.heartbeat.timeout;
+                drop(state);
+                if self.outbox.push_control(Frame::Text(packet::PING)).is_ok() {
+                    return Ok(());
+                }
+                let reason = self.outbox.closed().unwrap_or(CloseReason::Forced);
+                self.shutdown(reason);
+                return Err(reason);
+            }
+        }
+        tracing::debug!(sid = %self.id, "ping timeout");
+        self.shutdown(CloseReason::PingTimeout);
+        Err(CloseReason::PingTimeout)
     }
 }

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use http::{Request, Response};
-use roomcast_core::{ClientId, CloseReason, Frame};
+use roomcast_core::{ClientId, Frame};
 use roomcast_transport_ws::{handshake as ws_handshake, WsConfig, WsConnection};
 use tracing::Instrument;
 
@@ -28,9 +28,8 @@ use crate::{Engine, TransportKind};
 fn ws_config(engine: &Engine) -> WsConfig {
     let c = engine.config();
     WsConfig {
-        read_buffer_size: c.ws_read_buffer,
         max_message_size: c.max_payload,
-        ..WsConfig::default()
+        close_grace: c.ping_timeout,
     }
 }
 
@@ -48,6 +47,9 @@ pub(crate) fn handshake<B>(
         }
     };
     let engine = engine.clone();
+    // Behind a pointer: what the task captures stays allocated as long as
+    // the connection lives.
+    let handshake = Arc::new(handshake);
     // At info level, so that what the transport logs names the session.
     let span = tracing::info_span!("engine_session", sid = %id, transport = "websocket");
     tokio::spawn(
@@ -59,12 +61,15 @@ pub(crate) fn handshake<B>(
                     return;
                 }
             };
-            let conn = WsConnection::from_upgraded(io, ws_config(&engine)).await;
+            let conn = WsConnection::new(io, ws_config(&engine));
             let socket = engine.open(id, handshake);
             let open = engine.open_packet(id, TransportKind::WebSocket);
             let _ = socket.outbox().push_control(Frame::Text(open));
             engine.handler().on_open(&socket);
-            let reason = carry(&engine, conn, &socket).await;
+            // Awaited here, not through a helper: each async layer would
+            // keep its own copy of the connection in the task.
+            let _live = Live::new(&engine);
+            let reason = conn.carry(&*socket).await;
             socket.shutdown(reason);
         }
         .instrument(span),
@@ -103,7 +108,7 @@ pub(crate) fn upgrade<B>(
         async move {
             let probed = match upgrade.await {
                 Ok(io) => {
-                    let mut conn = WsConnection::from_upgraded(io, config).await;
+                    let mut conn = WsConnection::new(io, config);
                     let result = tokio::select! {
                         r = tokio::time::timeout(timeout, probe(&mut conn, &socket)) => r.ok().flatten(),
                         _ = socket.closed() => None,
@@ -124,7 +129,8 @@ pub(crate) fn upgrade<B>(
                     }
                     tracing::debug!("session upgraded to websocket");
                     socket.poll_interrupt.notify_waiters();
-                    let reason = carry(&engine, conn, &socket).await;
+                    let _live = Live::new(&engine);
+                    let reason = conn.carry(&*socket).await;
                     socket.shutdown(reason);
                 }
                 Err(()) => {
@@ -139,37 +145,23 @@ pub(crate) fn upgrade<B>(
     response.map(|()| Body::default())
 }
 
-/// Carries the session over `conn` until either side ends it. Once the
-/// session has closed, the connection has `ping_timeout` to flush what was
-/// queued before the close; a peer that does not read it in time (its
-/// socket buffers are full) is dropped, so a stalled client holds no task,
-/// socket or buffer past its session. [`Engine::shutdown`] waits for the
-/// flush (counted in `live_transports`).
-async fn carry<S>(engine: &Engine, conn: WsConnection<S>, socket: &Socket) -> CloseReason
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
-{
-    struct Live<'a>(&'a AtomicUsize);
-    impl Drop for Live<'_> {
-        fn drop(&mut self) {
-            self.0.fetch_sub(1, Ordering::AcqRel);
-        }
+/// Counts a WebSocket in `live_transports` while it lives: [`Engine::shutdown`]
+/// waits for the last frames of every connection (each has `ping_timeout`,
+/// `WsConfig::close_grace`, to take them; a peer that does not read them in
+/// time is dropped, so a stalled client holds no task, socket or buffer past
+/// its session).
+struct Live<'a>(&'a AtomicUsize);
+
+impl<'a> Live<'a> {
+    fn new(engine: &'a Engine) -> Self {
+        engine.shared.live_transports.fetch_add(1, Ordering::AcqRel);
+        Live(&engine.shared.live_transports)
     }
-    engine.shared.live_transports.fetch_add(1, Ordering::AcqRel);
-    let _live = Live(&engine.shared.live_transports);
-    let grace = engine.config().ping_timeout;
-    let carry = conn.carry(socket);
-    tokio::pin!(carry);
-    tokio::select! {
-        reason = &mut carry => return reason,
-        _ = socket.closed() => {}
-    }
-    match tokio::time::timeout(grace, carry).await {
-        Ok(reason) => reason,
-        Err(_) => {
-            tracing::debug!("the peer did not take its last frames in time; connection dropped");
-            CloseReason::TransportError
-        }
+}
+
+impl Drop for Live<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

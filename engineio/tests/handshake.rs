@@ -183,6 +183,6 @@ async fn handshake_records_query_and_headers() {
     assert!(hs
         .query()
         .contains(&("token".to_string(), "a b".to_string())));
-    assert_eq!(hs.headers.get("x-test").unwrap(), "yes");
+    assert_eq!(hs.headers().get("x-test").unwrap(), "yes");
     assert!(hs.remote_addr.is_some_and(|a| a.ip().is_loopback()));
 }

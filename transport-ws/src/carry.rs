@@ -1,0 +1,234 @@
+//! [`WsConnection::carry`]: one task moves frames both ways and drives the
+//! session's timers. See the [crate docs](crate) for its semantics.
+
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use roomcast_core::{CloseReason, Endpoint, Frame};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::Sleep;
+
+use crate::connection::Stop;
+use crate::{WsConnection, WsError};
+
+/// Reads per turn before the outbox gets its turn (each read takes up to
+/// 64 KiB, every complete message in it delivered).
+const READS_PER_TURN: usize = 4;
+
+/// What one carry keeps between polls.
+struct Turn {
+    /// The frames taken from the outbox (swapped with its queue, emptied by
+    /// every write).
+    batch: Vec<Frame>,
+    /// The deadline the timer is set to (`None`: not armed).
+    armed: Option<Instant>,
+    /// Set once the connection is ending: the last bytes are being written.
+    ending: Option<CloseReason>,
+}
+
+impl<S> WsConnection<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    /// Carries frames both ways between the peer and `endpoint` until either
+    /// side closes, and calls [`Endpoint::on_deadline`] when the endpoint's
+    /// deadline passes. Returns why the connection ended; the endpoint has
+    /// been told through [`Endpoint::transport_closed`] when the end came
+    /// from the peer, the socket, or an overflow of its outbox.
+    pub async fn carry(mut self, endpoint: &dyn Endpoint) -> CloseReason {
+        let timer = tokio::time::sleep(self.config.close_grace);
+        tokio::pin!(timer);
+        let mut turn = Turn {
+            batch: Vec::new(),
+            armed: None,
+            ending: None,
+        };
+        poll_fn(|cx| self.poll_carry(cx, endpoint, timer.as_mut(), &mut turn)).await
+    }
+
+    fn poll_carry(
+        &mut self,
+        cx: &mut Context<'_>,
+        endpoint: &dyn Endpoint,
+        mut timer: Pin<&mut Sleep>,
+        turn: &mut Turn,
+    ) -> Poll<CloseReason> {
+        loop {
+            if let Some(reason) = turn.ending {
+                return self.poll_last_bytes(cx, timer, reason);
+            }
+
+            // Inbound: what `recv` read ahead, then up to READS_PER_TURN reads.
+            while let Some(frame) = self.backlog.pop_front() {
+                if let Err(reason) = endpoint.receive(frame) {
+                    self.end(cx, Stop::Endpoint(reason), endpoint, timer.as_mut(), turn);
+                    break;
+                }
+            }
+            if turn.ending.is_some() {
+                continue;
+            }
+            let mut more_to_read = true;
+            for _ in 0..READS_PER_TURN {
+                match self.poll_read_messages(cx, &mut |f| endpoint.receive(f)) {
+                    Poll::Pending => {
+                        more_to_read = false;
+                        break;
+                    }
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(stop)) => {
+                        self.end(cx, stop, endpoint, timer.as_mut(), turn);
+                        break;
+                    }
+                }
+            }
+            if turn.ending.is_some() {
+                continue;
+            }
+
+            // Outbound: pongs owed, then everything queued, in one write.
+            // While the socket is full the outbox is left alone, unless it
+            // closed: then its last frames queue behind the unsent bytes.
+            let flushed = match self.poll_flush_unsent(cx) {
+                Poll::Ready(Err(e)) => return self.failed(e, endpoint),
+                Poll::Ready(Ok(())) => true,
+                Poll::Pending => false,
+            };
+            let outbox = endpoint.outbox();
+            if outbox.poll_ready(cx).is_ready() && (flushed || outbox.closed().is_some()) {
+                let closed = outbox.drain(&mut turn.batch);
+                let written = self.write_frames(cx, &mut turn.batch);
+                // The outbox keeps a queue's worth of capacity; the batch
+                // keeps none, so an idle connection holds one, not two.
+                turn.batch = Vec::new();
+                if let Err(e) = written {
+                    return self.failed(e, endpoint);
+                }
+                if let Some(reason) = closed {
+                    if reason == CloseReason::SlowConsumer {
+                        endpoint.transport_closed(reason);
+                    }
+                    self.queue_close(None);
+                    self.begin_ending(reason, timer.as_mut(), turn);
+                    continue;
+                }
+            }
+
+            // Timers.
+            let deadline = endpoint.deadline();
+            if deadline != turn.armed {
+                if let Some(at) = deadline {
+                    timer.as_mut().reset(at.into());
+                }
+                turn.armed = deadline;
+            }
+            if turn.armed.is_some() && timer.as_mut().poll(cx).is_ready() {
+                turn.armed = None;
+                // An `Err` closed the session and its outbox: the next
+                // round writes what was queued and ends.
+                let _ = endpoint.on_deadline();
+                continue;
+            }
+
+            if more_to_read {
+                cx.waker().wake_by_ref();
+            }
+            return Poll::Pending;
+        }
+    }
+
+    /// Reading stopped: answer the peer as the reason requires and start
+    /// ending.
+    fn end(
+        &mut self,
+        cx: &mut Context<'_>,
+        stop: Stop,
+        endpoint: &dyn Endpoint,
+        timer: Pin<&mut Sleep>,
+        turn: &mut Turn,
+    ) {
+        let reason = match stop {
+            Stop::Endpoint(reason) => {
+                // The session layer decided; it knows already, and closed
+                // its outbox: what it queued before goes out first.
+                let _ = endpoint.outbox().drain(&mut turn.batch);
+                if self.write_frames(cx, &mut turn.batch).is_err() {
+                    self.unsent = Vec::new();
+                }
+                let code = if reason == CloseReason::ParseError {
+                    1002
+                } else {
+                    1000
+                };
+                self.queue_close(Some(code));
+                reason
+            }
+            Stop::Ws(e) => {
+                let reason = match &e {
+                    WsError::Closed => CloseReason::TransportClose,
+                    WsError::Io(err) => {
+                        tracing::debug!(error = %err, "websocket read failed");
+                        CloseReason::TransportError
+                    }
+                    WsError::TooBig => {
+                        tracing::info!("closing connection: websocket message over the size limit");
+                        CloseReason::TransportError
+                    }
+                    WsError::Protocol(_) | WsError::InvalidUtf8 => {
+                        tracing::info!(error = %e, "closing connection: invalid websocket data");
+                        CloseReason::TransportError
+                    }
+                };
+                if let Some(code) = e.close_code() {
+                    self.queue_close(Some(code));
+                }
+                endpoint.transport_closed(reason);
+                reason
+            }
+        };
+        self.begin_ending(reason, timer, turn);
+    }
+
+    fn begin_ending(&mut self, reason: CloseReason, timer: Pin<&mut Sleep>, turn: &mut Turn) {
+        turn.ending = Some(reason);
+        turn.armed = None;
+        timer.reset((Instant::now() + self.config.close_grace).into());
+    }
+
+    /// Writes the last bytes (queued frames, the close frame) within the
+    /// grace period; a peer that does not take them in time is dropped.
+    fn poll_last_bytes(
+        &mut self,
+        cx: &mut Context<'_>,
+        timer: Pin<&mut Sleep>,
+        reason: CloseReason,
+    ) -> Poll<CloseReason> {
+        match self.poll_flush_unsent(cx) {
+            Poll::Ready(Ok(())) => {
+                let _ = Pin::new(&mut self.io).poll_shutdown(cx);
+                Poll::Ready(reason)
+            }
+            Poll::Ready(Err(e)) => {
+                tracing::debug!(error = %e, "websocket write failed while closing");
+                Poll::Ready(reason)
+            }
+            Poll::Pending => {
+                if timer.poll(cx).is_ready() {
+                    tracing::debug!(
+                        "the peer did not take its last frames in time; connection dropped"
+                    );
+                    return Poll::Ready(CloseReason::TransportError);
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn failed(&mut self, e: std::io::Error, endpoint: &dyn Endpoint) -> Poll<CloseReason> {
+        tracing::debug!(error = %e, "websocket write failed");
+        endpoint.transport_closed(CloseReason::TransportError);
+        Poll::Ready(CloseReason::TransportError)
+    }
+}
