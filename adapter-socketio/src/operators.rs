@@ -87,22 +87,19 @@ impl BroadcastOperator {
     /// Sends an event to every recipient.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         let message = encode_event(self.ns.name(), event, data, None)?;
-        let listeners = self.ns.any_outgoing_listeners();
-        let args = if listeners {
-            match args_to_value(None, data) {
-                Ok((serde_json::Value::Array(a), _)) => a,
-                _ => Vec::new(),
-            }
-        } else {
-            Vec::new()
+        if !self.ns.any_outgoing_listeners() {
+            self.ns.hub().broadcast(&self.target, &message, self.flags);
+            return Ok(());
+        }
+        let args = match args_to_value(None, data) {
+            Ok((serde_json::Value::Array(a), _)) => a,
+            _ => Vec::new(),
         };
         self.ns
             .hub()
             .broadcast_each(&self.target, &message, self.flags, |id, _| {
-                if listeners {
-                    if let Some(s) = self.ns.socket(id) {
-                        s.notify_outgoing_values(event, &args);
-                    }
+                if let Some(s) = self.ns.socket(id) {
+                    s.notify_outgoing_values(event, &args);
                 }
             });
         Ok(())

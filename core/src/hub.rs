@@ -21,15 +21,18 @@
 //!   that falls behind by more than 1024 events misses the oldest.
 //! - **Cluster**: a broadcast or room operation that is not local is
 //!   forwarded through the hub's [`Cluster`] after it has been applied here.
-//!   [`Hub::broadcast_each`] is the one place every broadcast goes through.
+//!   [`Hub::broadcast`] and [`Hub::broadcast_each`] are the only ways a broadcast goes out.
 //!
-//! Concurrency: the room index is a sharded map ([`dashmap`]); a broadcast
-//! holds a shard's read lock only while it copies the member list, never
-//! while it pushes, so joins and leaves elsewhere are not blocked. Room
+//! Concurrency: the room index is a sharded map ([`dashmap`]). A broadcast
+//! to one room with no exception pushes while it holds that room's shard
+//! read lock (joins and leaves in the same shard wait for the pushes, which
+//! take only each outbox's own short lock); any other broadcast copies the
+//! member lists first and pushes with no hub lock held, as does every
+//! broadcast that calls back per recipient ([`Hub::broadcast_each`]). Room
 //! events are published while the room's shard is locked, so each room's
 //! events come in the order of its changes. No lock is held across an
 //! `.await` (nothing here awaits). Lock order, where two are held: a
-//! client's room set, then a room-index shard.
+//! client's room set, then a room-index shard, then an outbox.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -357,12 +360,28 @@ impl Hub {
     /// Delivers a message to every client in the target, once each, and
     /// forwards it to the other nodes unless `flags.local`.
     pub fn broadcast(&self, target: &Target, message: &Message, flags: Flags) -> Delivery {
+        // One room and no exception (the common case): pushed under the
+        // room's read lock, without copying its member list. Pushing takes
+        // only each outbox's own lock, which never waits for the hub.
+        if let [room] = target.rooms.as_slice() {
+            if target.except.is_empty() {
+                let mut delivery = Delivery::default();
+                if let Some(members) = self.rooms.get(room) {
+                    for (id, outbox) in members.iter() {
+                        self.tally(&mut delivery, *id, outbox.push(message, flags.volatile));
+                    }
+                }
+                self.forward(target, message, flags, &delivery);
+                return delivery;
+            }
+        }
         self.broadcast_each(target, message, flags, |_, _| {})
     }
 
     /// [`Hub::broadcast`], calling `each` with every recipient on this node
     /// and what its queue did, before the cluster forward. The layer above
     /// uses it to register per-recipient state (acks) and for metrics.
+    /// `each` runs with no lock of the hub held.
     pub fn broadcast_each(
         &self,
         target: &Target,
@@ -373,17 +392,27 @@ impl Hub {
         let mut delivery = Delivery::default();
         for (id, outbox) in self.resolve(target) {
             let pushed = outbox.push(message, flags.volatile);
-            match pushed {
-                Ok(Pushed::Queued) => delivery.queued += 1,
-                Ok(Pushed::Dropped) => delivery.dropped += 1,
-                Err(PushError::Overflow) => {
-                    tracing::debug!(scope = %self.scope, client = %id, "outbound queue overflow");
-                    delivery.overflowed += 1
-                }
-                Err(PushError::Closed) => {}
-            }
+            self.tally(&mut delivery, id, pushed);
             each(id, pushed);
         }
+        self.forward(target, message, flags, &delivery);
+        delivery
+    }
+
+    fn tally(&self, delivery: &mut Delivery, id: ClientId, pushed: Result<Pushed, PushError>) {
+        match pushed {
+            Ok(Pushed::Queued) => delivery.queued += 1,
+            Ok(Pushed::Dropped) => delivery.dropped += 1,
+            Err(PushError::Overflow) => {
+                tracing::debug!(scope = %self.scope, client = %id, "outbound queue overflow");
+                delivery.overflowed += 1
+            }
+            Err(PushError::Closed) => {}
+        }
+    }
+
+    /// Hands a broadcast to the cluster unless it is local.
+    fn forward(&self, target: &Target, message: &Message, flags: Flags, delivery: &Delivery) {
         tracing::trace!(scope = %self.scope, queued = delivery.queued, "broadcast");
         if !flags.local && self.cluster.forwards() {
             let request = Request::Broadcast {
@@ -395,7 +424,6 @@ impl Hub {
                 tracing::warn!(scope = %self.scope, error = %e, "broadcast not forwarded");
             }
         }
-        delivery
     }
 
     /// Makes every client in the target join rooms; forwarded unless `local`.

@@ -116,6 +116,10 @@ pub struct Outbox {
 struct State {
     frames: Vec<Frame>,
     closed: Option<CloseReason>,
+    /// How many frames the last drain took: the queue's first allocation
+    /// after a drain makes room for as many (up to 64), instead of growing
+    /// 4, 8, 16… while a batch of broadcasts arrives.
+    last_batch: u8,
 }
 
 impl Outbox {
@@ -151,6 +155,10 @@ impl Outbox {
             return Err(PushError::Overflow);
         }
         let was_empty = state.frames.is_empty();
+        if state.frames.capacity() == 0 {
+            let room = usize::from(state.last_batch).max(frames.len());
+            state.frames.reserve_exact(room);
+        }
         state.frames.extend_from_slice(frames);
         drop(state);
         if was_empty {
@@ -195,6 +203,7 @@ impl Outbox {
     /// before the close come with it (drain, write, then end the transport).
     pub fn drain(&self, batch: &mut Vec<Frame>) -> Option<CloseReason> {
         let mut state = self.state.lock();
+        state.last_batch = state.frames.len().min(64) as u8;
         if batch.is_empty() {
             std::mem::swap(&mut state.frames, batch);
         } else {
