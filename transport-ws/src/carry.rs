@@ -24,6 +24,10 @@ struct Turn {
     batch: Vec<Frame>,
     /// The deadline the timer is set to (`None`: not armed).
     armed: Option<Instant>,
+    /// The endpoint's deadline may have moved: read it again. It moves only
+    /// with what the peer sends and with `on_deadline`, so it is read after
+    /// those, not on every wake-up.
+    deadline_stale: bool,
     /// Set once the connection is ending: the last bytes are being written.
     ending: Option<CloseReason>,
 }
@@ -43,6 +47,7 @@ where
         let mut turn = Turn {
             batch: Vec::new(),
             armed: None,
+            deadline_stale: true,
             ending: None,
         };
         poll_fn(|cx| self.poll_carry(cx, endpoint, timer.as_mut(), &mut turn)).await
@@ -62,6 +67,7 @@ where
 
             // Inbound: what `recv` read ahead, then up to READS_PER_TURN reads.
             while let Some(frame) = self.backlog.pop_front() {
+                turn.deadline_stale = true;
                 if let Err(reason) = endpoint.receive(frame) {
                     self.end(cx, Stop::Endpoint(reason), endpoint, timer.as_mut(), turn);
                     break;
@@ -72,7 +78,13 @@ where
             }
             let mut more_to_read = true;
             for _ in 0..READS_PER_TURN {
-                match self.poll_read_messages(cx, &mut |f| endpoint.receive(f)) {
+                let mut delivered = false;
+                let read = self.poll_read_messages(cx, &mut |f| {
+                    delivered = true;
+                    endpoint.receive(f)
+                });
+                turn.deadline_stale |= delivered;
+                match read {
                     Poll::Pending => {
                         more_to_read = false;
                         break;
@@ -117,15 +129,19 @@ where
             }
 
             // Timers.
-            let deadline = endpoint.deadline();
-            if deadline != turn.armed {
-                if let Some(at) = deadline {
-                    timer.as_mut().reset(at.into());
+            if turn.deadline_stale {
+                turn.deadline_stale = false;
+                let deadline = endpoint.deadline();
+                if deadline != turn.armed {
+                    if let Some(at) = deadline {
+                        timer.as_mut().reset(at.into());
+                    }
+                    turn.armed = deadline;
                 }
-                turn.armed = deadline;
             }
             if turn.armed.is_some() && timer.as_mut().poll(cx).is_ready() {
                 turn.armed = None;
+                turn.deadline_stale = true;
                 // An `Err` closed the session and its outbox: the next
                 // round writes what was queued and ends.
                 let _ = endpoint.on_deadline();
