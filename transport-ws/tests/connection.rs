@@ -447,3 +447,50 @@ proptest! {
         });
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whatever bytes a peer sends, the connection never panics: it
+    /// delivers what is valid and ends with a reason once the peer is gone.
+    #[test]
+    fn arbitrary_bytes_end_the_connection_cleanly(
+        valid_first in any::<bool>(),
+        garbage in prop::collection::vec(any::<u8>(), 0..3000),
+        mask_bits in any::<bool>(),
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let config = WsConfig { max_message_size: 1000, ..WsConfig::default() };
+            let Setup { mut client, probe, task } =
+                start_with(config, OutboxConfig::default(), 64 * 1024);
+            let mut bytes = Vec::new();
+            if valid_first {
+                bytes.extend(client_frame(true, 0x1, b"first"));
+            }
+            let mut garbage = garbage;
+            if mask_bits {
+                // Mostly well-formed headers (masked, no reserved bit), so
+                // that the parser goes past the first checks.
+                for chunk in garbage.chunks_mut(16) {
+                    chunk[0] &= 0x8F;
+                    if let Some(b) = chunk.get_mut(1) {
+                        *b |= 0x80;
+                    }
+                }
+            }
+            bytes.extend(garbage);
+            let _ = client.write_all(&bytes).await;
+            drop(client);
+            let reason = ended(task).await;
+            assert!(
+                matches!(reason, CloseReason::TransportClose | CloseReason::TransportError),
+                "{reason:?}"
+            );
+            assert_eq!(probe.closed.lock().len(), 1, "told once");
+            if valid_first {
+                assert_eq!(probe.got().first(), Some(&Frame::text("first")));
+            }
+        });
+    }
+}
