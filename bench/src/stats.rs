@@ -229,16 +229,11 @@ impl Meter {
     }
 }
 
-/// Warmup, then the measured window.
-pub async fn measure(
-    stats: &Stats,
-    warmup: Duration,
-    duration: Duration,
-    pid: Option<u32>,
-) -> Window {
+/// Warmup, then the measured window (lengths and server from `common`).
+pub async fn measure(stats: &Stats, common: &crate::cli::Common) -> Window {
     stats.phase.set("warmup");
-    tokio::time::sleep(warmup).await;
-    let meter = Meter::start(stats, pid);
-    tokio::time::sleep(duration).await;
+    tokio::time::sleep(common.warmup()).await;
+    let meter = Meter::start(stats, common.server_pid);
+    tokio::time::sleep(common.duration()).await;
     meter.stop(stats)
 }

@@ -392,25 +392,14 @@ where
         if self.unsent.is_empty() {
             return Poll::Ready(Ok(()));
         }
-        let mut written = 0;
-        let result = loop {
-            if written == self.unsent.len() {
-                break Poll::Ready(Ok(()));
-            }
-            match Pin::new(&mut self.io).poll_write(cx, &self.unsent[written..]) {
-                Poll::Ready(Ok(0)) => break Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Poll::Ready(Ok(n)) => written += n,
-                Poll::Ready(Err(e)) => break Poll::Ready(Err(e)),
-                Poll::Pending => break Poll::Pending,
-            }
-        };
-        if written == self.unsent.len() {
-            self.unsent = Vec::new();
-            let _ = Pin::new(&mut self.io).poll_flush(cx);
-        } else {
+        let written = write_some(&mut self.io, cx, &self.unsent)?;
+        if written < self.unsent.len() {
             self.unsent.drain(..written);
+            return Poll::Pending;
         }
-        result
+        self.unsent = Vec::new();
+        let _ = Pin::new(&mut self.io).poll_flush(cx);
+        Poll::Ready(Ok(()))
     }
 
     /// Encodes `frames` (emptying it) and writes them in as few writes as
@@ -443,17 +432,11 @@ where
     /// Writes `out` now as far as the socket takes it, keeping the rest in
     /// `unsent` (behind anything already there); empties `out`.
     fn write_now(&mut self, cx: &mut Context<'_>, out: &mut Vec<u8>) -> io::Result<()> {
-        let mut written = 0;
-        if self.unsent.is_empty() {
-            while written < out.len() {
-                match Pin::new(&mut self.io).poll_write(cx, &out[written..]) {
-                    Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
-                    Poll::Ready(Ok(n)) => written += n,
-                    Poll::Ready(Err(e)) => return Err(e),
-                    Poll::Pending => break,
-                }
-            }
-        }
+        let written = if self.unsent.is_empty() {
+            write_some(&mut self.io, cx, out)?
+        } else {
+            0
+        };
         if written < out.len() {
             self.unsent.extend_from_slice(&out[written..]);
         } else {
@@ -462,6 +445,25 @@ where
         out.clear();
         Ok(())
     }
+}
+
+/// Writes `buf` until the socket has taken all of it or would block (its
+/// waker is then registered); returns how many bytes it took.
+fn write_some<S: AsyncWrite + Unpin>(
+    io: &mut S,
+    cx: &mut Context<'_>,
+    buf: &[u8],
+) -> io::Result<usize> {
+    let mut written = 0;
+    while written < buf.len() {
+        match Pin::new(&mut *io).poll_write(cx, &buf[written..]) {
+            Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+            Poll::Ready(Ok(n)) => written += n,
+            Poll::Ready(Err(e)) => return Err(e),
+            Poll::Pending => break,
+        }
+    }
+    Ok(written)
 }
 
 fn encode(out: &mut Vec<u8>, frame: &Frame) {

@@ -42,13 +42,7 @@ pub async fn run(args: ConnectArgs) -> io::Result<Report> {
             }
         });
     }
-    let window = measure(
-        &stats,
-        common.warmup(),
-        common.duration(),
-        common.server_pid,
-    )
-    .await;
+    let window = measure(&stats, &common).await;
     let latencies = stats.latencies();
     drop(tasks);
     let case = format!("connect k={}", args.inflight);

@@ -189,13 +189,7 @@ pub async fn run(args: EchoArgs) -> io::Result<Report> {
         });
     }
     let connections = setup.wait(args.connections).await?;
-    let window = measure(
-        &stats,
-        common.warmup(),
-        common.duration(),
-        common.server_pid,
-    )
-    .await;
+    let window = measure(&stats, &common).await;
     let latencies = stats.latencies();
     drop(tasks);
     let case = format!("polling c={} w={}", args.connections, args.window);
