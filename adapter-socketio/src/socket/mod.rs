@@ -11,92 +11,51 @@
 //! - **Disconnect** happens once: `disconnecting` hooks run while the
 //!   socket is still in its rooms, then it leaves them all, pending acks
 //!   fail with [`AckError::Disconnected`], and `disconnect` hooks run.
+//!
+//! Files: this one holds the socket and what it sends (emits, acks, rooms,
+//! broadcast operators); [`lifecycle`] its state from CONNECT to
+//! DISCONNECT; [`handlers`] what it runs for incoming packets;
+//! [`connection`] the table of one connection's sockets.
 
-use std::collections::{HashMap, VecDeque};
-use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+mod connection;
+mod handlers;
+mod lifecycle;
+
+use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 use roomcast_core::{ClientId, Message, PushError, Room};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::ack::{AckError, AckReply, AckSender, AckSlot};
-use crate::client::Client;
-use crate::handler::{self, AnyHandler, DisconnectFn, EventHandler, RawEvent, TypedEvent};
-use crate::parser::{args_to_value, encode_event, encode_value, Packet, PacketType};
-use crate::{BroadcastOperator, DisconnectReason, EmitError, Extensions, Handshake, Namespace};
+pub(crate) use connection::ConnectionSockets;
+pub(crate) use handlers::ConnectFn;
 
-/// Events a socket may not emit: the reference server reserves them.
-pub(crate) const RESERVED: [&str; 6] = [
-    "connect",
-    "connect_error",
-    "disconnect",
-    "disconnecting",
-    "newListener",
-    "removeListener",
-];
-
-/// The most packets kept for a socket whose connect handler is still running.
-const MAX_EARLY_PACKETS: usize = 1024;
+use crate::ack::{AckError, AckReply, AckSlot};
+use crate::parser::{encode_event, encode_value, PacketType};
+use crate::reserved::check_event;
+use crate::{BroadcastOperator, EmitError, Extensions, Handshake, Namespace};
+use handlers::Handlers;
+use lifecycle::SocketState;
 
 /// One client's membership of one namespace. Cheap to clone (a handle).
 #[derive(Clone)]
-pub struct Socket(pub(crate) Arc<Inner>);
+pub struct Socket(Arc<Inner>);
 
-pub(crate) struct Inner {
+struct Inner {
     id: ClientId,
     ns: Namespace,
-    client: Weak<Client>,
+    /// The other sockets of the same connection (weak: they hold this one).
+    siblings: Weak<ConnectionSockets>,
     conn: Arc<roomcast_engineio::Socket>,
     handshake: Handshake,
-    handlers: RwLock<Handlers>,
-    any_incoming: RwLock<Vec<AnyHandler>>,
-    any_outgoing: RwLock<Vec<AnyHandler>>,
-    disconnecting: RwLock<Vec<DisconnectFn>>,
-    disconnected: RwLock<Vec<DisconnectFn>>,
+    handlers: Handlers,
     acks: Mutex<HashMap<u64, AckSlot>>,
-    connected: AtomicBool,
-    inbox: Mutex<Inbox>,
+    state: Mutex<SocketState>,
     extensions: Extensions,
-}
-
-/// Event handlers by name: a short list, searched in order. A socket has a
-/// handful; a hash map would cost each socket more memory than the search.
-#[derive(Default)]
-struct Handlers(Vec<(Box<str>, Arc<dyn EventHandler>)>);
-
-impl Handlers {
-    fn insert(&mut self, name: String, handler: Arc<dyn EventHandler>) {
-        match self.0.iter_mut().find(|(n, _)| **n == *name) {
-            Some(slot) => slot.1 = handler,
-            None => self.0.push((name.into_boxed_str(), handler)),
-        }
-    }
-
-    fn get(&self, name: &str) -> Option<&Arc<dyn EventHandler>> {
-        self.0.iter().find(|(n, _)| &**n == name).map(|(_, h)| h)
-    }
-
-    fn remove(&mut self, name: &str) {
-        self.0.retain(|(n, _)| &**n != name);
-    }
-
-    fn clear(&mut self) {
-        self.0 = Vec::new();
-    }
-}
-
-#[derive(Default)]
-struct Inbox {
-    ready: bool,
-    early: VecDeque<Packet>,
-    /// Too many packets came before the socket was connected: it is
-    /// disconnected as soon as it is (never run on with packets missing).
-    overflowed: bool,
 }
 
 impl std::fmt::Debug for Socket {
@@ -109,21 +68,23 @@ impl std::fmt::Debug for Socket {
 }
 
 impl Socket {
-    pub(crate) fn new(ns: Namespace, client: &Arc<Client>, handshake: Handshake) -> Self {
+    /// A socket for a CONNECT just received; [`Socket::connect`] runs the
+    /// rest of the lifecycle.
+    pub(crate) fn new(
+        ns: Namespace,
+        conn: Arc<roomcast_engineio::Socket>,
+        siblings: &Arc<ConnectionSockets>,
+        handshake: Handshake,
+    ) -> Self {
         Socket(Arc::new(Inner {
             id: ClientId::random(),
             ns,
-            client: Arc::downgrade(client),
-            conn: client.conn().clone(),
+            siblings: Arc::downgrade(siblings),
+            conn,
             handshake,
-            handlers: RwLock::default(),
-            any_incoming: RwLock::default(),
-            any_outgoing: RwLock::default(),
-            disconnecting: RwLock::default(),
-            disconnected: RwLock::default(),
+            handlers: Handlers::default(),
             acks: Mutex::default(),
-            connected: AtomicBool::new(false),
-            inbox: Mutex::default(),
+            state: Mutex::new(SocketState::new()),
             extensions: Extensions::default(),
         }))
     }
@@ -155,99 +116,6 @@ impl Socket {
 
     pub(crate) fn conn_outbox(&self) -> Arc<roomcast_core::Outbox> {
         self.0.conn.outbox().clone()
-    }
-
-    /// Whether the socket is connected to its namespace.
-    pub fn connected(&self) -> bool {
-        self.0.connected.load(Ordering::Acquire)
-    }
-
-    /// Handles `event` with `handler(socket, args, ack)`. The arguments
-    /// decode into `T` (a tuple for several arguments; `serde_json::Value`
-    /// for raw JSON; `bytes::Bytes` wherever a binary attachment is). An
-    /// event whose arguments do not decode is logged and ignored. A second
-    /// handler for the same event replaces the first.
-    ///
-    /// ```no_run
-    /// # use roomcast_socketio::{Socket, AckSender};
-    /// # fn f(socket: Socket) {
-    /// socket.on("chat", |socket: Socket, (room, text): (String, String), _ack: AckSender| async move {
-    ///     socket.to([room]).emit("chat", &text).ok();
-    /// });
-    /// # }
-    /// ```
-    pub fn on<T, F, Fut>(&self, event: impl Into<String>, handler: F)
-    where
-        F: Fn(Socket, T, AckSender) -> Fut + Send + Sync + 'static,
-        T: DeserializeOwned + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        self.0
-            .handlers
-            .write()
-            .insert(event.into(), Arc::new(TypedEvent::new(handler)));
-    }
-
-    /// Handles `event` with its raw arguments: JSON values (binary ones as
-    /// `{"_placeholder":true,"num":N}`) and the attachments they refer to.
-    /// Useful to relay events unchanged (see [`Socket::emit_raw`]).
-    pub fn on_raw<F, Fut>(&self, event: impl Into<String>, handler: F)
-    where
-        F: Fn(Socket, Vec<Value>, Vec<bytes::Bytes>, AckSender) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        self.0
-            .handlers
-            .write()
-            .insert(event.into(), Arc::new(RawEvent(handler)));
-    }
-
-    /// Removes the handler of `event`.
-    pub fn off(&self, event: &str) {
-        self.0.handlers.write().remove(event);
-    }
-
-    /// Calls `listener(socket, event, args)` for every incoming event, before its handler.
-    pub fn on_any(&self, listener: impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static) {
-        self.0.any_incoming.write().push(Arc::new(listener));
-    }
-
-    /// Calls `listener(socket, event, args)` for every event sent to this
-    /// socket (its own emits and broadcasts that reach it).
-    pub fn on_any_outgoing(
-        &self,
-        listener: impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static,
-    ) {
-        let mut listeners = self.0.any_outgoing.write();
-        if listeners.is_empty() {
-            self.0.ns.outgoing_listeners(1);
-        }
-        listeners.push(Arc::new(listener));
-    }
-
-    /// Runs `hook(socket, reason)` when the socket is disconnecting, while
-    /// it is still in its rooms.
-    pub fn on_disconnecting<F, Fut>(&self, hook: F)
-    where
-        F: Fn(Socket, DisconnectReason) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        self.0
-            .disconnecting
-            .write()
-            .push(Arc::new(move |s, r| Box::pin(hook(s, r))));
-    }
-
-    /// Runs `hook(socket, reason)` once the socket has disconnected.
-    pub fn on_disconnect<F, Fut>(&self, hook: F)
-    where
-        F: Fn(Socket, DisconnectReason) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        self.0
-            .disconnected
-            .write()
-            .push(Arc::new(move |s, r| Box::pin(hook(s, r))));
     }
 
     /// Sends `event` to this client with `data` as its arguments (a tuple
@@ -336,25 +204,6 @@ impl Socket {
         }
     }
 
-    pub(crate) fn notify_outgoing<T: Serialize + ?Sized>(&self, event: &str, data: &T) {
-        let listeners = self.0.any_outgoing.read().clone();
-        if listeners.is_empty() {
-            return;
-        }
-        if let Ok((serde_json::Value::Array(args), _)) = args_to_value(None, data) {
-            for l in listeners {
-                l(self, event, &args);
-            }
-        }
-    }
-
-    pub(crate) fn notify_outgoing_values(&self, event: &str, args: &[Value]) {
-        let listeners = self.0.any_outgoing.read().clone();
-        for l in listeners {
-            l(self, event, args);
-        }
-    }
-
     /// Joins rooms. Beyond the server's `max_rooms_per_socket` the join is
     /// refused and logged.
     pub fn join<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
@@ -396,157 +245,4 @@ impl Socket {
     pub fn broadcast(&self) -> BroadcastOperator {
         self.operator()
     }
-
-    /// Disconnects the socket from its namespace; the client is told. The
-    /// connection stays open for its other namespaces.
-    pub fn disconnect(&self) {
-        if !self.connected() {
-            return;
-        }
-        let packet = encode_value(PacketType::Disconnect, self.0.ns.name(), None, None, &[]);
-        let _ = self.send_raw(&packet);
-        self.close(DisconnectReason::ServerNamespaceDisconnect);
-    }
-
-    /// Disconnects every namespace of this client and closes the connection.
-    pub fn disconnect_all(&self) {
-        match self.0.client.upgrade() {
-            Some(client) => client.disconnect_all(),
-            None => self.disconnect(),
-        }
-    }
-
-    /// The namespace connection is complete: handle the packets that waited.
-    pub(crate) fn set_connected(&self) {
-        self.0.connected.store(true, Ordering::Release);
-    }
-
-    pub(crate) fn set_ready(&self) {
-        if self.0.inbox.lock().overflowed {
-            self.disconnect();
-        }
-        loop {
-            let batch = {
-                let mut inbox = self.0.inbox.lock();
-                if inbox.early.is_empty() {
-                    inbox.ready = true;
-                    return;
-                }
-                std::mem::take(&mut inbox.early)
-            };
-            for packet in batch {
-                self.handle(packet);
-            }
-        }
-    }
-
-    /// A packet for this socket, from the connection.
-    pub(crate) fn deliver(&self, packet: Packet) {
-        // Answers to this server's own emits need no handler: they must not
-        // wait for the connect handler, which may itself await one.
-        let is_ack = matches!(packet.kind, PacketType::Ack | PacketType::BinaryAck);
-        if !is_ack {
-            let mut inbox = self.0.inbox.lock();
-            if !inbox.ready {
-                if inbox.overflowed {
-                    return;
-                }
-                if inbox.early.len() >= MAX_EARLY_PACKETS {
-                    tracing::warn!(socket = %self.0.id, "too many events before the connect handler returned");
-                    if !self.connected() {
-                        // A middleware is still running: disconnect once connected.
-                        inbox.overflowed = true;
-                        return;
-                    }
-                    drop(inbox);
-                    self.disconnect();
-                    return;
-                }
-                inbox.early.push_back(packet);
-                return;
-            }
-        }
-        self.handle(packet);
-    }
-
-    fn handle(&self, packet: Packet) {
-        if !self.connected() {
-            return;
-        }
-        match packet.kind {
-            PacketType::Event | PacketType::BinaryEvent => {
-                let Some(event) = packet.event_name() else {
-                    return;
-                };
-                let args = packet.args();
-                let any = self.0.any_incoming.read().clone();
-                for l in any {
-                    l(self, event, args);
-                }
-                let handler = self.0.handlers.read().get(event).cloned();
-                if let Some(handler) = handler {
-                    let ack = AckSender::new(self.clone(), packet.id);
-                    if let Some(fut) = handler.call(self.clone(), args, &packet.attachments, ack) {
-                        let me = self.clone();
-                        handler::run(fut, move || me.disconnect());
-                    }
-                }
-            }
-            PacketType::Ack | PacketType::BinaryAck => {
-                let Some(id) = packet.id else { return };
-                let slot = self.0.acks.lock().remove(&id);
-                if let Some(slot) = slot {
-                    let args = packet.args().to_vec();
-                    let _ = slot.send(AckReply {
-                        args,
-                        attachments: packet.attachments,
-                    });
-                }
-            }
-            PacketType::Disconnect => self.close(DisconnectReason::ClientNamespaceDisconnect),
-            _ => {}
-        }
-    }
-
-    /// Leaves the namespace: hooks, rooms, acks. Runs once.
-    pub(crate) fn close(&self, reason: DisconnectReason) {
-        if !self.0.connected.swap(false, Ordering::AcqRel) {
-            if let Some(client) = self.0.client.upgrade() {
-                client.forget(self.0.ns.name(), self.0.id);
-            }
-            return;
-        }
-        let span = tracing::debug_span!("disconnect", ns = %self.0.ns.name(), socket = %self.0.id, %reason);
-        let _enter = span.enter();
-        let hooks = self.0.disconnecting.read().clone();
-        for hook in hooks {
-            handler::run(hook(self.clone(), reason), || {});
-        }
-        self.0.ns.remove(self);
-        if let Some(client) = self.0.client.upgrade() {
-            client.forget(self.0.ns.name(), self.0.id);
-        }
-        self.0.acks.lock().clear();
-        if !self.0.any_outgoing.read().is_empty() {
-            self.0.ns.outgoing_listeners(-1);
-        }
-        let hooks = std::mem::take(&mut *self.0.disconnected.write());
-        for hook in hooks {
-            handler::run(hook(self.clone(), reason), || {});
-        }
-        // Handlers often hold a clone of their socket: drop them all, or the
-        // socket (and its connection) would keep itself alive.
-        self.0.handlers.write().clear();
-        self.0.any_incoming.write().clear();
-        self.0.any_outgoing.write().clear();
-        self.0.disconnecting.write().clear();
-        tracing::debug!("socket disconnected");
-    }
-}
-
-fn check_event(event: &str) -> Result<(), EmitError> {
-    if RESERVED.contains(&event) {
-        return Err(EmitError::Reserved(event.to_string()));
-    }
-    Ok(())
 }
