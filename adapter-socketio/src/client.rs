@@ -7,7 +7,9 @@
 //!   connection's state (an event for a namespace it has not joined), closes
 //!   the connection with "parse error"; no other connection notices.
 //! - A CONNECT for an unknown namespace is answered with CONNECT_ERROR
-//!   `{"message":"Invalid namespace"}`.
+//!   `{"message":"Invalid namespace"}`; for a known one it creates a
+//!   [`Socket`], whose lifecycle (middlewares, connect handler, held
+//!   events, disconnect) the socket owns from then on.
 //! - A connection that joins no namespace within `connect_timeout` is closed.
 //! - When the connection closes, every socket on it disconnects with the
 //!   connection's reason.
@@ -24,6 +26,7 @@ use crate::reserved::is_reserved;
 use crate::socket::ConnectionSockets;
 use crate::{ConnectError, DisconnectReason, Handshake, Socket};
 
+/// One connection's Socket.IO side. See the [module docs](self).
 pub(crate) struct Client {
     conn: Arc<roomcast_engineio::Socket>,
     decoder: Mutex<Box<dyn Decoder>>,

@@ -1,11 +1,11 @@
 //! The server's namespaces by name.
 //!
-//! A namespace is static (created by [`Server::of`](crate::Server::of), `/`
-//! at build time) or the child of a dynamic template whose matcher accepts
-//! a name, created on its first CONNECT; templates are tried in the order
-//! they were added. Every namespace gets its own hub on the server's
-//! cluster and attaches its [`remote`](crate::remote) handler to it. A
-//! namespace, once created, stays for the server's life.
+//! A namespace is static (created by `Server::of`, `/` at build time) or
+//! the child of a dynamic template whose matcher accepts a name, created on
+//! its first CONNECT; templates are tried in the order they were added.
+//! Every namespace gets its own hub on the server's cluster and attaches
+//! its [`remote`](crate::remote) handler to it. A namespace, once created,
+//! stays for the server's life.
 
 use std::sync::Arc;
 

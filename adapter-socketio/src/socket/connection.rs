@@ -1,9 +1,9 @@
 //! The sockets of one connection: at most one per namespace.
 //!
-//! The connection's [`Client`](crate::client) owns the table and routes
-//! packets through it; each socket holds it weakly, to leave it when it
-//! ends and to reach its siblings for [`Socket::disconnect_all`]. A socket
-//! is in the table from its CONNECT until it is `Disconnected` (see
+//! The connection's `Client` owns the table and routes packets through
+//! it; each socket holds it weakly, to leave it when it ends and to reach
+//! its siblings for [`Socket::disconnect_all`]. A socket is in the table
+//! from its CONNECT until it is `Disconnected` (see
 //! [`lifecycle`](super::lifecycle)).
 
 use std::collections::HashMap;

@@ -270,12 +270,9 @@ impl Socket {
     }
 
     /// Hands one packet to its handler (events) or to the emit waiting for
-    /// it (acks); a DISCONNECT from the client closes the socket. Does
-    /// nothing once the socket is not connected.
+    /// it (acks); a DISCONNECT from the client closes the socket. The
+    /// caller has checked that the socket is connected.
     pub(super) fn handle(&self, packet: Packet) {
-        if !self.connected() {
-            return;
-        }
         match packet.kind {
             PacketType::Event | PacketType::BinaryEvent => {
                 let Some(event) = packet.event_name() else {

@@ -173,6 +173,10 @@ impl Socket {
                 std::mem::take(&mut held.packets)
             };
             for packet in batch {
+                // A held event's handler may have closed the socket.
+                if !self.connected() {
+                    return;
+                }
                 self.handle(packet);
             }
         }
