@@ -128,7 +128,11 @@ pub struct BroadcastAcks<T> {
     pub timed_out: Vec<ClientId>,
     /// Recipients whose answer did not decode into `T`.
     pub invalid: Vec<(ClientId, DecodeError)>,
-    /// Answers other nodes announced that did not come in time.
+    /// Answers from sockets on other nodes (the cluster protocol does not
+    /// say which socket gave which).
+    pub remote: Vec<T>,
+    /// Answers other nodes announced that did not come in time (or did
+    /// not decode into `T`).
     pub missing_remote: usize,
 }
 
@@ -136,6 +140,13 @@ impl<T> BroadcastAcks<T> {
     /// Whether every recipient answered.
     pub fn complete(&self) -> bool {
         self.timed_out.is_empty() && self.invalid.is_empty() && self.missing_remote == 0
+    }
+
+    /// Every answer, from this node's sockets and the others'.
+    pub fn into_answers(self) -> Vec<T> {
+        let mut all: Vec<T> = self.responses.into_iter().map(|(_, v)| v).collect();
+        all.extend(self.remote);
+        all
     }
 }
 

@@ -43,7 +43,9 @@ mod operators;
 pub mod parser;
 mod reason;
 mod remote;
+mod remote_socket;
 mod server;
+mod server_events;
 mod socket;
 
 pub use ack::{AckError, AckReply, AckSender, BroadcastAcks};
@@ -53,9 +55,11 @@ pub use namespace::Namespace;
 pub use operators::BroadcastOperator;
 pub use parser::Args;
 pub use reason::DisconnectReason;
+pub use remote_socket::RemoteSocket;
 pub use roomcast_core::{ClientId, Room};
 pub use roomcast_engineio as engineio;
 pub use server::{Server, ServerBuilder, ServerConfig};
+pub use server_events::{ServerAcks, ServerEvent};
 pub use socket::Socket;
 
 use roomcast_core::Message;

@@ -46,6 +46,7 @@ struct Inner {
     middlewares: RwLock<Vec<ConnectFn>>,
     ack_ids: AtomicU64,
     outgoing_listeners: AtomicIsize,
+    server_events: crate::server_events::ServerEventHandlers,
 }
 
 impl std::fmt::Debug for Namespace {
@@ -67,6 +68,7 @@ impl Namespace {
             middlewares: RwLock::new(Vec::new()),
             ack_ids: AtomicU64::new(0),
             outgoing_listeners: AtomicIsize::new(0),
+            server_events: Default::default(),
         }))
     }
 
@@ -128,6 +130,10 @@ impl Namespace {
 
     pub(crate) fn next_ack_id(&self) -> u64 {
         self.0.ack_ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn server_events(&self) -> &crate::server_events::ServerEventHandlers {
+        &self.0.server_events
     }
 
     pub(crate) fn outgoing_listeners(&self, delta: isize) {

@@ -9,13 +9,13 @@
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use roomcast_core::cluster::{RemoteClient, Request, Response};
+use roomcast_core::cluster::{Request, Response};
 use roomcast_core::{ClientId, Flags, Room, Target};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::parser::{args_to_value, encode_event, DecodeError};
-use crate::{AckError, BroadcastAcks, EmitError, Namespace, Socket};
+use crate::{AckError, BroadcastAcks, EmitError, Namespace, RemoteSocket, Socket};
 
 /// Recipients and flags for a broadcast. Built from a server, namespace or
 /// socket (`to`, `except`, `broadcast`, …).
@@ -142,11 +142,16 @@ impl BroadcastOperator {
         let remote = if self.flags.local || !self.ns.hub().cluster().forwards() {
             None
         } else {
+            // Without an ack id: each node assigns its own.
+            let frames = encode_event(self.ns.name(), event, data, None)
+                .map_err(EmitError::from)?
+                .frames()
+                .to_vec();
             let request = Request::BroadcastWithAck {
                 request: id,
                 target: self.target.clone(),
                 flags: self.flags,
-                frames: message.frames().to_vec(),
+                frames,
             };
             match self
                 .ns
@@ -170,6 +175,7 @@ impl BroadcastOperator {
             responses: Vec::new(),
             timed_out: Vec::new(),
             invalid: Vec::new(),
+            remote: Vec::new(),
             missing_remote: 0,
         };
         let mut answered = std::collections::HashSet::new();
@@ -201,8 +207,10 @@ impl BroadcastOperator {
                         remote_expected += count;
                     }
                     Response::Ack {
-                        client, payload, ..
-                    } => remote_acks.push((client, payload)),
+                        payload,
+                        attachments,
+                        ..
+                    } => remote_acks.push((payload, attachments)),
                     _ => {}
                 }
             }
@@ -217,13 +225,13 @@ impl BroadcastOperator {
             }
         }
         acks.missing_remote = remote_expected.saturating_sub(remote_acks.len());
-        for (client, payload) in remote_acks {
+        for (payload, attachments) in remote_acks {
             let decoded = serde_json::from_slice::<Vec<serde_json::Value>>(&payload)
                 .map_err(DecodeError::InvalidJson)
-                .and_then(|args| crate::parser::decode_args::<R>(&args, &[]));
+                .and_then(|args| crate::parser::decode_args::<R>(&args, &attachments));
             match decoded {
-                Ok(v) => acks.responses.push((client, v)),
-                Err(e) => acks.invalid.push((client, e)),
+                Ok(v) => acks.remote.push(v),
+                Err(_) => acks.missing_remote += 1,
             }
         }
         for socket in &recipients {
@@ -264,9 +272,10 @@ impl BroadcastOperator {
             .remove_rooms(&self.target, &rooms, self.flags.local);
     }
 
-    /// The recipients on the other nodes of the cluster (ids and rooms);
-    /// empty on a single node.
-    pub async fn fetch_remote_sockets(&self) -> Vec<RemoteClient> {
+    /// The recipients on the other nodes of the cluster (id, handshake,
+    /// rooms, data); empty on a single node. Waits for every node until
+    /// the operator's timeout (5 s by default).
+    pub async fn fetch_remote_sockets(&self) -> Vec<RemoteSocket> {
         let cluster = self.ns.hub().cluster();
         if self.flags.local || !cluster.forwards() {
             return Vec::new();
@@ -285,7 +294,18 @@ impl BroadcastOperator {
                 match remote.answers.recv().await {
                     Some(envelope) => {
                         if let Response::Clients { clients, .. } = envelope.body {
-                            found.extend(clients);
+                            found.extend(clients.into_iter().map(|c| {
+                                let json = |b: &[u8]| {
+                                    serde_json::from_slice(b).unwrap_or(serde_json::Value::Null)
+                                };
+                                RemoteSocket::new(
+                                    self.ns.clone(),
+                                    c.id,
+                                    c.rooms,
+                                    json(&c.handshake),
+                                    json(&c.data),
+                                )
+                            }));
                         }
                     }
                     None => break,

@@ -6,19 +6,23 @@
 //! forwarded again):
 //! - broadcasts are delivered through the namespace's hub;
 //! - room changes and disconnects apply to the local sockets in the target;
-//! - a fetch answers with the local sockets in the target (id and rooms);
-//! - a broadcast expecting acks answers first with how many local sockets
-//!   were sent the packet, then with one answer per socket as it comes
-//!   (arguments as JSON; binary attachments of answers are not carried).
+//! - a fetch answers with the local sockets in the target (id, handshake,
+//!   rooms, data), a room listing with every room of the namespace here;
+//! - a broadcast expecting acks gets an ack id from *this* node's counter
+//!   (the sender's id is never reused: it could be the id of an ack this
+//!   node is waiting for), answers first with how many local sockets were
+//!   sent the packet, then with one answer per socket as it comes;
+//! - a server message goes to the namespace's server-event handler.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use roomcast_core::cluster::{NodeId, RemoteClient, RemoteHandler, Request, Response};
-use roomcast_core::{Flags, Message};
+use roomcast_core::{Flags, Frame, Message, Text};
+use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::Namespace;
+use crate::{Handshake, Namespace};
 
 pub(crate) struct NamespaceRemote {
     ns: Namespace,
@@ -65,13 +69,19 @@ impl RemoteHandler for NamespaceRemote {
                 let clients = hub
                     .select(&target)
                     .into_iter()
-                    .map(|id| RemoteClient {
-                        id,
-                        rooms: hub.rooms_of(id).unwrap_or_default(),
-                        data: Vec::new(),
+                    .filter_map(|id| self.ns.socket(id))
+                    .map(|socket| RemoteClient {
+                        id: socket.id().to_string(),
+                        rooms: hub.rooms_of(socket.id()).unwrap_or_default(),
+                        handshake: handshake_json(socket.handshake()).to_string().into_bytes(),
+                        data: socket.data_json().to_string().into_bytes(),
                     })
                     .collect();
                 let _ = reply.send(Response::Clients { request, clients }).await;
+            }
+            Request::FetchRooms { request } => {
+                let rooms = hub.rooms();
+                let _ = reply.send(Response::Rooms { request, rooms }).await;
             }
             Request::BroadcastWithAck {
                 request,
@@ -79,8 +89,10 @@ impl RemoteHandler for NamespaceRemote {
                 frames,
                 ..
             } => {
-                let Some(id) = ack_id(&frames) else {
-                    tracing::debug!(node = %from, "forwarded broadcast with ack has no ack id");
+                let id = self.ns.next_ack_id();
+                let Some(frames) = with_ack_id(frames, id) else {
+                    tracing::debug!(node = %from, "forwarded broadcast with ack is not an event");
+                    let _ = reply.send(Response::AckCount { request, count: 0 }).await;
                     return;
                 };
                 let message = Message::many(frames);
@@ -92,7 +104,7 @@ impl RemoteHandler for NamespaceRemote {
                 {
                     if let Some(rx) = socket.register_ack(id) {
                         if socket.send_raw(&message).is_ok() {
-                            pending.push((socket.id(), rx));
+                            pending.push(rx);
                         } else {
                             socket.forget_ack(id);
                         }
@@ -106,7 +118,7 @@ impl RemoteHandler for NamespaceRemote {
                 {
                     return;
                 }
-                for (client, rx) in pending {
+                for rx in pending {
                     let reply = reply.clone();
                     tokio::spawn(async move {
                         if let Ok(answer) = rx.await {
@@ -114,48 +126,110 @@ impl RemoteHandler for NamespaceRemote {
                             let _ = reply
                                 .send(Response::Ack {
                                     request,
-                                    client,
                                     payload,
+                                    attachments: answer.attachments,
                                 })
                                 .await;
                         }
                     });
                 }
             }
-            Request::ServerMessage { .. } => {}
+            Request::ServerMessage { request, payload } => {
+                self.ns
+                    .dispatch_server_event(from, request, &payload, reply);
+            }
         }
     }
 }
 
-/// The ack id of an encoded event: the digits after the type, the
-/// attachment count and the namespace (`42/chat,17[...]` → 17).
-pub(crate) fn ack_id(frames: &[roomcast_core::Frame]) -> Option<u64> {
-    let roomcast_core::Frame::Text(text) = frames.first()? else {
+/// The handshake as the reference server shows it to other servers.
+pub(crate) fn handshake_json(h: &Handshake) -> Value {
+    let headers: serde_json::Map<String, Value> = h
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((k.to_string(), Value::from(v.to_str().ok()?))))
+        .collect();
+    let query: serde_json::Map<String, Value> = h
+        .query_pairs()
+        .into_iter()
+        .map(|(k, v)| (k, Value::from(v)))
+        .collect();
+    serde_json::json!({
+        "headers": headers,
+        "time": h.time().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0).to_string(),
+        "address": h.address().map(|a| a.ip().to_string()).unwrap_or_default(),
+        "xdomain": h.headers().contains_key(http::header::ORIGIN),
+        "secure": false,
+        "issued": h.issued() as u64,
+        "url": h.url(),
+        "query": query,
+        "auth": h.auth,
+    })
+}
+
+/// The event frames with `id` written in as the ack id: after the type,
+/// the attachment count and the namespace (`42/chat,["a"]` →
+/// `42/chat,17["a"]`). `None` when the first frame is not an event
+/// without an ack id.
+pub(crate) fn with_ack_id(mut frames: Vec<Frame>, id: u64) -> Option<Vec<Frame>> {
+    let Frame::Text(text) = frames.first()? else {
         return None;
     };
-    let s = text.as_str().strip_prefix('4')?;
-    let mut rest = s.get(1..)?;
-    if s.starts_with('5') || s.starts_with('6') {
-        rest = &rest[rest.find('-')? + 1..];
+    let s = text.as_str();
+    let rest = s.strip_prefix('4')?;
+    let kind = rest.as_bytes().first()?;
+    let mut at = 2;
+    if *kind == b'5' {
+        at += s[at..].find('-')? + 1;
+    } else if *kind != b'2' {
+        return None;
     }
-    if rest.starts_with('/') {
-        rest = &rest[rest.find(',')? + 1..];
+    if s[at..].starts_with('/') {
+        at += s[at..].find(',')? + 1;
     }
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    rest.get(..digits)?.parse().ok()
+    if !s[at..].starts_with('[') {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len() + 20);
+    out.push_str(&s[..at]);
+    out.push_str(itoa::Buffer::new().format(id));
+    out.push_str(&s[at..]);
+    frames[0] = Frame::Text(Text::from(out));
+    Some(frames)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use roomcast_core::Frame;
+
+    fn first(frames: Option<Vec<Frame>>) -> Option<String> {
+        match frames?.into_iter().next()? {
+            Frame::Text(t) => Some(t.as_str().to_string()),
+            Frame::Binary(_) => None,
+        }
+    }
 
     #[test]
-    fn finds_the_ack_id() {
-        assert_eq!(ack_id(&[Frame::text("4217[\"a\"]")]), Some(17));
-        assert_eq!(ack_id(&[Frame::text("42/chat,3[\"a\"]")]), Some(3));
-        assert_eq!(ack_id(&[Frame::text("451-/x,9[\"a\",{}]")]), Some(9));
-        assert_eq!(ack_id(&[Frame::text("42[\"a\"]")]), None);
-        assert_eq!(ack_id(&[Frame::binary(vec![1])]), None);
+    fn writes_the_ack_id() {
+        let f = |s: &'static str| vec![Frame::text(s)];
+        assert_eq!(
+            first(with_ack_id(f("42[\"a\"]"), 17)).unwrap(),
+            "4217[\"a\"]"
+        );
+        assert_eq!(
+            first(with_ack_id(f("42/chat,[\"a\"]"), 3)).unwrap(),
+            "42/chat,3[\"a\"]"
+        );
+        assert_eq!(
+            first(with_ack_id(
+                vec![Frame::text("451-/x,[\"a\",{}]"), Frame::binary(vec![1])],
+                9
+            ))
+            .unwrap(),
+            "451-/x,9[\"a\",{}]"
+        );
+        assert_eq!(with_ack_id(f("4217[\"a\"]"), 1), None, "already has one");
+        assert_eq!(with_ack_id(f("43[\"a\"]"), 1), None);
+        assert_eq!(with_ack_id(vec![Frame::binary(vec![1])], 1), None);
     }
 }

@@ -68,7 +68,9 @@ async fn broadcasts_and_room_operations_cross_nodes() {
     .await;
     let remote = a.to(["vip"]).fetch_remote_sockets().await;
     assert_eq!(remote.len(), 1);
-    assert_eq!(remote[0].id.as_str(), sid_b);
+    assert_eq!(remote[0].id(), sid_b);
+    assert!(remote[0].rooms().iter().any(|r| r.as_str() == "vip"));
+    assert_eq!(remote[0].handshake()["auth"], serde_json::json!({}));
 
     // Disconnects too.
     a.to(["vip"]).disconnect_sockets(false);
@@ -99,9 +101,47 @@ async fn acks_are_collected_from_every_node() {
     }
     let _ = silent_b.text().await;
     let acks = within("acks", acks).await.unwrap().unwrap();
-    let mut answers: Vec<String> = acks.responses.into_iter().map(|(_, v)| v).collect();
-    answers.sort();
-    assert_eq!(answers, ["from-a", "from-b"]);
     assert_eq!(acks.missing_remote, 1, "the silent socket on B");
     assert!(acks.timed_out.is_empty());
+    let mut answers = acks.into_answers();
+    answers.sort();
+    assert_eq!(answers, ["from-a", "from-b"]);
+}
+
+/// Regression: a node used to register the ack id chosen by the sending
+/// node's counter, overwriting a slot of its own that had the same number.
+#[tokio::test]
+async fn a_forwarded_ack_never_takes_a_local_ack_slot() {
+    let bus = MemoryBus::new();
+    let (a, b) = (node(&bus), node(&bus));
+    let (pa, pb) = (serve(&a).await, serve(&b).await);
+    let (_on_a, _) = joined(pa, "elsewhere").await;
+    let (mut on_b, sid_b) = joined(pb, "r").await;
+    let socket = b.main().socket(sid_b.parse().unwrap()).unwrap();
+
+    // B waits for an answer to its own id 0...
+    let local = tokio::spawn(async move {
+        socket
+            .emit_with_ack::<_, String>("local-q", &(), Duration::from_secs(3))
+            .await
+    });
+    assert_eq!(on_b.text().await, r#"420["local-q"]"#);
+    // ...when A, whose counter is also at 0, asks the same socket.
+    let op = a.to(["r"]).timeout(Duration::from_secs(3));
+    let remote = tokio::spawn(async move { op.emit_with_ack::<_, String>("remote-q", &()).await });
+    let packet = on_b.text().await;
+    let id: String = packet
+        .trim_start_matches("42")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    assert_eq!(packet, format!("42{id}[\"remote-q\"]"));
+    assert_ne!(id, "0", "B must not reuse A's ack id");
+    on_b.send(&format!("43{id}[\"for-a\"]")).await;
+    on_b.send(r#"430["for-b"]"#).await;
+
+    let local = within("local ack", local).await.unwrap();
+    assert_eq!(local.unwrap(), "for-b");
+    let remote = within("remote acks", remote).await.unwrap().unwrap();
+    assert_eq!(remote.into_answers(), ["for-a"]);
 }

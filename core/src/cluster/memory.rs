@@ -24,7 +24,6 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
 use super::{Cluster, ClusterError, Envelope, NodeId, RemoteHandler, Request, Response, Responses};
-use crate::ClientId;
 
 /// How many requests may wait in one node's inbox.
 const INBOX: usize = 1024;
@@ -56,13 +55,15 @@ impl MemoryBus {
     pub fn node(self: &Arc<Self>) -> Arc<MemoryNode> {
         let (tx, mut rx) = mpsc::channel::<Inbound>(INBOX);
         let node = Arc::new(MemoryNode {
-            id: ClientId::random(),
+            id: NodeId::random(),
             bus: self.clone(),
             handlers: Mutex::new(HashMap::new()),
         });
-        self.nodes.lock().push((node.id, tx, Arc::downgrade(&node)));
+        self.nodes
+            .lock()
+            .push((node.id.clone(), tx, Arc::downgrade(&node)));
         let weak = Arc::downgrade(&node);
-        let id = node.id;
+        let id = node.id.clone();
         tokio::spawn(async move {
             while let Some(inbound) = rx.recv().await {
                 let Some(node) = weak.upgrade() else { return };
@@ -71,10 +72,11 @@ impl MemoryBus {
                 let (reply, mut replies) = mpsc::channel::<Response>(INBOX);
                 if let Some(answers) = inbound.answers {
                     let scope = inbound.scope.clone();
+                    let id = id.clone();
                     tokio::spawn(async move {
                         while let Some(body) = replies.recv().await {
                             let envelope = Envelope {
-                                from: id,
+                                from: id.clone(),
                                 scope: scope.clone(),
                                 body,
                             };
@@ -90,12 +92,12 @@ impl MemoryBus {
         node
     }
 
-    fn others(&self, me: NodeId) -> Vec<mpsc::Sender<Inbound>> {
+    fn others(&self, me: &NodeId) -> Vec<mpsc::Sender<Inbound>> {
         let mut nodes = self.nodes.lock();
         nodes.retain(|(_, _, node)| node.strong_count() > 0);
         nodes
             .iter()
-            .filter(|(id, _, _)| *id != me)
+            .filter(|(id, _, _)| id != me)
             .map(|(_, tx, _)| tx.clone())
             .collect()
     }
@@ -115,10 +117,10 @@ impl MemoryNode {
         request: Request,
         answers: Option<mpsc::Sender<Envelope<Response>>>,
     ) -> Result<usize, ClusterError> {
-        let others = self.bus.others(self.id);
+        let others = self.bus.others(&self.id);
         for tx in &others {
             tx.try_send(Inbound {
-                from: self.id,
+                from: self.id.clone(),
                 scope: scope.to_string(),
                 request: request.clone(),
                 answers: answers.clone(),
@@ -132,7 +134,7 @@ impl MemoryNode {
 #[async_trait]
 impl Cluster for MemoryNode {
     fn node_id(&self) -> NodeId {
-        self.id
+        self.id.clone()
     }
 
     fn forwards(&self) -> bool {
@@ -140,7 +142,7 @@ impl Cluster for MemoryNode {
     }
 
     fn node_count(&self) -> usize {
-        self.bus.others(self.id).len() + 1
+        self.bus.others(&self.id).len() + 1
     }
 
     fn publish(&self, scope: &str, request: Request) -> Result<(), ClusterError> {

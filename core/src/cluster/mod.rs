@@ -14,14 +14,25 @@
 //!   many nodes will answer ([`Responses::nodes`]); for a broadcast expecting
 //!   acks each node then sends [`Response::AckCount`] (how many of its clients
 //!   were sent the message) followed by one [`Response::Ack`] per answer.
-//! - **Liveness**: nodes announce themselves with heartbeats; a node not
-//!   heard from within the cluster's timeout no longer counts.
+//! - **Liveness**: [`Cluster::node_count`] counts the nodes that are alive
+//!   now, however the implementation learns it (heartbeats, the broker's
+//!   subscriber count); when a node asked by [`Cluster::request`] stops, the
+//!   implementation closes [`Responses::answers`] once no live node is left
+//!   to answer, so the requester never waits for a node that is gone.
+//! - **Ack ids are per node**: [`Request::BroadcastWithAck`] carries the
+//!   event encoded *without* an ack id; every node that delivers it assigns
+//!   an id from its own counter, so an id chosen by one node never lands in
+//!   another node's ack slots.
 //!
 //! Every message is a serde type, so a cluster crate chooses its own wire
-//! encoding (postcard, JSON, msgpack). [`memory`] links nodes in one
-//! process.
+//! encoding (postcard, JSON, msgpack). Application payloads (server
+//! messages, socket data, ack arguments) are JSON text, the format every
+//! Socket.IO server shares. [`memory`] links nodes in one process.
 
 pub mod memory;
+mod node;
+
+pub use node::NodeId;
 
 use std::sync::Arc;
 
@@ -29,10 +40,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-use crate::{ClientId, Flags, Frame, Room, Target};
+use bytes::Bytes;
 
-/// Identifies a node of the cluster.
-pub type NodeId = ClientId;
+use crate::{Flags, Frame, Room, Target};
 
 /// Identifies one request expecting answers, unique on its node.
 pub type RequestId = u64;
@@ -57,7 +67,8 @@ pub enum Request {
         target: Target,
         /// How it is delivered.
         flags: Flags,
-        /// The encoded message (carries the ack id the clients answer to).
+        /// The encoded message, without an ack id: each node that delivers
+        /// it assigns one from its own counter.
         frames: Vec<Frame>,
     },
     /// Make the target's clients join rooms.
@@ -88,11 +99,16 @@ pub enum Request {
         /// Who is listed.
         target: Target,
     },
+    /// List every room that exists on the node (own-id rooms included).
+    FetchRooms {
+        /// Correlates the answers.
+        request: RequestId,
+    },
     /// An application message for the other servers (not for clients).
     ServerMessage {
-        /// Set when the sender waits for answers.
+        /// Set when the sender waits for one answer per node.
         request: Option<RequestId>,
-        /// The application's encoded payload.
+        /// JSON text of the array `[event, ...arguments]`.
         payload: Vec<u8>,
     },
 }
@@ -107,14 +123,16 @@ pub enum Response {
         /// Number of acks to expect from this node.
         count: usize,
     },
-    /// One client's answer to a broadcast with ack.
+    /// One client's answer to a broadcast with ack (which client is not
+    /// told: the Socket.IO cluster protocol does not carry it).
     Ack {
         /// The request answered.
         request: RequestId,
-        /// The client that answered.
-        client: ClientId,
-        /// Its encoded answer.
+        /// JSON text of the array of the answer's arguments; binary parts
+        /// are `{"_placeholder":true,"num":i}` referring to `attachments`.
         payload: Vec<u8>,
+        /// The answer's binary attachments.
+        attachments: Vec<Bytes>,
     },
     /// The clients of the answering node that matched a fetch.
     Clients {
@@ -123,33 +141,38 @@ pub enum Response {
         /// One entry per client.
         clients: Vec<RemoteClient>,
     },
+    /// The rooms of the answering node.
+    Rooms {
+        /// The request answered.
+        request: RequestId,
+        /// Every room that exists there.
+        rooms: Vec<Room>,
+    },
     /// An answer to a server message.
     ServerMessage {
         /// The request answered.
         request: RequestId,
-        /// The application's encoded payload.
+        /// JSON text of the answer (one value).
         payload: Vec<u8>,
     },
 }
 
 /// What a node tells about one of its clients.
+///
+/// The id is text, not a [`ClientId`](crate::ClientId): a client of
+/// another server (a Node one has 20-character ids) keeps its own id, and
+/// every client is in the room named by its id, which is how later
+/// operations on it ([`Target::to`]) reach it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoteClient {
-    /// The client's id.
-    pub id: ClientId,
+    /// The client's id (also the name of its own room).
+    pub id: String,
     /// Its rooms.
     pub rooms: Vec<Room>,
-    /// Application data attached to it, encoded by the layer above.
+    /// JSON text of its handshake (`{}` when unknown).
+    pub handshake: Vec<u8>,
+    /// JSON text of the application data attached to it (`null` when none).
     pub data: Vec<u8>,
-}
-
-/// Node liveness, sent periodically by every node.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Heartbeat {
-    /// The node is alive.
-    Alive(NodeId),
-    /// The node is leaving the cluster.
-    Leaving(NodeId),
 }
 
 /// Every message between nodes: who sent it, for which namespace, and what.
@@ -246,7 +269,7 @@ impl LocalOnly {
     /// A single-node cluster with a random node id.
     pub fn new() -> Self {
         LocalOnly {
-            id: ClientId::random(),
+            id: NodeId::random(),
         }
     }
 }
@@ -260,7 +283,7 @@ impl Default for LocalOnly {
 #[async_trait]
 impl Cluster for LocalOnly {
     fn node_id(&self) -> NodeId {
-        self.id
+        self.id.clone()
     }
     fn forwards(&self) -> bool {
         false
@@ -281,14 +304,15 @@ impl Cluster for LocalOnly {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ClientId;
 
     #[test]
     fn requests_round_trip_through_postcard() {
         let req = Envelope {
-            from: ClientId::random(),
+            from: NodeId::random(),
             scope: "/chat".to_string(),
             body: Request::Broadcast {
-                target: Target::to(["a"]).except(["b"]),
+                target: Target::to(["a"]).except_client(ClientId::random()),
                 flags: Flags {
                     volatile: true,
                     local: false,
@@ -301,12 +325,12 @@ mod tests {
         assert_eq!(back, req);
 
         let resp = Envelope {
-            from: ClientId::random(),
+            from: NodeId::from("node-b"),
             scope: "/".to_string(),
             body: Response::Ack {
                 request: 7,
-                client: ClientId::random(),
                 payload: b"[1]".to_vec(),
+                attachments: vec![Bytes::from_static(b"\x01")],
             },
         };
         let bytes = postcard::to_allocvec(&resp).unwrap();

@@ -1,0 +1,138 @@
+//! Sockets of other servers, as a fetch across the cluster returns them,
+//! and the socket data that travels with them.
+//!
+//! A [`RemoteSocket`] is a snapshot (id, handshake, rooms, data at the time
+//! of the fetch). Its actions address the socket through the room named by
+//! its id, on every node: they reach it wherever it is connected, and do
+//! nothing once it is gone. Socket data ([`Socket::set_data`]) is kept as
+//! JSON, the form the other servers of a cluster read.
+
+use roomcast_core::Room;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{BroadcastOperator, EmitError, Namespace, Socket};
+
+/// The application data of a socket, as JSON.
+#[derive(Clone)]
+struct SocketData(Value);
+
+impl Socket {
+    /// Attaches application data to this socket, replacing any. Other
+    /// servers see it in their fetches (Node: `socket.data`).
+    ///
+    /// ```no_run
+    /// # fn f(socket: roomcast_socketio::Socket) {
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct User { name: String }
+    /// socket.set_data(&User { name: "ada".into() }).unwrap();
+    /// let user: Option<User> = socket.data();
+    /// # }
+    /// ```
+    pub fn set_data<T: Serialize + ?Sized>(&self, data: &T) -> Result<(), serde_json::Error> {
+        self.extensions()
+            .insert(SocketData(serde_json::to_value(data)?));
+        Ok(())
+    }
+
+    /// The application data, if set and of type `T`.
+    pub fn data<T: DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_value(self.data_json()).ok()
+    }
+
+    /// The application data as JSON (`null` when none).
+    pub fn data_json(&self) -> Value {
+        self.extensions()
+            .get::<SocketData>()
+            .map(|d| d.0)
+            .unwrap_or(Value::Null)
+    }
+}
+
+/// A socket connected to another server of the cluster.
+///
+/// ```no_run
+/// # async fn f(io: roomcast_socketio::Server) {
+/// for socket in io.to(["room"]).fetch_remote_sockets().await {
+///     println!("{} in {:?}", socket.id(), socket.rooms());
+///     socket.emit("hello", "from another node").ok();
+/// }
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct RemoteSocket {
+    ns: Namespace,
+    id: String,
+    rooms: Vec<Room>,
+    handshake: Value,
+    data: Value,
+}
+
+impl RemoteSocket {
+    pub(crate) fn new(
+        ns: Namespace,
+        id: String,
+        rooms: Vec<Room>,
+        handshake: Value,
+        data: Value,
+    ) -> Self {
+        RemoteSocket {
+            ns,
+            id,
+            rooms,
+            handshake,
+            data,
+        }
+    }
+
+    /// The socket's id (a Node server's socket has a 20-character one).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Its rooms at the time of the fetch (its own id's included).
+    pub fn rooms(&self) -> &[Room] {
+        &self.rooms
+    }
+
+    /// Its handshake as its server tells it (`headers`, `query`, `auth`,
+    /// `address`, `time`, `issued`, `url`…).
+    pub fn handshake(&self) -> &Value {
+        &self.handshake
+    }
+
+    /// Its application data, if of type `T`.
+    pub fn data<T: DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_value(self.data.clone()).ok()
+    }
+
+    /// Its application data as JSON.
+    pub fn data_json(&self) -> &Value {
+        &self.data
+    }
+
+    fn only(&self) -> BroadcastOperator {
+        self.ns.to([self.id.as_str()])
+    }
+
+    /// Sends it an event.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.only().emit(event, data)
+    }
+
+    /// Makes it join rooms.
+    pub fn join<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
+        self.only().sockets_join(rooms)
+    }
+
+    /// Makes it leave rooms.
+    pub fn leave<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
+        self.only().sockets_leave(rooms)
+    }
+
+    /// Disconnects it (and closes its connection when `close`).
+    pub fn disconnect(&self, close: bool) {
+        self.only().disconnect_sockets(close)
+    }
+}
