@@ -263,7 +263,10 @@ mod tests {
     #[test]
     fn hostile_input_is_an_error() {
         assert!(decode(b"{").is_err());
-        assert!(decode(&[0xa5, b'a']).is_err(), "string shorter than its length");
+        assert!(
+            decode(&[0xa5, b'a']).is_err(),
+            "string shorter than its length"
+        );
         assert!(
             decode(&[0xdd, 0xff, 0xff, 0xff, 0xff]).is_err(),
             "array longer than input"

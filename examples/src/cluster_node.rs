@@ -22,19 +22,27 @@
 //! node's own clients, so a test can see a server-side emit arrive.
 //!
 //! [`ClusterNodeConfig::from_env`] reads `REDIS_URL`, `KEY`, `ADAPTER`
-//! (`redis`, the Node redis-adapter protocol, or `memory`, one node without
-//! Redis) and `NAME`; [`server`] builds the node.
+//! (`redis`: joins the cluster with `roomcast-cluster-redis`, which speaks
+//! the Node redis-adapter protocol; `memory`: one node without Redis) and
+//! `NAME`; [`server`] builds the node. "Across the cluster" is the server
+//! API's cluster-wide operations: `to(room).emit`, `emit_with_ack` (local
+//! and remote answers), `fetch_sockets` + `fetch_remote_sockets`,
+//! `disconnect_sockets`, and `server_side_emit_with_ack` for `servers`.
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use roomcast_socketio::{AckSender, Server, Socket};
+use roomcast_cluster_redis::{RedisCluster, RedisClusterError};
+use roomcast_socketio::{AckSender, Args, Server, ServerEvent, Socket};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde::Deserialize;
 use serde_json::Value;
 
 /// How long `ack-all` waits for answers.
 pub const ACK_ALL_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long `servers` waits for the other servers' `whoami` answers.
+pub const SERVERS_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How the node reaches the other nodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,18 +109,33 @@ impl ClusterNodeConfig {
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// This build cannot join a Redis cluster yet.
-    #[error("ADAPTER=redis is not available in this build")]
-    RedisUnavailable,
+    /// Redis could not be reached.
+    #[error("cannot join the cluster at {url}: {source}")]
+    Redis {
+        /// The `REDIS_URL`.
+        url: String,
+        /// What went wrong.
+        source: RedisClusterError,
+    },
 }
 
 /// A node: a server with the contract's handlers, joined to its cluster.
 pub async fn server(config: &ClusterNodeConfig) -> Result<Server, StartError> {
     let io = match config.adapter {
         Adapter::Memory => Server::new(),
-        Adapter::Redis => return Err(StartError::RedisUnavailable),
+        Adapter::Redis => {
+            let cluster = RedisCluster::builder(config.redis_url.as_str())
+                .key(config.key.as_str())
+                .build()
+                .await
+                .map_err(|source| StartError::Redis {
+                    url: config.redis_url.clone(),
+                    source,
+                })?;
+            Server::builder().cluster(cluster).build()
+        }
     };
-    install(&io);
+    install(&io, &config.name);
     Ok(io)
 }
 
@@ -124,8 +147,27 @@ struct Fanout {
     payload: Value,
 }
 
-/// Registers the contract's handlers on `/`.
-pub fn install(io: &Server) {
+/// Registers the contract's handlers on `/`; `name` is this node's answer
+/// to `whoami`.
+pub fn install(io: &Server, name: &str) {
+    let name = name.to_string();
+    io.on_server_event("whoami", move |event: ServerEvent| {
+        let name = name.clone();
+        async move {
+            event.ack(&name).ok();
+        }
+    });
+    let node = io.clone();
+    io.on_server_event("tell", move |event: ServerEvent| {
+        let io = node.clone();
+        async move {
+            let Some((Value::String(name), args)) = event.args().split_first() else {
+                tracing::debug!("tell without an event name");
+                return;
+            };
+            io.local().emit(name, &Args(args.to_vec())).ok();
+        }
+    });
     let io = io.clone();
     io.clone().on_connect(move |socket: Socket| {
         let io = io.clone();
@@ -205,7 +247,17 @@ fn handlers(io: &Server, socket: &Socket) {
                 .emit_with_ack::<_, String>("ask", "who")
                 .await;
             let mut answers: Vec<String> = match answers {
-                Ok(acks) => acks.responses.into_iter().map(|(_, a)| a).collect(),
+                Ok(acks) => {
+                    if acks.missing_remote > 0 || !acks.timed_out.is_empty() {
+                        tracing::debug!(
+                            local = acks.timed_out.len(),
+                            remote = acks.missing_remote,
+                            "ack-all: answers missing"
+                        );
+                    }
+                    let local = acks.responses.into_iter().map(|(_, answer)| answer);
+                    local.chain(acks.remote).collect()
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "ack-all failed");
                     Vec::new()
@@ -215,9 +267,23 @@ fn handlers(io: &Server, socket: &Socket) {
             ack.send(&answers).ok();
         }
     });
-    socket.on("servers", |_: Socket, (): (), ack: AckSender| async move {
-        // ADAPTER=memory: no other server can answer.
-        ack.send(&1usize).ok();
+    let node = io.clone();
+    socket.on("servers", move |_: Socket, (): (), ack: AckSender| {
+        let io = node.clone();
+        async move {
+            // Alone (ADAPTER=memory) no server is asked and none answers.
+            let others = match io
+                .server_side_emit_with_ack::<_, String>("whoami", &(), SERVERS_TIMEOUT)
+                .await
+            {
+                Ok(acks) => acks.responses.len(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "whoami not sent");
+                    0
+                }
+            };
+            ack.send(&(1 + others)).ok();
+        }
     });
     let node = io.clone();
     socket.on("kick", move |_: Socket, room: String, ack: AckSender| {

@@ -432,10 +432,22 @@ impl Checks {
         }
         let done = self.lines.iter().any(|l| l["done"] == true);
         if failed > 0 || !done || !self.output.success() {
+            // The script's own lines, but the passing checks.
+            let stdout: Vec<&str> = self
+                .output
+                .stdout
+                .lines()
+                .filter(|l| !l.contains(r#""ok":true"#))
+                .collect();
             panic!(
-                "{failed} cluster check(s) failed{}:\n{report}\nscript: {}\n{}",
+                "{failed} cluster check(s) failed{}:\n{report}\nscript ({}):\n{}\n{}\n{}",
                 if done { "" } else { " (script did not finish)" },
-                self.output.describe(),
+                match self.output.status {
+                    Some(status) => status.to_string(),
+                    None => "killed after its timeout".to_string(),
+                },
+                stdout.join("\n"),
+                self.output.stderr,
                 self.dumps
             );
         }
