@@ -17,9 +17,18 @@
 //! | `kick` room | disconnects every socket in the room across the cluster, acks `true` |
 //!
 //! Binary arguments travel unchanged (`echo`, `echo-ack`, and `fanout`
-//! payloads). One extension beyond the contract, also in the Node
-//! server: the server-side event `tell` (event, args…) emits `event` to this
-//! node's own clients, so a test can see a server-side emit arrive.
+//! payloads).
+//!
+//! Extensions beyond the contract, also in the Node server, for the
+//! operations the contract does not reach: `fanout` also takes `except`
+//! (rooms) and `local` (this node only); `sockets-join` `{room, join}` and
+//! `sockets-leave` `{room, leave}` move the room's sockets across the
+//! cluster; `set-data` value sets the socket's data; `room-data` room acks
+//! the data of the room's sockets across the cluster (sorted by JSON text);
+//! `remote-emit` `{room, event, payload}` emits to each fetched socket and
+//! acks their number; the server-side event `tell` (event, args…) emits
+//! `event` to this node's own clients, so a test can see a server-side emit
+//! arrive.
 //!
 //! [`ClusterNodeConfig::from_env`] reads `REDIS_URL`, `KEY`, `ADAPTER`
 //! (`redis`: joins the cluster with `roomcast-cluster-redis`, which speaks
@@ -145,6 +154,27 @@ struct Fanout {
     room: String,
     count: usize,
     payload: Value,
+    #[serde(default)]
+    except: Vec<String>,
+    #[serde(default)]
+    local: bool,
+}
+
+/// The `sockets-join` / `sockets-leave` events' argument.
+#[derive(Debug, Deserialize)]
+struct Move {
+    room: String,
+    /// The room joined (`join`) or left (`leave`).
+    #[serde(alias = "join", alias = "leave")]
+    other: String,
+}
+
+/// The `remote-emit` event's argument.
+#[derive(Debug, Deserialize)]
+struct RemoteEmit {
+    room: String,
+    event: String,
+    payload: Value,
 }
 
 /// Registers the contract's handlers on `/`; `name` is this node's answer
@@ -217,7 +247,10 @@ fn handlers(io: &Server, socket: &Socket) {
                     value: &fanout.payload,
                     attachments: &bins,
                 };
-                let to = io.to([fanout.room.as_str()]);
+                let mut to = io.to([fanout.room.as_str()]).except(fanout.except);
+                if fanout.local {
+                    to = to.local();
+                }
                 for _ in 0..fanout.count {
                     to.emit("fanout", &payload).ok();
                 }
@@ -285,6 +318,68 @@ fn handlers(io: &Server, socket: &Socket) {
             ack.send(&(1 + others)).ok();
         }
     });
+    let node = io.clone();
+    socket.on("sockets-join", move |_: Socket, m: Move, ack: AckSender| {
+        let io = node.clone();
+        async move {
+            io.to([m.room]).sockets_join([m.other]);
+            ack.send(&true).ok();
+        }
+    });
+    let node = io.clone();
+    socket.on(
+        "sockets-leave",
+        move |_: Socket, m: Move, ack: AckSender| {
+            let io = node.clone();
+            async move {
+                io.to([m.room]).sockets_leave([m.other]);
+                ack.send(&true).ok();
+            }
+        },
+    );
+    socket.on(
+        "set-data",
+        |socket: Socket, value: Value, ack: AckSender| async move {
+            socket.set_data(&value).ok();
+            ack.send(&true).ok();
+        },
+    );
+    let node = io.clone();
+    socket.on(
+        "room-data",
+        move |_: Socket, room: String, ack: AckSender| {
+            let io = node.clone();
+            async move {
+                let to = io.to([room]);
+                let local = to.fetch_sockets().await.into_iter().map(|s| s.data_json());
+                let remote = to.fetch_remote_sockets().await;
+                let mut data: Vec<Value> = local
+                    .chain(remote.iter().map(|s| s.data_json().clone()))
+                    .collect();
+                data.sort_by_cached_key(|v| v.to_string());
+                ack.send(&data).ok();
+            }
+        },
+    );
+    let node = io.clone();
+    socket.on(
+        "remote-emit",
+        move |_: Socket, e: RemoteEmit, ack: AckSender| {
+            let io = node.clone();
+            async move {
+                let to = io.to([e.room]);
+                let local = to.fetch_sockets().await;
+                let remote = to.fetch_remote_sockets().await;
+                for socket in &local {
+                    socket.emit(&e.event, &e.payload).ok();
+                }
+                for socket in &remote {
+                    socket.emit(&e.event, &e.payload).ok();
+                }
+                ack.send(&(local.len() + remote.len())).ok();
+            }
+        },
+    );
     let node = io.clone();
     socket.on("kick", move |_: Socket, room: String, ack: AckSender| {
         let io = node.clone();

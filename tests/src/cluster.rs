@@ -293,6 +293,12 @@ pub fn contract_checks(names: &[&str]) -> Vec<Expected> {
                 "fanout-binary",
                 "room-size",
                 "ack-all",
+                "fanout-except",
+                "fanout-local",
+                "sockets-join",
+                "sockets-leave",
+                "fetch-data",
+                "remote-emit",
                 "leave",
                 "kick",
             ] {

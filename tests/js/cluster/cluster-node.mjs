@@ -27,10 +27,22 @@
 //   kick room           -> disconnect every socket in the room across the
 //                          cluster, ack true
 //
-// Test extension (not in the issue's contract; the Rust example has it too):
-// a server-side event "tell" (event, ...args) emits `event` with `args` to
-// this server's own clients (io.local.emit), so a test can observe that a
-// serverSideEmit (e.g. from @socket.io/redis-emitter) reached every server.
+// Test extensions (not in the issue's contract; the Rust example has them
+// too), for the operations the contract does not reach:
+//   fanout's argument may also have `except` (rooms) and `local` (true: this
+//                          server's clients only)
+//   sockets-join {room, join} / sockets-leave {room, leave}
+//                       -> make every socket of `room` across the cluster
+//                          join / leave another room, ack true
+//   set-data value      -> socket.data = value, ack true
+//   room-data room      -> ack the data of every socket in the room across
+//                          the cluster, sorted by their JSON text
+//   remote-emit {room, event, payload}
+//                       -> emit `event` with `payload` to each socket the
+//                          fetch of `room` returns, one by one; ack the count
+//   a server-side event "tell" (event, ...args) emits `event` with `args` to
+//   this server's own clients (io.local.emit), so a test can observe that a
+//   serverSideEmit (e.g. from @socket.io/redis-emitter) reached every server.
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
@@ -68,9 +80,33 @@ io.on("connection", (socket) => {
     socket.leave(room);
     ack?.(true);
   });
-  socket.on("fanout", ({ room, count, payload }, ack) => {
-    for (let i = 0; i < count; i++) io.to(room).emit("fanout", payload);
+  socket.on("fanout", ({ room, count, payload, except, local }, ack) => {
+    let to = (local ? io.local : io).to(room);
+    if (except) to = to.except(except);
+    for (let i = 0; i < count; i++) to.emit("fanout", payload);
     ack?.(true);
+  });
+  socket.on("sockets-join", ({ room, join }, ack) => {
+    io.in(room).socketsJoin(join);
+    ack?.(true);
+  });
+  socket.on("sockets-leave", ({ room, leave }, ack) => {
+    io.in(room).socketsLeave(leave);
+    ack?.(true);
+  });
+  socket.on("set-data", (value, ack) => {
+    socket.data = value;
+    ack?.(true);
+  });
+  socket.on("room-data", async (room, ack) => {
+    const sockets = await io.in(room).fetchSockets();
+    const data = sockets.map((s) => s.data ?? null);
+    ack?.(data.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)));
+  });
+  socket.on("remote-emit", async ({ room, event, payload }, ack) => {
+    const sockets = await io.in(room).fetchSockets();
+    for (const s of sockets) s.emit(event, payload);
+    ack?.(sockets.length);
   });
   socket.on("room-size", async (room, ack) => {
     const sockets = await io.in(room).fetchSockets();

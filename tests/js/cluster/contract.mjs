@@ -4,7 +4,7 @@
 // the operation and clients on `to` observe it. Pairs run concurrently,
 // each with its own clients and rooms. Then, per server: echo, echo-ack,
 // servers; and a room with one member on every server, driven from each.
-import { SERVERS, call, check, client, got, main, until } from "./lib.mjs";
+import { SERVERS, call, check, client, got, main, sleep, until } from "./lib.mjs";
 
 const BIN = Buffer.from([0, 1, 2, 127, 128, 255]);
 const BIN_JSON = { bytes: [0, 1, 2, 127, 128, 255] };
@@ -61,6 +61,60 @@ async function pair(F, T) {
   await check(at("room-size"), [2], () => call(f, "room-size", room));
 
   await check(at("ack-all"), [[`${tag}/t1:who`, `${tag}/t3:who`]], () => call(f, "ack-all", room));
+
+  // Extensions beyond the issue's contract (see cluster-node.mjs).
+  await check(at("fanout-except"), { t1: [], t2: ["except"], t3: [] }, async () => {
+    reset(...ts);
+    await call(f, "fanout", { room: all, except: [room], count: 1, payload: "except" });
+    await marker(f, all, ts);
+    return { t1: before(t1), t2: before(t2), t3: before(t3) };
+  });
+
+  const local = F === T ? ["local"] : [];
+  await check(at("fanout-local"), { t1: local, t2: local, t3: local }, async () => {
+    reset(...ts);
+    await call(f, "fanout", { room: all, local: true, count: 1, payload: "local" });
+    await marker(f, all, ts);
+    return { t1: before(t1), t2: before(t2), t3: before(t3) };
+  });
+
+  const joined = `joined:${tag}`;
+  const sizeOf = async (r) => (await call(f, "room-size", r))[0];
+  const settle = async (cond) => {
+    const deadline = Date.now() + 3000;
+    while (!(await cond()) && Date.now() < deadline) await sleep(20);
+  };
+  await check(at("sockets-join"), { ack: [true], size: 2, t1: ["joined"], t2: [], t3: ["joined"] }, async () => {
+    reset(...ts);
+    const ack = await call(f, "sockets-join", { room, join: joined });
+    await settle(async () => (await sizeOf(joined)) === 2);
+    await call(f, "fanout", { room: joined, count: 1, payload: "joined" });
+    await marker(f, all, ts);
+    return { ack, size: await sizeOf(joined), t1: before(t1), t2: before(t2), t3: before(t3) };
+  });
+
+  await check(at("sockets-leave"), { ack: [true], size: 0, t1: [], t3: [] }, async () => {
+    reset(...ts);
+    const ack = await call(f, "sockets-leave", { room, leave: joined });
+    await settle(async () => (await sizeOf(joined)) === 0);
+    await call(f, "fanout", { room: joined, count: 1, payload: "still joined" });
+    await marker(f, all, ts);
+    return { ack, size: await sizeOf(joined), t1: before(t1), t3: before(t3) };
+  });
+
+  const data = (c) => ({ who: c.name, list: [1, "two"] });
+  await check(at("fetch-data"), [[data(t1), data(t3)]], async () => {
+    await Promise.all([call(t1, "set-data", data(t1)), call(t3, "set-data", data(t3))]);
+    return call(f, "room-data", room);
+  });
+
+  await check(at("remote-emit"), { ack: [2], t1: [["direct"]], t2: [], t3: [["direct"]] }, async () => {
+    reset(...ts);
+    const ack = await call(f, "remote-emit", { room, event: "direct", payload: "direct" });
+    await until(() => got(t1, "direct").length > 0 && got(t3, "direct").length > 0, "direct on t1 and t3");
+    await marker(f, all, ts);
+    return { ack, t1: got(t1, "direct"), t2: got(t2, "direct"), t3: got(t3, "direct") };
+  });
 
   await check(at("leave"), { ack: [true], size: [1], t1: ["after leave"], t3: [] }, async () => {
     reset(...ts);
