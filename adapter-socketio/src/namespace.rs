@@ -16,7 +16,7 @@ use roomcast_core::{ClientId, Hub, Room};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::handler::ConnectFn;
+use crate::socket::ConnectFn;
 use crate::{AckError, BroadcastAcks, BroadcastOperator, ConnectError, EmitError, Socket};
 
 /// A namespace. Cheap to clone (a handle).

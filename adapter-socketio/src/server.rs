@@ -1,22 +1,22 @@
 //! The Socket.IO server: namespaces on top of an Engine.IO engine.
 //!
 //! The server is an Engine.IO [`Handler`]: each engine connection becomes a
-//! [`Client`] that decodes packets and routes them to its sockets. The
-//! namespace `/` always exists; others are created with [`Server::of`], or
-//! on first connection for names accepted by [`Server::of_matching`].
+//! [`Client`] that decodes packets and routes them to its sockets. Its
+//! namespaces are in a [`NamespaceRegistry`]: `/` always exists; others are
+//! created with [`Server::of`], or on first connection for names accepted
+//! by [`Server::of_matching`].
 
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
-use dashmap::DashMap;
-use parking_lot::RwLock;
 use roomcast_core::cluster::{Cluster, LocalOnly};
-use roomcast_core::{CloseReason, Frame, Hub};
+use roomcast_core::{CloseReason, Frame};
 use roomcast_engineio::{Engine, EngineConfig, Handler};
 use tokio::net::TcpListener;
 
 use crate::client::Client;
 use crate::parser::{JsonParser, Parser};
+use crate::registry::NamespaceRegistry;
 use crate::Namespace;
 
 /// Server options. The defaults are the reference server's.
@@ -109,17 +109,16 @@ impl ServerBuilder {
 
     /// The server.
     pub fn build(self) -> Server {
+        let namespaces = NamespaceRegistry::new(self.cluster, self.config.max_rooms_per_socket);
         let inner = Arc::new(Inner {
             config: self.config.clone(),
-            namespaces: DashMap::new(),
-            dynamic: RwLock::new(Vec::new()),
+            namespaces: Arc::new(namespaces),
             parser: self.parser,
-            cluster: self.cluster,
             engine: OnceLock::new(),
             main: OnceLock::new(),
         });
-        let bridge = Bridge(Arc::downgrade(&inner));
-        let engine = Engine::with_handler(self.config.engine, Arc::new(bridge));
+        let handler = EngineHandler(Arc::downgrade(&inner));
+        let engine = Engine::with_handler(self.config.engine, Arc::new(handler));
         let _ = inner.engine.set(engine);
         let server = Server(inner);
         let main = server.of("/");
@@ -128,55 +127,18 @@ impl ServerBuilder {
     }
 }
 
-type Matcher = Arc<dyn Fn(&str) -> bool + Send + Sync>;
-
-pub(crate) struct Inner {
+struct Inner {
     config: ServerConfig,
-    namespaces: DashMap<String, Namespace>,
-    dynamic: RwLock<Vec<(Matcher, Namespace)>>,
+    namespaces: Arc<NamespaceRegistry>,
     parser: Arc<dyn Parser>,
-    cluster: Arc<dyn Cluster>,
     engine: OnceLock<Engine>,
     main: OnceLock<Namespace>,
 }
 
-impl Inner {
-    fn hub(&self, name: &str) -> Hub {
-        Hub::with_cluster(name, self.cluster.clone())
-            .with_max_rooms_per_client(self.config.max_rooms_per_socket)
-    }
+/// The server as the engine sees it: one [`Client`] per connection.
+struct EngineHandler(Weak<Inner>);
 
-    /// Routes what other nodes forward for this namespace to it.
-    fn attach(&self, ns: Namespace) -> Namespace {
-        self.cluster
-            .attach(ns.name(), crate::remote::NamespaceRemote::new(ns.clone()));
-        ns
-    }
-
-    /// The namespace a CONNECT asks for: a static one, or a new child of a
-    /// dynamic one whose matcher accepts the name.
-    pub(crate) fn namespace_for(&self, name: &str) -> Option<Namespace> {
-        if let Some(ns) = self.namespaces.get(name) {
-            return Some(ns.clone());
-        }
-        let parent = self
-            .dynamic
-            .read()
-            .iter()
-            .find(|(matcher, _)| matcher(name))
-            .map(|(_, parent)| parent.clone())?;
-        let ns = self
-            .namespaces
-            .entry(name.to_string())
-            .or_insert_with(|| self.attach(parent.child(name, self.hub(name))))
-            .clone();
-        Some(ns)
-    }
-}
-
-struct Bridge(Weak<Inner>);
-
-impl Handler for Bridge {
+impl Handler for EngineHandler {
     fn on_open(&self, conn: &Arc<roomcast_engineio::Socket>) {
         let Some(server) = self.0.upgrade() else {
             return;
@@ -184,7 +146,7 @@ impl Handler for Bridge {
         let client = Arc::new(Client::new(
             conn.clone(),
             server.parser.decoder(),
-            self.0.clone(),
+            Arc::downgrade(&server.namespaces),
             server.config.max_event_name_len,
         ));
         conn.attach(client.clone());
@@ -290,28 +252,19 @@ impl Server {
     /// The namespace `name`, created if needed.
     pub fn of(&self, name: &str) -> Namespace {
         let name = if name.is_empty() { "/" } else { name };
-        self.0
-            .namespaces
-            .entry(name.to_string())
-            .or_insert_with(|| self.0.attach(Namespace::new(name, self.0.hub(name))))
-            .clone()
+        self.0.namespaces.of(name)
     }
 
     /// A dynamic namespace: every name `matches` accepts is created on its
     /// first connection, with the handlers and middlewares registered on
     /// the returned template.
     pub fn of_matching(&self, matches: impl Fn(&str) -> bool + Send + Sync + 'static) -> Namespace {
-        let template = Namespace::new("(dynamic)", self.0.hub("(dynamic)"));
-        self.0
-            .dynamic
-            .write()
-            .push((Arc::new(matches), template.clone()));
-        template
+        self.0.namespaces.of_matching(matches)
     }
 
     /// A namespace that exists, static or already created dynamically.
     pub fn namespace(&self, name: &str) -> Option<Namespace> {
-        self.0.namespaces.get(name).map(|n| n.clone())
+        self.0.namespaces.get(name)
     }
 
     /// The main namespace `/` (the server also derefs to it).
@@ -347,8 +300,7 @@ impl Server {
     /// before it (then a close packet), and returns once all are gone or
     /// `grace` has passed.
     pub async fn shutdown(&self, grace: Duration) {
-        let namespaces: Vec<Namespace> = self.0.namespaces.iter().map(|n| n.clone()).collect();
-        for ns in namespaces {
+        for ns in self.0.namespaces.all() {
             for id in ns.sockets() {
                 if let Some(socket) = ns.socket(id) {
                     socket.close(crate::DisconnectReason::ServerShuttingDown);

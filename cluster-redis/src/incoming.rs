@@ -24,8 +24,8 @@ use crate::pending::Kind;
 use crate::wire::{self, kind, WireError};
 
 /// How a reply of our namespace handler goes on the wire.
-#[derive(Clone, Copy)]
-enum ReplyAs {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReplyAs {
     Sockets,
     Fetch,
     Rooms,
@@ -89,100 +89,8 @@ impl Shared {
         let Some(handler) = self.handler(scope) else {
             return Ok(());
         };
-        let t = wire::u64_of(&msg, "type").ok_or(WireError::Shape("no type"))?;
-        let rid = wire::request_id_of(&msg);
         let local = self.next_request.fetch_add(1, Ordering::Relaxed);
-        let need_id = || rid.clone().ok_or(WireError::Shape("no requestId"));
-        let one = |name: &str| {
-            wire::str_of(&msg, name)
-                .map(Room::from)
-                .ok_or(WireError::Shape("no sid/room"))
-        };
-        let (request, reply_as) = match t {
-            kind::SOCKETS => (
-                Request::FetchClients {
-                    request: local,
-                    target: Target {
-                        rooms: wire::rooms_of(field(&msg, "rooms")),
-                        except: Vec::new(),
-                    },
-                },
-                Some((ReplyAs::Sockets, need_id()?)),
-            ),
-            kind::ALL_ROOMS => (
-                Request::FetchRooms { request: local },
-                Some((ReplyAs::Rooms, need_id()?)),
-            ),
-            kind::REMOTE_JOIN | kind::REMOTE_LEAVE => {
-                let (target, rooms) = match field(&msg, "opts") {
-                    Some(opts) => (
-                        wire::target_of(Some(opts)),
-                        wire::rooms_of(field(&msg, "rooms")),
-                    ),
-                    None => (Target::to([one("sid")?]), vec![one("room")?]),
-                };
-                let r = if t == kind::REMOTE_JOIN {
-                    Request::AddRooms { target, rooms }
-                } else {
-                    Request::RemoveRooms { target, rooms }
-                };
-                (r, None)
-            }
-            kind::REMOTE_DISCONNECT => {
-                let target = match field(&msg, "opts") {
-                    Some(opts) => wire::target_of(Some(opts)),
-                    None => Target::to([one("sid")?]),
-                };
-                let close = field(&msg, "close").and_then(Mp::as_bool) == Some(true);
-                (
-                    Request::Disconnect {
-                        target,
-                        close_connection: close,
-                    },
-                    None,
-                )
-            }
-            kind::REMOTE_FETCH => (
-                Request::FetchClients {
-                    request: local,
-                    target: wire::target_of(field(&msg, "opts")),
-                },
-                Some((ReplyAs::Fetch, need_id()?)),
-            ),
-            kind::SERVER_SIDE_EMIT => {
-                let data = match field(&msg, "data") {
-                    Some(d @ Mp::Array(items)) if matches!(items.first(), Some(Mp::String(_))) => {
-                        wire::to_json(d)
-                    }
-                    _ => return Err(WireError::Shape("server-side emit without [event, …]")),
-                };
-                (
-                    Request::ServerMessage {
-                        request: rid.as_ref().map(|_| local),
-                        payload: wire::json_bytes(&data),
-                    },
-                    rid.clone().map(|id| (ReplyAs::ServerMessage, id)),
-                )
-            }
-            kind::BROADCAST => {
-                let packet = field(&msg, "packet").ok_or(WireError::Shape("no packet"))?;
-                let (nsp, frames) = to_frames(packet)?;
-                if nsp != scope {
-                    return Err(WireError::Shape("packet namespace differs from channel"));
-                }
-                let opts = field(&msg, "opts").cloned().unwrap_or(Mp::Nil);
-                (
-                    Request::BroadcastWithAck {
-                        request: local,
-                        target: wire::target_of(Some(&opts)),
-                        flags: wire::flags_of(&opts),
-                        frames,
-                    },
-                    Some((ReplyAs::Acks, need_id()?)),
-                )
-            }
-            _ => return Err(WireError::Shape("unknown request type")),
-        };
+        let (request, reply_as) = parse_request(scope, &msg, local)?;
         let (reply, replies) = mpsc::channel(1024);
         if let Some((how, request_id)) = reply_as {
             let channel = match how {
@@ -289,8 +197,111 @@ impl Shared {
     }
 }
 
+/// What a request from another node asks, and how to answer it (with the
+/// wire request id). `local` is the id our handler correlates answers by.
+pub(crate) fn parse_request(
+    scope: &str,
+    msg: &Mp,
+    local: u64,
+) -> Result<(Request, Option<(ReplyAs, String)>), WireError> {
+    let t = wire::u64_of(msg, "type").ok_or(WireError::Shape("no type"))?;
+    let rid = wire::request_id_of(msg);
+    let need_id = || rid.clone().ok_or(WireError::Shape("no requestId"));
+    let one = |name: &str| {
+        wire::str_of(msg, name)
+            .map(Room::from)
+            .ok_or(WireError::Shape("no sid/room"))
+    };
+    let (request, reply_as) = match t {
+        kind::SOCKETS => (
+            Request::FetchClients {
+                request: local,
+                target: Target {
+                    rooms: wire::rooms_of(field(msg, "rooms")),
+                    except: Vec::new(),
+                },
+            },
+            Some((ReplyAs::Sockets, need_id()?)),
+        ),
+        kind::ALL_ROOMS => (
+            Request::FetchRooms { request: local },
+            Some((ReplyAs::Rooms, need_id()?)),
+        ),
+        kind::REMOTE_JOIN | kind::REMOTE_LEAVE => {
+            let (target, rooms) = match field(msg, "opts") {
+                Some(opts) => (
+                    wire::target_of(Some(opts)),
+                    wire::rooms_of(field(msg, "rooms")),
+                ),
+                None => (Target::to([one("sid")?]), vec![one("room")?]),
+            };
+            let r = if t == kind::REMOTE_JOIN {
+                Request::AddRooms { target, rooms }
+            } else {
+                Request::RemoveRooms { target, rooms }
+            };
+            (r, None)
+        }
+        kind::REMOTE_DISCONNECT => {
+            let target = match field(msg, "opts") {
+                Some(opts) => wire::target_of(Some(opts)),
+                None => Target::to([one("sid")?]),
+            };
+            let close = field(msg, "close").and_then(Mp::as_bool) == Some(true);
+            (
+                Request::Disconnect {
+                    target,
+                    close_connection: close,
+                },
+                None,
+            )
+        }
+        kind::REMOTE_FETCH => (
+            Request::FetchClients {
+                request: local,
+                target: wire::target_of(field(msg, "opts")),
+            },
+            Some((ReplyAs::Fetch, need_id()?)),
+        ),
+        kind::SERVER_SIDE_EMIT => {
+            let data = match field(msg, "data") {
+                Some(d @ Mp::Array(items)) if matches!(items.first(), Some(Mp::String(_))) => {
+                    wire::to_json(d)
+                }
+                _ => return Err(WireError::Shape("server-side emit without [event, …]")),
+            };
+            (
+                Request::ServerMessage {
+                    request: rid.as_ref().map(|_| local),
+                    payload: wire::json_bytes(&data),
+                },
+                rid.clone().map(|id| (ReplyAs::ServerMessage, id)),
+            )
+        }
+        kind::BROADCAST => {
+            let packet = field(msg, "packet").ok_or(WireError::Shape("no packet"))?;
+            let (nsp, frames) = to_frames(packet)?;
+            if nsp != scope {
+                return Err(WireError::Shape("packet namespace differs from channel"));
+            }
+            let opts = field(msg, "opts").cloned().unwrap_or(Mp::Nil);
+            (
+                Request::BroadcastWithAck {
+                    request: local,
+                    target: wire::target_of(Some(&opts)),
+                    flags: wire::flags_of(&opts),
+                    frames,
+                },
+                Some((ReplyAs::Acks, need_id()?)),
+            )
+        }
+        _ => return Err(WireError::Shape("unknown request type")),
+    };
+    Ok((request, reply_as))
+}
+
 /// A socket in a fetch answer: `{id, handshake, rooms, data}`.
-fn remote_client(v: &Mp) -> Option<RemoteClient> {
+pub(crate) fn remote_client(v: &Mp) -> Option<RemoteClient> {
     Some(RemoteClient {
         id: wire::str_of(v, "id")?.to_string(),
         rooms: wire::rooms_of(field(v, "rooms")),
@@ -304,7 +315,7 @@ fn json_of(bytes: &[u8]) -> Json {
 }
 
 /// Our handler's answer as Node's response message.
-fn encode_reply(how: ReplyAs, request_id: &str, response: Response) -> Option<Vec<u8>> {
+pub(crate) fn encode_reply(how: ReplyAs, request_id: &str, response: Response) -> Option<Vec<u8>> {
     let json = |v: Json| Some(wire::json_bytes(&v));
     match (how, response) {
         (ReplyAs::Sockets, Response::Clients { clients, .. }) => {

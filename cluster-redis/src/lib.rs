@@ -107,3 +107,5 @@ pub enum RedisClusterError {
     #[error("redis did not answer in time")]
     Timeout,
 }
+#[cfg(test)]
+mod fixtures;

@@ -27,23 +27,24 @@
 //! assert_eq!(batch, vec![Frame::text("hi")]);
 //! ```
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod close;
 pub mod cluster;
+pub mod endpoint;
 mod frame;
 pub mod hub;
 mod id;
 pub mod outbox;
 mod room;
 mod target;
-pub mod transport;
 
 pub use close::CloseReason;
+pub use endpoint::Endpoint;
 pub use frame::{Frame, Message, Text};
 pub use hub::{Delivery, Hub, HubError, RoomEvent};
 pub use id::{ClientId, InvalidClientId, CLIENT_ID_LEN};
 pub use outbox::{Outbox, OutboxConfig, Overflow, PushError, Pushed};
 pub use room::Room;
 pub use target::{Flags, Target};
-pub use transport::Endpoint;

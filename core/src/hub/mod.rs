@@ -23,6 +23,9 @@
 //!   forwarded through the hub's [`Cluster`] after it has been applied here.
 //!   [`Hub::broadcast`] and [`Hub::broadcast_each`] are the only ways a broadcast goes out.
 //!
+//! Files: this one holds membership and queries; `broadcast` resolves
+//! targets and pushes; `forward` hands operations to the cluster.
+//!
 //! Concurrency: the room index is a sharded map ([`dashmap`]). A broadcast
 //! to one room with no exception pushes while it holds that room's shard
 //! read lock (joins and leaves in the same shard wait for the pushes, which
@@ -34,16 +37,19 @@
 //! `.await` (nothing here awaits). Lock order, where two are held: a
 //! client's room set, then a room-index shard, then an outbox.
 
+mod broadcast;
+mod forward;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
 use parking_lot::Mutex;
-use tokio::sync::broadcast;
+use tokio::sync::broadcast::{channel, Receiver, Sender};
 
-use crate::cluster::{Cluster, LocalOnly, Request};
-use crate::{ClientId, Flags, Message, Outbox, PushError, Pushed, Room, Target};
+use crate::cluster::{Cluster, LocalOnly};
+use crate::{ClientId, Outbox, Room, Target};
 
 /// A change in the room index.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,7 +124,7 @@ pub struct Hub {
     scope: String,
     clients: DashMap<ClientId, Arc<Member>>,
     rooms: DashMap<Room, Members>,
-    events: broadcast::Sender<RoomEvent>,
+    events: Sender<RoomEvent>,
     cluster: Arc<dyn Cluster>,
     max_rooms: usize,
 }
@@ -142,7 +148,7 @@ impl Hub {
 
     /// A hub that forwards non-local operations through `cluster`.
     pub fn with_cluster(scope: impl Into<String>, cluster: Arc<dyn Cluster>) -> Self {
-        let (events, _) = broadcast::channel(1024);
+        let (events, _) = channel(1024);
         Hub {
             scope: scope.into(),
             clients: DashMap::new(),
@@ -172,7 +178,7 @@ impl Hub {
     }
 
     /// Observes room events from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<RoomEvent> {
+    pub fn subscribe(&self) -> Receiver<RoomEvent> {
         self.events.subscribe()
     }
 
@@ -355,149 +361,5 @@ impl Hub {
         let mut ids: Vec<ClientId> = self.resolve(target).into_iter().map(|(id, _)| id).collect();
         ids.sort();
         ids
-    }
-
-    /// Delivers a message to every client in the target, once each, and
-    /// forwards it to the other nodes unless `flags.local`.
-    pub fn broadcast(&self, target: &Target, message: &Message, flags: Flags) -> Delivery {
-        // One room and no exception (the common case): pushed under the
-        // room's read lock, without copying its member list. Pushing takes
-        // only each outbox's own lock, which never waits for the hub.
-        if let [room] = target.rooms.as_slice() {
-            if target.except.is_empty() {
-                let mut delivery = Delivery::default();
-                if let Some(members) = self.rooms.get(room) {
-                    for (id, outbox) in members.iter() {
-                        self.tally(&mut delivery, *id, outbox.push(message, flags.volatile));
-                    }
-                }
-                self.forward(target, message, flags, &delivery);
-                return delivery;
-            }
-        }
-        self.broadcast_each(target, message, flags, |_, _| {})
-    }
-
-    /// [`Hub::broadcast`], calling `each` with every recipient on this node
-    /// and what its queue did, before the cluster forward. The layer above
-    /// uses it to register per-recipient state (acks) and for metrics.
-    /// `each` runs with no lock of the hub held.
-    pub fn broadcast_each(
-        &self,
-        target: &Target,
-        message: &Message,
-        flags: Flags,
-        mut each: impl FnMut(ClientId, Result<Pushed, PushError>),
-    ) -> Delivery {
-        let mut delivery = Delivery::default();
-        for (id, outbox) in self.resolve(target) {
-            let pushed = outbox.push(message, flags.volatile);
-            self.tally(&mut delivery, id, pushed);
-            each(id, pushed);
-        }
-        self.forward(target, message, flags, &delivery);
-        delivery
-    }
-
-    fn tally(&self, delivery: &mut Delivery, id: ClientId, pushed: Result<Pushed, PushError>) {
-        match pushed {
-            Ok(Pushed::Queued) => delivery.queued += 1,
-            Ok(Pushed::Dropped) => delivery.dropped += 1,
-            Err(PushError::Overflow) => {
-                tracing::debug!(scope = %self.scope, client = %id, "outbound queue overflow");
-                delivery.overflowed += 1
-            }
-            Err(PushError::Closed) => {}
-        }
-    }
-
-    /// Hands a broadcast to the cluster unless it is local.
-    fn forward(&self, target: &Target, message: &Message, flags: Flags, delivery: &Delivery) {
-        tracing::trace!(scope = %self.scope, queued = delivery.queued, "broadcast");
-        if !flags.local && self.cluster.forwards() {
-            let request = Request::Broadcast {
-                target: target.clone(),
-                flags,
-                frames: message.frames().to_vec(),
-            };
-            if let Err(e) = self.cluster.publish(&self.scope, request) {
-                tracing::warn!(scope = %self.scope, error = %e, "broadcast not forwarded");
-            }
-        }
-    }
-
-    /// Makes every client in the target join rooms; forwarded unless `local`.
-    pub fn add_rooms(&self, target: &Target, rooms: &[Room], local: bool) {
-        for id in self.select(target) {
-            let _ = self.join(id, rooms.iter().cloned());
-        }
-        if !local && self.cluster.forwards() {
-            let request = Request::AddRooms {
-                target: target.clone(),
-                rooms: rooms.to_vec(),
-            };
-            if let Err(e) = self.cluster.publish(&self.scope, request) {
-                tracing::warn!(scope = %self.scope, error = %e, "add_rooms not forwarded");
-            }
-        }
-    }
-
-    /// Makes every client in the target leave rooms; forwarded unless `local`.
-    pub fn remove_rooms(&self, target: &Target, rooms: &[Room], local: bool) {
-        for id in self.select(target) {
-            let _ = self.leave(id, rooms.iter().cloned());
-        }
-        if !local && self.cluster.forwards() {
-            let request = Request::RemoveRooms {
-                target: target.clone(),
-                rooms: rooms.to_vec(),
-            };
-            if let Err(e) = self.cluster.publish(&self.scope, request) {
-                tracing::warn!(scope = %self.scope, error = %e, "remove_rooms not forwarded");
-            }
-        }
-    }
-
-    /// The recipients of a target on this node: each once, excepts removed.
-    fn resolve(&self, target: &Target) -> Vec<(ClientId, Arc<Outbox>)> {
-        let except: HashSet<ClientId> = target
-            .except
-            .iter()
-            .filter_map(|room| self.rooms.get(room))
-            .flat_map(|members| members.keys().copied().collect::<Vec<_>>())
-            .collect();
-        let keep = |id: &ClientId| !except.contains(id);
-        match target.rooms.as_slice() {
-            [] => self
-                .clients
-                .iter()
-                .filter(|e| keep(e.key()))
-                .map(|e| (*e.key(), e.value().outbox.clone()))
-                .collect(),
-            [room] => self
-                .rooms
-                .get(room)
-                .map(|members| {
-                    members
-                        .iter()
-                        .filter(|(id, _)| keep(id))
-                        .map(|(id, o)| (*id, o.clone()))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            rooms => {
-                let mut seen: HashMap<ClientId, Arc<Outbox>> = HashMap::new();
-                for room in rooms {
-                    if let Some(members) = self.rooms.get(room) {
-                        for (id, o) in members.iter() {
-                            if keep(id) {
-                                seen.entry(*id).or_insert_with(|| o.clone());
-                            }
-                        }
-                    }
-                }
-                seen.into_iter().collect()
-            }
-        }
     }
 }

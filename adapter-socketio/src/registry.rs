@@ -1,0 +1,105 @@
+//! The server's namespaces by name.
+//!
+//! A namespace is static (created by [`Server::of`](crate::Server::of), `/`
+//! at build time) or the child of a dynamic template whose matcher accepts
+//! a name, created on its first CONNECT; templates are tried in the order
+//! they were added. Every namespace gets its own hub on the server's
+//! cluster and attaches its [`remote`](crate::remote) handler to it. A
+//! namespace, once created, stays for the server's life.
+
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use parking_lot::RwLock;
+use roomcast_core::cluster::Cluster;
+use roomcast_core::Hub;
+
+use crate::remote::NamespaceRemote;
+use crate::Namespace;
+
+type Matcher = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// Every namespace of one server.
+pub(crate) struct NamespaceRegistry {
+    namespaces: DashMap<String, Namespace>,
+    dynamic: RwLock<Vec<(Matcher, Namespace)>>,
+    cluster: Arc<dyn Cluster>,
+    max_rooms_per_socket: usize,
+}
+
+impl NamespaceRegistry {
+    pub(crate) fn new(cluster: Arc<dyn Cluster>, max_rooms_per_socket: usize) -> Self {
+        NamespaceRegistry {
+            namespaces: DashMap::new(),
+            dynamic: RwLock::new(Vec::new()),
+            cluster,
+            max_rooms_per_socket,
+        }
+    }
+
+    fn hub(&self, name: &str) -> Hub {
+        Hub::with_cluster(name, self.cluster.clone())
+            .with_max_rooms_per_client(self.max_rooms_per_socket)
+    }
+
+    /// Routes what other nodes forward for this namespace to it.
+    fn attach(&self, ns: Namespace) -> Namespace {
+        self.cluster
+            .attach(ns.name(), NamespaceRemote::new(ns.clone()));
+        ns
+    }
+
+    /// The static namespace `name`, created if needed.
+    pub(crate) fn of(&self, name: &str) -> Namespace {
+        self.namespaces
+            .entry(name.to_string())
+            .or_insert_with(|| self.attach(Namespace::new(name, self.hub(name))))
+            .clone()
+    }
+
+    /// A dynamic template: names `matches` accepts become its children.
+    pub(crate) fn of_matching(
+        &self,
+        matches: impl Fn(&str) -> bool + Send + Sync + 'static,
+    ) -> Namespace {
+        let template = Namespace::new("(dynamic)", self.hub("(dynamic)"));
+        self.dynamic
+            .write()
+            .push((Arc::new(matches), template.clone()));
+        template
+    }
+
+    /// A namespace that exists.
+    pub(crate) fn get(&self, name: &str) -> Option<Namespace> {
+        self.namespaces.get(name).map(|n| n.clone())
+    }
+
+    /// Every namespace that exists.
+    pub(crate) fn all(&self) -> Vec<Namespace> {
+        self.namespaces.iter().map(|n| n.clone()).collect()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.namespaces.len()
+    }
+
+    /// The namespace a CONNECT asks for: a static one, or a new child of a
+    /// dynamic one whose matcher accepts the name.
+    pub(crate) fn for_connect(&self, name: &str) -> Option<Namespace> {
+        if let Some(ns) = self.get(name) {
+            return Some(ns);
+        }
+        let parent = self
+            .dynamic
+            .read()
+            .iter()
+            .find(|(matcher, _)| matcher(name))
+            .map(|(_, parent)| parent.clone())?;
+        let ns = self
+            .namespaces
+            .entry(name.to_string())
+            .or_insert_with(|| self.attach(parent.child(name, self.hub(name))))
+            .clone();
+        Some(ns)
+    }
+}

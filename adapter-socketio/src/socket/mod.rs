@@ -1,0 +1,248 @@
+//! A socket: one client's membership of one namespace.
+//!
+//! Semantics:
+//! - **Order**: packets of one socket are handled in arrival order (see
+//!   [`handler`](crate::handler) for how async handlers run). Events that
+//!   arrive while the namespace's connect handler is still running wait and
+//!   are handled, in order, once it returns — so handlers it registers never
+//!   miss an event the client sent right after connecting.
+//! - **Emit** encodes once and queues on the connection's outbox; it never
+//!   waits. A full outbox disconnects the client (see roomcast-core).
+//! - **Disconnect** happens once: `disconnecting` hooks run while the
+//!   socket is still in its rooms, then it leaves them all, pending acks
+//!   fail with [`AckError::Disconnected`], and `disconnect` hooks run.
+//!
+//! Files: this one holds the socket and what it sends (emits, acks, rooms,
+//! broadcast operators); [`lifecycle`] its state from CONNECT to
+//! DISCONNECT; [`handlers`] what it runs for incoming packets;
+//! [`connection`] the table of one connection's sockets.
+
+mod connection;
+mod handlers;
+mod lifecycle;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use roomcast_core::{ClientId, Message, PushError, Room};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+pub(crate) use connection::ConnectionSockets;
+pub(crate) use handlers::ConnectFn;
+
+use crate::ack::{AckError, AckReply, AckSlot};
+use crate::parser::{encode_event, encode_value, PacketType};
+use crate::reserved::check_event;
+use crate::{BroadcastOperator, EmitError, Extensions, Handshake, Namespace};
+use handlers::Handlers;
+use lifecycle::SocketState;
+
+/// One client's membership of one namespace. Cheap to clone (a handle).
+#[derive(Clone)]
+pub struct Socket(Arc<Inner>);
+
+struct Inner {
+    id: ClientId,
+    ns: Namespace,
+    /// The other sockets of the same connection (weak: they hold this one).
+    siblings: Weak<ConnectionSockets>,
+    conn: Arc<roomcast_engineio::Socket>,
+    handshake: Handshake,
+    handlers: Handlers,
+    acks: Mutex<HashMap<u64, AckSlot>>,
+    state: Mutex<SocketState>,
+    extensions: Extensions,
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket")
+            .field("id", &self.0.id)
+            .field("ns", &self.0.ns.name())
+            .finish()
+    }
+}
+
+impl Socket {
+    /// A socket for a CONNECT just received; [`Socket::connect`] runs the
+    /// rest of the lifecycle.
+    pub(crate) fn new(
+        ns: Namespace,
+        conn: Arc<roomcast_engineio::Socket>,
+        siblings: &Arc<ConnectionSockets>,
+        handshake: Handshake,
+    ) -> Self {
+        Socket(Arc::new(Inner {
+            id: ClientId::random(),
+            ns,
+            siblings: Arc::downgrade(siblings),
+            conn,
+            handshake,
+            handlers: Handlers::default(),
+            acks: Mutex::default(),
+            state: Mutex::new(SocketState::new()),
+            extensions: Extensions::default(),
+        }))
+    }
+
+    /// The socket's id (also the name of its own room).
+    pub fn id(&self) -> ClientId {
+        self.0.id
+    }
+
+    /// The namespace.
+    pub fn ns(&self) -> &Namespace {
+        &self.0.ns
+    }
+
+    /// The handshake: auth payload, query, headers, address, time.
+    pub fn handshake(&self) -> &Handshake {
+        &self.0.handshake
+    }
+
+    /// The transport in use now (`polling` or `websocket`).
+    pub fn transport(&self) -> &'static str {
+        self.0.conn.transport().as_str()
+    }
+
+    /// Typed data attached to this socket.
+    pub fn extensions(&self) -> &Extensions {
+        &self.0.extensions
+    }
+
+    pub(crate) fn conn_outbox(&self) -> Arc<roomcast_core::Outbox> {
+        self.0.conn.outbox().clone()
+    }
+
+    /// Sends `event` to this client with `data` as its arguments (a tuple
+    /// is several arguments, `()` none).
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        check_event(event)?;
+        let message = encode_event(self.0.ns.name(), event, data, None)?;
+        self.notify_outgoing(event, data);
+        self.send_raw(&message)
+    }
+
+    /// Sends `event` with raw arguments: JSON values whose placeholders
+    /// refer to `attachments` (as received by [`Socket::on_raw`]).
+    pub fn emit_raw(
+        &self,
+        event: &str,
+        args: &[Value],
+        attachments: &[bytes::Bytes],
+    ) -> Result<(), EmitError> {
+        check_event(event)?;
+        let mut data = Vec::with_capacity(args.len() + 1);
+        data.push(Value::String(event.to_string()));
+        data.extend_from_slice(args);
+        let message = encode_value(
+            PacketType::Event,
+            self.0.ns.name(),
+            None,
+            Some(&Value::Array(data)),
+            attachments,
+        );
+        self.notify_outgoing_values(event, args);
+        self.send_raw(&message)
+    }
+
+    /// Sends `event` and waits for the client's acknowledgement, decoded
+    /// into `R`, for at most `timeout`.
+    pub async fn emit_with_ack<T, R>(
+        &self,
+        event: &str,
+        data: &T,
+        timeout: Duration,
+    ) -> Result<R, AckError>
+    where
+        T: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
+        check_event(event)?;
+        let id = self.0.ns.next_ack_id();
+        let message =
+            encode_event(self.0.ns.name(), event, data, Some(id)).map_err(EmitError::from)?;
+        let reply = self.register_ack(id).ok_or(AckError::Disconnected)?;
+        self.notify_outgoing(event, data);
+        if let Err(e) = self.send_raw(&message) {
+            self.0.acks.lock().remove(&id);
+            return Err(e.into());
+        }
+        match tokio::time::timeout(timeout, reply).await {
+            Ok(Ok(reply)) => Ok(reply.decode()?),
+            Ok(Err(_)) => Err(AckError::Disconnected),
+            Err(_) => {
+                self.0.acks.lock().remove(&id);
+                Err(AckError::Timeout)
+            }
+        }
+    }
+
+    /// Registers an ack slot (before the packet that asks for it is queued).
+    pub(crate) fn register_ack(&self, id: u64) -> Option<tokio::sync::oneshot::Receiver<AckReply>> {
+        if !self.connected() {
+            return None;
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.0.acks.lock().insert(id, tx);
+        Some(rx)
+    }
+
+    pub(crate) fn forget_ack(&self, id: u64) {
+        self.0.acks.lock().remove(&id);
+    }
+
+    pub(crate) fn send_raw(&self, message: &Message) -> Result<(), EmitError> {
+        match self.0.conn.send(message) {
+            Ok(_) => Ok(()),
+            Err(PushError::Closed) => Err(EmitError::Closed),
+            Err(PushError::Overflow) => Err(EmitError::Overflow),
+        }
+    }
+
+    /// Joins rooms. Beyond the server's `max_rooms_per_socket` the join is
+    /// refused and logged.
+    pub fn join<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
+        if let Err(e) = self.0.ns.hub().join(self.0.id, rooms) {
+            tracing::warn!(socket = %self.0.id, error = %e, "join refused");
+        }
+    }
+
+    /// Leaves rooms.
+    pub fn leave<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
+        let _ = self.0.ns.hub().leave(self.0.id, rooms);
+    }
+
+    /// The rooms the socket is in (its own id's included), sorted.
+    pub fn rooms(&self) -> Vec<Room> {
+        self.0.ns.hub().rooms_of(self.0.id).unwrap_or_default()
+    }
+
+    fn operator(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.ns.clone()).except_socket(self.0.id)
+    }
+
+    /// Broadcast to these rooms, leaving this socket out.
+    pub fn to<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
+        self.operator().to(rooms)
+    }
+
+    /// Same as [`Socket::to`].
+    pub fn within<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
+        self.to(rooms)
+    }
+
+    /// Broadcast to every socket of the namespace but those in `rooms` and this one.
+    pub fn except<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
+        self.operator().except(rooms)
+    }
+
+    /// Broadcast to every other socket of the namespace.
+    pub fn broadcast(&self) -> BroadcastOperator {
+        self.operator()
+    }
+}
