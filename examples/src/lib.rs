@@ -7,11 +7,15 @@
 //!   (`--bin embed-axum`).
 //! - [`access`]: a token-checking middleware and an Origin allow-list
 //!   (`--bin access`).
+//! - [`cluster_node`]: one node of a cluster (Redis, or alone in memory)
+//!   answering the cluster contract the tests share with a Node server
+//!   (`--bin cluster-node`).
 //! - [`core_chat`]: roomcast-core alone under a line-based TCP chat
 //!   (`--bin core-chat`).
 
 pub mod access;
 pub mod chapter;
+pub mod cluster_node;
 pub mod core_chat;
 pub mod embed_axum;
 
