@@ -14,6 +14,7 @@
 //! - Cargo features `ws` and `polling` (both default) choose the transports
 //!   compiled in; a build with one does not compile the other's crate.
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(not(all(feature = "ws", feature = "polling")), allow(dead_code))]
 

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Body as HttpBody;
 use roomcast_core::{ClientId, CloseReason, Endpoint, Frame};
-use roomcast_transport_polling::{body, payload, wait_for_frames, Poll};
+use roomcast_transport_polling::{body, payload, wait_for_frames, PollOutcome};
 
 use crate::engine::{error, respond, Body, ErrorCode};
 use crate::packet;
@@ -145,7 +145,7 @@ async fn get(socket: &Socket) -> (Response<Body>, bool) {
             }
         }
         match wait_for_frames(socket.outbox(), interrupt).await {
-            Poll::Frames(mut frames, closed) => {
+            PollOutcome::Frames(mut frames, closed) => {
                 if frames.is_empty() && closed.is_some() {
                     frames.push(Frame::Text(packet::CLOSE));
                 }
@@ -164,7 +164,7 @@ async fn get(socket: &Socket) -> (Response<Body>, bool) {
                 }
                 return (payload_response(&frames), last_is_close || closed.is_some());
             }
-            Poll::Interrupted => continue,
+            PollOutcome::Interrupted => continue,
         }
     }
 }

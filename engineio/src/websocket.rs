@@ -69,7 +69,7 @@ pub(crate) fn handshake<B>(
             // Awaited here, not through a helper: each async layer would
             // keep its own copy of the connection in the task.
             let _live = Live::new(&engine);
-            let reason = conn.carry(&*socket).await;
+            let reason = conn.serve(&*socket).await;
             socket.shutdown(reason);
         }
         .instrument(span),
@@ -130,7 +130,7 @@ pub(crate) fn upgrade<B>(
                     tracing::debug!("session upgraded to websocket");
                     socket.poll_interrupt.notify_waiters();
                     let _live = Live::new(&engine);
-                    let reason = conn.carry(&*socket).await;
+                    let reason = conn.serve(&*socket).await;
                     socket.shutdown(reason);
                 }
                 Err(()) => {
