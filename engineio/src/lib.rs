@@ -19,22 +19,33 @@
 #![cfg_attr(not(all(feature = "ws", feature = "polling")), allow(dead_code))]
 
 mod config;
+mod cors;
 mod engine;
+mod handler;
+mod handshake;
+mod heartbeat;
 mod packet;
 #[cfg(feature = "polling")]
 mod polling;
+mod query;
+mod registry;
+mod response;
 mod service;
+mod sessions;
 pub mod socket;
 #[cfg(feature = "ws")]
 mod websocket;
 
 pub use config::{
-    AllowOrigin, AllowRequest, Cors, EngineConfig, HandshakeHeaders, RemoteAddr, RequestInfo,
-    TransportKind,
+    AllowRequest, EngineConfig, HandshakeHeaders, RemoteAddr, RequestInfo, TransportKind,
 };
-pub use engine::{Body, Engine, ErrorCode};
+pub use cors::{AllowOrigin, Cors};
+pub use engine::Engine;
+pub use handler::Handler;
+pub use handshake::Handshake;
 pub use packet::{
     decode as decode_packet, message_binary, message_text, Packet, PacketError, MESSAGE_PREFIX,
 };
+pub use response::{Body, ErrorCode};
 pub use service::{EngineLayer, EngineService, Mounted};
-pub use socket::{Handler, Handshake, Socket};
+pub use socket::Socket;

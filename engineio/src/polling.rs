@@ -22,22 +22,26 @@ use hyper::body::Body as HttpBody;
 use roomcast_core::{ClientId, CloseReason, Endpoint, Frame};
 use roomcast_transport_polling::{body, payload, wait_for_frames, PollOutcome};
 
-use crate::engine::{error, respond, Body, ErrorCode};
+use crate::config::TransportKind;
+use crate::handshake::Handshake;
 use crate::packet;
-use crate::socket::{Handshake, Socket, Upgrade};
-use crate::{Engine, TransportKind};
+use crate::registry::Registry;
+use crate::response::{error, respond, Body, ErrorCode};
+use crate::socket::{Phase, PollRequest, Socket};
 
 const PAYLOAD_TYPE: &str = "text/plain; charset=UTF-8";
 
-pub(crate) fn handshake(engine: &Engine, id: ClientId, handshake: Handshake) -> Response<Body> {
-    let socket = engine.open(id, Arc::new(handshake));
-    let open = engine.open_packet(id, TransportKind::Polling);
-    engine.handler().on_open(&socket);
+/// A handshake over polling: opens the session and answers the open packet.
+pub(crate) fn handshake(registry: &Registry, id: ClientId, handshake: Handshake) -> Response<Body> {
+    let socket = registry.open(id, Arc::new(handshake));
+    let open = packet::open_packet(&registry.config, id, TransportKind::Polling);
+    registry.start(&socket);
     respond(StatusCode::OK, PAYLOAD_TYPE, open.into_bytes())
 }
 
+/// A GET or POST for a polling session.
 pub(crate) async fn request<B>(
-    engine: &Engine,
+    registry: &Registry,
     socket: Arc<Socket>,
     req: Request<B>,
 ) -> Response<Body>
@@ -58,7 +62,7 @@ where
             socket.polled(close_sent);
             res
         }
-        Method::POST => post(&socket, req.into_body(), engine.config().max_payload).await,
+        Method::POST => post(&socket, req.into_body(), registry.config.max_payload).await,
         _ => error(ErrorCode::BadRequest),
     };
     aborted.armed = false;
@@ -81,68 +85,34 @@ impl Drop for Aborted<'_> {
     }
 }
 
-/// Clears a pending-request flag when the request ends (or is dropped).
-struct Pending<'a> {
-    socket: &'a Socket,
-    get: bool,
-}
-
-impl Drop for Pending<'_> {
-    fn drop(&mut self) {
-        let mut state = self.socket.state.lock();
-        if self.get {
-            state.get_pending = false;
-        } else {
-            state.post_pending = false;
-        }
-    }
-}
-
-fn claim(socket: &Socket, get: bool) -> Option<Pending<'_>> {
-    let mut state = socket.state.lock();
-    let flag = if get {
-        &mut state.get_pending
-    } else {
-        &mut state.post_pending
-    };
-    if *flag {
-        return None;
-    }
-    *flag = true;
-    Some(Pending { socket, get })
-}
-
 fn payload_response(frames: &[Frame]) -> Response<Body> {
     respond(StatusCode::OK, PAYLOAD_TYPE, payload::encode(frames))
 }
 
 /// Answers a GET; also tells whether the answer carries the close packet.
 async fn get(socket: &Socket) -> (Response<Body>, bool) {
-    let Some(_pending) = claim(socket, true) else {
+    let Some(_claim) = socket.claim_poll(PollRequest::Get) else {
         tracing::info!(sid = %socket.id(), "closing session: overlapping polling GET");
         socket.shutdown(CloseReason::TransportError);
         return (error(ErrorCode::BadRequest), false);
     };
     loop {
-        let interrupt = socket.poll_interrupt.notified();
+        let interrupt = socket.phase_changed();
         tokio::pin!(interrupt);
         interrupt.as_mut().enable();
-        {
-            let state = socket.state.lock();
-            match (state.transport, state.upgrade) {
-                (TransportKind::WebSocket, _) => {
-                    return (payload_response(&[Frame::Text(packet::NOOP)]), false);
-                }
-                (_, Upgrade::Probing) => {
-                    let mut frames = Vec::new();
-                    socket.outbox().drain(&mut frames);
-                    if frames.is_empty() {
-                        frames.push(Frame::Text(packet::NOOP));
-                    }
-                    return (payload_response(&frames), false);
-                }
-                _ => {}
+        match socket.phase() {
+            Phase::WebSocket => {
+                return (payload_response(&[Frame::Text(packet::NOOP)]), false);
             }
+            Phase::Probed => {
+                let mut frames = Vec::new();
+                socket.outbox().drain(&mut frames);
+                if frames.is_empty() {
+                    frames.push(Frame::Text(packet::NOOP));
+                }
+                return (payload_response(&frames), false);
+            }
+            Phase::Polling | Phase::Upgrading | Phase::Closed(_) => {}
         }
         match wait_for_frames(socket.outbox(), interrupt).await {
             PollOutcome::Frames(mut frames, closed) => {
@@ -174,7 +144,7 @@ where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: std::fmt::Display,
 {
-    let Some(_pending) = claim(socket, false) else {
+    let Some(_claim) = socket.claim_poll(PollRequest::Post) else {
         tracing::info!(sid = %socket.id(), "closing session: overlapping polling POST");
         socket.shutdown(CloseReason::TransportError);
         return error(ErrorCode::BadRequest);
