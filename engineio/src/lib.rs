@@ -25,6 +25,7 @@ mod handler;
 mod handshake;
 mod heartbeat;
 mod packet;
+mod phase;
 #[cfg(feature = "polling")]
 mod polling;
 mod query;

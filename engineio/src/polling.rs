@@ -25,9 +25,10 @@ use roomcast_transport_polling::{body, payload, wait_for_frames, PollOutcome};
 use crate::config::TransportKind;
 use crate::handshake::Handshake;
 use crate::packet;
+use crate::phase::{Phase, PollRequest};
 use crate::registry::Registry;
 use crate::response::{error, respond, Body, ErrorCode};
-use crate::socket::{Phase, PollRequest, Socket};
+use crate::socket::Socket;
 
 const PAYLOAD_TYPE: &str = "text/plain; charset=UTF-8";
 

@@ -5,7 +5,7 @@
 //!   move once, from polling to WebSocket. Its [`Outbox`] belongs to the
 //!   session, so the move neither loses nor reorders a frame (see
 //!   [`roomcast_core::Endpoint`]).
-//! - **Lifecycle**: one [`Phase`] holds where the session is; the
+//! - **Lifecycle**: one `Phase` (`phase.rs`) holds where the session is; the
 //!   transports ask the session for each transition (see below), and a
 //!   transition that does not apply to the current phase changes nothing.
 //! - **Heartbeat**: `ping_interval` after the session opens, and after each
@@ -39,49 +39,8 @@ use crate::config::TransportKind;
 use crate::handshake::Handshake;
 use crate::heartbeat::{Due, Heartbeat};
 use crate::packet::{self, Packet};
+use crate::phase::{Phase, PollRequest};
 use crate::sessions::Sessions;
-
-/// Where a session is in its life. The transitions are [`Socket`] methods:
-///
-/// | from | to | method | called by |
-/// |---|---|---|---|
-/// | `Polling` | `Upgrading` | `begin_upgrade` | an upgrade request |
-/// | `Upgrading` | `Probed` | `probe_answered` | the upgrade task, after `3probe` |
-/// | `Probed` | `WebSocket` | `finish_upgrade` | the upgrade task, on `5` |
-/// | `Upgrading`, `Probed` | `Polling` | `abandon_upgrade` | the upgrade task, on failure or timeout |
-/// | any but `Closed` | `Closed` | `shutdown` (and `close`) | whoever closes first |
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Phase {
-    /// On long-polling, no upgrade under way.
-    Polling,
-    /// On long-polling; a WebSocket for the session is connecting and has
-    /// not answered the probe yet.
-    Upgrading,
-    /// The WebSocket answered the probe: held GETs are answered at once so
-    /// that the client pauses polling, until it sends `5` on the WebSocket.
-    Probed,
-    /// On WebSocket (from the handshake, or after the upgrade).
-    WebSocket,
-    /// Closed, on this transport.
-    Closed(TransportKind),
-}
-
-impl Phase {
-    fn transport(self) -> TransportKind {
-        match self {
-            Phase::Polling | Phase::Upgrading | Phase::Probed => TransportKind::Polling,
-            Phase::WebSocket => TransportKind::WebSocket,
-            Phase::Closed(transport) => transport,
-        }
-    }
-}
-
-/// A polling request that is under way (GET or POST).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PollRequest {
-    Get,
-    Post,
-}
 
 #[derive(Debug)]
 struct State {
