@@ -168,6 +168,11 @@ impl Engine {
             let Some(socket) = socket else {
                 return error(ErrorCode::UnknownSid);
             };
+            // Every request of a session says `EIO=4`, as its handshake did
+            // (the reference server: "protocol mismatch", code 3).
+            if q.eio.as_deref() != Some("4") {
+                return error(ErrorCode::BadRequest);
+            }
             return match transport {
                 #[cfg(feature = "ws")]
                 TransportKind::WebSocket => crate::websocket::upgrade(registry, socket, req),

@@ -6,13 +6,19 @@
 //!   (with what is queued, or a noop) so the client can pause polling; after
 //!   the upgrade it gets a noop. A second GET while one is held closes the
 //!   session (as the reference server does) and gets 400.
+//! - When the client closes the session (a POSTed close packet `1`), a held
+//!   GET is answered with what was queued, or else a noop `6`; when the
+//!   server closes it, with the close packet `1`. Either way the next GET
+//!   gets 400 (after the server's close, once the close packet went out).
 //! - A GET or POST that the client abandons (the HTTP connection closes
 //!   before the answer) closes the session with a transport error, as the
 //!   reference server does.
 //! - A POST carries one payload; its packets are delivered in order and it
 //!   is answered `ok`. An overlapping POST closes the session; a body over
 //!   `max_payload` gets 413; an undecodable payload closes the session with
-//!   a parse error and gets 400.
+//!   a parse error and gets 400. A body sent as `application/octet-stream`
+//!   (Engine.IO v3 binary payloads; v4 payloads are text) closes the session
+//!   and gets 400, as from the reference server.
 
 use std::sync::Arc;
 
@@ -63,11 +69,24 @@ where
             socket.polled(close_sent);
             res
         }
+        Method::POST if is_binary_payload(req.headers()) => {
+            tracing::info!(sid = %socket.id(), "closing session: binary polling payload");
+            socket.shutdown(CloseReason::TransportError);
+            error(ErrorCode::BadRequest)
+        }
         Method::POST => post(&socket, req.into_body(), registry.config.max_payload).await,
         _ => error(ErrorCode::BadRequest),
     };
     aborted.armed = false;
     res
+}
+
+/// Whether a POST says its body is binary (a v3 payload; v4 payloads are
+/// text, binary packets in base64).
+fn is_binary_payload(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/octet-stream")
 }
 
 /// Closes the session when a request is dropped before it was answered:
@@ -117,8 +136,15 @@ async fn get(socket: &Socket) -> (Response<Body>, bool) {
         }
         match wait_for_frames(socket.outbox(), interrupt).await {
             PollOutcome::Frames(mut frames, closed) => {
-                if frames.is_empty() && closed.is_some() {
-                    frames.push(Frame::Text(packet::CLOSE));
+                match closed {
+                    // The client closed the session with a close packet:
+                    // a held GET ends with a noop, as from the reference
+                    // server (the client knows; a close would be an echo).
+                    Some(CloseReason::TransportClose) if frames.is_empty() => {
+                        frames.push(Frame::Text(packet::NOOP));
+                    }
+                    Some(_) if frames.is_empty() => frames.push(Frame::Text(packet::CLOSE)),
+                    _ => {}
                 }
                 if frames.is_empty() {
                     continue;

@@ -6,7 +6,10 @@
 //!   a polling session: the client probes (`2probe` → `3probe`); held GETs
 //!   are then answered at once so the client pauses polling; on `5` the
 //!   session moves to the WebSocket, which drains the same outbox. Only one
-//!   WebSocket may attach to a session; a probe that does not finish within
+//!   WebSocket may attach to a session: another one (while the first
+//!   probes, or after the upgrade, or for a session opened on WebSocket)
+//!   completes its handshake and is closed at once, as from the reference
+//!   server, and the session goes on. A probe that does not finish within
 //!   `upgrade_timeout` is dropped and the session goes on polling. The
 //!   session's phase changes through its transitions
 //!   ([`Socket`](crate::Socket)`::begin_upgrade`, `probe_answered`,
@@ -93,7 +96,7 @@ pub(crate) fn upgrade<B>(
         return error(ErrorCode::BadRequest);
     }
     if !socket.begin_upgrade() {
-        return error(ErrorCode::BadRequest);
+        return refuse_after_handshake(&socket, req);
     }
     let (response, upgrade) = match ws_handshake::accept(&mut req) {
         Ok(x) => x,
@@ -138,6 +141,32 @@ pub(crate) fn upgrade<B>(
         }
         .instrument(span),
     );
+    response.map(|()| Body::default())
+}
+
+/// A WebSocket for a session that is on WebSocket already or upgrading:
+/// as from the reference server, the handshake completes and the new
+/// connection is closed at once (close frame, no code); the session and
+/// its WebSocket go on.
+fn refuse_after_handshake<B>(socket: &Socket, mut req: Request<B>) -> Response<Body> {
+    let (response, upgrade) = match ws_handshake::accept(&mut req) {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::debug!(error = %e, "bad websocket handshake");
+            return error(ErrorCode::BadRequest);
+        }
+    };
+    tracing::debug!(sid = %socket.id(), phase = ?socket.phase(), "second websocket for a session; closing it");
+    tokio::spawn(async move {
+        if let Ok(io) = upgrade.await {
+            let config = WsConfig {
+                max_message_size: 0,
+                close_grace: std::time::Duration::from_secs(1),
+            };
+            let closing = WsConnection::new(io, config).close(None);
+            let _ = tokio::time::timeout(config.close_grace, closing).await;
+        }
+    });
     response.map(|()| Body::default())
 }
 
