@@ -154,17 +154,16 @@ struct Inner {
 struct EngineHandler(Weak<Inner>);
 
 impl Handler for EngineHandler {
-    fn on_open(&self, conn: &Arc<roomcast_engineio::Socket>) {
-        let Some(server) = self.0.upgrade() else {
-            return;
-        };
+    type Session = Option<Arc<Client>>;
+
+    fn on_open(&self, conn: &Arc<roomcast_engineio::Socket>) -> Option<Arc<Client>> {
+        let server = self.0.upgrade()?;
         let client = Arc::new(Client::new(
             conn.clone(),
             server.parser.decoder(),
             Arc::downgrade(&server.namespaces),
             server.config.max_event_name_len,
         ));
-        conn.attach(client.clone());
         let timeout = server.config.connect_timeout;
         let conn = conn.clone();
         let waiting = client.clone();
@@ -180,21 +179,28 @@ impl Handler for EngineHandler {
             }
         });
         client.set_connect_timer(timer.abort_handle());
+        Some(client)
     }
 
     fn on_message(
         &self,
-        conn: &Arc<roomcast_engineio::Socket>,
+        _: &Arc<roomcast_engineio::Socket>,
+        client: &Option<Arc<Client>>,
         message: Frame,
     ) -> Result<(), CloseReason> {
-        match conn.attached::<Client>() {
+        match client {
             Some(client) => client.receive(message),
             None => Ok(()),
         }
     }
 
-    fn on_close(&self, conn: &Arc<roomcast_engineio::Socket>, reason: CloseReason) {
-        if let Some(client) = conn.attached::<Client>() {
+    fn on_close(
+        &self,
+        _: &Arc<roomcast_engineio::Socket>,
+        client: &Option<Arc<Client>>,
+        reason: CloseReason,
+    ) {
+        if let Some(client) = client {
             client.closed(reason);
         }
     }

@@ -7,6 +7,8 @@ use std::time::Duration;
 use http::{HeaderMap, Method, Uri};
 use roomcast_core::{ClientId, OutboxConfig};
 
+use crate::cors::Cors;
+
 /// A transport a session can use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TransportKind {
@@ -82,62 +84,6 @@ pub type AllowRequest = Arc<dyn Fn(&RequestInfo<'_>) -> Result<(), String> + Sen
 /// Extra headers for a handshake response (for cookies), given the new
 /// session's id.
 pub type HandshakeHeaders = Arc<dyn Fn(&RequestInfo<'_>, ClientId) -> HeaderMap + Send + Sync>;
-
-/// Which origins may make cross-origin requests.
-#[derive(Clone)]
-pub enum AllowOrigin {
-    /// Any origin (the request's origin is echoed back).
-    Any,
-    /// Exactly these origins, e.g. `https://example.com`.
-    List(Vec<String>),
-    /// Origins for which the predicate is true.
-    Predicate(Arc<dyn Fn(&str) -> bool + Send + Sync>),
-}
-
-impl std::fmt::Debug for AllowOrigin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            AllowOrigin::Any => f.write_str("Any"),
-            AllowOrigin::List(l) => f.debug_tuple("List").field(l).finish(),
-            AllowOrigin::Predicate(_) => f.write_str("Predicate(..)"),
-        }
-    }
-}
-
-/// Cross-origin resource sharing. Off unless set.
-///
-/// ```
-/// use roomcast_engineio::{AllowOrigin, Cors};
-/// let cors = Cors { origins: AllowOrigin::List(vec!["https://example.com".into()]), credentials: true };
-/// assert!(cors.allows("https://example.com"));
-/// assert!(!cors.allows("https://evil.example"));
-/// ```
-#[derive(Clone, Debug)]
-pub struct Cors {
-    /// The allowed origins.
-    pub origins: AllowOrigin,
-    /// Whether to send `Access-Control-Allow-Credentials: true`.
-    pub credentials: bool,
-}
-
-impl Cors {
-    /// Any origin, without credentials.
-    pub fn any() -> Self {
-        Cors {
-            origins: AllowOrigin::Any,
-            credentials: false,
-        }
-    }
-
-    /// Whether `origin` may make requests.
-    pub fn allows(&self, origin: &str) -> bool {
-        match &self.origins {
-            AllowOrigin::Any => true,
-            AllowOrigin::List(list) => list.iter().any(|o| o == origin),
-            AllowOrigin::Predicate(p) => p(origin),
-        }
-    }
-}
 
 /// Engine options. The defaults are the reference server's.
 ///

@@ -14,26 +14,39 @@
 //! - Cargo features `ws` and `polling` (both default) choose the transports
 //!   compiled in; a build with one does not compile the other's crate.
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(not(all(feature = "ws", feature = "polling")), allow(dead_code))]
 
 mod config;
+mod cors;
 mod engine;
+mod handler;
+mod handshake;
+mod heartbeat;
 mod packet;
+mod phase;
 #[cfg(feature = "polling")]
 mod polling;
+mod query;
+mod registry;
+mod response;
 mod service;
+mod sessions;
 pub mod socket;
 #[cfg(feature = "ws")]
 mod websocket;
 
 pub use config::{
-    AllowOrigin, AllowRequest, Cors, EngineConfig, HandshakeHeaders, RemoteAddr, RequestInfo,
-    TransportKind,
+    AllowRequest, EngineConfig, HandshakeHeaders, RemoteAddr, RequestInfo, TransportKind,
 };
-pub use engine::{Body, Engine, ErrorCode};
+pub use cors::{AllowOrigin, Cors};
+pub use engine::Engine;
+pub use handler::Handler;
+pub use handshake::Handshake;
 pub use packet::{
     decode as decode_packet, message_binary, message_text, Packet, PacketError, MESSAGE_PREFIX,
 };
+pub use response::{Body, ErrorCode};
 pub use service::{EngineLayer, EngineService, Mounted};
-pub use socket::{Handler, Handshake, Socket};
+pub use socket::Socket;

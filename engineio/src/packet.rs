@@ -6,7 +6,9 @@
 //! the `4` removed (sharing the frame's buffer).
 
 use bytes::Bytes;
-use roomcast_core::{Frame, Text};
+use roomcast_core::{ClientId, Frame, Text};
+
+use crate::config::{EngineConfig, TransportKind};
 
 /// A packet a client may send, decoded from one frame.
 #[derive(Debug, PartialEq, Eq)]
@@ -91,8 +93,29 @@ pub fn message_binary(payload: impl Into<Bytes>) -> Frame {
     Frame::Binary(payload.into())
 }
 
+/// The open packet of a new session on `transport`: WebSocket is offered
+/// as an upgrade to a polling session when upgrades are allowed and the
+/// WebSocket transport is offered.
+pub(crate) fn open_packet(config: &EngineConfig, id: ClientId, transport: TransportKind) -> Text {
+    let upgrades: &[&str] = if transport == TransportKind::Polling
+        && config.allow_upgrades
+        && config.offers(TransportKind::WebSocket)
+    {
+        &["websocket"]
+    } else {
+        &[]
+    };
+    open(
+        id.as_str(),
+        upgrades,
+        config.ping_interval.as_millis(),
+        config.ping_timeout.as_millis(),
+        config.max_payload,
+    )
+}
+
 /// The open packet (`0{...}`) with exactly the keys the protocol defines.
-pub(crate) fn open(
+fn open(
     sid: &str,
     upgrades: &[&str],
     ping_interval: u128,

@@ -6,13 +6,19 @@
 //!   (with what is queued, or a noop) so the client can pause polling; after
 //!   the upgrade it gets a noop. A second GET while one is held closes the
 //!   session (as the reference server does) and gets 400.
+//! - When the client closes the session (a POSTed close packet `1`), a held
+//!   GET is answered with what was queued, or else a noop `6`; when the
+//!   server closes it, with the close packet `1`. Either way the next GET
+//!   gets 400 (after the server's close, once the close packet went out).
 //! - A GET or POST that the client abandons (the HTTP connection closes
 //!   before the answer) closes the session with a transport error, as the
 //!   reference server does.
 //! - A POST carries one payload; its packets are delivered in order and it
 //!   is answered `ok`. An overlapping POST closes the session; a body over
 //!   `max_payload` gets 413; an undecodable payload closes the session with
-//!   a parse error and gets 400.
+//!   a parse error and gets 400. A body sent as `application/octet-stream`
+//!   (Engine.IO v3 binary payloads; v4 payloads are text) closes the session
+//!   and gets 400, as from the reference server.
 
 use std::sync::Arc;
 
@@ -20,24 +26,29 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Body as HttpBody;
 use roomcast_core::{ClientId, CloseReason, Endpoint, Frame};
-use roomcast_transport_polling::{body, payload, wait_for_frames, Poll};
+use roomcast_transport_polling::{body, payload, wait_for_frames, PollOutcome};
 
-use crate::engine::{error, respond, Body, ErrorCode};
+use crate::config::TransportKind;
+use crate::handshake::Handshake;
 use crate::packet;
-use crate::socket::{Handshake, Socket, Upgrade};
-use crate::{Engine, TransportKind};
+use crate::phase::{Phase, PollRequest};
+use crate::registry::Registry;
+use crate::response::{error, respond, Body, ErrorCode};
+use crate::socket::Socket;
 
 const PAYLOAD_TYPE: &str = "text/plain; charset=UTF-8";
 
-pub(crate) fn handshake(engine: &Engine, id: ClientId, handshake: Handshake) -> Response<Body> {
-    let socket = engine.open(id, Arc::new(handshake));
-    let open = engine.open_packet(id, TransportKind::Polling);
-    engine.handler().on_open(&socket);
+/// A handshake over polling: opens the session and answers the open packet.
+pub(crate) fn handshake(registry: &Registry, id: ClientId, handshake: Handshake) -> Response<Body> {
+    let socket = registry.open(id, Arc::new(handshake));
+    let open = packet::open_packet(&registry.config, id, TransportKind::Polling);
+    registry.start(&socket);
     respond(StatusCode::OK, PAYLOAD_TYPE, open.into_bytes())
 }
 
+/// A GET or POST for a polling session.
 pub(crate) async fn request<B>(
-    engine: &Engine,
+    registry: &Registry,
     socket: Arc<Socket>,
     req: Request<B>,
 ) -> Response<Body>
@@ -58,11 +69,24 @@ where
             socket.polled(close_sent);
             res
         }
-        Method::POST => post(&socket, req.into_body(), engine.config().max_payload).await,
+        Method::POST if is_binary_payload(req.headers()) => {
+            tracing::info!(sid = %socket.id(), "closing session: binary polling payload");
+            socket.shutdown(CloseReason::TransportError);
+            error(ErrorCode::BadRequest)
+        }
+        Method::POST => post(&socket, req.into_body(), registry.config.max_payload).await,
         _ => error(ErrorCode::BadRequest),
     };
     aborted.armed = false;
     res
+}
+
+/// Whether a POST says its body is binary (a v3 payload; v4 payloads are
+/// text, binary packets in base64).
+fn is_binary_payload(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/octet-stream")
 }
 
 /// Closes the session when a request is dropped before it was answered:
@@ -81,73 +105,46 @@ impl Drop for Aborted<'_> {
     }
 }
 
-/// Clears a pending-request flag when the request ends (or is dropped).
-struct Pending<'a> {
-    socket: &'a Socket,
-    get: bool,
-}
-
-impl Drop for Pending<'_> {
-    fn drop(&mut self) {
-        let mut state = self.socket.state.lock();
-        if self.get {
-            state.get_pending = false;
-        } else {
-            state.post_pending = false;
-        }
-    }
-}
-
-fn claim(socket: &Socket, get: bool) -> Option<Pending<'_>> {
-    let mut state = socket.state.lock();
-    let flag = if get {
-        &mut state.get_pending
-    } else {
-        &mut state.post_pending
-    };
-    if *flag {
-        return None;
-    }
-    *flag = true;
-    Some(Pending { socket, get })
-}
-
 fn payload_response(frames: &[Frame]) -> Response<Body> {
     respond(StatusCode::OK, PAYLOAD_TYPE, payload::encode(frames))
 }
 
 /// Answers a GET; also tells whether the answer carries the close packet.
 async fn get(socket: &Socket) -> (Response<Body>, bool) {
-    let Some(_pending) = claim(socket, true) else {
+    let Some(_claim) = socket.claim_poll(PollRequest::Get) else {
         tracing::info!(sid = %socket.id(), "closing session: overlapping polling GET");
         socket.shutdown(CloseReason::TransportError);
         return (error(ErrorCode::BadRequest), false);
     };
     loop {
-        let interrupt = socket.poll_interrupt.notified();
+        let interrupt = socket.phase_changed();
         tokio::pin!(interrupt);
         interrupt.as_mut().enable();
-        {
-            let state = socket.state.lock();
-            match (state.transport, state.upgrade) {
-                (TransportKind::WebSocket, _) => {
-                    return (payload_response(&[Frame::Text(packet::NOOP)]), false);
-                }
-                (_, Upgrade::Probing) => {
-                    let mut frames = Vec::new();
-                    socket.outbox().drain(&mut frames);
-                    if frames.is_empty() {
-                        frames.push(Frame::Text(packet::NOOP));
-                    }
-                    return (payload_response(&frames), false);
-                }
-                _ => {}
+        match socket.phase() {
+            Phase::WebSocket => {
+                return (payload_response(&[Frame::Text(packet::NOOP)]), false);
             }
+            Phase::Probed => {
+                let mut frames = Vec::new();
+                socket.outbox().drain(&mut frames);
+                if frames.is_empty() {
+                    frames.push(Frame::Text(packet::NOOP));
+                }
+                return (payload_response(&frames), false);
+            }
+            Phase::Polling | Phase::Upgrading | Phase::Closed(_) => {}
         }
         match wait_for_frames(socket.outbox(), interrupt).await {
-            Poll::Frames(mut frames, closed) => {
-                if frames.is_empty() && closed.is_some() {
-                    frames.push(Frame::Text(packet::CLOSE));
+            PollOutcome::Frames(mut frames, closed) => {
+                match closed {
+                    // The client closed the session with a close packet:
+                    // a held GET ends with a noop, as from the reference
+                    // server (the client knows; a close would be an echo).
+                    Some(CloseReason::TransportClose) if frames.is_empty() => {
+                        frames.push(Frame::Text(packet::NOOP));
+                    }
+                    Some(_) if frames.is_empty() => frames.push(Frame::Text(packet::CLOSE)),
+                    _ => {}
                 }
                 if frames.is_empty() {
                     continue;
@@ -164,7 +161,7 @@ async fn get(socket: &Socket) -> (Response<Body>, bool) {
                 }
                 return (payload_response(&frames), last_is_close || closed.is_some());
             }
-            Poll::Interrupted => continue,
+            PollOutcome::Interrupted => continue,
         }
     }
 }
@@ -174,7 +171,7 @@ where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: std::fmt::Display,
 {
-    let Some(_pending) = claim(socket, false) else {
+    let Some(_claim) = socket.claim_poll(PollRequest::Post) else {
         tracing::info!(sid = %socket.id(), "closing session: overlapping polling POST");
         socket.shutdown(CloseReason::TransportError);
         return error(ErrorCode::BadRequest);

@@ -1,4 +1,5 @@
-//! The engine as a tower service and layer, and the standalone server.
+//! The engine as a tower service ([`Engine::service`]) and layer
+//! ([`Engine::layer`]), and the standalone server ([`Engine::serve`]).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -7,16 +8,58 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{Request, Response, StatusCode};
 use http_body_util::Either;
 use hyper::body::{Body as HttpBody, Incoming};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tower_service::Service;
 
-use crate::{Body, Engine, RemoteAddr};
+use crate::config::RemoteAddr;
+use crate::engine::Engine;
+use crate::response::{respond, Body};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl Engine {
+    /// This engine as a tower / hyper service answering every request it
+    /// gets (mount it at its path, e.g. axum's `route_service`).
+    pub fn service(&self) -> EngineService {
+        EngineService {
+            engine: self.clone(),
+        }
+    }
+
+    /// A tower layer: requests under the engine's path go to the engine,
+    /// every other request falls through to the wrapped service.
+    pub fn layer(&self) -> EngineLayer {
+        EngineLayer {
+            engine: self.clone(),
+        }
+    }
+
+    /// Serves HTTP/1.1 on `listener` until [`Engine::shutdown`] (or the
+    /// listener fails): the engine at its path, 404 elsewhere.
+    pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        let registry = self.registry.clone();
+        let stop = async move { registry.wait_stopped().await };
+        serve(listener, stop, move |req| {
+            let engine = self.clone();
+            async move {
+                if engine.config().matches_path(req.uri().path()) {
+                    engine.handle(req).await
+                } else {
+                    respond(
+                        StatusCode::NOT_FOUND,
+                        "text/plain",
+                        Bytes::from_static(b"Not Found"),
+                    )
+                }
+            }
+        })
+        .await
+    }
+}
 
 /// The engine as a service answering every request it is given.
 ///
@@ -29,7 +72,7 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// ```
 #[derive(Clone, Debug)]
 pub struct EngineService {
-    pub(crate) engine: Engine,
+    engine: Engine,
 }
 
 impl<B> Service<Request<B>> for EngineService
@@ -55,7 +98,7 @@ where
 /// other request to the wrapped service.
 #[derive(Clone, Debug)]
 pub struct EngineLayer {
-    pub(crate) engine: Engine,
+    engine: Engine,
 }
 
 impl<S> tower_layer::Layer<S> for EngineLayer {
@@ -113,7 +156,7 @@ where
 
 /// Accepts HTTP/1.1 connections (with upgrades) and answers each request
 /// with `handle`, after inserting the peer's [`RemoteAddr`].
-pub(crate) async fn serve<F, Fut>(
+async fn serve<F, Fut>(
     listener: TcpListener,
     stop: impl Future<Output = ()>,
     handle: F,

@@ -5,6 +5,9 @@
 //!   move once, from polling to WebSocket. Its [`Outbox`] belongs to the
 //!   session, so the move neither loses nor reorders a frame (see
 //!   [`roomcast_core::Endpoint`]).
+//! - **Lifecycle**: one `Phase` (`phase.rs`) holds where the session is; the
+//!   transports ask the session for each transition (see below), and a
+//!   transition that does not apply to the current phase changes nothing.
 //! - **Heartbeat**: `ping_interval` after the session opens, and after each
 //!   pong, the server sends a ping; without a pong within `ping_timeout` the
 //!   session closes with [`CloseReason::PingTimeout`]. The timer is the
@@ -13,156 +16,55 @@
 //! - **Close** happens once, whichever path comes first (client close
 //!   packet, server close, transport failure, ping timeout, overflow). It
 //!   closes the outbox (queued frames are still flushed), stops the
-//!   heartbeat, calls [`Handler::on_close`], removes the session from
-//!   the engine's table and releases what the layer above attached — after
-//!   which nothing of the session remains. An overflow closes the session
-//!   at once, even when no transport is writing: the WebSocket task is
-//!   woken by the outbox's close while its socket is full, and a polling
-//!   session's heartbeat task watches the outbox for a client that stopped
-//!   polling.
+//!   heartbeat, removes the session from the engine's table, calls
+//!   [`Handler::on_close`](crate::Handler::on_close) and drops the
+//!   handler's per-session value — after which nothing of the session
+//!   remains. An overflow closes the session at once, even when no
+//!   transport is writing: the WebSocket task is woken by the outbox's
+//!   close while its socket is full, and a polling session's heartbeat task
+//!   watches the outbox for a client that stopped polling.
 //!   A polling session closed by the server stays reachable (out of the
 //!   table) for one more GET, which fetches what was queued and the close
 //!   packet, for at most `ping_timeout`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
-use http::{HeaderMap, Uri};
 use parking_lot::Mutex;
 use roomcast_core::{ClientId, CloseReason, Endpoint, Frame, Message, Outbox, PushError, Pushed};
+use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
 
-use crate::engine::Shared;
+use crate::config::TransportKind;
+use crate::handshake::Handshake;
+use crate::heartbeat::{Due, Heartbeat};
 use crate::packet::{self, Packet};
-use crate::TransportKind;
+use crate::phase::{Phase, PollRequest};
+use crate::sessions::Sessions;
 
-/// What the client sent when it opened the session.
-///
-/// The headers are kept in one compact block and turned into a
-/// [`HeaderMap`] the first time [`Handshake::headers`] is called: most
-/// sessions never look at them, and a map costs several times their size.
-#[derive(Debug, Clone)]
-pub struct Handshake {
-    /// The request URI (path and query).
-    pub uri: Uri,
-    /// `name:value\n` for each header, in order.
-    raw_headers: Box<[u8]>,
-    headers: OnceLock<HeaderMap>,
-    /// The peer's address, when known.
-    pub remote_addr: Option<std::net::SocketAddr>,
-    /// When the session opened.
-    pub issued: SystemTime,
-    /// The transport the session opened on.
-    pub transport: TransportKind,
+#[derive(Debug)]
+struct State {
+    phase: Phase,
+    /// Why the session closed (set with `Phase::Closed`).
+    reason: Option<CloseReason>,
+    get_pending: bool,
+    post_pending: bool,
 }
 
-impl Handshake {
-    /// A handshake of a request with these headers (copied).
-    ///
-    /// ```
-    /// use roomcast_engineio::{Handshake, TransportKind};
-    /// let mut headers = http::HeaderMap::new();
-    /// headers.insert("x-token", "abc".parse().unwrap());
-    /// let hs = Handshake::new("/engine.io/?EIO=4".parse().unwrap(), &headers, None, TransportKind::Polling);
-    /// assert_eq!(hs.headers().get("x-token").unwrap(), "abc");
-    /// ```
-    pub fn new(
-        uri: Uri,
-        headers: &HeaderMap,
-        remote_addr: Option<std::net::SocketAddr>,
-        transport: TransportKind,
-    ) -> Self {
-        let size = headers
-            .iter()
-            .map(|(n, v)| n.as_str().len() + v.len() + 2)
-            .sum();
-        let mut raw = Vec::with_capacity(size);
-        for (name, value) in headers {
-            raw.extend_from_slice(name.as_str().as_bytes());
-            raw.push(b':');
-            raw.extend_from_slice(value.as_bytes());
-            raw.push(b'\n');
-        }
-        Handshake {
-            uri,
-            raw_headers: raw.into_boxed_slice(),
-            headers: OnceLock::new(),
-            remote_addr,
-            issued: SystemTime::now(),
-            transport,
-        }
-    }
-
-    /// The request headers.
-    pub fn headers(&self) -> &HeaderMap {
-        self.headers.get_or_init(|| {
-            let mut map = HeaderMap::new();
-            // Names never hold ':' and values never hold '\n' (both were
-            // valid header parts), so the split is exact.
-            for line in self.raw_headers.split(|b| *b == b'\n') {
-                let Some(colon) = line.iter().position(|b| *b == b':') else {
-                    continue;
-                };
-                let name = http::HeaderName::from_bytes(&line[..colon]);
-                let value = http::HeaderValue::from_bytes(&line[colon + 1..]);
-                if let (Ok(name), Ok(value)) = (name, value) {
-                    map.append(name, value);
-                }
-            }
-            map
-        })
-    }
-
-    /// The query parameters, percent-decoded, in order.
-    pub fn query(&self) -> Vec<(String, String)> {
-        self.uri
-            .query()
-            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-            .unwrap_or_default()
-    }
-}
-
-/// What the layer above does with sessions.
-///
-/// Calls for one session never overlap and come in order: `on_open`, then
-/// `on_message` for each message in arrival order, then `on_close` once.
-pub trait Handler: Send + Sync + 'static {
-    /// A session opened.
-    fn on_open(&self, socket: &Arc<Socket>);
-    /// A message arrived (text without the `4`, or binary). An `Err` closes
-    /// the session with that reason.
+/// The handler with one session's value: what a session calls for each of
+/// its messages and for its close. Made by the engine's handler when the
+/// session opens (see `handler.rs`).
+pub(crate) trait BoundHandler: Send + Sync {
     fn on_message(&self, socket: &Arc<Socket>, message: Frame) -> Result<(), CloseReason>;
-    /// The session closed.
     fn on_close(&self, socket: &Arc<Socket>, reason: CloseReason);
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Upgrade {
-    None,
-    /// A WebSocket is connecting for this session, not yet probed.
-    Connecting,
-    /// The WebSocket answered the probe; polling pauses.
-    Probing,
-    Done,
-}
-
-#[derive(Debug)]
-pub(crate) struct State {
-    pub(crate) transport: TransportKind,
-    pub(crate) upgrade: Upgrade,
-    pub(crate) get_pending: bool,
-    pub(crate) post_pending: bool,
-    /// When the next ping is due, or, while a pong is awaited, when it is late.
-    ping_due: Instant,
-    awaiting_pong: bool,
-}
-
-/// The heartbeat's two periods.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Heartbeat {
-    pub(crate) interval: Duration,
-    pub(crate) timeout: Duration,
+/// What a session needs to know of its engine.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionConfig {
+    pub(crate) outbox: roomcast_core::OutboxConfig,
+    pub(crate) ping_interval: Duration,
+    pub(crate) ping_timeout: Duration,
 }
 
 /// One Engine.IO session. See the [module docs](self).
@@ -170,27 +72,26 @@ pub struct Socket {
     id: ClientId,
     outbox: Arc<Outbox>,
     handshake: Arc<Handshake>,
-    pub(crate) state: Mutex<State>,
+    state: Mutex<State>,
     heartbeat: Heartbeat,
-    closed: AtomicBool,
+    /// How long a closed polling session waits for its last GET.
+    linger: Duration,
     close_signal: Notify,
-    pong: Notify,
-    /// Wakes a held polling GET when the session's state changes.
-    pub(crate) poll_interrupt: Notify,
-    engine: Weak<Shared>,
+    /// Wakes a held polling GET when the phase changes.
+    phase_changed: Notify,
+    sessions: Weak<Sessions<Socket>>,
     me: Weak<Socket>,
     /// Serializes inbound delivery (a POST body, a WebSocket read loop).
     inbound: Mutex<()>,
-    /// State the layer above attaches to the session; released on close.
-    attached: Mutex<Option<Arc<dyn std::any::Any + Send + Sync>>>,
+    /// The handler's calls with this session's value; dropped on close.
+    handler: Mutex<Option<Arc<dyn BoundHandler>>>,
 }
 
 impl std::fmt::Debug for Socket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Socket")
             .field("id", &self.id)
-            .field("transport", &self.transport())
-            .field("closed", &self.is_closed())
+            .field("phase", &self.phase())
             .finish()
     }
 }
@@ -199,31 +100,31 @@ impl Socket {
     pub(crate) fn new(
         id: ClientId,
         handshake: Arc<Handshake>,
-        engine: Weak<Shared>,
-        outbox: roomcast_core::OutboxConfig,
-        heartbeat: Heartbeat,
+        sessions: Weak<Sessions<Socket>>,
+        config: SessionConfig,
     ) -> Arc<Self> {
+        let phase = match handshake.transport {
+            TransportKind::Polling => Phase::Polling,
+            TransportKind::WebSocket => Phase::WebSocket,
+        };
         Arc::new_cyclic(|me| Socket {
             me: me.clone(),
             id,
-            outbox: Arc::new(Outbox::new(outbox)),
+            outbox: Arc::new(Outbox::new(config.outbox)),
             state: Mutex::new(State {
-                transport: handshake.transport,
-                upgrade: Upgrade::None,
+                phase,
+                reason: None,
                 get_pending: false,
                 post_pending: false,
-                ping_due: Instant::now() + heartbeat.interval,
-                awaiting_pong: false,
             }),
-            heartbeat,
+            heartbeat: Heartbeat::new(config.ping_interval, config.ping_timeout),
+            linger: config.ping_timeout,
             handshake,
-            closed: AtomicBool::new(false),
             close_signal: Notify::new(),
-            pong: Notify::new(),
-            poll_interrupt: Notify::new(),
-            engine,
+            phase_changed: Notify::new(),
+            sessions,
             inbound: Mutex::new(()),
-            attached: Mutex::new(None),
+            handler: Mutex::new(None),
         })
     }
 
@@ -244,32 +145,12 @@ impl Socket {
 
     /// The transport in use now.
     pub fn transport(&self) -> TransportKind {
-        self.state.lock().transport
-    }
-
-    /// Attaches the layer above's state to this session (once; later calls,
-    /// and calls once the session has closed, return `false` and change
-    /// nothing). The session releases it when it closes, right after
-    /// [`Handler::on_close`], so the state may hold the session itself.
-    pub fn attach<T: std::any::Any + Send + Sync>(&self, state: Arc<T>) -> bool {
-        let mut slot = self.attached.lock();
-        if slot.is_some() || self.is_closed() {
-            return false;
-        }
-        *slot = Some(state);
-        true
-    }
-
-    /// The state attached with [`Socket::attach`], if it is a `T` (none once
-    /// the session has closed and `on_close` returned).
-    pub fn attached<T: std::any::Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        let state = self.attached.lock().clone()?;
-        state.downcast::<T>().ok()
+        self.phase().transport()
     }
 
     /// Whether the session has closed.
     pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
+        matches!(self.phase(), Phase::Closed(_))
     }
 
     /// Queues a message of Engine.IO message frames (text frames start
@@ -296,55 +177,15 @@ impl Socket {
     /// Keeps a polling session reachable for one more GET after it closes.
     #[cfg(feature = "polling")]
     fn keep_for_last_poll(&self) {
-        let (Some(engine), Some(me)) = (self.engine.upgrade(), self.me.upgrade()) else {
+        let (Some(sessions), Some(me)) = (self.sessions.upgrade(), self.me.upgrade()) else {
             return;
         };
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        if self.state.lock().transport != TransportKind::Polling {
+        if self.transport() != TransportKind::Polling {
             return;
         }
-        // Inserted before `shutdown` removes the session, so a GET finds it
-        // in one table or the other.
-        engine.closing.insert(self.id, me);
-        let (id, linger, weak) = (self.id, engine.config.ping_timeout, self.engine.clone());
-        runtime.spawn(async move {
-            tokio::time::sleep(linger).await;
-            if let Some(engine) = weak.upgrade() {
-                engine.closing.remove(&id);
-            }
-        });
-    }
-
-    /// After a polling GET was answered: a closed session whose close packet
-    /// went out needs no other.
-    #[cfg(feature = "polling")]
-    pub(crate) fn polled(&self, close_sent: bool) {
-        if close_sent && self.is_closed() {
-            if let Some(engine) = self.engine.upgrade() {
-                engine.closing.remove(&self.id);
-            }
-        }
-    }
-
-    /// Closes the session once: see the module docs.
-    pub(crate) fn shutdown(&self, reason: CloseReason) {
-        if self.closed.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        tracing::debug!(sid = %self.id, %reason, "engine session closed");
-        self.outbox.close(reason);
-        self.close_signal.notify_waiters();
-        self.poll_interrupt.notify_waiters();
-        if let (Some(engine), Some(me)) = (self.engine.upgrade(), self.me.upgrade()) {
-            engine.sessions.remove(&self.id);
-            engine.handler.on_close(&me, reason);
-        }
-        // What the layer above attached usually holds this session: release
-        // it, or the two would keep each other alive.
-        let attached = self.attached.lock().take();
-        drop(attached);
+        // Kept before `shutdown` removes the session, so a GET finds it in
+        // one table or the other.
+        sessions.linger(self.id, me, self.linger);
     }
 
     /// Waits until the session closes.
@@ -358,8 +199,126 @@ impl Socket {
         signal.await;
     }
 
-    fn handler_socket(&self) -> Option<(Arc<Shared>, Arc<Socket>)> {
-        Some((self.engine.upgrade()?, self.me.upgrade()?))
+    // ---------------------------------------------------------------------
+    // Lifecycle: every change of `Phase` happens in the methods below.
+    // ---------------------------------------------------------------------
+
+    /// Where the session is now.
+    pub(crate) fn phase(&self) -> Phase {
+        self.state.lock().phase
+    }
+
+    /// Completes at the next change of phase (create it before reading the
+    /// phase, and enable it, so that no change is missed).
+    pub(crate) fn phase_changed(&self) -> Notified<'_> {
+        self.phase_changed.notified()
+    }
+
+    /// Moves from `from` to `to`; `false` (and no change) when the session
+    /// is not in one of `from`.
+    fn transition(&self, from: &[Phase], to: Phase) -> bool {
+        {
+            let mut state = self.state.lock();
+            if !from.contains(&state.phase) {
+                return false;
+            }
+            state.phase = to;
+        }
+        self.phase_changed.notify_waiters();
+        true
+    }
+
+    /// A WebSocket is connecting to this polling session: `Polling` →
+    /// `Upgrading`. `false` when the session is not on polling or another
+    /// upgrade is under way.
+    pub(crate) fn begin_upgrade(&self) -> bool {
+        self.transition(&[Phase::Polling], Phase::Upgrading)
+    }
+
+    /// The WebSocket answered the probe: `Upgrading` → `Probed` (held GETs
+    /// are answered, polling pauses).
+    pub(crate) fn probe_answered(&self) -> bool {
+        self.transition(&[Phase::Upgrading], Phase::Probed)
+    }
+
+    /// The client sent `5`: `Probed` → `WebSocket`. `false` when the
+    /// session closed meanwhile.
+    pub(crate) fn finish_upgrade(&self) -> bool {
+        self.transition(&[Phase::Probed], Phase::WebSocket)
+    }
+
+    /// The upgrade failed or timed out: back to `Polling`.
+    pub(crate) fn abandon_upgrade(&self) -> bool {
+        self.transition(&[Phase::Upgrading, Phase::Probed], Phase::Polling)
+    }
+
+    /// Claims the session's one GET or one POST; `None` when one is under
+    /// way already. The claim ends when the returned guard drops.
+    pub(crate) fn claim_poll(&self, request: PollRequest) -> Option<PollClaim<'_>> {
+        let mut state = self.state.lock();
+        let flag = match request {
+            PollRequest::Get => &mut state.get_pending,
+            PollRequest::Post => &mut state.post_pending,
+        };
+        if *flag {
+            return None;
+        }
+        *flag = true;
+        Some(PollClaim {
+            socket: self,
+            request,
+        })
+    }
+
+    /// After a polling GET was answered: a closed session whose close packet
+    /// went out needs no other request.
+    #[cfg(feature = "polling")]
+    pub(crate) fn polled(&self, close_sent: bool) {
+        if close_sent && self.is_closed() {
+            if let Some(sessions) = self.sessions.upgrade() {
+                sessions.forget(self.id);
+            }
+        }
+    }
+
+    /// Attaches the handler's per-session calls (right after `on_open`).
+    /// If the session closed during `on_open`, `on_close` is called now.
+    pub(crate) fn bind(&self, handler: Arc<dyn BoundHandler>) {
+        let mut slot = self.handler.lock();
+        let closed = self.state.lock().reason;
+        match (closed, self.me.upgrade()) {
+            (Some(reason), Some(me)) => {
+                drop(slot);
+                handler.on_close(&me, reason);
+            }
+            (Some(_), None) => {}
+            (None, _) => *slot = Some(handler),
+        }
+    }
+
+    /// Closes the session once (→ `Closed`): see the module docs.
+    pub(crate) fn shutdown(&self, reason: CloseReason) {
+        {
+            let mut state = self.state.lock();
+            if let Phase::Closed(_) = state.phase {
+                return;
+            }
+            state.phase = Phase::Closed(state.phase.transport());
+            state.reason = Some(reason);
+        }
+        tracing::debug!(sid = %self.id, %reason, "engine session closed");
+        self.outbox.close(reason);
+        self.close_signal.notify_waiters();
+        self.phase_changed.notify_waiters();
+        if let Some(sessions) = self.sessions.upgrade() {
+            sessions.remove(self.id);
+        }
+        // The handler's per-session value usually holds this session:
+        // release it, or the two would keep each other alive.
+        let handler = self.handler.lock().take();
+        if let (Some(handler), Some(me)) = (handler, self.me.upgrade()) {
+            handler.on_close(&me, reason);
+        }
     }
 
     /// Delivers one inbound frame; see [`Endpoint::receive`].
@@ -373,21 +332,14 @@ impl Socket {
         })?;
         match packet {
             Packet::Message(message) => {
-                let (engine, me) = match self.handler_socket() {
-                    Some(x) => x,
-                    None => return Ok(()),
-                };
-                engine.handler.on_message(&me, message)
+                let handler = self.handler.lock().clone();
+                match (handler, self.me.upgrade()) {
+                    (Some(handler), Some(me)) => handler.on_message(&me, message),
+                    _ => Ok(()),
+                }
             }
             Packet::Pong => {
-                {
-                    let mut state = self.state.lock();
-                    if state.awaiting_pong {
-                        state.awaiting_pong = false;
-                        state.ping_due = Instant::now() + self.heartbeat.interval;
-                    }
-                }
-                self.pong.notify_one();
+                self.heartbeat.pong();
                 Ok(())
             }
             Packet::Ping(data) => {
@@ -412,7 +364,7 @@ impl Socket {
     /// closes. It also closes the session as soon as its outbox closes on its
     /// own (an overflow: a polling client that stopped polling has no
     /// transport to notice).
-    pub(crate) async fn heartbeat(self: Arc<Self>) {
+    pub(crate) async fn run_heartbeat(self: Arc<Self>) {
         loop {
             let Some(due) = self.deadline() else { return };
             tokio::select! {
@@ -422,12 +374,29 @@ impl Socket {
                     return;
                 }
                 // A pong moved the deadline.
-                _ = self.pong.notified() => continue,
+                _ = self.heartbeat.pong_received() => continue,
                 _ = tokio::time::sleep_until(due.into()) => {}
             }
             if self.on_deadline().is_err() {
                 return;
             }
+        }
+    }
+}
+
+/// A claimed polling request (see [`Socket::claim_poll`]); the claim ends
+/// when it drops, whether the request was answered or abandoned.
+pub(crate) struct PollClaim<'a> {
+    socket: &'a Socket,
+    request: PollRequest,
+}
+
+impl Drop for PollClaim<'_> {
+    fn drop(&mut self) {
+        let mut state = self.socket.state.lock();
+        match self.request {
+            PollRequest::Get => state.get_pending = false,
+            PollRequest::Post => state.post_pending = false,
         }
     }
 }
@@ -455,33 +424,31 @@ impl Endpoint for Socket {
         if self.is_closed() {
             return None;
         }
-        Some(self.state.lock().ping_due)
+        Some(self.heartbeat.deadline())
     }
 
     /// Sends the ping that is due, or closes the session when the pong is
     /// late. Early and repeated calls (two drivers during an upgrade) change
     /// nothing.
     fn on_deadline(&self) -> Result<(), CloseReason> {
-        let now = Instant::now();
-        {
-            let mut state = self.state.lock();
-            if self.is_closed() || now < state.ping_due {
-                return Ok(());
-            }
-            if !state.awaiting_pong {
-                state.awaiting_pong = true;
-                state.ping_due = now + self.heartbeat.timeout;
-                drop(state);
+        if self.is_closed() {
+            return Ok(());
+        }
+        match self.heartbeat.due(Instant::now()) {
+            Due::Nothing => Ok(()),
+            Due::Ping => {
                 if self.outbox.push_control(Frame::Text(packet::PING)).is_ok() {
                     return Ok(());
                 }
                 let reason = self.outbox.closed().unwrap_or(CloseReason::Forced);
                 self.shutdown(reason);
-                return Err(reason);
+                Err(reason)
+            }
+            Due::Timeout => {
+                tracing::debug!(sid = %self.id, "ping timeout");
+                self.shutdown(CloseReason::PingTimeout);
+                Err(CloseReason::PingTimeout)
             }
         }
-        tracing::debug!(sid = %self.id, "ping timeout");
-        self.shutdown(CloseReason::PingTimeout);
-        Err(CloseReason::PingTimeout)
     }
 }

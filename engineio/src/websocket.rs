@@ -6,13 +6,18 @@
 //!   a polling session: the client probes (`2probe` → `3probe`); held GETs
 //!   are then answered at once so the client pauses polling; on `5` the
 //!   session moves to the WebSocket, which drains the same outbox. Only one
-//!   WebSocket may attach to a session; a probe that does not finish within
-//!   `upgrade_timeout` is dropped and the session goes on polling.
+//!   WebSocket may attach to a session: another one (while the first
+//!   probes, or after the upgrade, or for a session opened on WebSocket)
+//!   completes its handshake and is closed at once, as from the reference
+//!   server, and the session goes on. A probe that does not finish within
+//!   `upgrade_timeout` is dropped and the session goes on polling. The
+//!   session's phase changes through its transitions
+//!   ([`Socket`](crate::Socket)`::begin_upgrade`, `probe_answered`,
+//!   `finish_upgrade`, `abandon_upgrade`).
 //! - Once its session has closed, a WebSocket has `ping_timeout` to flush
 //!   what was queued before the close; then it is dropped, so a client that
 //!   stopped reading holds no task, socket or buffer.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use http::{Request, Response};
@@ -20,21 +25,25 @@ use roomcast_core::{ClientId, Frame};
 use roomcast_transport_ws::{handshake as ws_handshake, WsConfig, WsConnection};
 use tracing::Instrument;
 
-use crate::engine::{error, Body, ErrorCode};
+use crate::config::TransportKind;
+use crate::handshake::Handshake;
 use crate::packet::{self, PROBE};
-use crate::socket::{Handshake, Socket, Upgrade};
-use crate::{Engine, TransportKind};
+use crate::registry::Registry;
+use crate::response::{error, Body, ErrorCode};
+use crate::socket::Socket;
 
-fn ws_config(engine: &Engine) -> WsConfig {
-    let c = engine.config();
+fn ws_config(registry: &Registry) -> WsConfig {
+    let c = &registry.config;
     WsConfig {
         max_message_size: c.max_payload,
         close_grace: c.ping_timeout,
     }
 }
 
+/// A handshake over WebSocket: the session opens once the connection is
+/// upgraded.
 pub(crate) fn handshake<B>(
-    engine: &Engine,
+    registry: &Arc<Registry>,
     id: ClientId,
     handshake: Handshake,
     mut req: Request<B>,
@@ -46,7 +55,7 @@ pub(crate) fn handshake<B>(
             return error(ErrorCode::BadRequest);
         }
     };
-    let engine = engine.clone();
+    let registry = registry.clone();
     // Behind a pointer: what the task captures stays allocated as long as
     // the connection lives.
     let handshake = Arc::new(handshake);
@@ -61,15 +70,15 @@ pub(crate) fn handshake<B>(
                     return;
                 }
             };
-            let conn = WsConnection::new(io, ws_config(&engine));
-            let socket = engine.open(id, handshake);
-            let open = engine.open_packet(id, TransportKind::WebSocket);
+            let conn = WsConnection::new(io, ws_config(&registry));
+            let socket = registry.open(id, handshake);
+            let open = packet::open_packet(&registry.config, id, TransportKind::WebSocket);
             let _ = socket.outbox().push_control(Frame::Text(open));
-            engine.handler().on_open(&socket);
+            registry.start(&socket);
             // Awaited here, not through a helper: each async layer would
             // keep its own copy of the connection in the task.
-            let _live = Live::new(&engine);
-            let reason = conn.carry(&*socket).await;
+            let _active = registry.sessions.transport();
+            let reason = conn.serve(&*socket).await;
             socket.shutdown(reason);
         }
         .instrument(span),
@@ -77,32 +86,29 @@ pub(crate) fn handshake<B>(
     response.map(|()| Body::default())
 }
 
+/// An upgrade request for a polling session.
 pub(crate) fn upgrade<B>(
-    engine: &Engine,
+    registry: &Arc<Registry>,
     socket: Arc<Socket>,
     mut req: Request<B>,
 ) -> Response<Body> {
-    if !engine.config().allow_upgrades || !ws_handshake::is_upgrade(&req) {
+    if !registry.config.allow_upgrades || !ws_handshake::is_upgrade(&req) {
         return error(ErrorCode::BadRequest);
     }
-    {
-        let mut state = socket.state.lock();
-        if state.transport != TransportKind::Polling || state.upgrade != Upgrade::None {
-            return error(ErrorCode::BadRequest);
-        }
-        state.upgrade = Upgrade::Connecting;
+    if !socket.begin_upgrade() {
+        return refuse_after_handshake(&socket, req);
     }
     let (response, upgrade) = match ws_handshake::accept(&mut req) {
         Ok(x) => x,
         Err(e) => {
             tracing::debug!(error = %e, "bad websocket handshake");
-            socket.state.lock().upgrade = Upgrade::None;
+            socket.abandon_upgrade();
             return error(ErrorCode::BadRequest);
         }
     };
-    let config = ws_config(engine);
-    let timeout = engine.config().upgrade_timeout;
-    let engine = engine.clone();
+    let config = ws_config(registry);
+    let timeout = registry.config.upgrade_timeout;
+    let registry = registry.clone();
     let span = tracing::info_span!("engine_upgrade", sid = %socket.id());
     tokio::spawn(
         async move {
@@ -113,30 +119,23 @@ pub(crate) fn upgrade<B>(
                         r = tokio::time::timeout(timeout, probe(&mut conn, &socket)) => r.ok().flatten(),
                         _ = socket.closed() => None,
                     };
-                    result.map(|()| conn).ok_or(())
+                    result.map(|()| conn)
                 }
                 Err(e) => {
                     tracing::debug!(error = %e, "websocket upgrade failed");
-                    Err(())
+                    None
                 }
             };
             match probed {
-                Ok(conn) => {
-                    {
-                        let mut state = socket.state.lock();
-                        state.transport = TransportKind::WebSocket;
-                        state.upgrade = Upgrade::Done;
-                    }
+                Some(conn) if socket.finish_upgrade() => {
                     tracing::debug!("session upgraded to websocket");
-                    socket.poll_interrupt.notify_waiters();
-                    let _live = Live::new(&engine);
-                    let reason = conn.carry(&*socket).await;
+                    let _active = registry.sessions.transport();
+                    let reason = conn.serve(&*socket).await;
                     socket.shutdown(reason);
                 }
-                Err(()) => {
+                _ => {
                     tracing::debug!("upgrade abandoned; the session goes on polling");
-                    socket.state.lock().upgrade = Upgrade::None;
-                    socket.poll_interrupt.notify_waiters();
+                    socket.abandon_upgrade();
                 }
             }
         }
@@ -145,24 +144,30 @@ pub(crate) fn upgrade<B>(
     response.map(|()| Body::default())
 }
 
-/// Counts a WebSocket in `live_transports` while it lives: [`Engine::shutdown`]
-/// waits for the last frames of every connection (each has `ping_timeout`,
-/// `WsConfig::close_grace`, to take them; a peer that does not read them in
-/// time is dropped, so a stalled client holds no task, socket or buffer past
-/// its session).
-struct Live<'a>(&'a AtomicUsize);
-
-impl<'a> Live<'a> {
-    fn new(engine: &'a Engine) -> Self {
-        engine.shared.live_transports.fetch_add(1, Ordering::AcqRel);
-        Live(&engine.shared.live_transports)
-    }
-}
-
-impl Drop for Live<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
+/// A WebSocket for a session that is on WebSocket already or upgrading:
+/// as from the reference server, the handshake completes and the new
+/// connection is closed at once (close frame, no code); the session and
+/// its WebSocket go on.
+fn refuse_after_handshake<B>(socket: &Socket, mut req: Request<B>) -> Response<Body> {
+    let (response, upgrade) = match ws_handshake::accept(&mut req) {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::debug!(error = %e, "bad websocket handshake");
+            return error(ErrorCode::BadRequest);
+        }
+    };
+    tracing::debug!(sid = %socket.id(), phase = ?socket.phase(), "second websocket for a session; closing it");
+    tokio::spawn(async move {
+        if let Ok(io) = upgrade.await {
+            let config = WsConfig {
+                max_message_size: 0,
+                close_grace: std::time::Duration::from_secs(1),
+            };
+            let closing = WsConnection::new(io, config).close(None);
+            let _ = tokio::time::timeout(config.close_grace, closing).await;
+        }
+    });
+    response.map(|()| Body::default())
 }
 
 /// `2probe` → `3probe`, then pause polling, then wait for `5`.
@@ -175,8 +180,9 @@ where
         _ => return None,
     }
     conn.send(Frame::Text(packet::PROBE_ANSWER)).await.ok()?;
-    socket.state.lock().upgrade = Upgrade::Probing;
-    socket.poll_interrupt.notify_waiters();
+    if !socket.probe_answered() {
+        return None;
+    }
     match conn.recv().await.ok()?? {
         Frame::Text(t) if t.as_str() == "5" => Some(()),
         _ => None,

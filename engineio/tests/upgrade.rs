@@ -3,7 +3,7 @@
 //! moves the session; messages queued by the server and posted by the
 //! client while the upgrade happens arrive exactly once and in order;
 //! polling requests to an upgraded session get 400 (code 3); a second
-//! WebSocket for the same sid is refused; an upgrade that never sends `5`
+//! WebSocket for the same sid is accepted, then closed; an upgrade that never sends `5`
 //! times out after `upgrade_timeout` and polling goes on.
 
 #![cfg(all(feature = "ws", feature = "polling"))]
@@ -66,31 +66,23 @@ async fn probe_noop_upgrade_then_websocket() {
 }
 
 #[tokio::test]
-async fn a_second_websocket_for_the_same_sid_is_refused() {
+async fn a_second_websocket_for_the_same_sid_is_accepted_then_closed() {
     let server = TestServer::start_default().await;
     let (id, _) = polling_handshake(server.addr).await;
     let mut ws = ws_connect(server.addr, &websocket(id)).await;
     ws_send_text(&mut ws, "2probe").await;
     assert_eq!(ws_recv_text(&mut ws).await, "3probe");
     // While the first one is probing.
-    let (status, body) = ws_refused(server.addr, &websocket(id)).await;
-    assert_eq!(status, 400);
-    assert_eq!(
-        body,
-        serde_json::json!({"code": 3, "message": "Bad request"})
-    );
+    let mut second = ws_connect(server.addr, &websocket(id)).await;
+    assert_eq!(ws_until_end(&mut second).await, Vec::<Frame>::new());
     ws_send_text(&mut ws, "5").await;
     eventually("upgraded", || {
         server.socket(id).transport() == TransportKind::WebSocket
     })
     .await;
     // After the upgrade.
-    let (status, body) = ws_refused(server.addr, &websocket(id)).await;
-    assert_eq!(status, 400);
-    assert_eq!(
-        body,
-        serde_json::json!({"code": 3, "message": "Bad request"})
-    );
+    let mut third = ws_connect(server.addr, &websocket(id)).await;
+    assert_eq!(ws_until_end(&mut third).await, Vec::<Frame>::new());
     // The first socket is unaffected.
     ws_send_text(&mut ws, "4still here").await;
     assert_eq!(ws_recv_text(&mut ws).await, "4still here");
@@ -107,9 +99,10 @@ async fn polling_request_to_a_websocket_session_is_a_bad_request() {
     post(server.addr, &polling(id), b"4x")
         .await
         .assert_error(400, 3, "Bad request");
-    // A WebSocket session cannot "upgrade" again either.
-    let (status, _) = ws_refused(server.addr, &websocket(id)).await;
-    assert_eq!(status, 400);
+    // A WebSocket session cannot "upgrade" again either: the second
+    // WebSocket is closed right after its handshake.
+    let mut second = ws_connect(server.addr, &websocket(id)).await;
+    assert_eq!(ws_until_end(&mut second).await, Vec::<Frame>::new());
     ws_send_text(&mut ws, "4ok").await;
     assert_eq!(ws_recv_text(&mut ws).await, "4ok");
 }

@@ -47,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
             max_message_size: 4096,
             close_grace: std::time::Duration::from_millis(100),
         };
-        let carry = WsConnection::new(server, config).carry(&sink);
+        let serve = WsConnection::new(server, config).serve(&sink);
         let feed = async move {
             for piece in bytes.chunks(chunk) {
                 if to_server.write_all(piece).await.is_err() {
@@ -61,7 +61,7 @@ fuzz_target!(|data: &[u8]| {
             let mut buf = [0u8; 512];
             while matches!(from_server.read(&mut buf).await, Ok(n) if n > 0) {}
         };
-        let (reason, (), ()) = tokio::join!(carry, feed, read);
+        let (reason, (), ()) = tokio::join!(serve, feed, read);
         assert!(matches!(
             reason,
             CloseReason::TransportClose | CloseReason::TransportError

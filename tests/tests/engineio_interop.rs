@@ -35,11 +35,13 @@ struct Echo {
 }
 
 impl Handler for Echo {
+    type Session = ();
+
     fn on_open(&self, socket: &Arc<Socket>) {
         let _ = self.events.send(Event::Open(socket.id()));
     }
 
-    fn on_message(&self, socket: &Arc<Socket>, message: Frame) -> Result<(), CloseReason> {
+    fn on_message(&self, socket: &Arc<Socket>, _: &(), message: Frame) -> Result<(), CloseReason> {
         let echo = match message {
             Frame::Text(t) if t.as_str() == "close me" => {
                 socket.close(CloseReason::Forced);
@@ -52,7 +54,7 @@ impl Handler for Echo {
         Ok(())
     }
 
-    fn on_close(&self, socket: &Arc<Socket>, reason: CloseReason) {
+    fn on_close(&self, socket: &Arc<Socket>, _: &(), reason: CloseReason) {
         let _ = self.events.send(Event::Close(socket.id(), reason));
     }
 }

@@ -11,6 +11,7 @@
 //! The session layer (roomcast-engineio) decides what a request means for a
 //! session (handshake, upgrade, errors).
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod body;
@@ -20,9 +21,9 @@ use std::future::Future;
 
 use roomcast_core::{CloseReason, Frame, Outbox};
 
-/// How a held GET ended.
+/// How a held GET ended (named apart from `std::task::Poll`).
 #[derive(Debug, PartialEq, Eq)]
-pub enum Poll {
+pub enum PollOutcome {
     /// Frames to send (possibly with the close that followed them).
     Frames(Vec<Frame>, Option<CloseReason>),
     /// The wait was interrupted (e.g. the session is upgrading); nothing was
@@ -34,15 +35,15 @@ pub enum Poll {
 /// completes. Takes every queued frame at once.
 ///
 /// Cancel-safe: if the future is dropped while waiting, nothing is lost.
-pub async fn wait_for_frames(outbox: &Outbox, interrupt: impl Future<Output = ()>) -> Poll {
+pub async fn wait_for_frames(outbox: &Outbox, interrupt: impl Future<Output = ()>) -> PollOutcome {
     tokio::pin!(interrupt);
     tokio::select! {
         biased;
-        _ = &mut interrupt => Poll::Interrupted,
+        _ = &mut interrupt => PollOutcome::Interrupted,
         _ = outbox.ready() => {
             let mut frames = Vec::new();
             let closed = outbox.drain(&mut frames);
-            Poll::Frames(frames, closed)
+            PollOutcome::Frames(frames, closed)
         }
     }
 }

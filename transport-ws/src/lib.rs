@@ -12,7 +12,7 @@
 //! and a batch of frames is encoded straight into one write. tungstenite
 //! still computes the handshake's accept key.
 //!
-//! Semantics of [`WsConnection::carry`]:
+//! Semantics of [`WsConnection::serve`]:
 //! - **Writes are coalesced**: the connection waits for its outbox, takes
 //!   every queued frame, encodes them all and writes once.
 //! - **Reads come in bursts**: every complete message of a read (up to 64
@@ -34,11 +34,19 @@
 //!   the connection with code 1009 (message too big), a protocol violation
 //!   with 1002, a text message that is not UTF-8 with 1007.
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod carry;
+mod config;
 mod connection;
+mod error;
 pub mod handshake;
+mod read;
+mod scratch;
+mod serve;
 mod wire;
+mod write;
 
-pub use connection::{WsConfig, WsConnection, WsError};
+pub use config::WsConfig;
+pub use connection::WsConnection;
+pub use error::WsError;

@@ -75,7 +75,7 @@ fn start_with(config: WsConfig, outbox: OutboxConfig, pipe: usize) -> Setup {
     let probe = Probe::new(outbox);
     let task = tokio::spawn({
         let probe = probe.clone();
-        async move { WsConnection::new(server, config).carry(&*probe).await }
+        async move { WsConnection::new(server, config).serve(&*probe).await }
     });
     Setup {
         client,

@@ -80,11 +80,13 @@ impl Recorder {
 }
 
 impl Handler for Recorder {
+    type Session = ();
+
     fn on_open(&self, socket: &Arc<Socket>) {
         self.record(Event::Open(socket.id()));
     }
 
-    fn on_message(&self, socket: &Arc<Socket>, message: Frame) -> Result<(), CloseReason> {
+    fn on_message(&self, socket: &Arc<Socket>, _: &(), message: Frame) -> Result<(), CloseReason> {
         self.record(Event::Message(socket.id(), message.clone()));
         let echo = match message {
             Frame::Text(t) => message_text(t.as_str()),
@@ -94,7 +96,7 @@ impl Handler for Recorder {
         Ok(())
     }
 
-    fn on_close(&self, socket: &Arc<Socket>, reason: CloseReason) {
+    fn on_close(&self, socket: &Arc<Socket>, _: &(), reason: CloseReason) {
         self.record(Event::Close(socket.id(), reason));
     }
 }

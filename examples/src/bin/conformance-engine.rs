@@ -14,11 +14,13 @@ use roomcast_engineio::{message_text, Cors, Engine, EngineConfig, Handler, Socke
 struct Echo;
 
 impl Handler for Echo {
+    type Session = ();
+
     fn on_open(&self, socket: &Arc<Socket>) {
         tracing::info!(sid = %socket.id(), "open");
     }
 
-    fn on_message(&self, socket: &Arc<Socket>, message: Frame) -> Result<(), CloseReason> {
+    fn on_message(&self, socket: &Arc<Socket>, _: &(), message: Frame) -> Result<(), CloseReason> {
         let echo = match message {
             Frame::Text(t) => message_text(t.as_str()),
             binary => binary,
@@ -27,7 +29,7 @@ impl Handler for Echo {
         Ok(())
     }
 
-    fn on_close(&self, socket: &Arc<Socket>, reason: CloseReason) {
+    fn on_close(&self, socket: &Arc<Socket>, _: &(), reason: CloseReason) {
         tracing::info!(sid = %socket.id(), %reason, "close");
     }
 }

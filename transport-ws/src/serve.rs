@@ -1,4 +1,4 @@
-//! [`WsConnection::carry`]: one task moves frames both ways and drives the
+//! [`WsConnection::serve`]: one task moves frames both ways and drives the
 //! session's timers. See the [crate docs](crate) for its semantics.
 
 use std::future::{poll_fn, Future};
@@ -10,15 +10,15 @@ use roomcast_core::{CloseReason, Endpoint, Frame};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Sleep;
 
-use crate::connection::Stop;
+use crate::error::ReadEnd;
 use crate::{WsConnection, WsError};
 
 /// Reads per turn before the outbox gets its turn (each read takes up to
 /// 64 KiB, every complete message in it delivered).
 const READS_PER_TURN: usize = 4;
 
-/// What one carry keeps between polls.
-struct Turn {
+/// What one [`WsConnection::serve`] keeps between polls.
+struct ServeState {
     /// The frames taken from the outbox (swapped with its queue, emptied by
     /// every write).
     batch: Vec<Frame>,
@@ -41,39 +41,45 @@ where
     /// deadline passes. Returns why the connection ended; the endpoint has
     /// been told through [`Endpoint::transport_closed`] when the end came
     /// from the peer, the socket, or an overflow of its outbox.
-    pub async fn carry(mut self, endpoint: &dyn Endpoint) -> CloseReason {
+    pub async fn serve(mut self, endpoint: &dyn Endpoint) -> CloseReason {
         let timer = tokio::time::sleep(self.config.close_grace);
         tokio::pin!(timer);
-        let mut turn = Turn {
+        let mut state = ServeState {
             batch: Vec::new(),
             armed: None,
             deadline_stale: true,
             ending: None,
         };
-        poll_fn(|cx| self.poll_carry(cx, endpoint, timer.as_mut(), &mut turn)).await
+        poll_fn(|cx| self.poll_serve(cx, endpoint, timer.as_mut(), &mut state)).await
     }
 
-    fn poll_carry(
+    fn poll_serve(
         &mut self,
         cx: &mut Context<'_>,
         endpoint: &dyn Endpoint,
         mut timer: Pin<&mut Sleep>,
-        turn: &mut Turn,
+        state: &mut ServeState,
     ) -> Poll<CloseReason> {
         loop {
-            if let Some(reason) = turn.ending {
+            if let Some(reason) = state.ending {
                 return self.poll_last_bytes(cx, timer, reason);
             }
 
             // Inbound: what `recv` read ahead, then up to READS_PER_TURN reads.
             while let Some(frame) = self.backlog.pop_front() {
-                turn.deadline_stale = true;
+                state.deadline_stale = true;
                 if let Err(reason) = endpoint.receive(frame) {
-                    self.end(cx, Stop::Endpoint(reason), endpoint, timer.as_mut(), turn);
+                    self.end(
+                        cx,
+                        ReadEnd::Refused(reason),
+                        endpoint,
+                        timer.as_mut(),
+                        state,
+                    );
                     break;
                 }
             }
-            if turn.ending.is_some() {
+            if state.ending.is_some() {
                 continue;
             }
             let mut more_to_read = true;
@@ -83,7 +89,7 @@ where
                     delivered = true;
                     endpoint.receive(f)
                 });
-                turn.deadline_stale |= delivered;
+                state.deadline_stale |= delivered;
                 match read {
                     Poll::Pending => {
                         more_to_read = false;
@@ -91,12 +97,12 @@ where
                     }
                     Poll::Ready(Ok(())) => {}
                     Poll::Ready(Err(stop)) => {
-                        self.end(cx, stop, endpoint, timer.as_mut(), turn);
+                        self.end(cx, stop, endpoint, timer.as_mut(), state);
                         break;
                     }
                 }
             }
-            if turn.ending.is_some() {
+            if state.ending.is_some() {
                 continue;
             }
 
@@ -110,11 +116,11 @@ where
             };
             let outbox = endpoint.outbox();
             if outbox.poll_ready(cx).is_ready() && (flushed || outbox.closed().is_some()) {
-                let closed = outbox.drain(&mut turn.batch);
-                let written = self.write_frames(cx, &mut turn.batch);
+                let closed = outbox.drain(&mut state.batch);
+                let written = self.write_frames(cx, &mut state.batch);
                 // The outbox keeps a queue's worth of capacity; the batch
                 // keeps none, so an idle connection holds one, not two.
-                turn.batch = Vec::new();
+                state.batch = Vec::new();
                 if let Err(e) = written {
                     return self.failed(e, endpoint);
                 }
@@ -123,25 +129,25 @@ where
                         endpoint.transport_closed(reason);
                     }
                     self.queue_close(None);
-                    self.begin_ending(reason, timer.as_mut(), turn);
+                    self.begin_ending(reason, timer.as_mut(), state);
                     continue;
                 }
             }
 
             // Timers.
-            if turn.deadline_stale {
-                turn.deadline_stale = false;
+            if state.deadline_stale {
+                state.deadline_stale = false;
                 let deadline = endpoint.deadline();
-                if deadline != turn.armed {
+                if deadline != state.armed {
                     if let Some(at) = deadline {
                         timer.as_mut().reset(at.into());
                     }
-                    turn.armed = deadline;
+                    state.armed = deadline;
                 }
             }
-            if turn.armed.is_some() && timer.as_mut().poll(cx).is_ready() {
-                turn.armed = None;
-                turn.deadline_stale = true;
+            if state.armed.is_some() && timer.as_mut().poll(cx).is_ready() {
+                state.armed = None;
+                state.deadline_stale = true;
                 // An `Err` closed the session and its outbox: the next
                 // round writes what was queued and ends.
                 let _ = endpoint.on_deadline();
@@ -160,17 +166,17 @@ where
     fn end(
         &mut self,
         cx: &mut Context<'_>,
-        stop: Stop,
+        stop: ReadEnd,
         endpoint: &dyn Endpoint,
         timer: Pin<&mut Sleep>,
-        turn: &mut Turn,
+        state: &mut ServeState,
     ) {
         let reason = match stop {
-            Stop::Endpoint(reason) => {
+            ReadEnd::Refused(reason) => {
                 // The session layer decided; it knows already, and closed
                 // its outbox: what it queued before goes out first.
-                let _ = endpoint.outbox().drain(&mut turn.batch);
-                if self.write_frames(cx, &mut turn.batch).is_err() {
+                let _ = endpoint.outbox().drain(&mut state.batch);
+                if self.write_frames(cx, &mut state.batch).is_err() {
                     self.unsent = Vec::new();
                 }
                 let code = if reason == CloseReason::ParseError {
@@ -181,7 +187,7 @@ where
                 self.queue_close(Some(code));
                 reason
             }
-            Stop::Ws(e) => {
+            ReadEnd::Connection(e) => {
                 let reason = match &e {
                     WsError::Closed => CloseReason::TransportClose,
                     WsError::Io(err) => {
@@ -204,12 +210,17 @@ where
                 reason
             }
         };
-        self.begin_ending(reason, timer, turn);
+        self.begin_ending(reason, timer, state);
     }
 
-    fn begin_ending(&mut self, reason: CloseReason, timer: Pin<&mut Sleep>, turn: &mut Turn) {
-        turn.ending = Some(reason);
-        turn.armed = None;
+    fn begin_ending(
+        &mut self,
+        reason: CloseReason,
+        timer: Pin<&mut Sleep>,
+        state: &mut ServeState,
+    ) {
+        state.ending = Some(reason);
+        state.armed = None;
         timer.reset((Instant::now() + self.config.close_grace).into());
     }
 

@@ -1,0 +1,116 @@
+//! The heartbeat's clock: when the next ping is due and whether a pong is
+//! awaited.
+//!
+//! `interval` after the session opens, and after each pong, a ping is due;
+//! once sent, the client has `timeout` to answer. A pong that comes when
+//! none is awaited changes nothing. The session ([`Socket`](crate::Socket))
+//! sends the ping and closes on a late pong; this module only keeps time.
+
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use tokio::sync::futures::Notified;
+use tokio::sync::Notify;
+
+/// What is due at a given instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Due {
+    /// Nothing yet.
+    Nothing,
+    /// A ping: it is now counted as sent, and its pong awaited.
+    Ping,
+    /// The pong is late: the session times out.
+    Timeout,
+}
+
+#[derive(Debug)]
+struct Clock {
+    /// When the next ping is due, or, while a pong is awaited, when it is late.
+    due: Instant,
+    awaiting_pong: bool,
+}
+
+/// One session's heartbeat clock.
+#[derive(Debug)]
+pub(crate) struct Heartbeat {
+    interval: Duration,
+    timeout: Duration,
+    clock: Mutex<Clock>,
+    pong: Notify,
+}
+
+impl Heartbeat {
+    /// A clock whose first ping is due `interval` from now.
+    pub(crate) fn new(interval: Duration, timeout: Duration) -> Self {
+        Heartbeat {
+            interval,
+            timeout,
+            clock: Mutex::new(Clock {
+                due: Instant::now() + interval,
+                awaiting_pong: false,
+            }),
+            pong: Notify::new(),
+        }
+    }
+
+    /// When something is next due.
+    pub(crate) fn deadline(&self) -> Instant {
+        self.clock.lock().due
+    }
+
+    /// A pong arrived: the next ping is due `interval` from now (if one was
+    /// awaited), and [`Heartbeat::pong_received`] wakes.
+    pub(crate) fn pong(&self) {
+        {
+            let mut clock = self.clock.lock();
+            if clock.awaiting_pong {
+                clock.awaiting_pong = false;
+                clock.due = Instant::now() + self.interval;
+            }
+        }
+        self.pong.notify_one();
+    }
+
+    /// Completes at the next pong (the deadline may have moved).
+    pub(crate) fn pong_received(&self) -> Notified<'_> {
+        self.pong.notified()
+    }
+
+    /// What is due at `now`; a ping is counted as sent when returned.
+    /// Early and repeated calls return [`Due::Nothing`].
+    pub(crate) fn due(&self, now: Instant) -> Due {
+        let mut clock = self.clock.lock();
+        if now < clock.due {
+            return Due::Nothing;
+        }
+        if clock.awaiting_pong {
+            return Due::Timeout;
+        }
+        clock.awaiting_pong = true;
+        clock.due = now + self.timeout;
+        Due::Ping
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ping_then_timeout_unless_a_pong_comes() {
+        let hb = Heartbeat::new(Duration::from_secs(1), Duration::from_secs(2));
+        let start = Instant::now();
+        assert_eq!(hb.due(start), Due::Nothing);
+        let t1 = hb.deadline();
+        assert_eq!(hb.due(t1), Due::Ping);
+        assert_eq!(
+            hb.due(t1),
+            Due::Nothing,
+            "a repeated call sends no second ping"
+        );
+        assert_eq!(hb.due(hb.deadline()), Due::Timeout);
+        hb.pong();
+        assert!(hb.deadline() > Instant::now() + Duration::from_millis(500));
+        assert_eq!(hb.due(Instant::now()), Due::Nothing);
+    }
+}

@@ -1,0 +1,125 @@
+//! Writing: frames encoded straight into one buffer (the thread's scratch
+//! buffer), written at once; what the socket does not take is kept in
+//! `unsent`, and everything written later queues behind it.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use roomcast_core::Frame;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::scratch::{return_scratch, take_scratch, WRITE_SCRATCH};
+use crate::wire::{self, OP_BINARY, OP_CLOSE, OP_TEXT};
+use crate::WsConnection;
+
+/// Encoded frames are written to the socket once this many bytes wait.
+const WRITE_CHUNK: usize = 64 * 1024;
+
+impl<S> WsConnection<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    /// Encodes one frame behind the bytes not yet written.
+    pub(crate) fn queue_frame(&mut self, frame: &Frame) {
+        encode(&mut self.unsent, frame);
+    }
+
+    /// Queues a close frame, once.
+    pub(crate) fn queue_close(&mut self, code: Option<u16>) {
+        if self.close_sent {
+            return;
+        }
+        self.close_sent = true;
+        match code {
+            Some(code) => wire::put_close(&mut self.unsent, code),
+            None => wire::put_frame(&mut self.unsent, OP_CLOSE, &[]),
+        }
+    }
+
+    /// Writes `unsent` as far as the socket takes it; `Ready(Ok)` once all
+    /// of it is gone (the buffer is then released).
+    pub(crate) fn poll_flush_unsent(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.unsent.is_empty() {
+            return Poll::Ready(Ok(()));
+        }
+        let written = write_some(&mut self.io, cx, &self.unsent)?;
+        if written < self.unsent.len() {
+            self.unsent.drain(..written);
+            return Poll::Pending;
+        }
+        self.unsent = Vec::new();
+        let _ = Pin::new(&mut self.io).poll_flush(cx);
+        Poll::Ready(Ok(()))
+    }
+
+    /// Encodes `frames` (emptying it) and writes them in as few writes as
+    /// possible: what the socket does not take now stays in `unsent` (and
+    /// with bytes already waiting there, everything queues behind them).
+    pub(crate) fn write_frames(
+        &mut self,
+        cx: &mut Context<'_>,
+        frames: &mut Vec<Frame>,
+    ) -> io::Result<()> {
+        let mut out = take_scratch(&WRITE_SCRATCH);
+        out.clear();
+        let mut result = Ok(());
+        for frame in frames.drain(..) {
+            encode(&mut out, &frame);
+            if out.len() >= WRITE_CHUNK && result.is_ok() {
+                result = self.write_now(cx, &mut out);
+            }
+        }
+        if result.is_ok() {
+            result = self.write_now(cx, &mut out);
+        }
+        if out.capacity() > 4 * WRITE_CHUNK {
+            out = Vec::new();
+        }
+        return_scratch(&WRITE_SCRATCH, out);
+        result
+    }
+
+    /// Writes `out` now as far as the socket takes it, keeping the rest in
+    /// `unsent` (behind anything already there); empties `out`.
+    fn write_now(&mut self, cx: &mut Context<'_>, out: &mut Vec<u8>) -> io::Result<()> {
+        let written = if self.unsent.is_empty() {
+            write_some(&mut self.io, cx, out)?
+        } else {
+            0
+        };
+        if written < out.len() {
+            self.unsent.extend_from_slice(&out[written..]);
+        } else {
+            let _ = Pin::new(&mut self.io).poll_flush(cx);
+        }
+        out.clear();
+        Ok(())
+    }
+}
+
+/// Writes `buf` until the socket has taken all of it or would block (its
+/// waker is then registered); returns how many bytes it took.
+fn write_some<S: AsyncWrite + Unpin>(
+    io: &mut S,
+    cx: &mut Context<'_>,
+    buf: &[u8],
+) -> io::Result<usize> {
+    let mut written = 0;
+    while written < buf.len() {
+        match Pin::new(&mut *io).poll_write(cx, &buf[written..]) {
+            Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+            Poll::Ready(Ok(n)) => written += n,
+            Poll::Ready(Err(e)) => return Err(e),
+            Poll::Pending => break,
+        }
+    }
+    Ok(written)
+}
+
+fn encode(out: &mut Vec<u8>, frame: &Frame) {
+    match frame {
+        Frame::Text(text) => wire::put_frame(out, OP_TEXT, text.as_bytes()),
+        Frame::Binary(bytes) => wire::put_frame(out, OP_BINARY, bytes),
+    }
+}
