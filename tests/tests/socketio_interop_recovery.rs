@@ -26,13 +26,25 @@ struct Stream {
 /// recovered one must already be in it), every socket is greeted with whether it
 /// was recovered, "own" is answered by the socket's own emit, and "stream" sends
 /// `count` numbered events to room "r", one every 2 ms, then acks.
-fn server(max_disconnection: Duration, reasons: Log<DisconnectReason>) -> Server {
+/// Every socket that went through the middleware is logged in `middleware`.
+fn server(
+    max_disconnection: Duration,
+    reasons: Log<DisconnectReason>,
+    middleware: Log<String>,
+) -> Server {
     let io = Server::builder()
         .recovery(RecoveryConfig {
             max_disconnection_duration: max_disconnection,
             ..RecoveryConfig::default()
         })
         .build();
+    io.use_middleware(move |socket: Socket| {
+        let middleware = middleware.clone();
+        async move {
+            middleware.push(socket.id().as_str().to_string());
+            Ok(())
+        }
+    });
     let io2 = io.clone();
     io.on_connect(move |socket: Socket| {
         let io = io2.clone();
@@ -77,9 +89,10 @@ async fn run(
     transport: &str,
     scenario: &str,
     max_disconnection: Duration,
-) -> (Value, Log<DisconnectReason>) {
+) -> (Value, Log<DisconnectReason>, Log<String>) {
     let reasons = Log::default();
-    let io = server(max_disconnection, reasons.clone());
+    let middleware = Log::default();
+    let io = server(max_disconnection, reasons.clone(), middleware.clone());
     let port = socketio_common::serve(&io).await;
     let lines = node_ok(
         "recovery.mjs",
@@ -92,12 +105,12 @@ async fn run(
         Duration::from_secs(40),
     )
     .await;
-    (step(&lines, "result").clone(), reasons)
+    (step(&lines, "result").clone(), reasons, middleware)
 }
 
 async fn cut(transport: &str) {
     let Some(_) = require_js_deps() else { return };
-    let (r, reasons) = run(transport, "cut", Duration::from_secs(120)).await;
+    let (r, reasons, middleware) = run(transport, "cut", Duration::from_secs(120)).await;
     let n = 200u64;
     assert_eq!(r["fresh"], false, "a fresh socket is not recovered: {r}");
     assert_eq!(r["recovered"], true, "{r}");
@@ -125,6 +138,13 @@ async fn cut(transport: &str) {
         r["ownOffset"].is_string(),
         "a socket's own emit carries an offset: {r}"
     );
+    let passed = middleware.all();
+    assert_eq!(
+        passed.len(),
+        2,
+        "the recovered socket skipped the middleware: {passed:?}"
+    );
+    assert_eq!(passed[0], r["firstId"].as_str().unwrap());
     let reasons = reasons.all();
     assert!(
         matches!(reasons.first(), Some(DisconnectReason::TransportClose)),
@@ -144,7 +164,12 @@ async fn cut_mid_stream_over_polling_recovers_everything() {
 
 async fn not_recovered(transport: &str, scenario: &str, max_disconnection: Duration) {
     let Some(_) = require_js_deps() else { return };
-    let (r, _) = run(transport, scenario, max_disconnection).await;
+    let (r, _, middleware) = run(transport, scenario, max_disconnection).await;
+    assert_eq!(
+        middleware.len(),
+        3,
+        "a fresh socket goes through the middleware"
+    );
     assert_eq!(r["fresh"], false);
     assert_eq!(r["recovered"], false, "{scenario}: {r}");
     assert_ne!(r["id"], r["firstId"], "{scenario}: a new socket id: {r}");

@@ -188,26 +188,28 @@ impl Recovery {
     }
 
     /// Enters a socket into its namespace under the store's lock: `join`
-    /// puts it in the hub (false: refused), `reply` sends the CONNECT
-    /// answer for a pid, `send` queues one replayed packet. A restore
-    /// whose packets were dropped meanwhile (middlewares ran long) enters
-    /// as a fresh session.
+    /// puts it in the hub, and in its session's rooms when told so
+    /// (false: refused), `reply` sends the CONNECT answer for a pid, `send`
+    /// queues one replayed packet. A restore whose packets were dropped
+    /// meanwhile (middlewares that ran long) enters without its rooms and
+    /// replay, under a new pid, not recovered; it keeps the id and data it
+    /// was given at CONNECT.
     pub(crate) fn enter(
         &self,
         restore: Option<&Restore>,
-        join: impl FnOnce() -> bool,
+        join: impl FnOnce(bool) -> bool,
         reply: impl FnOnce(&str),
         mut send: impl FnMut(&Message),
     ) -> Option<Entered> {
         let mut store = self.store.lock();
-        if !join() {
-            return None;
-        }
         let missed = restore.and_then(|r| {
             store
                 .missed(Instant::now(), r.offset, &r.session)
                 .map(|m| (r, m))
         });
+        if !join(missed.is_some()) {
+            return None;
+        }
         match missed {
             Some((r, missed)) => {
                 reply(&r.session.pid);

@@ -58,11 +58,11 @@ impl Socket {
         let restore = self.0.session.lock().restore.take();
         let entered = recovery.enter(
             restore.as_ref(),
-            || {
+            |restore_rooms| {
                 if !ns.insert(self) {
                     return false;
                 }
-                if let Some(r) = &restore {
+                if let Some(r) = restore.as_ref().filter(|_| restore_rooms) {
                     let own = Room::of_client(self.0.id);
                     self.join(r.session.rooms.iter().filter(|room| **room != own).cloned());
                 }
