@@ -10,6 +10,7 @@ mod socketio_common;
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use roomcast_socketio::{AckSender, DisconnectReason, RecoveryConfig, Server, Socket};
 use roomcast_tests::js::require_js_deps;
 use serde::Deserialize;
@@ -56,11 +57,16 @@ fn server(
                     .unwrap_or("")
                     .to_string();
                 socket.join([room]);
+                socket.set_data(&json!({ "since": "fresh" })).unwrap();
             }
             socket
                 .emit(
                     "hello",
-                    &json!({ "recovered": socket.recovered(), "id": socket.id().as_str() }),
+                    &json!({
+                        "recovered": socket.recovered(),
+                        "id": socket.id().as_str(),
+                        "data": socket.data_json(),
+                    }),
                 )
                 .unwrap();
             socket.on("own", |s: Socket, (): (), _: AckSender| async move {
@@ -71,6 +77,18 @@ fn server(
                 async move {
                     for i in s.from..s.from + s.count {
                         io.to(["r"]).emit("n", &i).unwrap();
+                        // Stored too, but not for a client in "r" only; and
+                        // volatile events are not stored at all.
+                        if i % 10 == 0 {
+                            io.to(["d"]).emit("n", &(1000 + i)).unwrap();
+                            io.except(["r"]).emit("n", &(2000 + i)).unwrap();
+                            io.to(["r"]).volatile().emit("v", &i).unwrap();
+                        }
+                        if i == s.from + s.count / 2 {
+                            io.to(["r"])
+                                .emit("bin", &(i, Bytes::from_static(&[1, 2, 3])))
+                                .unwrap();
+                        }
                         tokio::time::sleep(Duration::from_millis(2)).await;
                     }
                     ack.send(&()).ok();
@@ -118,8 +136,19 @@ async fn cut(transport: &str) {
     assert_eq!(r["hellos"][0]["recovered"], false);
     assert_eq!(
         r["hellos"][1],
-        json!({ "recovered": true, "id": r["firstId"] }),
-        "server side: {r}"
+        json!({ "recovered": true, "id": r["firstId"], "data": { "since": "fresh" } }),
+        "server side: the same id and data: {r}"
+    );
+    assert_eq!(
+        r["bins"],
+        json!([[n / 2, { "bytes": [1, 2, 3] }], [n + 1, { "bytes": [1, 2, 3] }]]),
+        "binary events, replayed or live: {r}"
+    );
+    assert_eq!(r["binOffsets"], json!(["string", "string"]));
+    let volatiles = r["volatiles"].as_u64().unwrap();
+    assert!(
+        volatiles < 21,
+        "volatile events are not replayed: {volatiles}"
     );
     let expected: Vec<u64> = (0..n + 3).collect();
     assert_eq!(r["seen"], json!(expected), "every event once and in order");
@@ -133,6 +162,7 @@ async fn cut(transport: &str) {
         "every event carried its offset"
     );
     assert_eq!(r["distinctOffsets"], n + 3);
+    assert!(r["awayId"].is_null());
     assert_eq!(r["ownValue"], 7);
     assert!(
         r["ownOffset"].is_string(),

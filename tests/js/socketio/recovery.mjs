@@ -8,7 +8,7 @@
 //  - "expired": V gets one event, cuts, waits AWAY_MS, reconnects: not recovered.
 //  - "on-purpose": V gets one event, disconnects itself, reconnects: not recovered.
 // Reports {step:"result", ...} with what V saw.
-import { client, connected, main, next, out, sleep, until } from "./lib.mjs";
+import { client, connected, main, next, norm, out, sleep, until } from "./lib.mjs";
 
 const transports = [process.env.TRANSPORT ?? "websocket"];
 const scenario = process.env.SCENARIO ?? "cut";
@@ -24,6 +24,10 @@ main(async () => {
     offsets.push(offset);
   });
   v.on("hello", (h) => hellos.push(h));
+  const bins = [];
+  v.on("bin", (i, b, offset) => bins.push([i, norm(b), typeof offset]));
+  let volatiles = 0;
+  v.on("v", () => volatiles++);
   await connected(v);
   const firstId = v.id;
   const fresh = v.recovered;
@@ -63,6 +67,9 @@ main(async () => {
       recovered: v.recovered,
       hellos,
       seen,
+      bins: bins.map(([i, b]) => [i, b]),
+      binOffsets: bins.map(([, , o]) => o),
+      volatiles,
       seenBeforeCut,
       ownValue,
       ownOffset,
