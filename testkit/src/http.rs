@@ -1,28 +1,42 @@
 //! A raw HTTP/1.1 client: one request per connection (`Connection:
-//! close`), read to EOF, so a test sees exactly the bytes the server sent.
+//! close`), read until the server closes it, so a test sees exactly the
+//! bytes the server sent. A server that answers and closes before reading
+//! the whole request (a 413, say) still has its answer read. Every exchange
+//! is bounded by [`STEP`](crate::STEP).
 
-use super::*;
+use std::net::SocketAddr;
+
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::within;
 
 /// A response, as read off the wire.
+///
+/// ```no_run
+/// # async fn demo(addr: std::net::SocketAddr) {
+/// let res = roomcast_testkit::get(addr, "/health").await;
+/// assert_eq!((res.status, res.text().as_str()), (200, "healthy"));
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
+    /// The status code.
     pub status: u16,
-    /// Header names are lower-cased.
+    /// The headers in order; names lower-cased.
     pub headers: Vec<(String, String)>,
+    /// The body (de-chunked when it came chunked).
     pub body: Vec<u8>,
 }
 
 impl HttpResponse {
     /// The first value of a header (name in any case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
+        self.header_all(name).into_iter().next()
     }
 
-    /// Every value of a header.
+    /// Every value of a header (name in any case).
     pub fn header_all(&self, name: &str) -> Vec<&str> {
         let name = name.to_ascii_lowercase();
         self.headers
@@ -32,19 +46,19 @@ impl HttpResponse {
             .collect()
     }
 
-    /// The body as UTF-8.
+    /// The body as text (invalid UTF-8 replaced).
     pub fn text(&self) -> String {
-        String::from_utf8(self.body.clone()).expect("body is UTF-8")
+        String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    /// The body as JSON.
+    /// The body as JSON; panics with the body when it is not.
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", self.text()))
     }
 
-    /// Asserts an Engine.IO error response: `status` and
-    /// `{"code":code,"message":message}` exactly.
+    /// Asserts an Engine.IO error response: `status`, a JSON content type
+    /// and the body `{"code":code,"message":message}` exactly.
     #[track_caller]
     pub fn assert_error(&self, status: u16, code: u8, message: &str) {
         assert_eq!(self.status, status, "status of {self:?}");
@@ -57,7 +71,24 @@ impl HttpResponse {
     }
 }
 
+/// Writes `bytes` on a new connection and reads until the server closes
+/// it. Write errors are ignored: the server may answer and close before
+/// reading everything.
+pub async fn raw_exchange(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
+    within("raw exchange", async {
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let _ = stream.write_all(bytes).await;
+        let mut raw = Vec::new();
+        // Whatever came before a reset is still the answer.
+        let _ = stream.read_to_end(&mut raw).await;
+        raw
+    })
+    .await
+}
+
 /// Sends one HTTP/1.1 request on a new connection and reads the response.
+/// A `Content-Length` is added for a body or a POST, unless `headers` has a
+/// `Transfer-Encoding`.
 pub async fn http(
     addr: SocketAddr,
     method: &str,
@@ -65,30 +96,20 @@ pub async fn http(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> HttpResponse {
-    within(&format!("{method} {target}"), async {
-        let mut stream = TcpStream::connect(addr).await.expect("connect");
-        let mut req =
-            format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-        for (name, value) in headers {
-            req.push_str(&format!("{name}: {value}\r\n"));
-        }
-        let chunked = headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case("transfer-encoding"));
-        if !chunked && (!body.is_empty() || method == "POST") {
-            req.push_str(&format!("Content-Length: {}\r\n", body.len()));
-        }
-        req.push_str("\r\n");
-        let mut bytes = req.into_bytes();
-        bytes.extend_from_slice(body);
-        stream.write_all(&bytes).await.expect("write request");
-        let mut raw = Vec::new();
-        // A server may answer (413) and close before reading everything;
-        // whatever it sent before the reset is still the answer.
-        let _ = stream.read_to_end(&mut raw).await;
-        parse_response(&raw)
-    })
-    .await
+    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    let chunked = headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("transfer-encoding"));
+    if !chunked && (!body.is_empty() || method == "POST") {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    parse_response(&raw_exchange(addr, &bytes).await)
 }
 
 /// `GET target`.
@@ -101,14 +122,15 @@ pub async fn post(addr: SocketAddr, target: &str, body: &[u8]) -> HttpResponse {
     http(addr, "POST", target, &[], body).await
 }
 
-fn parse_response(raw: &[u8]) -> HttpResponse {
+/// Parses a raw response; panics when there is no HTTP head.
+pub fn parse_response(raw: &[u8]) -> HttpResponse {
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .unwrap_or_else(|| panic!("no HTTP head in {:?}", String::from_utf8_lossy(raw)));
-    let head = std::str::from_utf8(&raw[..split]).expect("head is UTF-8");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
-    let status_line = lines.next().expect("status line");
+    let status_line = lines.next().unwrap_or_default();
     let status = status_line
         .split(' ')
         .nth(1)
@@ -118,23 +140,27 @@ fn parse_response(raw: &[u8]) -> HttpResponse {
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
+    let mut res = HttpResponse {
+        status,
+        headers,
+        body: Vec::new(),
+    };
     let rest = &raw[split + 4..];
-    let find = |n: &str| headers.iter().find(|(h, _)| h == n).map(|(_, v)| v.clone());
-    let body = if let Some(len) = find("content-length") {
+    res.body = if let Some(len) = res.header("content-length") {
         let len: usize = len.parse().expect("content-length");
         rest[..len.min(rest.len())].to_vec()
-    } else if find("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+    } else if res
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
         dechunk(rest)
     } else {
         rest.to_vec()
     };
-    HttpResponse {
-        status,
-        headers,
-        body,
-    }
+    res
 }
 
+/// The data of a chunked body (as much as there is).
 fn dechunk(mut rest: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
