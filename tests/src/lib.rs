@@ -1,3 +1,3 @@
-//! Shared helpers for roomcast integration tests.
-pub mod js;
-pub mod wait;
+//! roomcast's integration and interop tests (`tests/`), with the node
+//! scripts they run in `js/`. The helpers they share with the other crates'
+//! tests are in `roomcast-testkit`.

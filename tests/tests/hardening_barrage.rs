@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use hardening_common::*;
 use roomcast_socketio::{AckSender, DisconnectReason, Server, Socket};
-use roomcast_tests::js::{require_js_deps, run_node_file};
+use roomcast_testkit::js::{require_js_deps, run_node_file};
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
@@ -81,7 +81,7 @@ async fn ws_offender(
     }
     Offender {
         name,
-        expect: Expect::Socket(raw.sid, id, reason),
+        expect: Expect::Socket(raw.eio_sid, id, reason),
     }
 }
 
@@ -147,7 +147,7 @@ async fn socket_offenders(addr: SocketAddr, out: &mut Vec<Offender>) {
     );
     out.push(Offender {
         name: "event before CONNECT",
-        expect: Expect::Session(raw.sid),
+        expect: Expect::Session(raw.eio_sid),
     });
 }
 
@@ -229,8 +229,7 @@ async fn polling_offenders(addr: SocketAddr, out: &mut Vec<Offender>, keep: &mut
     ws.send("2probe").await;
     assert_eq!(ws.text().await, "3probe");
     ws.send("5").await;
-    let again = tokio::net::TcpStream::connect(addr).await.unwrap();
-    match ws_over(again, addr, &eio(&format!("transport=websocket&sid={sid}"))).await {
+    match ws_connect_with(addr, &eio(&format!("transport=websocket&sid={sid}")), &[]).await {
         Err(tungstenite::Error::Http(res)) => assert_eq!(res.status().as_u16(), 400),
         other => panic!("a second upgrade: {:?}", other.map(|_| ())),
     }
@@ -273,11 +272,10 @@ async fn http_offenders(addr: SocketAddr, out: &mut Vec<Offender>) {
             expect: Expect::Http,
         });
     }
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    match ws_over(
-        stream,
+    match ws_connect_with(
         addr,
         &eio(&format!("transport=websocket&sid={unknown}")),
+        &[],
     )
     .await
     {
