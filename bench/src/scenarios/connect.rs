@@ -18,12 +18,13 @@ use crate::stats::measure;
 
 /// Runs the scenario.
 pub async fn run(args: ConnectArgs) -> io::Result<Report> {
-    let scenario = Scenario {
-        name: "connect",
-        unit: "connections",
-        case: format!("connect k={}", args.inflight),
-        params: json!({ "inflight": args.inflight }),
-    };
+    let case = format!("connect k={}", args.inflight);
+    let scenario = Scenario::new(
+        "connect",
+        "connections",
+        case,
+        json!({ "inflight": args.inflight }),
+    );
     scenario
         .run(&args.common, |common, stats| async move {
             let mut tasks = Tasks::default();

@@ -9,10 +9,10 @@
 
 use std::io;
 
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{Measured, Scenario, Setup, Tasks};
+use super::{merge, Measured, Scenario, Setup, Tasks};
 use crate::cli::EchoArgs;
 use crate::client::{self, send_all};
 use crate::now_us;
@@ -22,22 +22,10 @@ use crate::stats::measure;
 
 /// Runs the scenario.
 pub async fn run(args: EchoArgs) -> io::Result<Report> {
-    let scenario = Scenario {
-        name: "echo",
-        unit: "events",
-        case: format!(
-            "echo c={} w={}{}",
-            args.connections,
-            args.window,
-            if args.ack { " ack" } else { "" }
-        ),
-        params: json!({
-            "event": if args.ack { "echo-ack" } else { "echo" },
-            "connections": args.connections,
-            "window": args.window,
-            "payload_bytes": args.payload_bytes,
-        }),
-    };
+    let ack = if args.ack { " ack" } else { "" };
+    let case = format!("echo c={} w={}{ack}", args.connections, args.window);
+    let event = json!({ "event": if args.ack { "echo-ack" } else { "echo" } });
+    let scenario = Scenario::new("echo", "events", case, merge(event, params(&args)));
     scenario
         .run(&args.common, |common, stats| async move {
             let setup = Setup::new(common.setup_concurrency);
@@ -83,6 +71,12 @@ pub async fn run(args: EchoArgs) -> io::Result<Report> {
             Ok(Measured::new(window, connections))
         })
         .await
+}
+
+/// The parameters of an `echo` or `polling` run.
+pub fn params(args: &EchoArgs) -> Value {
+    let (connections, window) = (args.connections, args.window);
+    json!({ "connections": connections, "window": window, "payload_bytes": args.payload_bytes })
 }
 
 /// Builds a connection's events and reads the send time back from answers.

@@ -23,7 +23,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
@@ -215,16 +215,10 @@ impl Audience {
 
 /// Closed loop: runs batches until the window ends.
 pub async fn run_closed(args: FanoutArgs) -> io::Result<Report> {
-    let scenario = Scenario {
-        name: "fanout",
-        unit: "deliveries",
-        case: format!("fanout n={} b={}", args.subscribers, args.batch),
-        params: json!({
-            "subscribers": args.subscribers,
-            "batch": args.batch,
-            "payload_bytes": args.payload_bytes,
-        }),
-    };
+    let case = format!("fanout n={} b={}", args.subscribers, args.batch);
+    let batch = ("batch", json!(args.batch));
+    let params = params(args.subscribers, batch, args.payload_bytes);
+    let scenario = Scenario::new("fanout", "deliveries", case, params);
     scenario
         .run(&args.common, |common, stats| async move {
             let mut audience =
@@ -281,16 +275,10 @@ pub async fn run_closed(args: FanoutArgs) -> io::Result<Report> {
 
 /// Open loop: `rate` single-event broadcasts per second.
 pub async fn run_open(args: FanoutLatencyArgs) -> io::Result<Report> {
-    let scenario = Scenario {
-        name: "fanout-latency",
-        unit: "deliveries",
-        case: format!("fanout-latency n={} rate={}", args.subscribers, args.rate),
-        params: json!({
-            "subscribers": args.subscribers,
-            "rate": args.rate,
-            "payload_bytes": args.payload_bytes,
-        }),
-    };
+    let case = format!("fanout-latency n={} rate={}", args.subscribers, args.rate);
+    let rate = ("rate", json!(args.rate));
+    let params = params(args.subscribers, rate, args.payload_bytes);
+    let scenario = Scenario::new("fanout-latency", "deliveries", case, params);
     scenario
         .run(&args.common, |common, stats| async move {
             let mut audience =
@@ -333,6 +321,14 @@ pub async fn run_open(args: FanoutLatencyArgs) -> io::Result<Report> {
             })
         })
         .await
+}
+
+/// The parameters of a fanout run; `pace` is the batch or the rate.
+fn params(subscribers: usize, pace: (&str, Value), payload_bytes: usize) -> Value {
+    let mut params = json!({ "subscribers": subscribers });
+    params[pace.0] = pace.1;
+    params["payload_bytes"] = json!(payload_bytes);
+    params
 }
 
 fn new_room(stats: &Rc<Stats>) -> Rc<Room> {

@@ -22,12 +22,9 @@ pub async fn run(args: IdleArgs) -> io::Result<Report> {
         .server_pid
         .ok_or_else(|| io::Error::other("idle needs --server-pid"))?;
     let empty = rss_kib(pid).ok_or_else(|| io::Error::other(format!("no VmRSS for pid {pid}")))?;
-    let scenario = Scenario {
-        name: "idle",
-        unit: "connections",
-        case: format!("idle c={}", args.connections),
-        params: json!({ "connections": args.connections, "settle_s": args.settle }),
-    };
+    let case = format!("idle c={}", args.connections);
+    let params = json!({ "connections": args.connections, "settle_s": args.settle });
+    let scenario = Scenario::new("idle", "connections", case, params);
     scenario
         .run(&args.common, |common, stats| async move {
             let setup = Setup::new(common.setup_concurrency);

@@ -165,6 +165,17 @@ pub struct Rss {
 }
 
 impl Scenario {
+    /// A scenario named `name` counting `unit`s, running `case` with
+    /// `params`.
+    pub fn new(name: &'static str, unit: &'static str, case: String, params: Value) -> Self {
+        Scenario {
+            name,
+            unit,
+            case,
+            params,
+        }
+    }
+
     /// Runs `body` with the counters and the progress line up, then makes
     /// the report of what it measured. The body sets up its connections,
     /// runs the warmup and the window ([`measure`](crate::stats::measure)
@@ -178,18 +189,12 @@ impl Scenario {
         let stats = Stats::new(self.unit);
         let _progress = Tasks::from_handle(spawn_progress(stats.clone(), common.quiet));
         let measured = body(common.clone(), stats).await?;
-        let mut params = json!({
+        let common_params = json!({
             "warmup_s": common.warmup,
             "duration_s": common.duration,
             "path": common.path,
         });
-        if let Some(p) = params.as_object_mut() {
-            for extra in [self.params, measured.params] {
-                if let Value::Object(e) = extra {
-                    p.extend(e);
-                }
-            }
-        }
+        let params = merge(merge(common_params, self.params), measured.params);
         let window = &measured.window;
         let mut report = Report::new(self.name, self.case, &common, self.unit, params, window);
         report.connections = measured.connections as u64;
@@ -208,4 +213,13 @@ impl Scenario {
         }
         Ok(report)
     }
+}
+
+/// `params` with the fields of `extra` added after its own (both JSON
+/// objects; anything else in `extra` adds nothing).
+pub fn merge(mut params: Value, extra: Value) -> Value {
+    if let (Some(p), Value::Object(e)) = (params.as_object_mut(), extra) {
+        p.extend(e);
+    }
+    params
 }

@@ -17,7 +17,6 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use serde_json::json;
 use tokio::sync::Notify;
 
 use super::{Measured, Scenario, Setup, Tasks};
@@ -117,16 +116,8 @@ pub async fn run(args: EchoArgs) -> io::Result<Report> {
     if args.common.raw {
         return Err(io::Error::other("polling has no raw mode"));
     }
-    let scenario = Scenario {
-        name: "polling",
-        unit: "events",
-        case: format!("polling c={} w={}", args.connections, args.window),
-        params: json!({
-            "connections": args.connections,
-            "window": args.window,
-            "payload_bytes": args.payload_bytes,
-        }),
-    };
+    let case = format!("polling c={} w={}", args.connections, args.window);
+    let scenario = Scenario::new("polling", "events", case, super::echo::params(&args));
     scenario
         .run(&args.common, |common, stats| async move {
             let mut connector = HttpConnector::new();
