@@ -2,15 +2,17 @@
 //! close`), read until the server closes it, so a test sees exactly the
 //! bytes the server sent. A server that answers and closes before reading
 //! the whole request (a 413, say) still has its answer read. Every exchange
-//! is bounded by [`STEP`](crate::STEP).
+//! is bounded by [`STEP`]; the `try_` forms return what went wrong instead
+//! of failing the test.
 
+use std::io;
 use std::net::SocketAddr;
 
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::within;
+use crate::STEP;
 
 /// A response, as read off the wire.
 ///
@@ -73,22 +75,33 @@ impl HttpResponse {
 
 /// Writes `bytes` on a new connection and reads until the server closes
 /// it. Write errors are ignored: the server may answer and close before
-/// reading everything.
+/// reading everything. Panics when the connection fails or after
+/// [`STEP`](crate::STEP).
 pub async fn raw_exchange(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
-    within("raw exchange", async {
-        let mut stream = TcpStream::connect(addr).await.expect("connect");
+    try_exchange(addr, bytes)
+        .await
+        .unwrap_or_else(|e| panic!("raw exchange with {addr}: {e}"))
+}
+
+/// [`raw_exchange`], with a failed connection or a timeout as an error.
+pub async fn try_exchange(addr: SocketAddr, bytes: &[u8]) -> io::Result<Vec<u8>> {
+    let exchange = async {
+        let mut stream = TcpStream::connect(addr).await?;
         let _ = stream.write_all(bytes).await;
         let mut raw = Vec::new();
         // Whatever came before a reset is still the answer.
         let _ = stream.read_to_end(&mut raw).await;
-        raw
-    })
-    .await
+        Ok(raw)
+    };
+    tokio::time::timeout(STEP, exchange)
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, format!("no answer in {STEP:?}")))?
 }
 
 /// Sends one HTTP/1.1 request on a new connection and reads the response.
 /// A `Content-Length` is added for a body or a POST, unless `headers` has a
-/// `Transfer-Encoding`.
+/// `Transfer-Encoding`. Panics when there is no answer within
+/// [`STEP`](crate::STEP).
 pub async fn http(
     addr: SocketAddr,
     method: &str,
@@ -96,6 +109,20 @@ pub async fn http(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> HttpResponse {
+    try_http(addr, method, target, headers, body)
+        .await
+        .unwrap_or_else(|e| panic!("{method} {target}: {e}"))
+}
+
+/// [`http`], with a failed connection, a timeout or an answer that is not
+/// HTTP as an error.
+pub async fn try_http(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> io::Result<HttpResponse> {
     let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {
         req.push_str(&format!("{name}: {value}\r\n"));
@@ -109,7 +136,14 @@ pub async fn http(
     req.push_str("\r\n");
     let mut bytes = req.into_bytes();
     bytes.extend_from_slice(body);
-    parse_response(&raw_exchange(addr, &bytes).await)
+    let raw = try_exchange(addr, &bytes).await?;
+    try_parse_response(&raw).ok_or_else(|| {
+        let raw = String::from_utf8_lossy(&raw);
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("no HTTP answer: {raw:?}"),
+        )
+    })
 }
 
 /// `GET target`.
@@ -124,18 +158,16 @@ pub async fn post(addr: SocketAddr, target: &str, body: &[u8]) -> HttpResponse {
 
 /// Parses a raw response; panics when there is no HTTP head.
 pub fn parse_response(raw: &[u8]) -> HttpResponse {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no HTTP head in {:?}", String::from_utf8_lossy(raw)));
+    try_parse_response(raw)
+        .unwrap_or_else(|| panic!("no HTTP head in {:?}", String::from_utf8_lossy(raw)))
+}
+
+/// Parses a raw response; `None` without a head and a status line.
+pub fn try_parse_response(raw: &[u8]) -> Option<HttpResponse> {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
@@ -147,7 +179,7 @@ pub fn parse_response(raw: &[u8]) -> HttpResponse {
     };
     let rest = &raw[split + 4..];
     res.body = if let Some(len) = res.header("content-length") {
-        let len: usize = len.parse().expect("content-length");
+        let len: usize = len.parse().ok()?;
         rest[..len.min(rest.len())].to_vec()
     } else if res
         .header("transfer-encoding")
@@ -157,7 +189,7 @@ pub fn parse_response(raw: &[u8]) -> HttpResponse {
     } else {
         rest.to_vec()
     };
-    res
+    Some(res)
 }
 
 /// The data of a chunked body (as much as there is).

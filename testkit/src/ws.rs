@@ -4,6 +4,7 @@
 //! for a client that answers them). Every step is bounded by
 //! [`STEP`](crate::STEP).
 
+use std::io;
 use std::net::SocketAddr;
 
 use futures_util::{SinkExt, StreamExt};
@@ -13,7 +14,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::WebSocketStream;
 
-use crate::within;
+use crate::{within, STEP};
 
 /// A client WebSocket over a plain TCP stream.
 pub type Ws = WebSocketStream<TcpStream>;
@@ -33,7 +34,8 @@ pub enum Got {
 }
 
 /// A WebSocket handshake for `target` (path and query) over `stream`, with
-/// extra request headers.
+/// extra request headers; a handshake that takes longer than
+/// [`STEP`](crate::STEP) is an `Io` error (`TimedOut`).
 pub async fn ws_over(
     stream: TcpStream,
     addr: SocketAddr,
@@ -48,14 +50,15 @@ pub async fn ws_over(
             .insert(*name, value.parse().expect("header value"));
     }
     let _ = stream.set_nodelay(true);
-    within(
-        "websocket handshake",
-        tokio_tungstenite::client_async(req, stream),
-    )
-    .await
+    let handshake = tokio_tungstenite::client_async(req, stream);
+    match tokio::time::timeout(STEP, handshake).await {
+        Ok(done) => done,
+        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "websocket handshake").into()),
+    }
 }
 
-/// Opens a WebSocket to `target` with extra request headers.
+/// Opens a WebSocket to `target` with extra request headers. A failed
+/// TCP connect is an `Io` error like any other.
 ///
 /// ```no_run
 /// # async fn demo(addr: std::net::SocketAddr) {
@@ -70,9 +73,10 @@ pub async fn ws_connect_with(
     target: &str,
     headers: &[(&'static str, &str)],
 ) -> Result<(Ws, WsResponse), tungstenite::Error> {
-    let stream = within("tcp connect", TcpStream::connect(addr))
-        .await
-        .expect("connect");
+    let stream = match tokio::time::timeout(STEP, TcpStream::connect(addr)).await {
+        Ok(stream) => stream?,
+        Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "tcp connect").into()),
+    };
     ws_over(stream, addr, target, headers).await
 }
 
