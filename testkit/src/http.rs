@@ -76,7 +76,7 @@ impl HttpResponse {
 /// Writes `bytes` on a new connection and reads until the server closes
 /// it. Write errors are ignored: the server may answer and close before
 /// reading everything. Panics when the connection fails or after
-/// [`STEP`](crate::STEP).
+/// [`STEP`].
 pub async fn raw_exchange(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
     try_exchange(addr, bytes)
         .await
@@ -101,7 +101,7 @@ pub async fn try_exchange(addr: SocketAddr, bytes: &[u8]) -> io::Result<Vec<u8>>
 /// Sends one HTTP/1.1 request on a new connection and reads the response.
 /// A `Content-Length` is added for a body or a POST, unless `headers` has a
 /// `Transfer-Encoding`. Panics when there is no answer within
-/// [`STEP`](crate::STEP).
+/// [`STEP`].
 pub async fn http(
     addr: SocketAddr,
     method: &str,

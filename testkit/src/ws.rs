@@ -2,7 +2,7 @@
 //! read frame by frame. Nothing is answered on the test's behalf (an
 //! Engine.IO ping `2` is just a text frame here; see [`Raw`](crate::Raw)
 //! for a client that answers them). Every step is bounded by
-//! [`STEP`](crate::STEP).
+//! [`STEP`].
 
 use std::io;
 use std::net::SocketAddr;
@@ -35,7 +35,7 @@ pub enum Got {
 
 /// A WebSocket handshake for `target` (path and query) over `stream`, with
 /// extra request headers; a handshake that takes longer than
-/// [`STEP`](crate::STEP) is an `Io` error (`TimedOut`).
+/// [`STEP`] is an `Io` error (`TimedOut`).
 pub async fn ws_over(
     stream: TcpStream,
     addr: SocketAddr,
