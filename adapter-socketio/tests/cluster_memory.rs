@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,8 +31,8 @@ fn node(bus: &Arc<MemoryBus>) -> Server {
     io
 }
 
-async fn joined(port: u16, room: &str) -> (Raw, String) {
-    let (mut raw, sid) = Raw::connect(port, "/").await;
+async fn joined(addr: SocketAddr, room: &str) -> (Raw, String) {
+    let (mut raw, sid) = Raw::connect(addr, "/").await;
     raw.send(&format!("421[\"join\",\"{room}\"]")).await;
     assert_eq!(raw.text().await, "431[]");
     (raw, sid)

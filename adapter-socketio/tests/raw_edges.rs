@@ -55,11 +55,11 @@ async fn a_panicking_handler_disconnects_only_its_socket() {
             });
         }
     });
-    let port = serve(&io).await;
-    let (mut good, good_sid) = Raw::connect(port, "/").await;
+    let addr = serve(&io).await;
+    let (mut good, good_sid) = Raw::connect(addr, "/").await;
     // A panic in the synchronous part, then in the spawned part.
     for now in ["true", "false"] {
-        let (mut bad, bad_sid) = Raw::connect(port, "/").await;
+        let (mut bad, bad_sid) = Raw::connect(addr, "/").await;
         bad.send(&format!(r#"42["boom",{now}]"#)).await;
         assert_eq!(bad.text().await, "41", "the client is told (now = {now})");
         eventually("the socket leaves", || reason(&reasons, &bad_sid).is_some()).await;
@@ -109,8 +109,8 @@ async fn acks_inside_the_connect_handler_and_after_the_client_left() {
             });
         }
     });
-    let port = serve(&io).await;
-    let (mut raw, _) = Raw::connect(port, "/").await;
+    let addr = serve(&io).await;
+    let (mut raw, _) = Raw::connect(addr, "/").await;
     let ask = raw.text().await;
     let id = ask
         .strip_prefix("42")
@@ -163,8 +163,8 @@ fn slow_server(sleep: Duration, in_middleware: bool) -> (Server, Arc<Mutex<Vec<u
 #[tokio::test]
 async fn events_wait_for_a_slow_connect_handler_in_order() {
     let (io, seen, _) = slow_server(Duration::from_millis(200), false);
-    let port = serve(&io).await;
-    let (mut raw, _) = Raw::connect(port, "/").await;
+    let addr = serve(&io).await;
+    let (mut raw, _) = Raw::connect(addr, "/").await;
     for n in 0..500 {
         raw.send(&format!(r#"42["n",{n}]"#)).await;
     }
@@ -176,8 +176,8 @@ async fn events_wait_for_a_slow_connect_handler_in_order() {
 #[tokio::test]
 async fn events_sent_before_the_middleware_finishes_wait_in_order() {
     let (io, seen, _) = slow_server(Duration::from_millis(200), true);
-    let port = serve(&io).await;
-    let mut raw = Raw::open(port).await;
+    let addr = serve(&io).await;
+    let mut raw = Raw::open(addr).await;
     raw.send("40").await;
     for n in 0..500 {
         raw.send(&format!(r#"42["n",{n}]"#)).await;
@@ -192,8 +192,8 @@ async fn events_sent_before_the_middleware_finishes_wait_in_order() {
 /// socket must not go on with some of them silently missing.
 async fn flood_before_ready(in_middleware: bool) {
     let (io, seen, reasons) = slow_server(Duration::from_millis(300), in_middleware);
-    let port = serve(&io).await;
-    let mut raw = Raw::open(port).await;
+    let addr = serve(&io).await;
+    let mut raw = Raw::open(addr).await;
     raw.send("40").await;
     if !in_middleware {
         assert!(raw.text().await.starts_with(r#"40{"sid":"#));
@@ -207,7 +207,7 @@ async fn flood_before_ready(in_middleware: bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
     while let Ok(got) = tokio::time::timeout_at(deadline, raw.next()).await {
         match got {
-            Got::Closed => break,
+            Got::Closed(_) => break,
             Got::Text(t) => texts.push(t),
             Got::Binary(_) => {}
         }
@@ -257,14 +257,14 @@ async fn server_shutdown_gives_server_shutting_down() {
             async {}
         }
     });
-    let port = serve(&io).await;
-    let (mut a, a_sid) = Raw::connect(port, "/").await;
+    let addr = serve(&io).await;
+    let (mut a, a_sid) = Raw::connect(addr, "/").await;
     let chat_sid = a.join("/chat").await;
-    let (mut b, b_sid) = Raw::connect(port, "/").await;
+    let (mut b, b_sid) = Raw::connect(addr, "/").await;
     within("shutdown", io.shutdown(Duration::from_secs(5))).await;
     // Like the reference: no DISCONNECT packet, the connection just closes.
-    assert_eq!(a.until_closed().await, vec!["1".to_string()]);
-    assert_eq!(b.until_closed().await, vec!["1".to_string()]);
+    assert_eq!(a.until_closed().await.0, vec!["1".to_string()]);
+    assert_eq!(b.until_closed().await.0, vec!["1".to_string()]);
     for sid in [&a_sid, &chat_sid, &b_sid] {
         assert_eq!(
             reason(&reasons, sid),

@@ -74,8 +74,8 @@ fn server(connect_timeout: Duration) -> (Server, Seen) {
 #[tokio::test]
 async fn connect_replies_carry_the_socket_id() {
     let (io, seen) = server(Duration::from_secs(45));
-    let port = serve(&io).await;
-    let mut raw = Raw::open(port).await;
+    let addr = serve(&io).await;
+    let mut raw = Raw::open(addr).await;
 
     raw.send("40").await;
     let reply = raw.text().await;
@@ -108,8 +108,8 @@ async fn connect_replies_carry_the_socket_id() {
 #[tokio::test]
 async fn unknown_namespace_gets_connect_error_and_the_connection_stays() {
     let (io, seen) = server(Duration::from_secs(45));
-    let port = serve(&io).await;
-    let mut raw = Raw::open(port).await;
+    let addr = serve(&io).await;
+    let mut raw = Raw::open(addr).await;
     raw.send("40/nope,").await;
     assert_eq!(
         raw.text().await,
@@ -126,8 +126,8 @@ async fn unknown_namespace_gets_connect_error_and_the_connection_stays() {
 #[tokio::test]
 async fn acks_and_binary_both_ways() {
     let (io, _seen) = server(Duration::from_secs(45));
-    let port = serve(&io).await;
-    let (mut raw, sid) = Raw::connect(port, "/").await;
+    let addr = serve(&io).await;
+    let (mut raw, sid) = Raw::connect(addr, "/").await;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let socket = io.main().socket(sid.parse().unwrap()).unwrap();
 
@@ -240,11 +240,11 @@ async fn malformed_packets_close_only_the_offending_connection() {
     ];
 
     let (io, seen) = server(Duration::from_secs(45));
-    let port = serve(&io).await;
-    let (mut good, good_sid) = Raw::connect(port, "/").await;
+    let addr = serve(&io).await;
+    let (mut good, good_sid) = Raw::connect(addr, "/").await;
 
     for (i, (name, frames)) in cases.into_iter().enumerate() {
-        let (mut bad, bad_sid) = Raw::connect(port, "/").await;
+        let (mut bad, bad_sid) = Raw::connect(addr, "/").await;
         for frame in frames {
             match frame {
                 Send::Text(t) => bad.send(t).await,
@@ -252,7 +252,7 @@ async fn malformed_packets_close_only_the_offending_connection() {
                 Send::Binary(b) => bad.send_binary(b).await,
             }
         }
-        let texts = bad.until_closed().await;
+        let (texts, _) = bad.until_closed().await;
         assert!(
             texts.iter().all(|t| !t.starts_with("42")),
             "{name}: no event reached the bad client: {texts:?}"
@@ -287,12 +287,12 @@ async fn malformed_packets_close_only_the_offending_connection() {
 async fn connect_timeout_closes_an_idle_connection_only() {
     let timeout = Duration::from_millis(300);
     let (io, _seen) = server(timeout);
-    let port = serve(&io).await;
+    let addr = serve(&io).await;
     let started = Instant::now();
-    let mut idle = Raw::open(port).await;
-    let (mut joined, _) = Raw::connect(port, "/").await;
+    let mut idle = Raw::open(addr).await;
+    let (mut joined, _) = Raw::connect(addr, "/").await;
 
-    let texts = idle.until_closed().await;
+    let (texts, _) = idle.until_closed().await;
     let elapsed = started.elapsed();
     assert_eq!(
         texts,
@@ -318,8 +318,8 @@ async fn connect_timeout_closes_an_idle_connection_only() {
 #[tokio::test]
 async fn client_disconnect_packet_leaves_one_namespace() {
     let (io, seen) = server(Duration::from_secs(45));
-    let port = serve(&io).await;
-    let (mut raw, sid) = Raw::connect(port, "/").await;
+    let addr = serve(&io).await;
+    let (mut raw, sid) = Raw::connect(addr, "/").await;
     let chat_sid = raw.join("/chat").await;
     raw.send("41/chat,").await;
     eventually("the /chat socket leaves", || {
@@ -348,7 +348,7 @@ async fn client_disconnect_packet_leaves_one_namespace() {
     // `/chat` and then a close of the whole transport gives "transport close".
     let chat_again = raw.join("/chat").await;
     raw.send("1").await;
-    assert_eq!(raw.next().await, Got::Closed);
+    assert!(matches!(raw.next().await, Got::Closed(_)));
     eventually("transport close", || seen.reason(&chat_again).is_some()).await;
     assert_eq!(
         seen.reason(&chat_again),

@@ -3,7 +3,6 @@
 use std::io;
 use std::path::Path;
 
-use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -82,7 +81,6 @@ impl Report {
         unit: &str,
         params: Value,
         window: &Window,
-        latencies: Option<&Histogram<u64>>,
     ) -> Self {
         let cpu = &window.cpu;
         let ops = window.ops;
@@ -99,7 +97,7 @@ impl Report {
             ops,
             ops_per_s: ops as f64 / cpu.secs,
             errors: window.errors,
-            latency_us: latencies.and_then(Latency::of),
+            latency_us: Latency::of(&window.latencies),
             expected: None,
             received: None,
             lost: None,

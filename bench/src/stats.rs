@@ -1,13 +1,17 @@
 //! Counters and latency histograms shared by a scenario's tasks, the
-//! progress line, and the measured window.
+//! progress line, and the measured window ([`measure`], or [`Timeline`] for
+//! a scenario that drives its own loop).
 
 use std::cell::{Cell, RefCell};
+use std::io;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
 
+use crate::cli::Common;
 use crate::procfs::{self, CpuDelta, Sample};
 
 /// Latencies are recorded in microseconds, up to 10 minutes, 3 digits.
@@ -191,6 +195,8 @@ pub struct Window {
     pub errors: u64,
     /// The 1-minute load average at its start and end.
     pub load1: (f64, f64),
+    /// The latencies recorded in the window (µs).
+    pub latencies: Histogram<u64>,
 }
 
 /// The start of a measured window.
@@ -216,7 +222,7 @@ impl Meter {
         }
     }
 
-    /// Ends the window now.
+    /// Ends the window now (its latencies are those recorded so far).
     pub fn stop(self, stats: &Stats) -> Window {
         let end = Sample::take(self.pid);
         stats.phase.set("drain");
@@ -225,15 +231,58 @@ impl Meter {
             ops: stats.ops.get() - self.ops,
             errors: stats.errors.get() - self.errors,
             load1: (self.load1, procfs::loadavg1()),
+            latencies: stats.latencies(),
         }
     }
 }
 
-/// Warmup, then the measured window (lengths and server from `common`).
-pub async fn measure(stats: &Stats, common: &crate::cli::Common) -> Window {
+/// Warmup, then the measured window (lengths and server from `common`),
+/// for scenarios whose tasks run on their own meanwhile.
+pub async fn measure(stats: &Stats, common: &Common) -> Window {
     stats.phase.set("warmup");
     tokio::time::sleep(common.warmup()).await;
     let meter = Meter::start(stats, common.server_pid);
     tokio::time::sleep(common.duration()).await;
     meter.stop(stats)
+}
+
+/// Warmup, then the measured window, for a scenario that drives its own
+/// loop: it calls [`Timeline::at`] at each step, which starts the window
+/// once the warmup is over and says when the window is over.
+pub struct Timeline {
+    warmup_end: Instant,
+    end: Instant,
+    pid: Option<u32>,
+    meter: Option<Meter>,
+}
+
+impl Timeline {
+    /// The warmup starts now (lengths and server from `common`).
+    pub fn start(stats: &Stats, common: &Common) -> Self {
+        stats.phase.set("warmup");
+        let warmup_end = Instant::now() + common.warmup();
+        Timeline {
+            warmup_end,
+            end: warmup_end + common.duration(),
+            pid: common.server_pid,
+            meter: None,
+        }
+    }
+
+    /// Moves to `now`: starts the window if the warmup is over; `false`
+    /// once the window is over.
+    pub fn at(&mut self, now: Instant, stats: &Stats) -> bool {
+        if self.meter.is_none() && now >= self.warmup_end {
+            self.meter = Some(Meter::start(stats, self.pid));
+        }
+        now < self.end
+    }
+
+    /// Ends the window; an error if it never started.
+    pub fn stop(self, stats: &Stats) -> io::Result<Window> {
+        let meter = self
+            .meter
+            .ok_or_else(|| io::Error::other("the window never started"))?;
+        Ok(meter.stop(stats))
+    }
 }

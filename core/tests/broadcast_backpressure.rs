@@ -22,16 +22,6 @@ const BIG: OutboxConfig = OutboxConfig {
     overflow: Overflow::Disconnect,
 };
 
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(256),
-        ..ProptestConfig::default()
-    }
-}
-
 #[derive(Debug, Clone)]
 struct Slow {
     capacity: usize,
@@ -175,8 +165,6 @@ fn run_backpressure(fast: usize, slows: &[Slow], ops: &[BpOp]) -> Result<(), Tes
 }
 
 proptest! {
-    #![proptest_config(config())]
-
     #[test]
     fn overflow_is_per_client(
         fast in 1..=3usize,

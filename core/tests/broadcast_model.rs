@@ -29,16 +29,6 @@ const BIG: OutboxConfig = OutboxConfig {
     overflow: Overflow::Disconnect,
 };
 
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(256),
-        ..ProptestConfig::default()
-    }
-}
-
 /// A client, by index into the list of clients ever connected.
 #[derive(Clone, Copy)]
 struct C(usize);
@@ -484,8 +474,6 @@ fn run_model(max_rooms: Option<usize>, initial: usize, ops: &[Op]) -> Result<(),
 }
 
 proptest! {
-    #![proptest_config(config())]
-
     #[test]
     fn hub_agrees_with_model(
         max_rooms in prop_oneof![2 => Just(None), 1 => (0..=4usize).prop_map(Some)],

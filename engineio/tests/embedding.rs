@@ -16,9 +16,9 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
+use parking_lot::Mutex;
 use roomcast_core::Frame;
 use roomcast_engineio::{Engine, EngineConfig};
-use tokio::net::TcpListener;
 
 /// Serves an axum router with the engine at `/engine.io` (with and without
 /// the trailing slash) beside `/health`.
@@ -27,12 +27,10 @@ async fn serve_axum(engine: &Engine) -> (SocketAddr, tokio::task::JoinHandle<()>
         .route("/health", axum::routing::get(|| async { "healthy" }))
         .route_service("/engine.io/", engine.service())
         .route_service("/engine.io", engine.service());
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
+    roomcast_testkit::spawn_server(|listener| async move {
         axum::serve(listener, app).await.unwrap();
-    });
-    (addr, task)
+    })
+    .await
 }
 
 /// Serves `engine.layer().wrap(host)` with hyper, `host` answering
@@ -42,9 +40,7 @@ async fn serve_layered(engine: &Engine) -> (SocketAddr, tokio::task::JoinHandle<
         Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"host"))))
     });
     let mounted = engine.layer().wrap(host);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
+    roomcast_testkit::spawn_server(|listener| async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 return;
@@ -57,8 +53,20 @@ async fn serve_layered(engine: &Engine) -> (SocketAddr, tokio::task::JoinHandle<
                     .await;
             });
         }
-    });
-    (addr, task)
+    })
+    .await
+}
+
+/// One session was opened through the host per compiled transport (by
+/// [`engine_works_at`]).
+fn assert_opened_through_host(log: &Mutex<Vec<Event>>) {
+    let opens = log
+        .lock()
+        .iter()
+        .filter(|e| matches!(e, Event::Open(_)))
+        .count();
+    let expected = usize::from(cfg!(feature = "polling")) + usize::from(cfg!(feature = "ws"));
+    assert_eq!(opens, expected, "sessions opened through the host");
 }
 
 /// The engine answers at `addr` on the compiled transports (handshake,
@@ -104,13 +112,7 @@ async fn engine_service_in_an_axum_router() {
     engine_works_at(addr).await;
     let res = get(addr, "/elsewhere").await;
     assert_eq!(res.status, 404);
-    let opens = log
-        .lock()
-        .iter()
-        .filter(|e| matches!(e, Event::Open(_)))
-        .count();
-    let expected = usize::from(cfg!(feature = "polling")) + usize::from(cfg!(feature = "ws"));
-    assert_eq!(opens, expected, "sessions opened through the host");
+    assert_opened_through_host(&log);
     task.abort();
 }
 
@@ -126,13 +128,7 @@ async fn engine_layer_lets_other_paths_fall_through() {
     let res = post(addr, "/submit", b"data").await;
     assert_eq!(res.text(), "host");
     engine_works_at(addr).await;
-    let opens = log
-        .lock()
-        .iter()
-        .filter(|e| matches!(e, Event::Open(_)))
-        .count();
-    let expected = usize::from(cfg!(feature = "polling")) + usize::from(cfg!(feature = "ws"));
-    assert_eq!(opens, expected, "sessions opened through the host");
+    assert_opened_through_host(&log);
     task.abort();
 }
 

@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use roomcast_examples::core_chat;
+use roomcast_testkit::within;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 struct Client {
     id: String,
@@ -39,9 +40,8 @@ impl Client {
     }
 
     async fn recv(&mut self) -> Value {
-        let line = tokio::time::timeout(Duration::from_secs(5), self.lines.next_line())
+        let line = within("a line", self.lines.next_line())
             .await
-            .expect("a line within 5 s")
             .unwrap()
             .expect("the connection is open");
         serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"))
@@ -55,10 +55,7 @@ impl Client {
 }
 
 async fn start() -> std::net::SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(core_chat::serve(listener));
-    addr
+    roomcast_testkit::spawn_server(core_chat::serve).await.0
 }
 
 #[tokio::test]

@@ -21,8 +21,8 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::js::{js_dir, require_js_deps, require_node, run_node_file, NodeOutput};
 use crate::redis::Redis;
+use roomcast_testkit::js::{js_dir, require_node, require_npm_packages, run_node_file, NodeOutput};
 
 /// Which implementation a node runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -91,39 +91,8 @@ pub fn cluster_node_bin() -> PathBuf {
 /// with `npm ci` when an older `node_modules` lacks them); `None` with a
 /// SKIP line outside CI when unavailable.
 pub fn require_cluster_js() -> Option<PathBuf> {
-    let dir = require_js_deps()?;
-    static CLUSTER: OnceLock<Result<(), String>> = OnceLock::new();
-    let result = CLUSTER.get_or_init(|| {
-        if dir.join("node_modules/@socket.io/redis-adapter").is_dir()
-            && dir.join("node_modules/@socket.io/redis-emitter").is_dir()
-        {
-            return Ok(());
-        }
-        let out = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run npm ci in {}: {e}", dir.display()))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "npm ci in {} failed: {}",
-                dir.display(),
-                String::from_utf8_lossy(&out.stderr)
-            ))
-        }
-    });
-    match result {
-        Ok(()) => Some(dir),
-        Err(e) if crate::js::is_ci() => panic!("cluster npm packages required under CI: {e}"),
-        Err(e) => {
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "\n*** SKIP: {e} ***\n");
-            None
-        }
-    }
+    require_node()?;
+    require_npm_packages(&js_dir(), "@socket.io/redis-emitter")
 }
 
 /// One running node, killed when dropped.

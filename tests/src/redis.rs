@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-use crate::js::is_ci;
+use roomcast_testkit::js::is_ci;
 
 /// A reply, as RESP2 has them.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@ mod chapter;
 use std::time::{Duration, Instant};
 
 use chapter::{chapter_dir, get, require_chapter_client, Chapter};
-use roomcast_tests::js::{require_chromium, require_js_deps, run_node_file, CHROMIUM_ARGS};
+use roomcast_testkit::js::{require_chromium, require_js_deps, run_node_file, CHROMIUM_ARGS};
 
 /// What the chapter's client logs, in order.
 const CONSOLE: [&str; 4] = [
@@ -134,7 +134,7 @@ async fn chapter_serves_the_client_bundle_and_compresses_static_files() {
         server.dump()
     );
 
-    let js = get(port, "/socket.io/socket.io.js", "").await;
+    let js = get(port, "/socket.io/socket.io.js", &[]).await;
     assert_eq!(js.status, 200);
     assert_eq!(
         js.header("content-type"),
@@ -149,19 +149,14 @@ async fn chapter_serves_the_client_bundle_and_compresses_static_files() {
     );
     assert!(String::from_utf8_lossy(&js.body).contains(&format!("Socket.IO v{version}")));
     let etag = js.header("etag").expect("an ETag").to_string();
-    let cached = get(
-        port,
-        "/socket.io/socket.io.js",
-        &format!("If-None-Match: {etag}\r\n"),
-    )
-    .await;
+    let cached = get(port, "/socket.io/socket.io.js", &[("If-None-Match", &etag)]).await;
     assert_eq!(cached.status, 304);
-    let min = get(port, "/socket.io/socket.io.min.js", "").await;
+    let min = get(port, "/socket.io/socket.io.min.js", &[]).await;
     assert_eq!(min.status, 200);
 
-    const GZIP: &str = "Accept-Encoding: gzip\r\n";
+    const GZIP: &[(&str, &str)] = &[("Accept-Encoding", "gzip")];
     for path in ["/", "/client.js", "/socket.io/socket.io.js"] {
-        let plain = get(port, path, "").await;
+        let plain = get(port, path, &[]).await;
         assert_eq!(plain.status, 200, "{path}");
         assert_eq!(plain.header("content-encoding"), None, "{path}");
         let gz = get(port, path, GZIP).await;
@@ -170,7 +165,7 @@ async fn chapter_serves_the_client_bundle_and_compresses_static_files() {
         assert_eq!(&gz.body[..2], &[0x1f, 0x8b], "{path}: a gzip stream");
         assert!(gz.body.len() < plain.body.len(), "{path}: compressed");
     }
-    let page = String::from_utf8(get(port, "/", "").await.body).unwrap();
+    let page = String::from_utf8(get(port, "/", &[]).await.body).unwrap();
     assert!(page.contains(r#"<script src="/socket.io/socket.io.js"></script>"#));
 
     // The engine is still behind /socket.io/, uncompressed.
@@ -199,9 +194,9 @@ async fn chapter_without_the_client_bundle_falls_back_to_the_cdn() {
         "{}",
         server.dump()
     );
-    let js = get(server.port, "/socket.io/socket.io.js", "").await;
+    let js = get(server.port, "/socket.io/socket.io.js", &[]).await;
     assert_eq!(js.status, 404);
-    let page = String::from_utf8(get(server.port, "/", "").await.body).unwrap();
+    let page = String::from_utf8(get(server.port, "/", &[]).await.body).unwrap();
     assert!(page.contains("if (!window.io)"));
     assert!(page.contains("https://cdn.socket.io/4.8."));
     drop(server);

@@ -3,52 +3,38 @@
 //! reaches the real socket.io-client in that room, and only it.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use roomcast_examples::embed_axum;
 use roomcast_socketio::Server;
-use roomcast_tests::js::{require_js_deps, run_node_file};
+use roomcast_testkit::http::http;
+use roomcast_testkit::js::{require_js_deps, run_node_file};
+use roomcast_testkit::within;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// One HTTP/1.0 exchange: status and JSON body.
+/// One HTTP exchange: status and JSON body (`null` when not JSON).
 async fn call(addr: SocketAddr, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let request = format!(
-        "{method} {path} HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw))
-        .await
-        .expect("response within 10 s")
-        .expect("read");
-    let raw = String::from_utf8(raw).expect("UTF-8 response");
-    let (head, body) = raw.split_once("\r\n\r\n").expect("end of headers");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    let headers = [("Content-Type", "application/json")];
+    let res = http(addr, method, path, &headers, body.as_bytes()).await;
+    (
+        res.status,
+        serde_json::from_slice(&res.body).unwrap_or(Value::Null),
+    )
 }
 
 async fn start() -> (Server, SocketAddr) {
     let io = Server::new();
     embed_axum::set_up_socket(&io);
     let app = embed_axum::app(io.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
+    let (addr, _) = roomcast_testkit::spawn_server(|listener| async move {
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .await
-    });
+    })
+    .await;
     (io, addr)
 }
 
@@ -93,19 +79,17 @@ async fn a_posted_message_reaches_the_room_through_socket_io() {
     });
 
     // Wait until both clients joined their rooms (seen through REST).
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (_, count) = call(addr, "GET", "/rooms/lobby/count", None).await;
-        let (_, other) = call(addr, "GET", "/rooms/lobby-other/count", None).await;
-        if count["sockets"] == 1 && other["sockets"] == 1 {
-            break;
+    within("both clients joined their rooms", async {
+        loop {
+            let (_, count) = call(addr, "GET", "/rooms/lobby/count", None).await;
+            let (_, other) = call(addr, "GET", "/rooms/lobby-other/count", None).await;
+            if count["sockets"] == 1 && other["sockets"] == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        assert!(
-            Instant::now() < deadline,
-            "the clients never joined: {count} {other}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    })
+    .await;
     let (status, health) = call(addr, "GET", "/health", None).await;
     assert_eq!((status, &health["sockets"]), (200, &json!(2)));
     // Socket.IO handshakes carry the client's address (from ConnectInfo).

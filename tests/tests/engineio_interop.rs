@@ -8,14 +8,15 @@
 //! the server's view (handler events, close reasons) is checked too.
 //!
 //! Without node or the npm packages the tests print a SKIP line, except
-//! under `CI=true`, where they fail (see `roomcast_tests::js`).
+//! under `CI=true`, where they fail (see `roomcast_testkit::js`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use roomcast_core::{ClientId, CloseReason, Frame, Message};
 use roomcast_engineio::{message_text, Engine, EngineConfig, Handler, Socket};
-use roomcast_tests::js::{require_js_deps, run_node_file, NodeOutput};
+use roomcast_testkit::js::{require_js_deps, run_node_file, NodeOutput};
+use roomcast_testkit::{eventually, within};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
@@ -81,9 +82,7 @@ async fn start() -> Server {
         ..EngineConfig::default()
     };
     let engine = Engine::new(config, Echo { events: tx });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(engine.clone().serve(listener));
+    let (addr, task) = roomcast_testkit::spawn_server(|l| engine.clone().serve(l)).await;
     Server {
         engine,
         url: format!("http://{addr}"),
@@ -108,10 +107,9 @@ impl Server {
     }
 
     /// Every handler event until the session `sid` has closed.
-    async fn events_until_closed(&mut self, sid: &str) -> Vec<Event> {
+    async fn events_until_closed(&mut self, sid: ClientId) -> Vec<Event> {
         let mut seen = Vec::new();
-        let sid: ClientId = sid.parse().expect("sid");
-        tokio::time::timeout(Duration::from_secs(10), async {
+        within(&format!("the close of {sid} on the server"), async {
             while let Some(e) = self.events.recv().await {
                 let done = matches!(e, Event::Close(id, _) if id == sid);
                 seen.push(e);
@@ -120,19 +118,22 @@ impl Server {
                 }
             }
         })
-        .await
-        .unwrap_or_else(|_| panic!("no close of {sid} on the server; saw {seen:?}"));
+        .await;
         seen
     }
 
-    async fn assert_no_sessions(&self) {
-        tokio::time::timeout(Duration::from_secs(10), async {
-            while self.engine.session_count() > 0 {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+    /// Waits for the close of the session that `open` (a script's open
+    /// line) reported; asserts it closed with `reason` and that no session
+    /// is left on the server. Returns the session's handler events.
+    async fn assert_closed(&mut self, open: &Value, reason: CloseReason, what: &str) -> Vec<Event> {
+        let sid: ClientId = open["sid"].as_str().unwrap().parse().expect("sid");
+        let events = self.events_until_closed(sid).await;
+        assert_eq!(events.last(), Some(&Event::Close(sid, reason)), "{what}");
+        eventually("no session left on the server", || {
+            self.engine.session_count() == 0
         })
-        .await
-        .expect("sessions left on the server");
+        .await;
+        events
     }
 }
 
@@ -184,15 +185,11 @@ async fn default_transports_open_on_polling_and_upgrade() {
     }
     assert_eq!(one(&lines, "close", &out)["reason"], "forced close");
 
-    let sid = open["sid"].as_str().unwrap();
-    let events = server.events_until_closed(sid).await;
-    let id: ClientId = sid.parse().unwrap();
+    let events = server
+        .assert_closed(open, CloseReason::TransportClose, "default")
+        .await;
+    let id: ClientId = open["sid"].as_str().unwrap().parse().unwrap();
     assert_eq!(events.first(), Some(&Event::Open(id)));
-    assert_eq!(
-        events.last(),
-        Some(&Event::Close(id, CloseReason::TransportClose))
-    );
-    server.assert_no_sessions().await;
 }
 
 #[tokio::test]
@@ -210,14 +207,9 @@ async fn websocket_only() {
         .all(|e| e["transport"] == "websocket"));
     assert_eq!(one(&lines, "close", &out)["reason"], "forced close");
 
-    let sid = open["sid"].as_str().unwrap();
-    let events = server.events_until_closed(sid).await;
-    let id: ClientId = sid.parse().unwrap();
-    assert_eq!(
-        events.last(),
-        Some(&Event::Close(id, CloseReason::TransportClose))
-    );
-    server.assert_no_sessions().await;
+    server
+        .assert_closed(open, CloseReason::TransportClose, "websocket")
+        .await;
 }
 
 #[tokio::test]
@@ -239,14 +231,9 @@ async fn polling_only_without_upgrade() {
         .all(|e| e["transport"] == "polling"));
     assert_eq!(one(&lines, "close", &out)["reason"], "forced close");
 
-    let sid = open["sid"].as_str().unwrap();
-    let events = server.events_until_closed(sid).await;
-    let id: ClientId = sid.parse().unwrap();
-    assert_eq!(
-        events.last(),
-        Some(&Event::Close(id, CloseReason::TransportClose))
-    );
-    server.assert_no_sessions().await;
+    server
+        .assert_closed(open, CloseReason::TransportClose, "polling")
+        .await;
 }
 
 #[tokio::test]
@@ -267,14 +254,8 @@ async fn server_close_is_seen_by_the_client() {
         if transports.contains(',') {
             assert_eq!(one(&lines, "upgrade", &out)["transport"], "websocket");
         }
-        let sid = open["sid"].as_str().unwrap();
-        let events = server.events_until_closed(sid).await;
-        let id: ClientId = sid.parse().unwrap();
-        assert_eq!(
-            events.last(),
-            Some(&Event::Close(id, CloseReason::Forced)),
-            "{transports}"
-        );
-        server.assert_no_sessions().await;
+        server
+            .assert_closed(open, CloseReason::Forced, transports)
+            .await;
     }
 }

@@ -21,7 +21,7 @@ use std::time::Duration;
 use hardening_common::*;
 use roomcast_examples::access::{self, AccessConfig};
 use roomcast_socketio::Server;
-use roomcast_tests::js::{require_js_deps, run_node_file};
+use roomcast_testkit::js::{require_js_deps, run_node_file};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite;
 
@@ -243,7 +243,7 @@ async fn session_ids_have_128_random_bits_and_do_not_repeat() {
     for _ in 0..20 {
         let (raw, id) = Raw::connect(addr, "/").await;
         assert_id_shape(&id);
-        assert_ne!(id, raw.sid);
+        assert_ne!(id, raw.eio_sid);
         assert!(!sids.contains(&id));
     }
 }

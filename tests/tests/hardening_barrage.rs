@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use hardening_common::*;
 use roomcast_socketio::{AckSender, DisconnectReason, Server, Socket};
-use roomcast_tests::js::{require_js_deps, run_node_file};
+use roomcast_testkit::js::{require_js_deps, run_node_file};
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
@@ -81,7 +81,7 @@ async fn ws_offender(
     }
     Offender {
         name,
-        expect: Expect::Socket(raw.sid, id, reason),
+        expect: Expect::Socket(raw.eio_sid, id, reason),
     }
 }
 
@@ -147,7 +147,7 @@ async fn socket_offenders(addr: SocketAddr, out: &mut Vec<Offender>) {
     );
     out.push(Offender {
         name: "event before CONNECT",
-        expect: Expect::Session(raw.sid),
+        expect: Expect::Session(raw.eio_sid),
     });
 }
 
@@ -271,11 +271,10 @@ async fn http_offenders(addr: SocketAddr, out: &mut Vec<Offender>) {
             expect: Expect::Http,
         });
     }
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    match ws_over(
-        stream,
+    match ws_connect_with(
         addr,
         &eio(&format!("transport=websocket&sid={unknown}")),
+        &[],
     )
     .await
     {

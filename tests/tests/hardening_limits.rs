@@ -268,8 +268,7 @@ async fn handshakes_beyond_max_sessions_get_503() {
 
     let res = get(addr, &eio("transport=polling")).await;
     assert_eq!(res.status, 503, "polling handshake: {res:?}");
-    let ws = tokio::net::TcpStream::connect(addr).await.unwrap();
-    match ws_over(ws, addr, &eio("transport=websocket")).await {
+    match ws_connect_with(addr, &eio("transport=websocket"), &[]).await {
         Err(tungstenite::Error::Http(res)) => assert_eq!(res.status().as_u16(), 503),
         Err(e) => panic!("websocket handshake: unexpected error {e}"),
         Ok(_) => panic!("websocket handshake beyond max_sessions accepted"),

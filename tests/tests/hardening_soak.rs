@@ -24,11 +24,11 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use hardening_common::*;
 use roomcast_socketio::{Server, Socket};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use roomcast_testkit::http::try_http;
+use roomcast_testkit::ws::Ws;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
 
 const KINDS: usize = 6;
 const IN_FLIGHT: usize = 32;
@@ -44,44 +44,28 @@ fn rss_kb() -> u64 {
         .expect("VmRSS")
 }
 
-/// One HTTP request; `None` on any failure (a loaded machine may see the
-/// server time a session out before the client's next step: that is fine,
-/// what matters is that the server cleans up).
-async fn try_http(addr: SocketAddr, method: &str, target: &str, body: &str) -> Option<String> {
-    let exchange = async {
-        let mut stream = TcpStream::connect(addr).await.ok()?;
-        let req = format!(
-            "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-             Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(req.as_bytes()).await.ok()?;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.ok()?;
-        let raw = String::from_utf8(raw).ok()?;
-        let (head, body) = raw.split_once("\r\n\r\n")?;
-        head.starts_with("HTTP/1.1 200").then(|| body.to_string())
-    };
-    tokio::time::timeout(STEP, exchange).await.ok().flatten()
+/// One HTTP request; the body of a 200, `None` on anything else (a loaded
+/// machine may see the server time a session out before the client's next
+/// step: that is fine, what matters is that the server cleans up).
+async fn try_ok_body(addr: SocketAddr, method: &str, target: &str, body: &str) -> Option<String> {
+    let res = try_http(addr, method, target, &[], body.as_bytes()).await;
+    res.ok().filter(|r| r.status == 200).map(|r| r.text())
 }
 
 /// A polling handshake; the sid.
 async fn try_polling_open(addr: SocketAddr) -> Option<String> {
-    let open = try_http(addr, "GET", &eio("transport=polling"), "").await?;
+    let open = try_ok_body(addr, "GET", &eio("transport=polling"), "").await?;
     let v: serde_json::Value = serde_json::from_str(open.strip_prefix('0')?).ok()?;
     Some(v["sid"].as_str()?.to_string())
 }
 
 /// A WebSocket to `target`; `None` on failure.
-async fn try_ws(addr: SocketAddr, target: &str) -> Option<WebSocketStream<TcpStream>> {
-    let stream = TcpStream::connect(addr).await.ok()?;
-    let req = format!("ws://{addr}{target}").into_client_request().ok()?;
-    let connect = tokio_tungstenite::client_async(req, stream);
-    Some(tokio::time::timeout(STEP, connect).await.ok()?.ok()?.0)
+async fn try_ws(addr: SocketAddr, target: &str) -> Option<Ws> {
+    Some(ws_connect_with(addr, target, &[]).await.ok()?.0)
 }
 
 /// The next frame (`None` on end, error or after [`STEP`]).
-async fn try_next(ws: &mut WebSocketStream<TcpStream>) -> Option<Message> {
+async fn try_next(ws: &mut Ws) -> Option<Message> {
     tokio::time::timeout(STEP, ws.next()).await.ok()??.ok()
 }
 
@@ -134,7 +118,7 @@ async fn vanish(addr: SocketAddr, i: usize) {
         }
         _ => {
             if let Some(sid) = try_polling_open(addr).await {
-                try_http(addr, "POST", &polling(&sid), "40").await;
+                try_ok_body(addr, "POST", &polling(&sid), "40").await;
             }
         }
     }

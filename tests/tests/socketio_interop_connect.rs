@@ -13,7 +13,7 @@ mod socketio_common;
 use std::time::{Duration, SystemTime};
 
 use roomcast_socketio::{AckSender, ConnectError, Server, Socket};
-use roomcast_tests::js::require_js_deps;
+use roomcast_testkit::js::require_js_deps;
 use serde_json::{json, Value};
 use socketio_common::{node_ok, serve, step, Log};
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use roomcast_socketio::{AckError, AckSender, Args, DisconnectReason, Namespace, Server, Socket};
-use roomcast_tests::js::require_js_deps;
+use roomcast_testkit::js::require_js_deps;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use socketio_common::{node_ok, serve, step, steps, Log};

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use roomcast_core::{ClientId, CloseReason};
 use roomcast_socketio::{AckSender, DisconnectReason, Server, Socket};
-use roomcast_tests::js::{require_js_deps, NodeOutput};
+use roomcast_testkit::js::{require_js_deps, NodeOutput};
 use serde_json::{json, Value};
 use socketio_common::{eventually, node, serve, step, Log};
 

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use roomcast_socketio::{ClientId, DisconnectReason, Room, Server, Socket};
-use roomcast_tests::js::require_js_deps;
+use roomcast_testkit::js::require_js_deps;
 use serde_json::{json, Value};
 use socketio_common::{eventually, node, step, within, Log};
 use tokio::sync::mpsc;

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 use roomcast_socketio::{AckSender, Server, Socket};
-use roomcast_tests::js::require_js_deps;
+use roomcast_testkit::js::require_js_deps;
 use serde_json::{json, Value};
 use socketio_common::{node_ok, serve, step, Log};
 

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use roomcast_socketio::{AckSender, ClientId, Server, Socket};
-use roomcast_tests::js::require_js_deps;
+use roomcast_testkit::js::require_js_deps;
 use serde_json::json;
 use socketio_common::{eventually, node_ok, serve, step};
 

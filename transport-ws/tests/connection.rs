@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use proptest::prelude::*;
 use roomcast_core::{CloseReason, Endpoint, Frame, Message, Outbox, OutboxConfig};
+use roomcast_testkit::{eventually, within};
 use roomcast_transport_ws::{WsConfig, WsConnection};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::task::JoinHandle;
@@ -110,7 +111,7 @@ fn client_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
 /// Reads one server frame: (opcode, payload). Server frames are unmasked
 /// and unfragmented.
 async fn read_frame(client: &mut DuplexStream) -> (u8, Vec<u8>) {
-    tokio::time::timeout(Duration::from_secs(5), async {
+    within("a frame", async {
         let mut head = [0u8; 2];
         client.read_exact(&mut head).await.expect("frame header");
         assert_eq!(head[0] & 0xF0, 0x80, "FIN set, no reserved bit");
@@ -125,21 +126,11 @@ async fn read_frame(client: &mut DuplexStream) -> (u8, Vec<u8>) {
         (head[0] & 0x0F, payload)
     })
     .await
-    .expect("a frame within 5 s")
-}
-
-async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
 }
 
 async fn ended(task: JoinHandle<CloseReason>) -> CloseReason {
-    tokio::time::timeout(Duration::from_secs(5), task)
+    within("the connection ends", task)
         .await
-        .expect("the connection ends within 5 s")
         .expect("the connection task does not panic")
 }
 

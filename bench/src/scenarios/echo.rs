@@ -8,91 +8,75 @@
 //! that the server sends back unchanged.
 
 use std::io;
-use std::rc::Rc;
 
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{common_params, finish, with_params, Setup, Tasks};
+use super::{merge, Measured, Scenario, Setup, Tasks};
 use crate::cli::EchoArgs;
 use crate::client::{self, send_all};
 use crate::now_us;
 use crate::proto::{self, Incoming};
 use crate::report::Report;
-use crate::stats::{measure, spawn_progress, Stats};
+use crate::stats::measure;
 
 /// Runs the scenario.
 pub async fn run(args: EchoArgs) -> io::Result<Report> {
-    let common = Rc::new(args.common.clone());
-    let stats = Stats::new("events");
-    let _progress = Tasks::from_handle(spawn_progress(stats.clone(), common.quiet));
-    let setup = Setup::new(common.setup_concurrency);
-    let mut tasks = Tasks::default();
-    for _ in 0..args.connections {
-        let (common, stats, setup) = (common.clone(), stats.clone(), setup.clone());
-        let (window, padding, ack) = (args.window.max(1), args.payload_bytes, args.ack);
-        tasks.spawn(async move {
-            let Some(mut ws) = setup.run(&stats, client::connect(&common)).await else {
-                return;
-            };
-            let mut sender = Sender {
-                raw: common.raw,
-                ack,
-                padding,
-                next_id: 0,
-            };
-            let mut out: Vec<Message> = (0..window).map(|_| sender.next()).collect();
-            if let Err(e) = send_all(&mut ws, &mut out).await {
-                stats.fail("send", e);
-                stats.conn(false);
-                return;
-            }
-            loop {
-                let turn = client::pump(&mut ws, common.raw, &mut out, |text, out| {
-                    if let Some(sent) = sender.answer_time(text) {
-                        stats.record(now_us().saturating_sub(sent));
-                        stats.op();
-                        out.push(sender.next());
+    let ack = if args.ack { " ack" } else { "" };
+    let case = format!("echo c={} w={}{ack}", args.connections, args.window);
+    let event = json!({ "event": if args.ack { "echo-ack" } else { "echo" } });
+    let scenario = Scenario::new("echo", "events", case, merge(event, params(&args)));
+    scenario
+        .run(&args.common, |common, stats| async move {
+            let setup = Setup::new(common.setup_concurrency);
+            let mut tasks = Tasks::default();
+            for _ in 0..args.connections {
+                let (common, stats, setup) = (common.clone(), stats.clone(), setup.clone());
+                let (window, padding, ack) = (args.window.max(1), args.payload_bytes, args.ack);
+                tasks.spawn(async move {
+                    let Some(mut ws) = setup.run(&stats, client::connect(&common)).await else {
+                        return;
+                    };
+                    let mut sender = Sender {
+                        raw: common.raw,
+                        ack,
+                        padding,
+                        next_id: 0,
+                    };
+                    let mut out: Vec<Message> = (0..window).map(|_| sender.next()).collect();
+                    if let Err(e) = send_all(&mut ws, &mut out).await {
+                        stats.fail("send", e);
+                        stats.conn(false);
+                        return;
+                    }
+                    loop {
+                        let turn = client::pump(&mut ws, common.raw, &mut out, |text, out| {
+                            if let Some(sent) = sender.answer_time(text) {
+                                stats.record(now_us().saturating_sub(sent));
+                                stats.op();
+                                out.push(sender.next());
+                            }
+                        });
+                        if let Err(e) = turn.await {
+                            stats.fail("connection", e);
+                            stats.conn(false);
+                            return;
+                        }
                     }
                 });
-                if let Err(e) = turn.await {
-                    stats.fail("connection", e);
-                    stats.conn(false);
-                    return;
-                }
             }
-        });
-    }
-    let connections = setup.wait(args.connections).await?;
-    let window = measure(&stats, &common).await;
-    let latencies = stats.latencies();
-    drop(tasks);
-    let what = if args.ack { "echo-ack" } else { "echo" };
-    let case = format!(
-        "echo c={} w={}{}",
-        args.connections,
-        args.window,
-        if args.ack { " ack" } else { "" }
-    );
-    let params = with_params(
-        common_params(&common),
-        json!({
-            "event": what,
-            "connections": args.connections,
-            "window": args.window,
-            "payload_bytes": args.payload_bytes,
-        }),
-    );
-    let report = Report::new(
-        "echo",
-        case,
-        &common,
-        "events",
-        params,
-        &window,
-        Some(&latencies),
-    );
-    Ok(finish(report, connections))
+            let connections = setup.wait(args.connections).await?;
+            let window = measure(&stats, &common).await;
+            drop(tasks);
+            Ok(Measured::new(window, connections))
+        })
+        .await
+}
+
+/// The parameters of an `echo` or `polling` run.
+pub fn params(args: &EchoArgs) -> Value {
+    let (connections, window) = (args.connections, args.window);
+    json!({ "connections": connections, "window": window, "payload_bytes": args.payload_bytes })
 }
 
 /// Builds a connection's events and reads the send time back from answers.

@@ -23,17 +23,18 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio::sync::Notify;
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{common_params, finish, with_params, Setup, Tasks};
+use super::{Deliveries, Measured, Scenario, Setup, Tasks};
 use crate::cli::{Common, FanoutArgs, FanoutLatencyArgs};
-use crate::client::{self, send_all};
+use crate::client::{self, send_all, Ws};
 use crate::now_us;
 use crate::proto::{self, Incoming};
 use crate::report::Report;
-use crate::stats::{spawn_progress, Meter, Stats};
+use crate::stats::{Stats, Timeline};
 
 /// State shared by the subscribers and the trigger.
 struct Room {
@@ -173,156 +174,161 @@ fn trigger_read(
     }
 }
 
+/// The subscribers in the room and the trigger that asks for broadcasts.
+struct Audience {
+    room: Rc<Room>,
+    /// Subscribers set up.
+    subscribers: usize,
+    trigger: Ws,
+    tasks: Tasks,
+}
+
+impl Audience {
+    /// Connects `n` subscribers to `room`, then the trigger.
+    async fn open(
+        common: &Rc<Common>,
+        stats: &Rc<Stats>,
+        room: &str,
+        n: usize,
+    ) -> io::Result<Self> {
+        let state = new_room(stats);
+        let mut tasks = Tasks::default();
+        let subscribers = subscribe(common, &state, room, n, &mut tasks).await?;
+        let trigger = client::connect(common).await?;
+        Ok(Audience {
+            room: state,
+            subscribers,
+            trigger,
+            tasks,
+        })
+    }
+
+    /// Stops the subscribers; `expected` against what they received.
+    fn close(self, expected: u64) -> Deliveries {
+        drop(self.tasks);
+        Deliveries {
+            expected,
+            received: self.room.received.get(),
+        }
+    }
+}
+
 /// Closed loop: runs batches until the window ends.
 pub async fn run_closed(args: FanoutArgs) -> io::Result<Report> {
-    let common = Rc::new(args.common.clone());
-    let stats = Stats::new("deliveries");
-    let _progress = Tasks::from_handle(spawn_progress(stats.clone(), common.quiet));
-    let state = new_room(&stats);
-    let mut tasks = Tasks::default();
-    let n = subscribe(&common, &state, &args.room, args.subscribers, &mut tasks).await?;
-    let mut trigger = client::connect(&common).await?;
-    let per_batch = n as u64 * u64::from(args.batch);
-    let batch_timeout = Duration::from_secs_f64(args.batch_timeout.max(0.01));
-    let (mut batch, mut expected, mut timeouts) = (0u64, 0u64, 0u64);
-    let mut meter: Option<Meter> = None;
-    let warmup_end = tokio::time::Instant::now() + common.warmup();
-    let end = warmup_end + common.duration();
-    stats.phase.set("warmup");
-    let mut out = Vec::new();
-    loop {
-        let now = tokio::time::Instant::now();
-        if meter.is_none() && now >= warmup_end {
-            meter = Some(Meter::start(&stats, common.server_pid));
-        }
-        if now >= end {
-            break;
-        }
-        batch += 1;
-        expected += per_batch;
-        state.start_batch(batch, per_batch);
-        out.extend(batch_frames(
-            &common,
-            &args.room,
-            batch,
-            args.batch,
-            args.payload_bytes,
-        ));
-        send_all(&mut trigger, &mut out).await?;
-        let deadline = tokio::time::sleep(batch_timeout);
-        tokio::pin!(deadline);
-        while !state.complete.get() {
-            tokio::select! {
-                _ = state.done.notified() => {}
-                _ = &mut deadline => {
-                    timeouts += 1;
-                    break;
-                }
-                frame = trigger.next() => {
-                    trigger_read(common.raw, frame, &mut out)?;
-                    send_all(&mut trigger, &mut out).await?;
+    let case = format!("fanout n={} b={}", args.subscribers, args.batch);
+    let batch = ("batch", json!(args.batch));
+    let params = params(args.subscribers, batch, args.payload_bytes);
+    let scenario = Scenario::new("fanout", "deliveries", case, params);
+    scenario
+        .run(&args.common, |common, stats| async move {
+            let mut audience =
+                Audience::open(&common, &stats, &args.room, args.subscribers).await?;
+            let (state, trigger) = (audience.room.clone(), &mut audience.trigger);
+            let per_batch = audience.subscribers as u64 * u64::from(args.batch);
+            let batch_timeout = Duration::from_secs_f64(args.batch_timeout.max(0.01));
+            let (mut batch, mut expected, mut timeouts) = (0u64, 0u64, 0u64);
+            let mut timeline = Timeline::start(&stats, &common);
+            let mut out = Vec::new();
+            while timeline.at(Instant::now(), &stats) {
+                batch += 1;
+                expected += per_batch;
+                state.start_batch(batch, per_batch);
+                out.extend(batch_frames(
+                    &common,
+                    &args.room,
+                    batch,
+                    args.batch,
+                    args.payload_bytes,
+                ));
+                send_all(trigger, &mut out).await?;
+                let deadline = tokio::time::sleep(batch_timeout);
+                tokio::pin!(deadline);
+                while !state.complete.get() {
+                    tokio::select! {
+                        _ = state.done.notified() => {}
+                        _ = &mut deadline => {
+                            timeouts += 1;
+                            break;
+                        }
+                        frame = trigger.next() => {
+                            trigger_read(common.raw, frame, &mut out)?;
+                            send_all(trigger, &mut out).await?;
+                        }
+                    }
                 }
             }
-        }
-    }
-    let meter = meter.ok_or_else(|| io::Error::other("the window never started"))?;
-    let window = meter.stop(&stats);
-    let latencies = stats.latencies();
-    // Every batch but a timed-out one completed: what is missing now is lost
-    // (a timed-out batch gets one more timeout to arrive).
-    if timeouts > 0 {
-        tokio::time::sleep(batch_timeout).await;
-    }
-    drop(tasks);
-    let case = format!("fanout n={} b={}", args.subscribers, args.batch);
-    let params = with_params(
-        common_params(&common),
-        json!({
-            "subscribers": args.subscribers,
-            "batch": args.batch,
-            "payload_bytes": args.payload_bytes,
-            "batches": batch,
-            "batch_timeouts": timeouts,
-        }),
-    );
-    let mut report = Report::new(
-        "fanout",
-        case,
-        &common,
-        "deliveries",
-        params,
-        &window,
-        Some(&latencies),
-    );
-    set_loss(&mut report, expected, state.received.get());
-    Ok(finish(report, n))
+            let window = timeline.stop(&stats)?;
+            // Every batch but a timed-out one completed: what is missing now
+            // is lost (a timed-out batch gets one more timeout to arrive).
+            if timeouts > 0 {
+                tokio::time::sleep(batch_timeout).await;
+            }
+            let subscribers = audience.subscribers;
+            Ok(Measured {
+                params: json!({ "batches": batch, "batch_timeouts": timeouts }),
+                deliveries: Some(audience.close(expected)),
+                ..Measured::new(window, subscribers)
+            })
+        })
+        .await
 }
 
 /// Open loop: `rate` single-event broadcasts per second.
 pub async fn run_open(args: FanoutLatencyArgs) -> io::Result<Report> {
-    let common = Rc::new(args.common.clone());
-    let stats = Stats::new("deliveries");
-    let _progress = Tasks::from_handle(spawn_progress(stats.clone(), common.quiet));
-    let state = new_room(&stats);
-    let mut tasks = Tasks::default();
-    let n = subscribe(&common, &state, &args.room, args.subscribers, &mut tasks).await?;
-    let mut trigger = client::connect(&common).await?;
-    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / args.rate.max(0.001)));
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let warmup_end = tokio::time::Instant::now() + common.warmup();
-    let end = warmup_end + common.duration();
-    let (mut batch, mut expected) = (0u64, 0u64);
-    let mut meter: Option<Meter> = None;
-    let mut out = Vec::new();
-    stats.phase.set("warmup");
-    loop {
-        tokio::select! {
-            at = ticker.tick() => {
-                if meter.is_none() && at >= warmup_end {
-                    meter = Some(Meter::start(&stats, common.server_pid));
-                }
-                if at >= end {
-                    break;
-                }
-                batch += 1;
-                expected += n as u64;
-                out.extend(batch_frames(&common, &args.room, batch, 1, args.payload_bytes));
-            }
-            frame = trigger.next() => trigger_read(common.raw, frame, &mut out)?,
-        }
-        send_all(&mut trigger, &mut out).await?;
-    }
-    let meter = meter.ok_or_else(|| io::Error::other("the window never started"))?;
-    let window = meter.stop(&stats);
-    // Late deliveries: wait for them, up to the grace period.
-    let grace_end = tokio::time::Instant::now() + Duration::from_secs_f64(args.grace.max(0.0));
-    while state.received.get() < expected && tokio::time::Instant::now() < grace_end {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let latencies = stats.latencies();
-    drop(tasks);
     let case = format!("fanout-latency n={} rate={}", args.subscribers, args.rate);
-    let params = with_params(
-        common_params(&common),
-        json!({
-            "subscribers": args.subscribers,
-            "rate": args.rate,
-            "payload_bytes": args.payload_bytes,
-            "broadcasts": batch,
-            "grace_s": args.grace,
-        }),
-    );
-    let mut report = Report::new(
-        "fanout-latency",
-        case,
-        &common,
-        "deliveries",
-        params,
-        &window,
-        Some(&latencies),
-    );
-    set_loss(&mut report, expected, state.received.get());
-    Ok(finish(report, n))
+    let rate = ("rate", json!(args.rate));
+    let params = params(args.subscribers, rate, args.payload_bytes);
+    let scenario = Scenario::new("fanout-latency", "deliveries", case, params);
+    scenario
+        .run(&args.common, |common, stats| async move {
+            let mut audience =
+                Audience::open(&common, &stats, &args.room, args.subscribers).await?;
+            let n = audience.subscribers;
+            let trigger = &mut audience.trigger;
+            let period = Duration::from_secs_f64(1.0 / args.rate.max(0.001));
+            let mut ticker = tokio::time::interval(period);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            let (mut batch, mut expected) = (0u64, 0u64);
+            let mut out = Vec::new();
+            let mut timeline = Timeline::start(&stats, &common);
+            loop {
+                tokio::select! {
+                    at = ticker.tick() => {
+                        if !timeline.at(at, &stats) {
+                            break;
+                        }
+                        batch += 1;
+                        expected += n as u64;
+                        out.extend(batch_frames(&common, &args.room, batch, 1, args.payload_bytes));
+                    }
+                    frame = trigger.next() => trigger_read(common.raw, frame, &mut out)?,
+                }
+                send_all(trigger, &mut out).await?;
+            }
+            let mut window = timeline.stop(&stats)?;
+            // Late deliveries: wait for them, up to the grace period; their
+            // latencies count.
+            let grace_end = Instant::now() + Duration::from_secs_f64(args.grace.max(0.0));
+            let received = || audience.room.received.get();
+            while received() < expected && Instant::now() < grace_end {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            window.latencies = stats.latencies();
+            Ok(Measured {
+                params: json!({ "broadcasts": batch, "grace_s": args.grace }),
+                deliveries: Some(audience.close(expected)),
+                ..Measured::new(window, n)
+            })
+        })
+        .await
+}
+
+/// The parameters of a fanout run; `pace` is the batch or the rate.
+fn params(subscribers: usize, pace: (&str, Value), payload_bytes: usize) -> Value {
+    let mut params = json!({ "subscribers": subscribers });
+    params[pace.0] = pace.1;
+    params["payload_bytes"] = json!(payload_bytes);
+    params
 }
 
 fn new_room(stats: &Rc<Stats>) -> Rc<Room> {
@@ -334,10 +340,4 @@ fn new_room(stats: &Rc<Stats>) -> Rc<Room> {
         done: Notify::new(),
         received: Cell::new(0),
     })
-}
-
-fn set_loss(report: &mut Report, expected: u64, received: u64) {
-    report.expected = Some(expected);
-    report.received = Some(received);
-    report.lost = Some(expected.saturating_sub(received));
 }

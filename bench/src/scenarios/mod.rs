@@ -1,5 +1,7 @@
-//! The scenarios. Each sets up its connections (a bounded number at once),
-//! runs a warmup and a measured window, and returns a [`Report`].
+//! The scenarios. Each is a body run by [`Scenario::run`], which sets up
+//! the counters and the progress line and makes the [`Report`]; the body
+//! sets up its connections (a bounded number at once, with [`Setup`]), runs
+//! a warmup and a measured window, and says what it [`Measured`].
 
 use std::cell::Cell;
 use std::future::Future;
@@ -7,12 +9,13 @@ use std::io;
 use std::rc::Rc;
 use std::time::Duration;
 
+use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::cli::Common;
 use crate::report::Report;
-use crate::stats::Stats;
+use crate::stats::{spawn_progress, Stats, Window};
 
 pub mod connect;
 pub mod echo;
@@ -100,25 +103,123 @@ impl Drop for Tasks {
     }
 }
 
-/// The parameters every report carries.
-pub fn common_params(common: &Common) -> serde_json::Value {
-    serde_json::json!({
-        "warmup_s": common.warmup,
-        "duration_s": common.duration,
-        "path": common.path,
-    })
+/// A scenario: its name, what it counts, the case it runs and its
+/// parameters. [`Scenario::run`] does what every scenario does around its
+/// body.
+pub struct Scenario {
+    /// The scenario (`echo`, `fanout`, …).
+    pub name: &'static str,
+    /// What an operation is (events, deliveries, connections).
+    pub unit: &'static str,
+    /// The scenario with the parameters that define it (`fanout n=1000 b=10`).
+    pub case: String,
+    /// The scenario's own parameters (a JSON object); the common ones
+    /// (warmup, duration, path) come first in the report.
+    pub params: Value,
 }
 
-/// Adds `extra`'s fields to `params`.
-pub fn with_params(mut params: serde_json::Value, extra: serde_json::Value) -> serde_json::Value {
-    if let (Some(p), serde_json::Value::Object(e)) = (params.as_object_mut(), extra) {
+/// What a scenario's body measured.
+pub struct Measured {
+    /// The measured window.
+    pub window: Window,
+    /// Connections open during the window.
+    pub connections: usize,
+    /// Parameters found while running (a JSON object, or null), added
+    /// after the scenario's.
+    pub params: Value,
+    /// Deliveries expected and received (fanout scenarios).
+    pub deliveries: Option<Deliveries>,
+    /// The server's memory (idle).
+    pub rss: Option<Rss>,
+}
+
+impl Measured {
+    /// A window and the connections it ran with; nothing else.
+    pub fn new(window: Window, connections: usize) -> Self {
+        Measured {
+            window,
+            connections,
+            params: Value::Null,
+            deliveries: None,
+            rss: None,
+        }
+    }
+}
+
+/// Deliveries expected and received; what is missing is lost.
+pub struct Deliveries {
+    /// Deliveries the server should have made.
+    pub expected: u64,
+    /// Deliveries the subscribers got.
+    pub received: u64,
+}
+
+/// The server's resident memory, in KiB, with no client and loaded.
+pub struct Rss {
+    /// With no client.
+    pub empty_kib: u64,
+    /// With `connections` clients.
+    pub loaded_kib: u64,
+    /// Connections up when the loaded figure was read.
+    pub connections: u64,
+}
+
+impl Scenario {
+    /// A scenario named `name` counting `unit`s, running `case` with
+    /// `params`.
+    pub fn new(name: &'static str, unit: &'static str, case: String, params: Value) -> Self {
+        Scenario {
+            name,
+            unit,
+            case,
+            params,
+        }
+    }
+
+    /// Runs `body` with the counters and the progress line up, then makes
+    /// the report of what it measured. The body sets up its connections,
+    /// runs the warmup and the window ([`measure`](crate::stats::measure)
+    /// or a [`Timeline`](crate::stats::Timeline)) and stops its tasks.
+    pub async fn run<F, Fut>(self, common: &Common, body: F) -> io::Result<Report>
+    where
+        F: FnOnce(Rc<Common>, Rc<Stats>) -> Fut,
+        Fut: Future<Output = io::Result<Measured>>,
+    {
+        let common = Rc::new(common.clone());
+        let stats = Stats::new(self.unit);
+        let _progress = Tasks::from_handle(spawn_progress(stats.clone(), common.quiet));
+        let measured = body(common.clone(), stats).await?;
+        let common_params = json!({
+            "warmup_s": common.warmup,
+            "duration_s": common.duration,
+            "path": common.path,
+        });
+        let params = merge(merge(common_params, self.params), measured.params);
+        let window = &measured.window;
+        let mut report = Report::new(self.name, self.case, &common, self.unit, params, window);
+        report.connections = measured.connections as u64;
+        if let Some(d) = measured.deliveries {
+            report.expected = Some(d.expected);
+            report.received = Some(d.received);
+            report.lost = Some(d.expected.saturating_sub(d.received));
+        }
+        if let Some(rss) = measured.rss {
+            report.rss_kib_empty = Some(rss.empty_kib);
+            report.rss_kib_loaded = Some(rss.loaded_kib);
+            report.rss_bytes_per_conn = Some(
+                (rss.loaded_kib.saturating_sub(rss.empty_kib) * 1024) as f64
+                    / rss.connections.max(1) as f64,
+            );
+        }
+        Ok(report)
+    }
+}
+
+/// `params` with the fields of `extra` added after its own (both JSON
+/// objects; anything else in `extra` adds nothing).
+pub fn merge(mut params: Value, extra: Value) -> Value {
+    if let (Some(p), Value::Object(e)) = (params.as_object_mut(), extra) {
         p.extend(e);
     }
     params
-}
-
-/// Sets the number of connections the window ran with.
-pub fn finish(mut report: Report, connections: usize) -> Report {
-    report.connections = connections as u64;
-    report
 }

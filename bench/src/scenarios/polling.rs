@@ -17,16 +17,15 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use serde_json::json;
 use tokio::sync::Notify;
 
-use super::{common_params, finish, with_params, Setup, Tasks};
+use super::{Measured, Scenario, Setup, Tasks};
 use crate::cli::{Common, EchoArgs};
 use crate::client::io_err;
 use crate::now_us;
 use crate::proto::{self, Incoming};
 use crate::report::Report;
-use crate::stats::{measure, spawn_progress, Stats};
+use crate::stats::{measure, Stats};
 
 type Http = Client<HttpConnector, Full<Bytes>>;
 
@@ -114,101 +113,90 @@ struct Flow {
 
 /// Runs the scenario.
 pub async fn run(args: EchoArgs) -> io::Result<Report> {
-    let common = Rc::new(args.common.clone());
-    if common.raw {
+    if args.common.raw {
         return Err(io::Error::other("polling has no raw mode"));
     }
-    let stats = Stats::new("events");
-    let _progress = Tasks::from_handle(spawn_progress(stats.clone(), common.quiet));
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    let http: Http = Client::builder(TokioExecutor::new()).build(connector);
-    let setup = Setup::new(common.setup_concurrency);
-    let mut tasks = Tasks::default();
-    for _ in 0..args.connections {
-        let Some(session) = setup
-            .run(&stats, Session::open(http.clone(), &common))
-            .await
-        else {
-            continue;
-        };
-        let session = Rc::new(session);
-        let flow = Rc::new(Flow {
-            credits: Cell::new(args.window.max(1)),
-            pong: Cell::new(false),
-            wake: Notify::new(),
-        });
-        let (s, f, st) = (session.clone(), flow.clone(), stats.clone());
-        tasks.spawn(async move {
-            loop {
-                let body = match s.get().await {
-                    Ok(b) => b,
-                    Err(e) => return st.fail("poll", e),
-                };
-                let Ok(body) = std::str::from_utf8(&body) else {
-                    return st.fail("poll", "invalid UTF-8");
-                };
-                for p in body.split(SEPARATOR) {
-                    match proto::parse(p) {
-                        Incoming::Ping => f.pong.set(true),
-                        Incoming::Event { name: "echo", rest } => {
-                            if let Some([t]) = proto::leading_ints::<1>(rest) {
-                                st.record(now_us().saturating_sub(t));
-                                st.op();
-                                f.credits.set(f.credits.get() + 1);
-                            }
-                        }
-                        Incoming::Close => return st.fail("poll", "closed by the server"),
-                        _ => {}
-                    }
-                }
-                f.wake.notify_one();
-            }
-        });
-        let (s, f, st) = (session, flow, stats.clone());
-        let padding = args.payload_bytes;
-        tasks.spawn(async move {
-            loop {
-                while f.credits.get() == 0 && !f.pong.get() {
-                    f.wake.notified().await;
-                }
-                let mut body = String::new();
-                if f.pong.replace(false) {
-                    body.push_str(proto::PONG);
-                }
-                for _ in 0..f.credits.replace(0) {
-                    if !body.is_empty() {
-                        body.push(SEPARATOR);
-                    }
-                    body.push_str(&proto::event("echo", None, &[now_us()], padding));
-                }
-                if let Err(e) = s.post(body).await {
-                    return st.fail("post", e);
-                }
-            }
-        });
-    }
-    let connections = setup.wait(args.connections).await?;
-    let window = measure(&stats, &common).await;
-    let latencies = stats.latencies();
-    drop(tasks);
     let case = format!("polling c={} w={}", args.connections, args.window);
-    let params = with_params(
-        common_params(&common),
-        json!({
-            "connections": args.connections,
-            "window": args.window,
-            "payload_bytes": args.payload_bytes,
-        }),
-    );
-    let report = Report::new(
-        "polling",
-        case,
-        &common,
-        "events",
-        params,
-        &window,
-        Some(&latencies),
-    );
-    Ok(finish(report, connections))
+    let scenario = Scenario::new("polling", "events", case, super::echo::params(&args));
+    scenario
+        .run(&args.common, |common, stats| async move {
+            let mut connector = HttpConnector::new();
+            connector.set_nodelay(true);
+            let http: Http = Client::builder(TokioExecutor::new()).build(connector);
+            let setup = Setup::new(common.setup_concurrency);
+            let mut tasks = Tasks::default();
+            for _ in 0..args.connections {
+                let Some(session) = setup
+                    .run(&stats, Session::open(http.clone(), &common))
+                    .await
+                else {
+                    continue;
+                };
+                let flow = Rc::new(Flow {
+                    credits: Cell::new(args.window.max(1)),
+                    pong: Cell::new(false),
+                    wake: Notify::new(),
+                });
+                let session = Rc::new(session);
+                tasks.spawn(poller(session.clone(), flow.clone(), stats.clone()));
+                tasks.spawn(sender(session, flow, stats.clone(), args.payload_bytes));
+            }
+            let connections = setup.wait(args.connections).await?;
+            let window = measure(&stats, &common).await;
+            drop(tasks);
+            Ok(Measured::new(window, connections))
+        })
+        .await
+}
+
+/// Keeps one GET waiting; counts the echoes of each answer as credits for
+/// the sender, and notes pings.
+async fn poller(s: Rc<Session>, f: Rc<Flow>, st: Rc<Stats>) {
+    loop {
+        let body = match s.get().await {
+            Ok(b) => b,
+            Err(e) => return st.fail("poll", e),
+        };
+        let Ok(body) = std::str::from_utf8(&body) else {
+            return st.fail("poll", "invalid UTF-8");
+        };
+        for p in body.split(SEPARATOR) {
+            match proto::parse(p) {
+                Incoming::Ping => f.pong.set(true),
+                Incoming::Event { name: "echo", rest } => {
+                    if let Some([t]) = proto::leading_ints::<1>(rest) {
+                        st.record(now_us().saturating_sub(t));
+                        st.op();
+                        f.credits.set(f.credits.get() + 1);
+                    }
+                }
+                Incoming::Close => return st.fail("poll", "closed by the server"),
+                _ => {}
+            }
+        }
+        f.wake.notify_one();
+    }
+}
+
+/// Posts as many new events as there are credits (and the pong owed), all
+/// in one body.
+async fn sender(s: Rc<Session>, f: Rc<Flow>, st: Rc<Stats>, padding: usize) {
+    loop {
+        while f.credits.get() == 0 && !f.pong.get() {
+            f.wake.notified().await;
+        }
+        let mut body = String::new();
+        if f.pong.replace(false) {
+            body.push_str(proto::PONG);
+        }
+        for _ in 0..f.credits.replace(0) {
+            if !body.is_empty() {
+                body.push(SEPARATOR);
+            }
+            body.push_str(&proto::event("echo", None, &[now_us()], padding));
+        }
+        if let Err(e) = s.post(body).await {
+            return st.fail("post", e);
+        }
+    }
 }

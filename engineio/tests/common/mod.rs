@@ -3,20 +3,15 @@
 //! - [`TestServer`]: an [`Engine`] served with [`Engine::serve`] on
 //!   127.0.0.1:0 from a spawned task, with a [`Recorder`] handler that
 //!   records open / message / close (with reasons) and echoes every message.
-//! - A raw HTTP/1.1 client (`http.rs`: `http`, `get`, `post`): one request
-//!   per connection (`Connection: close`), read to EOF, so each test sees
-//!   exactly the bytes the server sent.
 //! - Engine.IO polling payload helpers ([`encode_payload`],
 //!   [`decode_payload`], [`polling_handshake`], [`poll`], [`send`]).
-//! - A raw WebSocket client (`ws.rs`, feature `ws`: tokio-tungstenite over
-//!   a plain `TcpStream`).
+//! - Engine.IO over a raw WebSocket (`ws.rs`, feature `ws`).
 //!
-//! Every wait is bounded by [`DEADLINE`]; conditions are polled with
-//! [`eventually`] instead of fixed sleeps.
+//! The deadlines, the raw HTTP client and the raw WebSocket client are
+//! `roomcast_testkit`'s.
 
 #![allow(dead_code)]
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,32 +21,11 @@ use base64::Engine as _;
 use parking_lot::Mutex;
 use roomcast_core::{ClientId, CloseReason, Frame, Message};
 use roomcast_engineio::{message_text, Engine, EngineConfig, Handler, Socket};
+#[allow(unused_imports)] // each test file uses a different part
+pub use roomcast_testkit::http::{get, http, post, HttpResponse};
+pub use roomcast_testkit::{eventually, within};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
-
-/// The longest any single step of a test may take.
-pub const DEADLINE: Duration = Duration::from_secs(10);
-
-/// Awaits `fut`, panicking with `what` after [`DEADLINE`].
-pub async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(DEADLINE, fut).await {
-        Ok(v) => v,
-        Err(_) => panic!("timed out after {DEADLINE:?}: {what}"),
-    }
-}
-
-/// Polls `cond` every 5 ms until it holds, panicking after [`DEADLINE`].
-pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    while !cond() {
-        if tokio::time::Instant::now() >= deadline {
-            panic!("condition not reached within {DEADLINE:?}: {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
 
 // ---------------------------------------------------------------------------
 // Server and recording handler
@@ -141,9 +115,7 @@ impl TestServer {
     /// Serves an engine with `config` and a recording echo handler.
     pub async fn start(config: EngineConfig) -> TestServer {
         let (engine, rx, log) = recording_engine(config);
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("local addr");
-        let task = tokio::spawn(engine.clone().serve(listener));
+        let (addr, task) = roomcast_testkit::spawn_server(|l| engine.clone().serve(l)).await;
         TestServer {
             engine,
             addr,
@@ -405,9 +377,6 @@ pub async fn send(addr: SocketAddr, sid: ClientId, frames: &[Frame]) {
         "post: {res:?}"
     );
 }
-
-mod http;
-pub use self::http::*;
 
 #[cfg(feature = "ws")]
 mod ws;

@@ -1,28 +1,23 @@
 //! Support for `chapter_browser.rs`: the `chapter` binary as a child
-//! process with its output captured, and a minimal HTTP/1.0 client.
+//! process with its output captured, and GET requests to it.
 //!
 //! The binary is built once per test process with `cargo build` (same
 //! profile and target directory as the test), or taken from
 //! `$ROOMCAST_CHAPTER_BIN`.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use roomcast_tests::js::is_ci;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use roomcast_testkit::http::{http, HttpResponse};
+use roomcast_testkit::js::{require_npm_packages, workspace_root as repo_root};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 
 /// The start of the line the binary prints once it listens.
 pub const READY: &str = "Server running on port ";
-
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is in the workspace")
-        .to_path_buf()
-}
 
 pub fn chapter_dir() -> PathBuf {
     repo_root().join("examples/chapter")
@@ -65,36 +60,7 @@ pub fn chapter_bin() -> PathBuf {
 /// socket.io-client's browser bundle in `examples/chapter/node_modules`,
 /// installed from the lockfile with `npm ci` when missing.
 pub fn require_chapter_client() -> Option<()> {
-    static DEPS: OnceLock<Result<(), String>> = OnceLock::new();
-    let result = DEPS.get_or_init(|| {
-        let dir = chapter_dir();
-        if dir.join("node_modules/socket.io-client/dist").is_dir() {
-            return Ok(());
-        }
-        let out = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run npm ci in {}: {e}", dir.display()))?;
-        if !out.status.success() {
-            return Err(format!(
-                "npm ci in {} failed: {}",
-                dir.display(),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(())
-    });
-    match result {
-        Ok(()) => Some(()),
-        Err(e) if is_ci() => panic!("the chapter's socket.io-client is required under CI: {e}"),
-        Err(e) => {
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "\n*** SKIP: {e} ***\n");
-            None
-        }
-    }
+    require_npm_packages(&chapter_dir(), "socket.io-client/dist").map(drop)
 }
 
 /// A running `chapter` binary with its output captured.
@@ -176,54 +142,16 @@ impl Chapter {
     }
 }
 
-/// A response read to the end of the stream (HTTP/1.0: no chunking).
-pub struct Reply {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// `GET path` with `extra` header lines (each ending in CRLF).
-pub async fn get(port: u16, path: &str, extra: &str) -> Reply {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connect");
-    let request = format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n{extra}\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw))
-        .await
-        .expect("response within 10 s")
-        .expect("read");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("end of headers");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("status line");
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
-    Reply {
-        status,
+/// `GET path` with extra `headers`.
+pub async fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
+    http(
+        SocketAddr::from(([127, 0, 0, 1], port)),
+        "GET",
+        path,
         headers,
-        body: raw[split + 4..].to_vec(),
-    }
+        b"",
+    )
+    .await
 }
 
 /// Appends the lines of `pipe` to `out` as they come.

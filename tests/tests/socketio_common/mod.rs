@@ -1,25 +1,23 @@
 //! Shared helpers for the Socket.IO interop tests (`tests/tests/socketio_*.rs`):
 //! serving a `roomcast_socketio::Server` on 127.0.0.1:0, running the node scripts
-//! of `tests/js/socketio/` against it, deadlines and polling.
+//! of `tests/js/socketio/` against it; the deadlines are `roomcast_testkit`'s.
 
 #![allow(dead_code)]
 
 use std::time::Duration;
 
 use roomcast_socketio::Server;
-use roomcast_tests::js::{run_node_file, NodeOutput};
+use roomcast_testkit::js::{run_node_file, NodeOutput};
 use serde_json::Value;
 
 #[allow(unused_imports)] // each test file uses a different part
-pub use roomcast_tests::wait::{eventually, within, Log, STEP};
+pub use roomcast_testkit::{eventually, within, Log, STEP};
 
 /// Serves `io` on a fresh local port; returns the port.
 pub async fn serve(io: &Server) -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
     let io = io.clone();
-    tokio::spawn(async move { io.serve(listener).await });
-    port
+    let (addr, _) = roomcast_testkit::spawn_server(|l| async move { io.serve(l).await }).await;
+    addr.port()
 }
 
 /// Runs `tests/js/socketio/<script>` against `port` with extra env vars;

@@ -1,16 +1,22 @@
-//! Deadlines for tests: every wait fails the test after [`STEP`] instead of
-//! hanging, and conditions are polled rather than slept on.
+//! Deadlines: every waiting step of a test fails the test after [`STEP`]
+//! instead of hanging, and conditions are polled (every 5 ms) rather than
+//! slept on. One deadline for every crate's tests: a step that needs longer
+//! is a step that is stuck.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-
-use std::sync::Mutex;
 
 /// The longest one waiting step of a test may take.
 pub const STEP: Duration = Duration::from_secs(15);
 
 /// Awaits `fut`, failing the test after [`STEP`].
+///
+/// ```no_run
+/// # async fn demo() {
+/// let n = roomcast_testkit::within("the answer", async { 42 }).await;
+/// # }
+/// ```
 pub async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
     match tokio::time::timeout(STEP, fut).await {
         Ok(v) => v,
@@ -18,7 +24,13 @@ pub async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
     }
 }
 
-/// Polls `cond` every 5 ms until it holds, failing after [`STEP`].
+/// Polls `cond` every 5 ms until it holds, failing the test after [`STEP`].
+///
+/// ```no_run
+/// # async fn demo(sessions: impl Fn() -> usize) {
+/// roomcast_testkit::eventually("no session left", || sessions() == 0).await;
+/// # }
+/// ```
 pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
     within(what, async {
         while !cond() {
@@ -28,7 +40,15 @@ pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
     .await
 }
 
-/// A list the server's handlers append to and the test reads.
+/// A list that a server's handlers append to and the test reads.
+///
+/// ```no_run
+/// # async fn demo() {
+/// let log = roomcast_testkit::Log::default();
+/// log.push("connected");
+/// assert_eq!(log.wait_len(1, "a connect").await, ["connected"]);
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Log<T>(Arc<Mutex<Vec<T>>>);
 
@@ -39,7 +59,7 @@ impl<T> Default for Log<T> {
 }
 
 impl<T: Clone> Log<T> {
-    fn entries(&self) -> std::sync::MutexGuard<'_, Vec<T>> {
+    fn entries(&self) -> MutexGuard<'_, Vec<T>> {
         self.0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -65,7 +85,7 @@ impl<T: Clone> Log<T> {
         self.len() == 0
     }
 
-    /// Waits (polling) until the log holds at least `n` entries.
+    /// Waits until the log holds at least `n` entries; returns them all.
     pub async fn wait_len(&self, n: usize, what: &str) -> Vec<T> {
         eventually(what, || self.len() >= n).await;
         self.all()

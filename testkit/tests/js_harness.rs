@@ -1,8 +1,8 @@
-//! Self-test of the JS interop harness (roomcast_tests::js).
+//! Self-test of the JS interop harness (`roomcast_testkit::js`).
 
 use std::time::Duration;
 
-use roomcast_tests::js::{require_js_deps, require_node, run_node, run_node_file};
+use roomcast_testkit::js::{require_js_deps, require_node, run_node, run_node_file};
 
 #[tokio::test]
 async fn selftest_script_reports_pinned_clients() {

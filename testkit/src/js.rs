@@ -1,19 +1,33 @@
-//! Harness for interop tests that drive real JavaScript clients (socket.io-client,
-//! engine.io-client, playwright-core + Debian chromium) from Rust.
+//! The harness for interop tests that drive real JavaScript clients
+//! (socket.io-client, engine.io-client, playwright-core with Debian's
+//! chromium) from Rust.
 //!
-//! Conventions:
-//! - Node scripts live under [`js_dir()`] (`tests/js`, or `$ROOMCAST_JS_DIR`) and are run
-//!   with that directory as cwd, so `import { io } from "socket.io-client"` resolves.
-//! - Scripts report results as JSON objects, one per stdout line (see
-//!   [`NodeOutput::json_lines`]); anything else on stdout is ignored by that parser.
-//! - Tests gate themselves with `let Some(..) = require_xxx() else { return };`. Outside CI
-//!   a missing tool prints a loud SKIP line; with `CI=true` it panics instead, so CI can't
-//!   go green by silently skipping.
+//! - Node scripts live under [`js_dir()`] (the workspace's `tests/js`, or
+//!   `$ROOMCAST_JS_DIR`) and run with that directory as cwd, so
+//!   `import { io } from "socket.io-client"` resolves.
+//! - Scripts report results as JSON, one object per stdout line (see
+//!   [`NodeOutput::json_lines`]); other stdout lines are ignored.
+//! - Tests gate themselves with `let Some(..) = require_xxx() else { return };`.
+//!   Outside CI a missing tool prints a loud SKIP line; under `CI=true` (or
+//!   `CI=1`) it panics, so CI cannot go green by skipping.
+//! - A script is killed when its timeout passes; its output so far is kept.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use roomcast_testkit::js::{require_js_deps, run_node_file};
+//! let Some(_) = require_js_deps() else { return };
+//! let env = [("PORT", "3000".to_string())];
+//! let out = run_node_file("socketio/connect.mjs", &env, std::time::Duration::from_secs(30)).await;
+//! out.assert_success();
+//! # }
+//! ```
 
+use std::collections::HashMap;
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
@@ -22,7 +36,7 @@ use tokio::process::Command;
 /// Where Debian's chromium lives (override with `ROOMCAST_CHROMIUM`).
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// Flags every headless chromium launch should use on this (root, offline) machine.
+/// Flags every headless chromium launch uses on this (root, offline) machine.
 pub const CHROMIUM_ARGS: &[&str] = &[
     "--headless",
     "--no-sandbox",
@@ -37,8 +51,9 @@ pub fn is_ci() -> bool {
     matches!(std::env::var("CI").as_deref(), Ok("true") | Ok("1"))
 }
 
-/// Under CI: panic. Otherwise: print a loud SKIP line and return `None`.
-/// (Written to the real stderr, not `eprintln!`, so libtest's capture doesn't hide it.)
+/// Under CI: panics. Otherwise: prints a loud SKIP line and returns `None`.
+/// (Written to the real stderr, not `eprintln!`, so libtest's capture does
+/// not hide it.)
 fn skip_or_panic<T>(what: &str, detail: &str) -> Option<T> {
     if is_ci() {
         panic!("{what} is required for interop tests under CI=true: {detail}");
@@ -57,7 +72,15 @@ fn find_in_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Path to `node`, or `None` (with a SKIP line) when it's missing outside CI.
+/// The workspace's root directory.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("testkit/ is in the workspace")
+        .to_path_buf()
+}
+
+/// Path to `node`, or `None` (with a SKIP line) when it is missing outside CI.
 pub fn require_node() -> Option<PathBuf> {
     static NODE: OnceLock<Option<PathBuf>> = OnceLock::new();
     match NODE.get_or_init(|| find_in_path("node")) {
@@ -66,52 +89,71 @@ pub fn require_node() -> Option<PathBuf> {
     }
 }
 
-/// Directory holding the JS test scripts and their `node_modules`:
-/// `$ROOMCAST_JS_DIR`, else `<roomcast-tests crate>/js`.
+/// The directory of the JS test scripts and their `node_modules`:
+/// `$ROOMCAST_JS_DIR`, else the workspace's `tests/js`.
 pub fn js_dir() -> PathBuf {
     match std::env::var_os("ROOMCAST_JS_DIR") {
         Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("js"),
+        _ => workspace_root().join("tests/js"),
     }
 }
 
-/// Ensures node and the pinned npm packages are available; returns [`js_dir()`].
-/// Runs `npm ci` once per test process if `node_modules/socket.io-client` is missing.
+/// Ensures the npm packages locked in `dir` are installed: when
+/// `dir/node_modules/<probe>` is missing, runs `npm ci` there (once per
+/// test process and directory). `None` (with a SKIP line) when that fails
+/// outside CI; under CI it panics.
+pub fn require_npm_packages(dir: &Path, probe: &str) -> Option<PathBuf> {
+    static INSTALLED: OnceLock<Mutex<HashMap<PathBuf, Result<(), String>>>> = OnceLock::new();
+    let mut installed = INSTALLED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let result = installed
+        .entry(dir.to_path_buf())
+        .or_insert_with(|| npm_ci(dir, probe));
+    match result {
+        Ok(()) => Some(dir.to_path_buf()),
+        Err(e) => skip_or_panic("npm packages (npm ci)", e),
+    }
+}
+
+fn npm_ci(dir: &Path, probe: &str) -> Result<(), String> {
+    if dir.join("node_modules").join(probe).exists() {
+        return Ok(());
+    }
+    let npm = find_in_path("npm").ok_or("`npm` not found in PATH")?;
+    let _ = writeln!(
+        std::io::stderr(),
+        "roomcast-testkit: running `npm ci` in {}",
+        dir.display()
+    );
+    let out = std::process::Command::new(npm)
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("failed to spawn npm ci in {}: {e}", dir.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`npm ci` in {} failed ({}):\n{}\n{}",
+            dir.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// Ensures node and the npm packages of [`js_dir()`] are there; returns
+/// [`js_dir()`].
 pub fn require_js_deps() -> Option<PathBuf> {
     require_node()?;
-    static DEPS: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let result = DEPS.get_or_init(|| {
-        let dir = js_dir();
-        if dir.join("node_modules/socket.io-client").is_dir() {
-            return Ok(dir);
-        }
-        let npm = find_in_path("npm").ok_or("`npm` not found in PATH")?;
-        eprintln!("roomcast-tests: running `npm ci` in {}", dir.display());
-        let out = std::process::Command::new(npm)
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("failed to spawn npm ci in {}: {e}", dir.display()))?;
-        if !out.status.success() {
-            return Err(format!(
-                "`npm ci` in {} failed ({}):\n{}\n{}",
-                dir.display(),
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(dir)
-    });
-    match result {
-        Ok(dir) => Some(dir.clone()),
-        Err(e) => skip_or_panic("JS test dependencies (npm ci)", e),
-    }
+    require_npm_packages(&js_dir(), "socket.io-client")
 }
 
-/// Path to chromium (`$ROOMCAST_CHROMIUM` or [`CHROMIUM`]), or `None` with a SKIP line.
-/// Install it with `bash scripts/setup-test-deps.sh`.
+/// Path to chromium (`$ROOMCAST_CHROMIUM` or [`CHROMIUM`]), or `None` with
+/// a SKIP line. `bash scripts/setup-test-deps.sh` installs it.
 pub fn require_chromium() -> Option<PathBuf> {
     let path = std::env::var_os("ROOMCAST_CHROMIUM")
         .filter(|p| !p.is_empty())
@@ -128,17 +170,21 @@ pub fn require_chromium() -> Option<PathBuf> {
     }
 }
 
-/// Result of a node run.
+/// The result of a node run.
 #[derive(Debug, Clone)]
 pub struct NodeOutput {
     /// Exit status; `None` if the process was killed on timeout.
     pub status: Option<ExitStatus>,
+    /// Whether the process was killed on timeout.
     pub timed_out: bool,
+    /// What it wrote to stdout.
     pub stdout: String,
+    /// What it wrote to stderr.
     pub stderr: String,
 }
 
 impl NodeOutput {
+    /// Whether node exited with status 0.
     pub fn success(&self) -> bool {
         self.status.is_some_and(|s| s.success())
     }
@@ -162,7 +208,7 @@ impl NodeOutput {
             .collect()
     }
 
-    /// Human-readable dump for assertion messages.
+    /// The status and both outputs, for assertion messages.
     pub fn describe(&self) -> String {
         let status = match (self.timed_out, self.status) {
             (true, _) => "killed after timeout".to_string(),
@@ -176,9 +222,10 @@ impl NodeOutput {
     }
 }
 
-/// Runs `node <js_dir>/<script>` (a path relative to [`js_dir()`]) with cwd = js_dir and
-/// the extra `env` vars; the process is killed after `timeout`.
-/// Panics if node is missing: gate the test with [`require_js_deps`] first.
+/// Runs `node <js_dir>/<script>` (a path relative to [`js_dir()`]) with
+/// cwd = js_dir and the extra `env` vars; the process is killed after
+/// `timeout`. Panics if node is missing: gate the test with
+/// [`require_js_deps`] first.
 pub async fn run_node_file(script: &str, env: &[(&str, String)], timeout: Duration) -> NodeOutput {
     let dir = js_dir();
     let path = dir.join(script);
@@ -186,16 +233,16 @@ pub async fn run_node_file(script: &str, env: &[(&str, String)], timeout: Durati
     run(vec![path.into_os_string()], &dir, env, timeout).await
 }
 
-/// Runs an inline ES-module `script` (`node --input-type=module -e`) with cwd = js_dir,
-/// so bare imports resolve against its `node_modules`. Same timeout behaviour as
-/// [`run_node_file`].
+/// Runs an inline ES-module `script` (`node --input-type=module -e`) with
+/// cwd = js_dir, so bare imports resolve against its `node_modules`. Same
+/// timeout behaviour as [`run_node_file`].
 pub async fn run_node(script: &str, env: &[(&str, String)], timeout: Duration) -> NodeOutput {
     let args = vec!["--input-type=module".into(), "-e".into(), script.into()];
     run(args, &js_dir(), env, timeout).await
 }
 
 async fn run(
-    args: Vec<std::ffi::OsString>,
+    args: Vec<OsString>,
     cwd: &Path,
     env: &[(&str, String)],
     timeout: Duration,
