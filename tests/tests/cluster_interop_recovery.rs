@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
+use roomcast_testkit::js::run_node_file;
 use roomcast_tests::cluster::{require_cluster_js, ClusterNode, ClusterSpec};
-use roomcast_tests::js::run_node_file;
 use roomcast_tests::redis::{unique_key, Redis};
 use serde_json::{json, Value};
 

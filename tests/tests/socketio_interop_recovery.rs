@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use roomcast_socketio::{AckSender, DisconnectReason, RecoveryConfig, Server, Socket};
-use roomcast_tests::js::require_js_deps;
+use roomcast_testkit::js::require_js_deps;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use socketio_common::{node_ok, step, Log};
