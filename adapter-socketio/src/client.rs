@@ -135,7 +135,8 @@ impl Client {
             _ => Value::Object(Default::default()),
         };
         let handshake = Handshake::new(auth, self.conn.handshake().clone());
-        let socket = Socket::new(ns, self.conn.clone(), &self.sockets, handshake);
+        let restore = ns.recovery().and_then(|r| r.take(&handshake.auth));
+        let socket = Socket::new(ns, self.conn.clone(), &self.sockets, handshake, restore);
         self.sockets.insert(socket.clone());
         let client = self.clone();
         socket.connect(move || {

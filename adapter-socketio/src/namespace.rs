@@ -47,6 +47,7 @@ struct Inner {
     ack_ids: AtomicU64,
     outgoing_listeners: AtomicIsize,
     server_events: crate::server_events::ServerEventHandlers,
+    recovery: std::sync::OnceLock<Arc<crate::recovery::Recovery>>,
 }
 
 impl std::fmt::Debug for Namespace {
@@ -69,6 +70,7 @@ impl Namespace {
             ack_ids: AtomicU64::new(0),
             outgoing_listeners: AtomicIsize::new(0),
             server_events: Default::default(),
+            recovery: std::sync::OnceLock::new(),
         }))
     }
 
@@ -126,6 +128,15 @@ impl Namespace {
 
     pub(crate) fn connect_handler(&self) -> Option<ConnectFn> {
         self.0.connect.read().clone()
+    }
+
+    pub(crate) fn set_recovery(&self, recovery: Arc<crate::recovery::Recovery>) {
+        let _ = self.0.recovery.set(recovery);
+    }
+
+    /// Connection state recovery, when the server has it on.
+    pub(crate) fn recovery(&self) -> Option<&Arc<crate::recovery::Recovery>> {
+        self.0.recovery.get()
     }
 
     pub(crate) fn next_ack_id(&self) -> u64 {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use roomcast_core::cluster::{Request, Response};
-use roomcast_core::{ClientId, Flags, Room, Target};
+use roomcast_core::{ClientId, Flags, Message, Room, Target};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -87,22 +87,60 @@ impl BroadcastOperator {
     /// Sends an event to every recipient.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         let message = encode_event(self.ns.name(), event, data, None)?;
-        if !self.ns.any_outgoing_listeners() {
-            self.ns.hub().broadcast(&self.target, &message, self.flags);
-            return Ok(());
-        }
-        let args = match args_to_value(None, data) {
-            Ok((serde_json::Value::Array(a), _)) => a,
-            _ => Vec::new(),
+        let recipients = match self.ns.recovery() {
+            // Stored with its offset and queued here under the store's
+            // lock; the other nodes get it without the offset.
+            Some(recovery) if !self.flags.volatile => {
+                let local = Flags {
+                    local: true,
+                    ..self.flags
+                };
+                let recipients = recovery.record(&self.target, &message, |m| self.queue(m, local));
+                self.forward(&message);
+                recipients
+            }
+            _ => self.queue(&message, self.flags),
         };
-        self.ns
-            .hub()
-            .broadcast_each(&self.target, &message, self.flags, |id, _| {
-                if let Some(s) = self.ns.socket(id) {
-                    s.notify_outgoing_values(event, &args);
-                }
-            });
+        if !recipients.is_empty() {
+            let args = match args_to_value(None, data) {
+                Ok((serde_json::Value::Array(a), _)) => a,
+                _ => Vec::new(),
+            };
+            for s in recipients.into_iter().filter_map(|id| self.ns.socket(id)) {
+                s.notify_outgoing_values(event, &args);
+            }
+        }
         Ok(())
+    }
+
+    /// Queues `message` through the hub; the recipients on this node when
+    /// some socket has outgoing listeners (empty otherwise).
+    fn queue(&self, message: &Message, flags: Flags) -> Vec<ClientId> {
+        let mut recipients = Vec::new();
+        if !self.ns.any_outgoing_listeners() {
+            self.ns.hub().broadcast(&self.target, message, flags);
+        } else {
+            self.ns
+                .hub()
+                .broadcast_each(&self.target, message, flags, |id, _| recipients.push(id));
+        }
+        recipients
+    }
+
+    /// Hands a broadcast queued with the local flag to the other nodes.
+    fn forward(&self, message: &Message) {
+        let cluster = self.ns.hub().cluster();
+        if self.flags.local || !cluster.forwards() {
+            return;
+        }
+        let request = Request::Broadcast {
+            target: self.target.clone(),
+            flags: self.flags,
+            frames: message.frames().to_vec(),
+        };
+        if let Err(e) = cluster.publish(self.ns.name(), request) {
+            tracing::warn!(error = %e, "broadcast not forwarded");
+        }
     }
 
     /// Sends an event to every recipient and collects one answer from each,

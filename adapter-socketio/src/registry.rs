@@ -25,15 +25,21 @@ pub(crate) struct NamespaceRegistry {
     dynamic: RwLock<Vec<(Matcher, Namespace)>>,
     cluster: Arc<dyn Cluster>,
     max_rooms_per_socket: usize,
+    recovery: Option<crate::RecoveryConfig>,
 }
 
 impl NamespaceRegistry {
-    pub(crate) fn new(cluster: Arc<dyn Cluster>, max_rooms_per_socket: usize) -> Self {
+    pub(crate) fn new(
+        cluster: Arc<dyn Cluster>,
+        max_rooms_per_socket: usize,
+        recovery: Option<crate::RecoveryConfig>,
+    ) -> Self {
         NamespaceRegistry {
             namespaces: DashMap::new(),
             dynamic: RwLock::new(Vec::new()),
             cluster,
             max_rooms_per_socket,
+            recovery,
         }
     }
 
@@ -44,6 +50,9 @@ impl NamespaceRegistry {
 
     /// Routes what other nodes forward for this namespace to it.
     fn attach(&self, ns: Namespace) -> Namespace {
+        if let Some(config) = &self.recovery {
+            ns.set_recovery(crate::recovery::Recovery::new(config.clone()));
+        }
         self.cluster
             .attach(ns.name(), NamespaceRemote::new(ns.clone()));
         ns

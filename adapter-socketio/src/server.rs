@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use crate::client::Client;
 use crate::parser::{JsonParser, Parser};
 use crate::registry::NamespaceRegistry;
-use crate::Namespace;
+use crate::{Namespace, RecoveryConfig};
 
 /// Server options. The defaults are the reference server's.
 #[derive(Clone, Debug)]
@@ -32,6 +32,8 @@ pub struct ServerConfig {
     pub max_event_name_len: usize,
     /// The engine's options; its `path` defaults to `/socket.io/` here.
     pub engine: EngineConfig,
+    /// Connection state recovery (off): see [`RecoveryConfig`].
+    pub recovery: Option<RecoveryConfig>,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +46,7 @@ impl Default for ServerConfig {
                 path: "/socket.io/".to_string(),
                 ..EngineConfig::default()
             },
+            recovery: None,
         }
     }
 }
@@ -95,6 +98,14 @@ impl ServerBuilder {
         self
     }
 
+    /// Turns connection state recovery on: a client whose connection was
+    /// lost gets its socket back (id, rooms, data) and every event it
+    /// missed, within `config.max_disconnection_duration`.
+    pub fn recovery(mut self, config: RecoveryConfig) -> Self {
+        self.config.recovery = Some(config);
+        self
+    }
+
     /// The packet codec (default: JSON, compatible with the reference).
     pub fn parser(mut self, parser: impl Parser) -> Self {
         self.parser = Arc::new(parser);
@@ -109,7 +120,11 @@ impl ServerBuilder {
 
     /// The server.
     pub fn build(self) -> Server {
-        let namespaces = NamespaceRegistry::new(self.cluster, self.config.max_rooms_per_socket);
+        let namespaces = NamespaceRegistry::new(
+            self.cluster,
+            self.config.max_rooms_per_socket,
+            self.config.recovery.clone(),
+        );
         let inner = Arc::new(Inner {
             config: self.config.clone(),
             namespaces: Arc::new(namespaces),

@@ -33,7 +33,9 @@
 //! [`ClusterNodeConfig::from_env`] reads `REDIS_URL`, `KEY`, `ADAPTER`
 //! (`redis`: joins the cluster with `roomcast-cluster-redis`, which speaks
 //! the Node redis-adapter protocol; `memory`: one node without Redis) and
-//! `NAME`; [`server`] builds the node. "Across the cluster" is the server
+//! `NAME`, and `RECOVERY=1` (connection state recovery on, with a
+//! `max_disconnection_duration` of [`RECOVERY_MAX_DISCONNECTION`]);
+//! [`server`] builds the node. "Across the cluster" is the server
 //! API's cluster-wide operations: `to(room).emit`, `emit_with_ack` (local
 //! and remote answers), `fetch_sockets` + `fetch_remote_sockets`,
 //! `disconnect_sockets`, and `server_side_emit_with_ack` for `servers`.
@@ -42,7 +44,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use roomcast_cluster_redis::{RedisCluster, RedisClusterError};
-use roomcast_socketio::{AckSender, Args, Server, ServerEvent, Socket};
+use roomcast_socketio::{AckSender, Args, RecoveryConfig, Server, ServerEvent, Socket};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde::Deserialize;
 use serde_json::Value;
@@ -52,6 +54,9 @@ pub const ACK_ALL_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How long `servers` waits for the other servers' `whoami` answers.
 pub const SERVERS_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long a lost client's session is kept when `RECOVERY=1`.
+pub const RECOVERY_MAX_DISCONNECTION: Duration = Duration::from_secs(30);
 
 /// How the node reaches the other nodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +84,8 @@ pub struct ClusterNodeConfig {
     pub adapter: Adapter,
     /// What this node answers to a server-side `whoami`.
     pub name: String,
+    /// Connection state recovery on (`RECOVERY=1`).
+    pub recovery: bool,
 }
 
 impl ClusterNodeConfig {
@@ -89,11 +96,13 @@ impl ClusterNodeConfig {
             key: "socket.io".into(),
             adapter,
             name: name.into(),
+            recovery: false,
         }
     }
 
     /// From `REDIS_URL`, `KEY`, `ADAPTER` (`redis` or `memory`, default
-    /// `redis`) and `NAME` (default `rust-<port>`).
+    /// `redis`), `NAME` (default `rust-<port>`) and `RECOVERY` (`1` or
+    /// `0`, default `0`).
     pub fn from_env(port: u16) -> Result<Self, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let adapter = match var("ADAPTER").as_deref() {
@@ -111,6 +120,11 @@ impl ClusterNodeConfig {
         if let Some(key) = var("KEY") {
             config.key = key;
         }
+        config.recovery = match var("RECOVERY").as_deref() {
+            None | Some("0") => false,
+            Some("1") => true,
+            Some(other) => return Err(format!("RECOVERY={other}: expected 1 or 0")),
+        };
         Ok(config)
     }
 }
@@ -130,8 +144,15 @@ pub enum StartError {
 
 /// A node: a server with the contract's handlers, joined to its cluster.
 pub async fn server(config: &ClusterNodeConfig) -> Result<Server, StartError> {
+    let mut builder = Server::builder();
+    if config.recovery {
+        builder = builder.recovery(RecoveryConfig {
+            max_disconnection_duration: RECOVERY_MAX_DISCONNECTION,
+            ..RecoveryConfig::default()
+        });
+    }
     let io = match config.adapter {
-        Adapter::Memory => Server::new(),
+        Adapter::Memory => builder.build(),
         Adapter::Redis => {
             let cluster = RedisCluster::builder(config.redis_url.as_str())
                 .key(config.key.as_str())
@@ -141,7 +162,7 @@ pub async fn server(config: &ClusterNodeConfig) -> Result<Server, StartError> {
                     url: config.redis_url.clone(),
                     source,
                 })?;
-            Server::builder().cluster(cluster).build()
+            builder.cluster(cluster).build()
         }
     };
     install(&io, &config.name);

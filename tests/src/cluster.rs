@@ -121,7 +121,18 @@ pub struct ClusterSpec {
 impl ClusterNode {
     /// The Rust `cluster-node` example; `adapter` is `redis` or `memory`.
     pub async fn rust(name: &str, spec: &ClusterSpec, adapter: &str) -> ClusterNode {
+        Self::rust_with_env(name, spec, adapter, &[]).await
+    }
+
+    /// [`ClusterNode::rust`] with extra environment variables (`RECOVERY=1`).
+    pub async fn rust_with_env(
+        name: &str,
+        spec: &ClusterSpec,
+        adapter: &str,
+        env: &[(&str, &str)],
+    ) -> ClusterNode {
         let mut cmd = Command::new(cluster_node_bin());
+        cmd.envs(env.iter().copied());
         cmd.arg("0").env("ADAPTER", adapter).env(
             "RUST_LOG",
             std::env::var("RUST_LOG").unwrap_or("info".into()),

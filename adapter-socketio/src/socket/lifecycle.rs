@@ -103,6 +103,11 @@ impl Socket {
             move || socket.panicked()
         };
         let sequence = async move {
+            let middlewares = if socket.skips_middlewares() {
+                Vec::new()
+            } else {
+                middlewares
+            };
             for middleware in middlewares {
                 if let Err(e) = middleware(socket.clone()).await {
                     tracing::debug!(message = %e.message, "connection refused by a middleware");
@@ -114,10 +119,7 @@ impl Socket {
                 return;
             }
             on_joined();
-            let sid = serde_json::json!({ "sid": socket.id().as_str() });
-            let reply = encode_value(PacketType::Connect, ns.name(), None, Some(&sid), &[]);
-            let _ = socket.send_raw(&reply);
-            tracing::debug!("socket connected");
+            tracing::debug!(recovered = socket.recovered(), "socket connected");
             if let Some(connect) = connect {
                 let _ = connect(socket.clone()).await;
             }
@@ -129,7 +131,7 @@ impl Socket {
     /// `Middlewares` → `ConnectHandler`: into the namespace, unless the
     /// connection or the socket closed meanwhile or the hub refuses the id.
     fn join_namespace(&self) -> bool {
-        if self.0.conn.is_closed() || !self.0.ns.insert(self) {
+        if self.0.conn.is_closed() || !self.enter_namespace() {
             self.abandon();
             return false;
         }
@@ -289,6 +291,7 @@ impl Socket {
         for hook in hooks {
             handler::run(hook(self.clone(), reason), || {});
         }
+        self.keep_session(reason);
         self.0.ns.remove(self);
         self.forget();
         self.0.acks.lock().clear();

@@ -15,11 +15,13 @@
 //! Files: this one holds the socket and what it sends (emits, acks, rooms,
 //! broadcast operators); [`lifecycle`] its state from CONNECT to
 //! DISCONNECT; [`handlers`] what it runs for incoming packets;
-//! [`connection`] the table of one connection's sockets.
+//! [`connection`] the table of one connection's sockets; [`session`] its
+//! part in connection state recovery.
 
 mod connection;
 mod handlers;
 mod lifecycle;
+mod session;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
@@ -56,6 +58,7 @@ struct Inner {
     acks: Mutex<HashMap<u64, AckSlot>>,
     state: Mutex<SocketState>,
     extensions: Extensions,
+    session: Mutex<session::SocketSession>,
 }
 
 impl std::fmt::Debug for Socket {
@@ -75,9 +78,14 @@ impl Socket {
         conn: Arc<roomcast_engineio::Socket>,
         siblings: &Arc<ConnectionSockets>,
         handshake: Handshake,
+        restore: Option<crate::recovery::Restore>,
     ) -> Self {
-        Socket(Arc::new(Inner {
-            id: ClientId::random(),
+        let id = restore
+            .as_ref()
+            .map_or_else(ClientId::random, |r| r.session.sid);
+        let data = restore.as_ref().map(|r| r.session.data.clone());
+        let socket = Socket(Arc::new(Inner {
+            id,
             ns,
             siblings: Arc::downgrade(siblings),
             conn,
@@ -86,7 +94,12 @@ impl Socket {
             acks: Mutex::default(),
             state: Mutex::new(SocketState::new()),
             extensions: Extensions::default(),
-        }))
+            session: Mutex::new(session::SocketSession::new(restore)),
+        }));
+        if let Some(data) = data.filter(|d| !d.is_null()) {
+            let _ = socket.set_data(&data);
+        }
+        socket
     }
 
     /// The socket's id (also the name of its own room).
@@ -124,7 +137,7 @@ impl Socket {
         check_event(event)?;
         let message = encode_event(self.0.ns.name(), event, data, None)?;
         self.notify_outgoing(event, data);
-        self.send_raw(&message)
+        self.send_event(&message)
     }
 
     /// Sends `event` with raw arguments: JSON values whose placeholders
@@ -147,7 +160,7 @@ impl Socket {
             attachments,
         );
         self.notify_outgoing_values(event, args);
-        self.send_raw(&message)
+        self.send_event(&message)
     }
 
     /// Sends `event` and waits for the client's acknowledgement, decoded

@@ -12,7 +12,8 @@
 //! speaking `@socket.io/redis-adapter`'s protocol, so Node socket.io servers
 //! with that adapter can share the cluster; `ADAPTER=memory` is one node
 //! without Redis. `NAME` is what it answers to a server-side `whoami`
-//! (default `rust-<port>`). Port 0 picks a free port. Once it serves it
+//! (default `rust-<port>`). `RECOVERY=1` turns connection state recovery
+//! on (sessions kept 30 s; stored on this node only). Port 0 picks a free port. Once it serves it
 //! prints one JSON line: `{"listening": <port>, "name": "<name>"}`.
 
 use roomcast_examples::cluster_node::{self, ClusterNodeConfig};
@@ -37,10 +38,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let io = cluster_node::server(&config).await?;
     tracing::info!(
-        "cluster-node {} on http://127.0.0.1:{port}/socket.io/ (adapter {:?}, key {:?})",
+        "cluster-node {} on http://127.0.0.1:{port}/socket.io/ (adapter {:?}, key {:?}, recovery {})",
         config.name,
         config.adapter,
-        config.key
+        config.key,
+        config.recovery
     );
     println!(
         "{}",
