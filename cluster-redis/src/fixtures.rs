@@ -197,6 +197,15 @@ fn node_requests_become_our_requests() {
             None
         )
     );
+    assert_eq!(
+        parse("server-side-emit-binary", 0).0,
+        Request::ServerMessage {
+            request: None,
+            payload: br#"["bin",{"type":"Buffer","data":[1,2,3]},{"nested":{"type":"Buffer","data":[4]}}]"#
+                .to_vec()
+        },
+        "Node writes a Buffer as JSON here, not as MessagePack bin"
+    );
     let (r, reply) = parse("server-side-emit-ack", 0);
     assert_eq!(
         r,
