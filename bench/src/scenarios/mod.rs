@@ -14,6 +14,7 @@ use crate::cli::Common;
 use crate::report::Report;
 use crate::stats::Stats;
 
+pub mod cluster_fanout;
 pub mod connect;
 pub mod echo;
 pub mod fanout;
