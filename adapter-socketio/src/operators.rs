@@ -78,7 +78,10 @@ impl BroadcastOperator {
     }
 
     /// How long [`BroadcastOperator::emit_with_ack`] waits for answers
-    /// (default: until every recipient answered or disconnected).
+    /// (default: until every recipient answered or disconnected; the other
+    /// nodes' answers until the cluster's own request timeout), and
+    /// [`BroadcastOperator::fetch_sockets`] for the other nodes (default
+    /// 5 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
