@@ -9,11 +9,17 @@
 # fresh server process per scenario run. The generator reads the server's
 # CPU time (/proc/PID/stat) and RSS itself over its measured window.
 #
+# cluster-fanout runs two servers of the same kind (both on CPU 0) joined
+# through a redis-server of the script's own (on CPU 1 beside the
+# generator; needs redis-server installed): 500 subscribers on each, the
+# trigger on the first.
+#
 # Environment (defaults in brackets):
 #   RUNS [3]           runs of every scenario against every server (medians)
 #   DURATION [10]      seconds of each measured window; WARMUP [2] before it
 #   SERVERS            [roomcast node ceiling]
-#   SCENARIOS          [echo fanout-1k fanout-10k fanout-latency connect idle polling]
+#   SCENARIOS          [echo fanout-1k fanout-10k fanout-latency connect idle polling
+#                       cluster-fanout]
 #   QUIET_LOAD [0.7]   wait for a 1-minute load average below this first...
 #   WAIT_QUIET [1200]  ...polling every 30 s for at most this many seconds
 #                      (then run anyway and say so in the report)
@@ -27,7 +33,7 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 SERVERS=${SERVERS:-"roomcast node ceiling"}
-SCENARIOS=${SCENARIOS:-"echo fanout-1k fanout-10k fanout-latency connect idle polling"}
+SCENARIOS=${SCENARIOS:-"echo fanout-1k fanout-10k fanout-latency connect idle polling cluster-fanout"}
 QUIET_LOAD=${QUIET_LOAD:-0.7}
 WAIT_QUIET=${WAIT_QUIET:-1200}
 OUT=${OUT:-target/bench/$(date -u +%Y%m%dT%H%M%SZ)}
@@ -95,7 +101,7 @@ echo "bench: $NOTE" >&2
 mkdir -p "$OUT/logs"
 SERVER_PID=
 
-start_server() { # name, mode (ws|polling|broadcast)
+start_server() { # name, mode (ws|polling|broadcast); env passes through
   local name=$1 mode=$2
   PORT=$((PORT + 1))
   local log="$OUT/logs/server-$name-$PORT.log"
@@ -139,11 +145,67 @@ stop_server() {
     SERVER_PID=
   fi
 }
-trap stop_server EXIT
+CLUSTER_PIDS=()
+stop_cluster() {
+  for pid in "${CLUSTER_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  CLUSTER_PIDS=()
+}
+trap 'stop_server; stop_cluster' EXIT
+
+# cluster-fanout: a redis-server, two servers on it, the generator.
+run_cluster() { # server, run
+  local server=$1 run=$2 redis_port a_pid a_port b_pid b_port
+  if [ "$server" = ceiling ]; then
+    return 0 # no cluster without a protocol
+  fi
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "bench: cluster-fanout needs redis-server (scripts/setup-test-deps.sh installs it)" >&2
+    return 0
+  fi
+  PORT=$((PORT + 1)); redis_port=$PORT
+  taskset -c 1 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+    >"$OUT/logs/redis-$redis_port.log" 2>&1 &
+  CLUSTER_PIDS+=($!)
+  local redis_pid=$!
+  for _ in $(seq 50); do
+    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  export REDIS_URL="redis://127.0.0.1:$redis_port" KEY="bench"
+  if start_server "$server" ws; then
+    a_pid=$SERVER_PID; a_port=$PORT; CLUSTER_PIDS+=("$a_pid"); SERVER_PID=
+  fi
+  if [ -n "${a_pid:-}" ] && start_server "$server" ws; then
+    b_pid=$SERVER_PID; b_port=$PORT; CLUSTER_PIDS+=("$b_pid"); SERVER_PID=
+  fi
+  unset REDIS_URL KEY
+  if [ -z "${b_pid:-}" ]; then
+    stop_cluster
+    return 0
+  fi
+  local json="$OUT/cluster-fanout-$server-$run.json"
+  local log="$OUT/logs/cluster-fanout-$server-$run.log"
+  echo "bench: run $run/$RUNS cluster-fanout against 2 × $server (pids $a_pid $b_pid, redis $redis_pid)" >&2
+  if taskset -c 1 "$BIN/roomcast-bench" cluster-fanout -n 500 -b 10 \
+      --addr "127.0.0.1:$a_port" --server-pid "$a_pid" \
+      --remote-addr "127.0.0.1:$b_port" --remote-pid "$b_pid" --broker-pid "$redis_pid" \
+      --label "$server" --warmup "$WARMUP" --duration "$DURATION" --json "$json" >"$log" 2>&1; then
+    grep -E "/s |node|remote|broker|lost|latency" "$log" | grep -v '^\[' | sed 's/^/    /' >&2 || true
+  else
+    echo "bench: FAILED (log: $log)" >&2
+    tail -5 "$log" >&2
+  fi
+  stop_cluster
+  sleep 1
+}
 
 run_one() { # server, scenario, run
   local server=$1 scenario=$2 run=$3 mode=ws args raw=()
   case $scenario in
+    cluster-fanout) run_cluster "$server" "$run"; return 0 ;;
     echo)           args=(echo -c 100 -w 8) ;;
     fanout-1k)      args=(fanout -n 1000 -b 10); mode=broadcast ;;
     fanout-10k)     args=(fanout -n 10000 -b 2); mode=broadcast ;;

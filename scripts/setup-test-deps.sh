@@ -5,15 +5,28 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Debian packages; the package lists are updated once, before the first.
+apt_updated=
+apt_install() {
+  echo "setup-test-deps: installing $1 (apt)"
+  if [ -z "$apt_updated" ]; then
+    apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1"
+}
+
 # Headless browser for the Playwright interop tests.
 if [ ! -x /usr/bin/chromium ]; then
-  echo "setup-test-deps: installing chromium (apt)"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  apt_install chromium
 fi
 
-# Redis for the adapter tests (only when a redis-server is installed).
-if command -v redis-server >/dev/null 2>&1 && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+# Redis for the cluster tests (the tests start their own redis-server
+# processes too), running on 127.0.0.1:6379.
+if ! command -v redis-server >/dev/null 2>&1; then
+  apt_install redis-server
+fi
+if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
   echo "setup-test-deps: starting redis-server"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
   for _ in $(seq 50); do

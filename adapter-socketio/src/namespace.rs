@@ -6,18 +6,23 @@
 //! Broadcast operators on a namespace go through its hub, so they reach
 //! other nodes once a cluster is configured.
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::atomic::{AtomicIsize, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use dashmap::DashMap;
 use parking_lot::RwLock;
+use roomcast_core::cluster::{Request, Response};
 use roomcast_core::{ClientId, Hub, Room};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::socket::ConnectFn;
-use crate::{AckError, BroadcastAcks, BroadcastOperator, ConnectError, EmitError, Socket};
+use crate::{
+    AckError, BroadcastAcks, BroadcastOperator, ConnectError, EmitError, RemoteSocket, Socket,
+};
 
 /// A namespace. Cheap to clone (a handle).
 ///
@@ -248,9 +253,65 @@ impl Namespace {
         self.operator().sockets()
     }
 
-    /// Every socket of the namespace.
-    pub async fn fetch_sockets(&self) -> Vec<Socket> {
+    /// Every socket of the namespace across the cluster; see
+    /// [`BroadcastOperator::fetch_sockets`].
+    pub async fn fetch_sockets(&self) -> Vec<RemoteSocket> {
         self.operator().fetch_sockets().await
+    }
+
+    /// Every room of the namespace across the cluster, each socket's own
+    /// room included (Node's `adapter.allRooms()`). Servers that do not
+    /// answer within 5 s are left out.
+    pub async fn all_rooms(&self) -> BTreeSet<Room> {
+        let mut rooms: BTreeSet<Room> = self.hub().rooms().into_iter().collect();
+        let request = Request::FetchRooms {
+            request: self.next_ack_id(),
+        };
+        for response in self.ask_other_nodes(request, None).await {
+            if let Response::Rooms { rooms: theirs, .. } = response {
+                rooms.extend(theirs);
+            }
+        }
+        rooms
+    }
+
+    /// How many servers the cluster has now, this one included (1 without
+    /// a cluster).
+    pub fn node_count(&self) -> usize {
+        self.hub().cluster().node_count()
+    }
+
+    /// Sends `request` to every other node and gathers their answers until
+    /// each answered once, the cluster gives up on the request, or `wait`
+    /// (default 5 s) passes. Nothing without a cluster.
+    pub(crate) async fn ask_other_nodes(
+        &self,
+        request: Request,
+        wait: Option<Duration>,
+    ) -> Vec<Response> {
+        let cluster = self.hub().cluster();
+        if !cluster.forwards() {
+            return Vec::new();
+        }
+        let mut remote = match cluster.request(self.name(), request).await {
+            Ok(remote) => remote,
+            Err(e) => {
+                tracing::warn!(error = %e, "cluster request not sent");
+                return Vec::new();
+            }
+        };
+        let mut answers = Vec::with_capacity(remote.nodes);
+        let wait = wait.unwrap_or(Duration::from_secs(5));
+        let _ = tokio::time::timeout(wait, async {
+            while answers.len() < remote.nodes {
+                match remote.answers.recv().await {
+                    Some(envelope) => answers.push(envelope.body),
+                    None => break,
+                }
+            }
+        })
+        .await;
+        answers
     }
 
     /// Makes every socket join rooms.

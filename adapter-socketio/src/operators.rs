@@ -78,7 +78,10 @@ impl BroadcastOperator {
     }
 
     /// How long [`BroadcastOperator::emit_with_ack`] waits for answers
-    /// (default: until every recipient answered or disconnected).
+    /// (default: until every recipient answered or disconnected; the other
+    /// nodes' answers until the cluster's own request timeout), and
+    /// [`BroadcastOperator::fetch_sockets`] for the other nodes (default
+    /// 5 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -190,6 +193,7 @@ impl BroadcastOperator {
                 target: self.target.clone(),
                 flags: self.flags,
                 frames,
+                timeout: self.timeout,
             };
             match self
                 .ns
@@ -286,12 +290,35 @@ impl BroadcastOperator {
         self.ns.hub().select(&self.target)
     }
 
-    /// The recipients.
-    pub async fn fetch_sockets(&self) -> Vec<Socket> {
-        self.sockets()
+    /// Every recipient across the cluster (Node's `fetchSockets`): the
+    /// sockets of this server, then those of every other server that
+    /// answers within the operator's timeout (5 s by default; a server that
+    /// does not answer in time is left out). With `local`, this server's
+    /// only.
+    pub async fn fetch_sockets(&self) -> Vec<RemoteSocket> {
+        let mut found: Vec<RemoteSocket> = self
+            .sockets()
             .into_iter()
             .filter_map(|id| self.ns.socket(id))
-            .collect()
+            .map(RemoteSocket::local)
+            .collect();
+        if self.flags.local {
+            return found;
+        }
+        let request = Request::FetchClients {
+            request: self.ns.next_ack_id(),
+            target: self.target.clone(),
+        };
+        let json = |b: &[u8]| serde_json::from_slice(b).unwrap_or(serde_json::Value::Null);
+        for response in self.ns.ask_other_nodes(request, self.timeout).await {
+            if let Response::Clients { clients, .. } = response {
+                found.extend(clients.into_iter().map(|c| {
+                    let (handshake, data) = (json(&c.handshake), json(&c.data));
+                    RemoteSocket::remote(self.ns.clone(), c.id, c.rooms, handshake, data)
+                }));
+            }
+        }
+        found
     }
 
     /// Makes the recipients join rooms.
@@ -308,50 +335,6 @@ impl BroadcastOperator {
         self.ns
             .hub()
             .remove_rooms(&self.target, &rooms, self.flags.local);
-    }
-
-    /// The recipients on the other nodes of the cluster (id, handshake,
-    /// rooms, data); empty on a single node. Waits for every node until
-    /// the operator's timeout (5 s by default).
-    pub async fn fetch_remote_sockets(&self) -> Vec<RemoteSocket> {
-        let cluster = self.ns.hub().cluster();
-        if self.flags.local || !cluster.forwards() {
-            return Vec::new();
-        }
-        let request = Request::FetchClients {
-            request: self.ns.next_ack_id(),
-            target: self.target.clone(),
-        };
-        let Ok(mut remote) = cluster.request(self.ns.name(), request).await else {
-            return Vec::new();
-        };
-        let mut found = Vec::new();
-        let wait = self.timeout.unwrap_or(std::time::Duration::from_secs(5));
-        let _ = tokio::time::timeout(wait, async {
-            for _ in 0..remote.nodes {
-                match remote.answers.recv().await {
-                    Some(envelope) => {
-                        if let Response::Clients { clients, .. } = envelope.body {
-                            found.extend(clients.into_iter().map(|c| {
-                                let json = |b: &[u8]| {
-                                    serde_json::from_slice(b).unwrap_or(serde_json::Value::Null)
-                                };
-                                RemoteSocket::new(
-                                    self.ns.clone(),
-                                    c.id,
-                                    c.rooms,
-                                    json(&c.handshake),
-                                    json(&c.data),
-                                )
-                            }));
-                        }
-                    }
-                    None => break,
-                }
-            }
-        })
-        .await;
-        found
     }
 
     /// Disconnects the recipients from the namespace, on every node unless

@@ -11,7 +11,8 @@
 //! - a broadcast expecting acks gets an ack id from *this* node's counter
 //!   (the sender's id is never reused: it could be the id of an ack this
 //!   node is waiting for), answers first with how many local sockets were
-//!   sent the packet, then with one answer per socket as it comes;
+//!   sent the packet, then with one answer per socket as it comes, until
+//!   the sender's timeout (then the slot is forgotten);
 //! - a server message goes to the namespace's server-event handler.
 
 use std::sync::Arc;
@@ -87,6 +88,7 @@ impl RemoteHandler for NamespaceRemote {
                 request,
                 target,
                 frames,
+                timeout,
                 ..
             } => {
                 let id = self.ns.next_ack_id();
@@ -104,7 +106,7 @@ impl RemoteHandler for NamespaceRemote {
                 {
                     if let Some(rx) = socket.register_ack(id) {
                         if socket.send_raw(&message).is_ok() {
-                            pending.push(rx);
+                            pending.push((socket, rx));
                         } else {
                             socket.forget_ack(id);
                         }
@@ -118,10 +120,21 @@ impl RemoteHandler for NamespaceRemote {
                 {
                     return;
                 }
-                for rx in pending {
+                for (socket, rx) in pending {
                     let reply = reply.clone();
                     tokio::spawn(async move {
-                        if let Ok(answer) = rx.await {
+                        // Past the sender's timeout nobody waits for it.
+                        let answer = match timeout {
+                            Some(t) => match tokio::time::timeout(t, rx).await {
+                                Ok(answer) => answer,
+                                Err(_) => {
+                                    socket.forget_ack(id);
+                                    return;
+                                }
+                            },
+                            None => rx.await,
+                        };
+                        if let Ok(answer) = answer {
                             let payload = serde_json::to_vec(&answer.args).unwrap_or_default();
                             let _ = reply
                                 .send(Response::Ack {

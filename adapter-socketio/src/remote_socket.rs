@@ -1,9 +1,10 @@
-//! Sockets of other servers, as a fetch across the cluster returns them,
-//! and the socket data that travels with them.
+//! Sockets as a fetch across the cluster returns them, and the socket data
+//! that travels with them.
 //!
 //! A [`RemoteSocket`] is a snapshot (id, handshake, rooms, data at the time
-//! of the fetch). Its actions address the socket through the room named by
-//! its id, on every node: they reach it wherever it is connected, and do
+//! of the fetch) of a socket of this server or of another one. Its actions
+//! go to the live socket when it is here, else through the room named by
+//! its id on every node: they reach it wherever it is connected, and do
 //! nothing once it is gone. Socket data ([`Socket::set_data`]) is kept as
 //! JSON, the form the other servers of a cluster read.
 
@@ -50,13 +51,20 @@ impl Socket {
     }
 }
 
-/// A socket connected to another server of the cluster.
+/// A socket as a fetch across the cluster returns it
+/// ([`BroadcastOperator::fetch_sockets`]), wherever it is connected: on this
+/// server or on another one (Node's `RemoteSocket`).
+///
+/// It is a snapshot: id, handshake, rooms and data as they were at the
+/// fetch. Its actions reach the socket where it lives now: on this server
+/// directly, on another through the cluster (the room named by its id);
+/// once the socket is gone they do nothing.
 ///
 /// ```no_run
 /// # async fn f(io: roomcast_socketio::Server) {
-/// for socket in io.to(["room"]).fetch_remote_sockets().await {
-///     println!("{} in {:?}", socket.id(), socket.rooms());
-///     socket.emit("hello", "from another node").ok();
+/// for socket in io.to(["room"]).fetch_sockets().await {
+///     println!("{} in {:?} (here: {})", socket.id(), socket.rooms(), socket.is_local());
+///     socket.emit("hello", "from wherever").ok();
 /// }
 /// # }
 /// ```
@@ -67,10 +75,12 @@ pub struct RemoteSocket {
     rooms: Vec<Room>,
     handshake: Value,
     data: Value,
+    local: Option<Socket>,
 }
 
 impl RemoteSocket {
-    pub(crate) fn new(
+    /// A socket of another server, as its server described it.
+    pub(crate) fn remote(
         ns: Namespace,
         id: String,
         rooms: Vec<Room>,
@@ -83,6 +93,19 @@ impl RemoteSocket {
             rooms,
             handshake,
             data,
+            local: None,
+        }
+    }
+
+    /// A socket of this server, described as the other servers see it.
+    pub(crate) fn local(socket: Socket) -> Self {
+        RemoteSocket {
+            ns: socket.ns().clone(),
+            id: socket.id().to_string(),
+            rooms: socket.rooms(),
+            handshake: crate::remote::handshake_json(socket.handshake()),
+            data: socket.data_json(),
+            local: Some(socket),
         }
     }
 
@@ -96,8 +119,8 @@ impl RemoteSocket {
         &self.rooms
     }
 
-    /// Its handshake as its server tells it (`headers`, `query`, `auth`,
-    /// `address`, `time`, `issued`, `url`…).
+    /// Its handshake as the servers of a cluster show it to each other
+    /// (`headers`, `query`, `auth`, `address`, `time`, `issued`, `url`…).
     pub fn handshake(&self) -> &Value {
         &self.handshake
     }
@@ -112,27 +135,50 @@ impl RemoteSocket {
         &self.data
     }
 
+    /// Whether it is connected to this server.
+    pub fn is_local(&self) -> bool {
+        self.local.is_some()
+    }
+
+    /// The live socket, when it is connected to this server.
+    pub fn as_local(&self) -> Option<&Socket> {
+        self.local.as_ref()
+    }
+
     fn only(&self) -> BroadcastOperator {
         self.ns.to([self.id.as_str()])
     }
 
     /// Sends it an event.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        self.only().emit(event, data)
+        match &self.local {
+            Some(socket) => socket.emit(event, data),
+            None => self.only().emit(event, data),
+        }
     }
 
     /// Makes it join rooms.
     pub fn join<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
-        self.only().sockets_join(rooms)
+        match &self.local {
+            Some(socket) => socket.join(rooms),
+            None => self.only().sockets_join(rooms),
+        }
     }
 
     /// Makes it leave rooms.
     pub fn leave<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
-        self.only().sockets_leave(rooms)
+        match &self.local {
+            Some(socket) => socket.leave(rooms),
+            None => self.only().sockets_leave(rooms),
+        }
     }
 
     /// Disconnects it (and closes its connection when `close`).
     pub fn disconnect(&self, close: bool) {
-        self.only().disconnect_sockets(close)
+        match &self.local {
+            Some(socket) if close => socket.disconnect_all(),
+            Some(socket) => socket.disconnect(),
+            None => self.only().disconnect_sockets(close),
+        }
     }
 }

@@ -6,8 +6,11 @@
 //! name. With [`Namespace::server_side_emit_with_ack`] every other server
 //! answers once ([`ServerEvent::ack`], one value) and the sender collects
 //! the answers until all servers answered, the cluster reports that no live
-//! server is left to answer, or the timeout. Arguments travel as JSON (the
-//! protocol of the reference servers): binary attachments are not carried.
+//! server is left to answer, or the timeout. Arguments and answers travel
+//! as JSON (the protocol of the reference servers), binary parts as Node's
+//! `JSON.stringify` writes a Buffer: `{"type":"Buffer","data":[bytes]}`.
+//! Decoded as bytes ([`bytes::Bytes`]) such an object gives the bytes back;
+//! [`ServerEvent::args`] shows it as it came.
 //! An event with no handler is logged at debug level and ignored (a server
 //! waiting for its answer counts it as missing).
 
@@ -25,7 +28,8 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::handler::BoxFuture;
-use crate::parser::{args_to_value, decode_args, DecodeError};
+use crate::parser::ser::{to_node_json, with_node_buffers};
+use crate::parser::{args_to_value, decode_args, from_value, DecodeError};
 use crate::{AckError, EmitError, Namespace};
 
 type ServerEventFn = Arc<dyn Fn(ServerEvent) -> BoxFuture<()> + Send + Sync>;
@@ -97,7 +101,8 @@ impl ServerEvent {
         if self.answered.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        let payload = serde_json::to_vec(answer).map_err(|e| EmitError::Encode(e.into()))?;
+        let answer = to_node_json(answer)?;
+        let payload = serde_json::to_vec(&answer).map_err(|e| EmitError::Encode(e.into()))?;
         reply
             .try_send(Response::ServerMessage {
                 request: *request,
@@ -199,9 +204,12 @@ impl Namespace {
                 };
                 if let Response::ServerMessage { payload, .. } = envelope.body {
                     answers += 1;
-                    match serde_json::from_slice::<R>(&payload) {
+                    let decoded = serde_json::from_slice::<Value>(&payload)
+                        .map_err(DecodeError::InvalidJson)
+                        .and_then(|v| from_value::<R>(&v, &[]));
+                    match decoded {
                         Ok(v) => acks.responses.push(v),
-                        Err(e) => acks.invalid.push(DecodeError::InvalidJson(e)),
+                        Err(e) => acks.invalid.push(e),
                     }
                 }
             }
@@ -246,6 +254,7 @@ impl Namespace {
 }
 
 fn server_payload<T: Serialize + ?Sized>(event: &str, data: &T) -> Result<Vec<u8>, EmitError> {
-    let (all, _) = args_to_value(Some(event), data)?;
-    serde_json::to_vec(&all).map_err(|e| EmitError::Encode(e.into()))
+    let (all, attachments) = args_to_value(Some(event), data)?;
+    serde_json::to_vec(&with_node_buffers(all, &attachments))
+        .map_err(|e| EmitError::Encode(e.into()))
 }

@@ -1,8 +1,8 @@
 //! Two servers linked by the in-memory cluster (`roomcast_core::cluster::
 //! memory`): the broadcast operators of one node reach the sockets of the
 //! other — emit to a room, emit with acks (one answer per socket, counted
-//! per node), room changes, disconnects and fetching remote sockets — and
-//! `local()` keeps an operation on its own node.
+//! per node), room changes, disconnects, fetching the sockets and rooms of
+//! every node — and `local()` keeps an operation on its own node.
 
 mod common;
 
@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::{eventually, serve, within, Raw};
 use roomcast_core::cluster::memory::MemoryBus;
 use roomcast_core::cluster::Cluster;
-use roomcast_socketio::{AckSender, Server, Socket};
+use roomcast_socketio::{AckSender, Room, Server, Socket};
 
 fn node(bus: &Arc<MemoryBus>) -> Server {
     let io = Server::builder()
@@ -43,7 +43,7 @@ async fn broadcasts_and_room_operations_cross_nodes() {
     let bus = MemoryBus::new();
     let (a, b) = (node(&bus), node(&bus));
     let (pa, pb) = (serve(&a).await, serve(&b).await);
-    let (mut on_a, _) = joined(pa, "r").await;
+    let (mut on_a, sid_a) = joined(pa, "r").await;
     let (mut on_b, sid_b) = joined(pb, "r").await;
     let (mut other_b, _) = joined(pb, "elsewhere").await;
 
@@ -67,11 +67,38 @@ async fn broadcasts_and_room_operations_cross_nodes() {
         b.main().hub().clients_in("vip").len() == 1
     })
     .await;
-    let remote = a.to(["vip"]).fetch_remote_sockets().await;
+    // One fetch returns the sockets of both nodes, in one type.
+    let fetched = a.to(["vip"]).fetch_sockets().await;
+    assert_eq!(fetched.len(), 2, "{fetched:?}");
+    let (here, there): (Vec<_>, Vec<_>) = fetched.into_iter().partition(|s| s.is_local());
+    let (here, remote) = (&here[0], there);
+    assert_eq!(here.id(), sid_a);
     assert_eq!(remote.len(), 1);
     assert_eq!(remote[0].id(), sid_b);
-    assert!(remote[0].rooms().iter().any(|r| r.as_str() == "vip"));
-    assert_eq!(remote[0].handshake()["auth"], serde_json::json!({}));
+    for s in [here, &remote[0]] {
+        assert!(s.rooms().iter().any(|r| r.as_str() == "vip"), "{s:?}");
+        assert_eq!(s.handshake()["auth"], serde_json::json!({}));
+    }
+    assert_eq!(a.local().to(["vip"]).fetch_sockets().await.len(), 1);
+
+    // Rooms and nodes across the cluster.
+    let rooms = a.all_rooms().await;
+    for room in ["r", "vip", "elsewhere", sid_a.as_str(), sid_b.as_str()] {
+        assert!(rooms.contains(&Room::from(room)), "{room} in {rooms:?}");
+    }
+    assert_eq!((a.node_count(), b.node_count()), (2, 2));
+
+    // A fetched socket acts where it lives: here directly, there through
+    // the cluster.
+    here.join(["here"]);
+    remote[0].join(["there"]);
+    assert_eq!(a.main().hub().clients_in("here").len(), 1);
+    eventually("B's socket joins there", || {
+        b.main().hub().clients_in("there").len() == 1
+    })
+    .await;
+    here.emit("direct", &1).unwrap();
+    assert_eq!(on_a.text().await, r#"42["direct",1]"#);
 
     // Disconnects too.
     a.to(["vip"]).disconnect_sockets(false);

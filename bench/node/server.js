@@ -11,6 +11,9 @@
 //            `payload` to that room, then ack
 // WebSocket only, unless --polling (then long-polling is allowed too).
 // perMessageDeflate and HTTP compression off; no client bundle served.
+// With REDIS_URL set, the server joins a cluster on that Redis through
+// @socket.io/redis-adapter (key KEY, default "socket.io"), as the roomcast
+// bench server does with the same variables (the cluster-fanout scenario).
 "use strict";
 
 const { Server } = require("socket.io");
@@ -46,5 +49,22 @@ io.on("connection", (socket) => {
   });
 });
 
-io.listen(port);
-console.log(`node socket.io ${require("socket.io/package.json").version} listening on 127.0.0.1:${port} (${polling ? "polling+websocket" : "websocket"})`);
+async function start() {
+  let cluster = "";
+  if (process.env.REDIS_URL) {
+    const { createAdapter } = require("@socket.io/redis-adapter");
+    const { createClient } = require("redis");
+    const pub = createClient({ url: process.env.REDIS_URL });
+    const sub = pub.duplicate();
+    await Promise.all([pub.connect(), sub.connect()]);
+    io.adapter(createAdapter(pub, sub, { key: process.env.KEY || "socket.io" }));
+    cluster = ", redis cluster";
+  }
+  io.listen(port);
+  console.log(`node socket.io ${require("socket.io/package.json").version} listening on 127.0.0.1:${port} (${polling ? "polling+websocket" : "websocket"}${cluster})`);
+}
+
+start().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -24,6 +24,10 @@ pub enum Command {
     /// N subscribers in one room; a trigger asks for B `fanout` events and
     /// waits until every subscriber has all B before the next batch.
     Fanout(FanoutArgs),
+    /// N subscribers on each of two cluster nodes; a trigger on the first
+    /// asks for B `fanout` events per batch (closed loop): each node's CPU
+    /// per delivery, local vs remote.
+    ClusterFanout(ClusterFanoutArgs),
     /// N subscribers; R single-event broadcasts per second (open loop):
     /// delivery latency and loss.
     FanoutLatency(FanoutLatencyArgs),
@@ -112,6 +116,38 @@ pub struct FanoutArgs {
     pub common: Common,
     /// Subscribers in the room.
     #[arg(short = 'n', long, default_value_t = 1000)]
+    pub subscribers: usize,
+    /// Events per batch (the `count` of each `fanout` request).
+    #[arg(short, long, default_value_t = 10)]
+    pub batch: u32,
+    /// Bytes of padding in each payload.
+    #[arg(long, default_value_t = 16)]
+    pub payload_bytes: usize,
+    /// Seconds a batch may take before its missing deliveries count as lost.
+    #[arg(long, default_value_t = 10.0)]
+    pub batch_timeout: f64,
+    /// The room.
+    #[arg(long, default_value = "bench")]
+    pub room: String,
+}
+
+/// `cluster-fanout` (closed loop over two nodes).
+#[derive(Args, Debug, Clone)]
+pub struct ClusterFanoutArgs {
+    /// `--addr` and `--server-pid` are the local node's (the trigger's).
+    #[command(flatten)]
+    pub common: Common,
+    /// The remote node's address.
+    #[arg(long)]
+    pub remote_addr: SocketAddr,
+    /// The remote node's PID (its CPU time).
+    #[arg(long)]
+    pub remote_pid: Option<u32>,
+    /// The broker's PID (redis-server; its CPU time).
+    #[arg(long)]
+    pub broker_pid: Option<u32>,
+    /// Subscribers in the room on each node.
+    #[arg(short = 'n', long, default_value_t = 500)]
     pub subscribers: usize,
     /// Events per batch (the `count` of each `fanout` request).
     #[arg(short, long, default_value_t = 10)]

@@ -7,6 +7,7 @@
 //! roomcast-bench echo --addr 127.0.0.1:3000 -c 100 -w 8 --server-pid $PID --json echo.json
 //! roomcast-bench fanout -n 1000 -b 10
 //! roomcast-bench fanout-latency -n 10000 --rate 10
+//! roomcast-bench cluster-fanout -n 500 -b 10 --addr 127.0.0.1:3001 --remote-addr 127.0.0.1:3002
 //! roomcast-bench connect -k 50
 //! roomcast-bench idle -c 10000 --server-pid $PID
 //! roomcast-bench polling -c 50 -w 4
@@ -55,6 +56,10 @@ fn main() -> ExitCode {
                     Command::Fanout(a) => (
                         a.common.json.clone(),
                         scenarios::fanout::run_closed(a).await,
+                    ),
+                    Command::ClusterFanout(a) => (
+                        a.common.json.clone(),
+                        scenarios::cluster_fanout::run(a).await,
                     ),
                     Command::FanoutLatency(a) => {
                         (a.common.json.clone(), scenarios::fanout::run_open(a).await)

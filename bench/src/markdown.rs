@@ -24,7 +24,7 @@ struct Target {
     check: fn(&Runs) -> (String, bool),
 }
 
-const TARGETS: [Target; 6] = [
+const TARGETS: [Target; 7] = [
     Target {
         what: "echo: server CPU ≤ 3 µs per echoed event",
         case: "echo c=100 w=8",
@@ -74,6 +74,15 @@ const TARGETS: [Target; 6] = [
         what: "connect: ≤ 20 µs server CPU per connection",
         case: "connect k=50",
         check: |r| upto(r.median(|x| x.server_cpu_us_per_op), 20.0, "µs/connection"),
+    },
+    Target {
+        what:
+            "cluster-fanout 2 × 500: a remote delivery costs ≤ 1.15× a local one (CPU), zero loss",
+        case: "cluster-fanout n=500+500 b=10",
+        check: |r| {
+            let v = r.median(|x| x.cluster.as_ref().and_then(|c| c.remote_over_local));
+            with_loss(r, upto(v, 1.15, "× (remote / local µs per delivery)"))
+        },
     },
 ];
 
@@ -215,6 +224,7 @@ fn load(dir: &Path) -> io::Result<(Table, Vec<String>)> {
             "connect",
             "idle",
             "polling",
+            "cluster-fanout",
         ]
         .iter()
         .position(|p| case.starts_with(p))
@@ -465,6 +475,9 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         if !ratios.is_empty() {
             let _ = writeln!(w, "\n{}.", ratios.join("; "));
         }
+        if any.cluster.is_some() {
+            write_nodes(w, by_server);
+        }
         let _ = writeln!(w);
     }
 
@@ -473,6 +486,46 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         let _ = writeln!(w, "{}", text.trim_end());
     }
     std::fs::write(&args.out, md)
+}
+
+/// Per node of a cluster case: the local (trigger's) and the remote node.
+fn write_nodes(w: &mut String, by_server: &BTreeMap<String, Runs>) {
+    let _ = writeln!(
+        w,
+        "\nPer node (local = the trigger's node; CPU per delivery to that node's own subscribers):\n"
+    );
+    let _ = writeln!(
+        w,
+        "| server | node | deliveries/s | p50 | p99 | CPU µs/delivery | of which kernel | CPU % | lost |"
+    );
+    let _ = writeln!(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    let mut notes = Vec::new();
+    for name in servers(by_server) {
+        let r = &by_server[name];
+        for (i, role) in ["local", "remote"].iter().enumerate() {
+            let node = |x: &Report| x.cluster.as_ref().and_then(|c| c.nodes.get(i)).cloned();
+            let lat = |f: fn(&crate::stats::Latency) -> u64| {
+                r.median(|x| node(x)?.latency_us.map(|l| f(&l) as f64))
+            };
+            let lost: u64 = r.0.iter().filter_map(|x| node(x).map(|n| n.lost)).sum();
+            let _ = writeln!(
+                w,
+                "| {name} | {role} | {} | {} | {} | {} | {} | {} | {lost} |",
+                cell(r.median(|x| node(x).map(|n| n.deliveries as f64 / x.secs))),
+                ms(lat(|l| l.p50)),
+                ms(lat(|l| l.p99)),
+                cell(r.median(|x| node(x)?.cpu_us_per_delivery)),
+                cell(r.median(|x| node(x)?.sys_us_per_delivery)),
+                cell(r.median(|x| node(x)?.cpu_pct)),
+            );
+        }
+        notes.push(format!(
+            "{name}: remote / local CPU per delivery ×{}, broker (redis-server) {} µs per delivery",
+            cell(r.median(|x| x.cluster.as_ref()?.remote_over_local)),
+            cell(r.median(|x| x.cluster.as_ref()?.broker_cpu_us_per_delivery)),
+        ));
+    }
+    let _ = writeln!(w, "\n{}.", notes.join("; "));
 }
 
 /// A sentence on what a case measures.
@@ -510,6 +563,17 @@ fn describe(r: &Report) -> String {
             "{} connected clients that only answer pings: the server's RSS before and after \
              (`VmRSS`). CPU and latency: the set-up of those connections.",
             p("connections")
+        ),
+        "cluster-fanout" => format!(
+            "Two servers of the same kind joined through Redis (Node: `@socket.io/redis-adapter` \
+             8.3; roomcast: `roomcast-cluster-redis`, the same protocol), both on CPU 0, Redis \
+             beside the generator on CPU 1; {} subscribers in one room on each; closed loop: a \
+             trigger on the first node asks for a batch of {} `fanout` events to the room across \
+             the cluster and waits until every subscriber of both nodes has all of them. Server \
+             CPU: both nodes over every delivery. Latency: from the trigger's send to each \
+             delivery.",
+            p("subscribers_per_node"),
+            p("batch")
         ),
         "polling" => format!(
             "`echo` over HTTP long-polling only: {} clients, {} events in flight each.",

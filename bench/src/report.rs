@@ -70,6 +70,41 @@ pub struct Report {
     pub rss_bytes_per_conn: Option<f64>,
     /// When the run ended (seconds since the epoch).
     pub unix_time: u64,
+    /// Per-node figures (`cluster-fanout`).
+    #[serde(default)]
+    pub cluster: Option<ClusterFigures>,
+}
+
+/// The nodes of a `cluster-fanout` run.
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct ClusterFigures {
+    /// The local node (the trigger's) first, then the remote one.
+    pub nodes: Vec<NodeFigures>,
+    /// Remote CPU per delivery / local CPU per delivery.
+    pub remote_over_local: Option<f64>,
+    /// The broker's CPU time per delivery (all nodes' deliveries), µs.
+    pub broker_cpu_us_per_delivery: Option<f64>,
+    /// The broker's CPU use, % of one core.
+    pub broker_cpu_pct: Option<f64>,
+}
+
+/// One node of a `cluster-fanout` run: its deliveries and its CPU.
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct NodeFigures {
+    /// `local` (the trigger's node) or `remote`.
+    pub role: String,
+    /// Deliveries to its subscribers in the window.
+    pub deliveries: u64,
+    /// Deliveries to its subscribers lost (whole run).
+    pub lost: u64,
+    /// Its CPU time per delivery to its subscribers, µs.
+    pub cpu_us_per_delivery: Option<f64>,
+    /// The kernel's share of it, µs.
+    pub sys_us_per_delivery: Option<f64>,
+    /// Its CPU use, % of one core.
+    pub cpu_pct: Option<f64>,
+    /// Delivery latency of its subscribers.
+    pub latency_us: Option<Latency>,
 }
 
 impl Report {
@@ -119,6 +154,7 @@ impl Report {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(0),
+            cluster: None,
         }
     }
 
@@ -168,6 +204,34 @@ impl Report {
             opt(self.server_sys_us_per_op, 3),
             opt(self.server_cpu_pct, 1)
         );
+        if let Some(c) = &self.cluster {
+            for n in &c.nodes {
+                let (p50, p99) = n
+                    .latency_us
+                    .as_ref()
+                    .map_or(("-".into(), "-".into()), |l| (fmt_us(l.p50), fmt_us(l.p99)));
+                println!(
+                    "  {:<26} {} deliveries, lost {}, {} µs/delivery (kernel {}, {} % of a core), p50 {p50} p99 {p99}",
+                    format!("{} node", n.role),
+                    n.deliveries,
+                    n.lost,
+                    opt(n.cpu_us_per_delivery, 3),
+                    opt(n.sys_us_per_delivery, 3),
+                    opt(n.cpu_pct, 1),
+                );
+            }
+            println!(
+                "  {:<26} {}",
+                "remote / local CPU",
+                opt(c.remote_over_local, 3)
+            );
+            println!(
+                "  {:<26} {} µs/delivery ({} % of a core)",
+                "broker CPU",
+                opt(c.broker_cpu_us_per_delivery, 3),
+                opt(c.broker_cpu_pct, 1)
+            );
+        }
         println!("  {:<26} {} %", "generator CPU", opt(self.gen_cpu_pct, 1));
         println!(
             "  {:<26} {} %",

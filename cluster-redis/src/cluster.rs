@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use parking_lot::{Mutex, RwLock};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
-use rmpv::Value as Mp;
 use roomcast_core::cluster::{Cluster, ClusterError, NodeId, RemoteHandler, Request, Responses};
 use serde_json::Value as Json;
 use tokio::sync::mpsc;
@@ -145,21 +144,13 @@ impl Shared {
                 target,
                 flags,
                 frames,
+                timeout,
                 ..
             } => {
                 let packet = crate::packet::to_node(frames).map_err(enc)?;
-                let msg = Mp::Map(vec![
-                    (Mp::from("uid"), Mp::from(uid)),
-                    (Mp::from("requestId"), Mp::from(request_id.unwrap_or(""))),
-                    (Mp::from("type"), Mp::from(kind::BROADCAST)),
-                    (Mp::from("packet"), packet),
-                    (Mp::from("opts"), wire::mp_opts(target, *flags)),
-                ]);
-                (
-                    req_channel.clone(),
-                    wire::encode_msgpack(&msg),
-                    Some(Kind::Acks),
-                )
+                let rid = request_id.unwrap_or("");
+                let msg = wire::broadcast_with_ack(uid, rid, packet, target, *flags, *timeout);
+                (req_channel.clone(), msg, Some(Kind::Acks))
             }
             Request::AddRooms { target, rooms } | Request::RemoveRooms { target, rooms } => {
                 let t = if matches!(request, Request::AddRooms { .. }) {
@@ -294,7 +285,8 @@ impl RedisClusterBuilder {
     }
 
     /// How long a request waits for other nodes' answers (default 5 s,
-    /// Node's `requestsTimeout`).
+    /// Node's `requestsTimeout`). A broadcast with acks waits for its own
+    /// timeout instead, when it has one.
     pub fn requests_timeout(mut self, timeout: Duration) -> Self {
         self.options.requests_timeout = timeout;
         self
@@ -422,6 +414,13 @@ impl Cluster for RedisCluster {
         if nodes == 0 {
             return Ok(Responses::none());
         }
+        // Acks are awaited for the sender's timeout, as Node does.
+        let wait = match &request {
+            Request::BroadcastWithAck {
+                timeout: Some(t), ..
+            } => *t,
+            _ => s.options.requests_timeout,
+        };
         let local_id = match request {
             Request::BroadcastWithAck { request, .. } | Request::FetchClients { request, .. } => {
                 request
@@ -438,7 +437,7 @@ impl Cluster for RedisCluster {
                 kind,
                 local_id,
                 answers: tx,
-                deadline: Instant::now() + s.options.requests_timeout,
+                deadline: Instant::now() + wait,
                 expected: nodes,
                 answered: 0,
                 acks_expected: 0,

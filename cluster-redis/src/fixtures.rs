@@ -4,6 +4,7 @@
 //! publish for the same operation is byte for byte what Node publishes.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use roomcast_core::cluster::{Request, Response};
 use roomcast_core::{Flags, Frame, Room, Target};
@@ -128,9 +129,32 @@ fn node_requests_become_our_requests() {
         parse_request("/", &wire::decode(bytes).unwrap(), 42).unwrap()
     };
     let (r, reply) = parse("emit-with-ack", 0);
-    let Request::BroadcastWithAck { frames, target, .. } = r else {
+    let Request::BroadcastWithAck {
+        frames,
+        target,
+        timeout,
+        ..
+    } = r
+    else {
         panic!("{r:?}")
     };
+    assert_eq!(
+        timeout,
+        Some(Duration::from_secs(1)),
+        "Node's flags.timeout"
+    );
+    // Ours for the same broadcast, with Node's uid and request id.
+    let (_, node) = &all["emit-with-ack"][0];
+    let msg = wire::decode(node).unwrap();
+    let ours = wire::broadcast_with_ack(
+        wire::str_of(&msg, "uid").unwrap(),
+        &wire::request_id_of(&msg).unwrap(),
+        to_node(&frames).unwrap(),
+        &target,
+        Flags::default(),
+        timeout,
+    );
+    assert_eq!(&ours, node, "BROADCAST request byte for byte");
     assert_eq!(
         text(&frames),
         r#"42["q"]"#,
@@ -172,6 +196,15 @@ fn node_requests_become_our_requests() {
             },
             None
         )
+    );
+    assert_eq!(
+        parse("server-side-emit-binary", 0).0,
+        Request::ServerMessage {
+            request: None,
+            payload: br#"["bin",{"type":"Buffer","data":[1,2,3]},{"nested":{"type":"Buffer","data":[4]}}]"#
+                .to_vec()
+        },
+        "Node writes a Buffer as JSON here, not as MessagePack bin"
     );
     let (r, reply) = parse("server-side-emit-ack", 0);
     assert_eq!(

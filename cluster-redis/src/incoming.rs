@@ -291,6 +291,7 @@ pub(crate) fn parse_request(
                     target: wire::target_of(Some(&opts)),
                     flags: wire::flags_of(&opts),
                     frames,
+                    timeout: wire::timeout_of(&opts),
                 },
                 Some((ReplyAs::Acks, need_id()?)),
             )

@@ -52,7 +52,12 @@
 //!   [`LinkStats::skipped`]; it never reaches a client.
 //! - **Acks across nodes**: a node that delivers a broadcast with acks
 //!   assigns the ack id from its own counter. Node's protocol carries the
-//!   *first* argument of each answer, and not which socket gave it.
+//!   *first* argument of each answer, and not which socket gave it. The
+//!   answers are awaited for the sender's timeout (Node's `flags.timeout`,
+//!   on the wire), [`RedisClusterBuilder::requests_timeout`] without one.
+//! - **Binary in server-side emits**: those messages are JSON, as Node
+//!   writes them; a Buffer is `{"type":"Buffer","data":[…]}` there, both
+//!   ways (broadcasts and acks carry MessagePack `bin`).
 //!
 //! # Choices
 //!

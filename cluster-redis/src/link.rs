@@ -55,6 +55,7 @@ pub(crate) async fn run_subscriber(
     loop {
         let Some(s) = shared.upgrade() else { return };
         let timeout = s.options.connect_timeout;
+        let node = s.uid.clone();
         drop(s);
         let opened = tokio::time::timeout(timeout, client.get_async_pubsub()).await;
         match opened {
@@ -74,7 +75,7 @@ pub(crate) async fn run_subscriber(
                     s.connected.store(true, Ordering::Release);
                     if down_logged {
                         s.stats.reconnects.fetch_add(1, Ordering::Relaxed);
-                        tracing::info!(key = %s.options.key, "redis link back; subscriptions restored");
+                        tracing::info!(%node, key = %s.options.key, "redis link back; subscriptions restored");
                         down_logged = false;
                     }
                     backoff = Duration::from_millis(100);
@@ -90,19 +91,20 @@ pub(crate) async fn run_subscriber(
                 let Some(s) = shared.upgrade() else { return };
                 s.link_lost();
                 if !down_logged {
-                    tracing::warn!(key = %s.options.key, "redis link lost; serving local clients only until it is back");
+                    tracing::warn!(%node, key = %s.options.key, "redis link lost; serving local clients only until it is back");
                     down_logged = true;
                 }
             }
             Ok(Err(e)) => {
                 if !down_logged {
-                    tracing::warn!(error = %e, "cannot reach redis; serving local clients only until it is back");
+                    tracing::warn!(%node, error = %e, "cannot reach redis; serving local clients only until it is back");
                     down_logged = true;
                 }
             }
             Err(_) => {
                 if !down_logged {
                     tracing::warn!(
+                        %node,
                         "redis connection timed out; serving local clients only until it is back"
                     );
                     down_logged = true;

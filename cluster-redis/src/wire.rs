@@ -12,6 +12,8 @@
 //! (the rule Node applies). Decoding never panics; anything malformed or
 //! too deep is an error the caller logs and skips.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use rmpv::Value as Mp;
 use roomcast_core::{Flags, Room, Target};
@@ -149,11 +151,24 @@ pub fn json_opts(target: &Target) -> Json {
     serde_json::json!({ "rooms": json_rooms(&target.rooms), "except": json_rooms(&target.except) })
 }
 
-/// `{rooms, except, flags}` as MessagePack.
-pub fn mp_opts(target: &Target, flags: Flags) -> Mp {
+/// How long a broadcast with acks waits, from its flags (`timeout`, ms).
+pub fn timeout_of(opts: &Mp) -> Option<Duration> {
+    let ms = field(opts, "flags").and_then(|f| field(f, "timeout"))?;
+    ms.as_u64()
+        .or_else(|| ms.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+        .map(Duration::from_millis)
+}
+
+/// `{rooms, except, flags}` as MessagePack; `timeout` is a broadcast with
+/// acks' (Node writes it in the flags, in milliseconds).
+pub fn mp_opts(target: &Target, flags: Flags, timeout: Option<Duration>) -> Mp {
     let mut f = Vec::new();
     if flags.volatile {
         f.push((Mp::from("volatile"), Mp::Boolean(true)));
+    }
+    if let Some(t) = timeout {
+        let ms = u64::try_from(t.as_millis()).unwrap_or(u64::MAX);
+        f.push((Mp::from("timeout"), Mp::from(ms)));
     }
     Mp::Map(vec![
         (Mp::from("rooms"), mp_rooms(&target.rooms)),
@@ -167,7 +182,26 @@ pub fn broadcast(uid: &str, packet: Mp, target: &Target, flags: Flags) -> Vec<u8
     encode_msgpack(&Mp::Array(vec![
         Mp::from(uid),
         packet,
-        mp_opts(target, flags),
+        mp_opts(target, flags, None),
+    ]))
+}
+
+/// A broadcast with acks (a BROADCAST request): `{uid, requestId, type,
+/// packet, opts}`.
+pub fn broadcast_with_ack(
+    uid: &str,
+    request_id: &str,
+    packet: Mp,
+    target: &Target,
+    flags: Flags,
+    timeout: Option<Duration>,
+) -> Vec<u8> {
+    encode_msgpack(&Mp::Map(vec![
+        (Mp::from("uid"), Mp::from(uid)),
+        (Mp::from("requestId"), Mp::from(request_id)),
+        (Mp::from("type"), Mp::from(kind::BROADCAST)),
+        (Mp::from("packet"), packet),
+        (Mp::from("opts"), mp_opts(target, flags, timeout)),
     ]))
 }
 

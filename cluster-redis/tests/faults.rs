@@ -4,17 +4,52 @@
 //! While Redis is away a node keeps serving its own clients, publishes
 //! nothing (counting what it drops), and once Redis is back it subscribes
 //! again on its own; garbage on any channel is skipped, counted, and never
-//! reaches a client.
+//! reaches a client. The loss and the return are each logged once per
+//! node, however many reconnection attempts fail in between.
 
 mod common;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{cluster, eventually, joined, serve, server, RedisProcess};
 use roomcast_core::cluster::Cluster;
 
+/// What the test's tasks log (the runtime is one thread: the subscriber
+/// set for it sees every task).
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    /// Lines at `level` that contain `text` and name `node`.
+    fn count(&self, level: &str, text: &str, node: &str) -> usize {
+        let all = String::from_utf8_lossy(&self.0.lock().unwrap()).to_string();
+        all.lines()
+            .filter(|l| l.contains(level) && l.contains(text) && l.contains(node))
+            .count()
+    }
+}
+
 #[tokio::test]
 async fn redis_restart_is_survived() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
     let Some(mut redis) = RedisProcess::start().await else {
         return;
     };
@@ -36,6 +71,8 @@ async fn redis_restart_is_survived() {
     assert_eq!(on_a.text().await, r#"42["during"]"#);
     assert!(ca.stats().dropped > dropped, "{:?}", ca.stats());
     assert_eq!(ca.node_count(), 1, "only itself while Redis is away");
+    // Several reconnection attempts fail meanwhile (backoff from 100 ms).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
 
     redis.restart().await;
     eventually("both back", || {
@@ -50,6 +87,12 @@ async fn redis_restart_is_survived() {
         "B never saw \"during\""
     );
     assert_eq!(on_a.text().await, r#"42["after"]"#);
+
+    for node in [ca.uid().as_str(), cb.uid().as_str()] {
+        let lost = logs.count("WARN", "redis", node);
+        let back = logs.count("INFO", "redis link back", node);
+        assert_eq!((lost, back), (1, 1), "node {node}: lost and back once each");
+    }
 }
 
 #[tokio::test]

@@ -81,11 +81,18 @@ async fn every_operation_crosses_nodes() {
         b.main().hub().clients_in("vip").len() == 1
     })
     .await;
-    let remote = a.to(["vip"]).fetch_remote_sockets().await;
-    assert_eq!(remote.len(), 1);
+    let fetched = a.to(["vip"]).fetch_sockets().await;
+    assert_eq!(fetched.len(), 2, "A's and B's: {fetched:?}");
+    assert_eq!(fetched.iter().filter(|s| s.is_local()).count(), 1);
+    let remote: Vec<_> = fetched.into_iter().filter(|s| !s.is_local()).collect();
     assert_eq!(remote[0].id(), sid_b);
     assert_eq!(remote[0].data_json(), &serde_json::json!({"node": "b"}));
     assert_eq!(remote[0].handshake()["auth"], serde_json::json!({}));
+    let rooms = a.all_rooms().await;
+    for room in ["r", "vip", "elsewhere", sid_b.as_str()] {
+        assert!(rooms.contains(room), "{room} in {rooms:?}");
+    }
+    assert_eq!(a.node_count(), 2);
     a.to(["vip"]).sockets_leave(["vip"]);
     eventually("B's socket leaves vip", || {
         b.main().hub().clients_in("vip").is_empty()
@@ -144,7 +151,7 @@ async fn a_node_that_stops_is_forgotten_and_not_waited_for() {
 
     let op = a.timeout(Duration::from_secs(20));
     let started = Instant::now();
-    let fetch = tokio::spawn(async move { op.fetch_remote_sockets().await });
+    let fetch = tokio::spawn(async move { op.fetch_sockets().await });
     tokio::time::sleep(Duration::from_millis(300)).await;
     drop(silent);
     let found = within("fetch ends once the node is gone", fetch)
@@ -157,4 +164,47 @@ async fn a_node_that_stops_is_forgotten_and_not_waited_for() {
         started.elapsed()
     );
     eventually("one node left", || ca.node_count() == 1).await;
+}
+
+/// A remote answer that comes after the cluster's requests timeout but
+/// within the operator's own timeout is collected (Node waits for
+/// `flags.timeout`, not `requestsTimeout`).
+#[tokio::test]
+async fn remote_acks_are_awaited_for_the_operators_timeout() {
+    let Some(redis) = RedisProcess::start().await else {
+        return;
+    };
+    let short = |url: String| async move {
+        roomcast_cluster_redis::RedisCluster::builder(url)
+            .key("test")
+            .heartbeat_interval(Duration::from_millis(100))
+            .requests_timeout(Duration::from_millis(300))
+            .build()
+            .await
+            .unwrap()
+    };
+    let (ca, cb) = (short(redis.url()).await, short(redis.url()).await);
+    let (a, b) = (server(ca.clone(), "a"), server(cb.clone(), "b"));
+    let pb = serve(&b).await;
+    let _ = serve(&a).await;
+    eventually("both nodes counted", || ca.node_count() == 2).await;
+    let (mut on_b, _) = joined(pb, "r").await;
+
+    let op = a.to(["r"]).timeout(Duration::from_secs(3));
+    let started = Instant::now();
+    let acks = tokio::spawn(async move { op.emit_with_ack::<_, String>("slow", &()).await });
+    let packet = on_b.text().await;
+    let id: String = packet[2..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    on_b.send(&format!("43{id}[\"late\"]")).await;
+    let acks = within("acks", acks).await.unwrap().unwrap();
+    assert_eq!(acks.into_answers(), ["late"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "ended once the last announced answer came: {:?}",
+        started.elapsed()
+    );
 }

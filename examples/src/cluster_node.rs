@@ -286,7 +286,7 @@ fn handlers(io: &Server, socket: &Socket) {
             let io = node.clone();
             async move {
                 let to = io.to([room]);
-                let size = to.fetch_sockets().await.len() + to.fetch_remote_sockets().await.len();
+                let size = to.fetch_sockets().await.len();
                 ack.send(&size).ok();
             }
         },
@@ -372,11 +372,8 @@ fn handlers(io: &Server, socket: &Socket) {
             let io = node.clone();
             async move {
                 let to = io.to([room]);
-                let local = to.fetch_sockets().await.into_iter().map(|s| s.data_json());
-                let remote = to.fetch_remote_sockets().await;
-                let mut data: Vec<Value> = local
-                    .chain(remote.iter().map(|s| s.data_json().clone()))
-                    .collect();
+                let sockets = to.fetch_sockets().await;
+                let mut data: Vec<Value> = sockets.iter().map(|s| s.data_json().clone()).collect();
                 data.sort_by_cached_key(|v| v.to_string());
                 ack.send(&data).ok();
             }
@@ -389,15 +386,11 @@ fn handlers(io: &Server, socket: &Socket) {
             let io = node.clone();
             async move {
                 let to = io.to([e.room]);
-                let local = to.fetch_sockets().await;
-                let remote = to.fetch_remote_sockets().await;
-                for socket in &local {
+                let sockets = to.fetch_sockets().await;
+                for socket in &sockets {
                     socket.emit(&e.event, &e.payload).ok();
                 }
-                for socket in &remote {
-                    socket.emit(&e.event, &e.payload).ok();
-                }
-                ack.send(&(local.len() + remote.len())).ok();
+                ack.send(&sockets.len()).ok();
             }
         },
     );

@@ -90,8 +90,9 @@ async fn rooms_and_operators(transport: &str, close_all: bool) {
         assert_eq!(names(io.sockets()), set(&["A", "B", "C", "D"]));
         assert_eq!(names(b.broadcast().sockets()), set(&["A", "C", "D"]));
         let fetched = io.to(["r1"]).fetch_sockets().await;
+        assert!(fetched.iter().all(|s| s.is_local()));
         assert_eq!(
-            names(fetched.iter().map(|s| s.id()).collect()),
+            names(fetched.iter().map(|s| s.as_local().unwrap().id()).collect()),
             set(&["A", "B"])
         );
         let mut a_rooms = vec![Room::from(a.id()), Room::from("r1")];

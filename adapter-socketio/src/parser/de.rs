@@ -12,7 +12,9 @@
 //!
 //! Below the top level the JSON is read as usual, except that a placeholder
 //! `{"_placeholder":true,"num":N}` read as bytes (`deserialize_bytes` /
-//! `deserialize_byte_buf`, as [`bytes::Bytes`] does) yields attachment `N`.
+//! `deserialize_byte_buf`, as [`bytes::Bytes`] does) yields attachment `N`,
+//! and so does Node's JSON form of a Buffer (`{"type":"Buffer","data":[…]}`)
+//! yield its bytes.
 //! Read as anything else (a [`serde_json::Value`], say) it stays an object.
 
 use bytes::Bytes;
@@ -340,6 +342,28 @@ mod tests {
         assert_eq!(&b[..], [1, 2]);
         let v: Value = from_value(&ph(7), &[]).unwrap();
         assert_eq!(v, ph(7));
+    }
+
+    #[test]
+    fn node_buffers_read_as_bytes() {
+        let buffer = json!({"type": "Buffer", "data": [1, 2, 255]});
+        let (b, nested): (Bytes, HashMap<String, Bytes>) =
+            decode_args(&[buffer.clone(), json!({"n": buffer})], &[]).unwrap();
+        assert_eq!(&b[..], [1, 2, 255]);
+        assert_eq!(&nested["n"][..], [1, 2, 255]);
+        let raw: Value = decode_args(std::slice::from_ref(&buffer), &[]).unwrap();
+        assert_eq!(raw, buffer, "read as a Value it stays an object");
+        for not_bytes in [
+            json!({"type": "Buffer", "data": [256]}),
+            json!({"type": "Buffer", "data": "x"}),
+            json!({"type": "Other", "data": [1]}),
+            json!({"type": "Buffer", "data": [1], "more": 1}),
+        ] {
+            assert!(
+                decode_args::<Bytes>(std::slice::from_ref(&not_bytes), &[]).is_err(),
+                "{not_bytes}"
+            );
+        }
     }
 
     #[test]

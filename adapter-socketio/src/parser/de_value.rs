@@ -4,7 +4,9 @@
 //! a placeholder `{"_placeholder":true,"num":N}` read as bytes
 //! (`deserialize_bytes` / `deserialize_byte_buf`) yields attachment `N`, and
 //! an unknown `N` is [`DecodeError::MissingAttachment`]. Read any other way
-//! (into a [`Value`], say) a placeholder stays an object.
+//! (into a [`Value`], say) a placeholder stays an object. Node's JSON form
+//! of a Buffer, `{"type":"Buffer","data":[bytes]}` (what servers of a
+//! cluster exchange in JSON messages), read as bytes yields those bytes.
 
 use bytes::Bytes;
 use serde::de::value::BorrowedStrDeserializer;
@@ -34,6 +36,18 @@ fn placeholder<'de>(
         num: num.unwrap_or(u64::MAX),
         count: attachments.len(),
     }))
+}
+
+/// The bytes of Node's JSON form of a Buffer; `None` when `map` is not one.
+fn node_buffer(map: &serde_json::Map<String, Value>) -> Option<Vec<u8>> {
+    if map.len() != 2 || map.get("type")?.as_str()? != "Buffer" {
+        return None;
+    }
+    map.get("data")?
+        .as_array()?
+        .iter()
+        .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+        .collect()
 }
 
 fn unexpected(value: &Value) -> Unexpected<'_> {
@@ -122,6 +136,9 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
             if let Some(found) = placeholder(map, self.attachments) {
                 return visitor.visit_borrowed_bytes(found?);
             }
+            if let Some(bytes) = node_buffer(map) {
+                return visitor.visit_byte_buf(bytes);
+            }
         }
         self.deserialize_any(visitor)
     }
@@ -130,6 +147,9 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
         if let Value::Object(map) = self.value {
             if let Some(found) = placeholder(map, self.attachments) {
                 return visitor.visit_byte_buf(found?.to_vec());
+            }
+            if let Some(bytes) = node_buffer(map) {
+                return visitor.visit_byte_buf(bytes);
             }
         }
         self.deserialize_any(visitor)

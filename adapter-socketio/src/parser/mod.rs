@@ -57,7 +57,7 @@ mod de_value;
 mod decode;
 pub mod json;
 pub mod packet;
-mod ser;
+pub(crate) mod ser;
 mod ser_placeholder;
 #[cfg(test)]
 mod tests;

@@ -139,6 +139,46 @@ pub fn args_to_value<T: Serialize + ?Sized>(
     Ok((Value::Array(items), attachments.take()))
 }
 
+/// One value as JSON with its binary parts in Node's JSON form of a Buffer,
+/// `{"type":"Buffer","data":[bytes]}` (what Node's `JSON.stringify` makes
+/// of a Buffer, as in the JSON messages between servers of a cluster).
+pub(crate) fn to_node_json<T: Serialize + ?Sized>(value: &T) -> Result<Value, EncodeError> {
+    let attachments = Cell::new(Vec::new());
+    let value = value.serialize(PlaceholderSerializer::new(
+        serde_json::value::Serializer,
+        &attachments,
+    ))?;
+    Ok(with_node_buffers(value, &attachments.take()))
+}
+
+/// Replaces the placeholders of `value` by Node's JSON form of their
+/// attachment.
+pub(crate) fn with_node_buffers(value: Value, attachments: &[Bytes]) -> Value {
+    match value {
+        Value::Object(map) if map.get("_placeholder") == Some(&Value::Bool(true)) => {
+            let data = map
+                .get("num")
+                .and_then(Value::as_u64)
+                .and_then(|n| attachments.get(usize::try_from(n).ok()?))
+                .map(|b| b.iter().map(|x| Value::from(*x)).collect())
+                .unwrap_or_default();
+            serde_json::json!({ "type": "Buffer", "data": Value::Array(data) })
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, with_node_buffers(v, attachments)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| with_node_buffers(v, attachments))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// The probe's answer, carried as its "error" to stop serialization at the
 /// first call.
 #[derive(Debug)]

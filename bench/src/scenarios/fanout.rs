@@ -37,17 +37,17 @@ use crate::report::Report;
 use crate::stats::{Stats, Timeline};
 
 /// State shared by the subscribers and the trigger.
-struct Room {
+pub(super) struct Room {
     stats: Rc<Stats>,
     /// The batch being delivered (closed loop).
     batch: Cell<u64>,
     /// Deliveries of the current batch still missing.
     remaining: Cell<u64>,
     /// Set when `remaining` reaches zero; `done` is notified then.
-    complete: Cell<bool>,
-    done: Notify,
+    pub(super) complete: Cell<bool>,
+    pub(super) done: Notify,
     /// Deliveries received, every batch.
-    received: Cell<u64>,
+    pub(super) received: Cell<u64>,
 }
 
 impl Room {
@@ -66,7 +66,7 @@ impl Room {
     }
 
     /// Starts batch `batch` of `deliveries`.
-    fn start_batch(&self, batch: u64, deliveries: u64) {
+    pub(super) fn start_batch(&self, batch: u64, deliveries: u64) {
         self.batch.set(batch);
         self.remaining.set(deliveries);
         self.complete.set(deliveries == 0);
@@ -74,7 +74,7 @@ impl Room {
 }
 
 /// Connects `n` subscribers that join `room` and count deliveries.
-async fn subscribe(
+pub(super) async fn subscribe(
     common: &Rc<Common>,
     state: &Rc<Room>,
     room: &str,
@@ -132,7 +132,7 @@ async fn subscribe(
 }
 
 /// The trigger's requests for batch `batch` of `count` events.
-fn batch_frames(
+pub(super) fn batch_frames(
     common: &Common,
     room: &str,
     batch: u64,
@@ -156,7 +156,7 @@ fn batch_frames(
 }
 
 /// Reads one frame of the trigger's connection (acks, pings).
-fn trigger_read(
+pub(super) fn trigger_read(
     raw: bool,
     frame: Option<Result<Message, impl std::fmt::Display>>,
     out: &mut Vec<Message>,
@@ -331,7 +331,7 @@ fn params(subscribers: usize, pace: (&str, Value), payload_bytes: usize) -> Valu
     params
 }
 
-fn new_room(stats: &Rc<Stats>) -> Rc<Room> {
+pub(super) fn new_room(stats: &Rc<Stats>) -> Rc<Room> {
     Rc::new(Room {
         stats: stats.clone(),
         batch: Cell::new(0),
@@ -340,4 +340,10 @@ fn new_room(stats: &Rc<Stats>) -> Rc<Room> {
         done: Notify::new(),
         received: Cell::new(0),
     })
+}
+
+pub(super) fn set_loss(report: &mut Report, expected: u64, received: u64) {
+    report.expected = Some(expected);
+    report.received = Some(received);
+    report.lost = Some(expected.saturating_sub(received));
 }

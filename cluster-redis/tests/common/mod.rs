@@ -4,7 +4,7 @@
 //! `redis-server` must be installed. Without it a test is skipped with a
 //! message, except under `CI=true`, where it fails.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod raw;
 

@@ -22,7 +22,8 @@
 //! - **Ack ids are per node**: [`Request::BroadcastWithAck`] carries the
 //!   event encoded *without* an ack id; every node that delivers it assigns
 //!   an id from its own counter, so an id chosen by one node never lands in
-//!   another node's ack slots.
+//!   another node's ack slots. Its answers are awaited for the sender's
+//!   timeout, not a cluster-wide one.
 //!
 //! Every message is a serde type, so a cluster crate chooses its own wire
 //! encoding (postcard, JSON, msgpack). Application payloads (server
@@ -35,6 +36,7 @@ mod node;
 pub use node::NodeId;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -70,6 +72,10 @@ pub enum Request {
         /// The encoded message, without an ack id: each node that delivers
         /// it assigns one from its own counter.
         frames: Vec<Frame>,
+        /// How long the sender collects answers. The cluster keeps the
+        /// request open that long (its own default when `None`); a node
+        /// may forget the answers it still waits for after it.
+        timeout: Option<Duration>,
     },
     /// Make the target's clients join rooms.
     AddRooms {

@@ -13,6 +13,11 @@
 //! WebSocket only unless `--polling` (then long-polling too), on
 //! 127.0.0.1, logging off.
 //!
+//! With `REDIS_URL` set (`redis://127.0.0.1:6379`), the server joins the
+//! cluster on that Redis (Node's redis-adapter protocol, key `KEY`, default
+//! `socket.io`): `fanout` then reaches the room on every node, as the Node
+//! server does with the same variables (the `cluster-fanout` scenario).
+//!
 //! Runtime: tokio's `current_thread` runtime, so the whole server (accept
 //! loop, every connection task, heartbeats) runs on the one thread that
 //! calls `block_on`: that is what "one core" means once the process is
@@ -28,6 +33,7 @@
 //! typed struct whose `payload` is kept as a `serde_json::Value`.
 
 use bytes::Bytes;
+use roomcast_cluster_redis::RedisCluster;
 use roomcast_socketio::engineio::TransportKind;
 use roomcast_socketio::{AckSender, Server, Socket};
 use serde::Deserialize;
@@ -51,15 +57,23 @@ fn main() -> std::io::Result<()> {
 }
 
 async fn serve(port: u16, polling: bool) -> std::io::Result<()> {
-    let io = Server::builder()
-        .engine(|e| {
-            e.transports = if polling {
-                vec![TransportKind::Polling, TransportKind::WebSocket]
-            } else {
-                vec![TransportKind::WebSocket]
-            };
-        })
-        .build();
+    let mut builder = Server::builder().engine(|e| {
+        e.transports = if polling {
+            vec![TransportKind::Polling, TransportKind::WebSocket]
+        } else {
+            vec![TransportKind::WebSocket]
+        };
+    });
+    if let Ok(url) = std::env::var("REDIS_URL") {
+        let key = std::env::var("KEY").unwrap_or_else(|_| "socket.io".to_string());
+        let cluster = RedisCluster::builder(url)
+            .key(key)
+            .build()
+            .await
+            .map_err(std::io::Error::other)?;
+        builder = builder.cluster(cluster);
+    }
+    let io = builder.build();
     let io2 = io.clone();
     io.on_connect(move |socket: Socket| {
         let io = io2.clone();
@@ -97,11 +111,16 @@ async fn serve(port: u16, polling: bool) -> std::io::Result<()> {
     });
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!(
-        "roomcast bench-server listening on 127.0.0.1:{port} ({})",
+        "roomcast bench-server listening on 127.0.0.1:{port} ({}{})",
         if polling {
             "polling+websocket"
         } else {
             "websocket"
+        },
+        if io.hub().cluster().forwards() {
+            ", redis cluster"
+        } else {
+            ""
         }
     );
     io.serve(listener).await
