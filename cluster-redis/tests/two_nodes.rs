@@ -9,8 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use common::raw::Got;
-use common::{cluster, eventually, joined, serve, server, within, RedisProcess};
+use common::{cluster, eventually, joined, serve, server, within, Got, RedisProcess};
 use roomcast_core::cluster::{Cluster, NodeId, RemoteHandler, Request, Response};
 use tokio::sync::mpsc;
 
