@@ -15,7 +15,7 @@ use std::time::Duration;
 use roomcast_cluster_redis::RedisCluster;
 use roomcast_socketio::{AckSender, Server, Socket};
 
-pub use roomcast_testkit::{eventually, within, Got, Raw};
+pub use roomcast_testkit::{eventually, within, Raw};
 
 /// A `redis-server` process on 127.0.0.1, killed on drop.
 pub struct RedisProcess {
