@@ -47,6 +47,8 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::echo;
+
 /// How long `ack-all` waits for answers.
 pub const ACK_ALL_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -206,18 +208,8 @@ pub fn install(io: &Server, name: &str) {
 }
 
 fn handlers(io: &Server, socket: &Socket) {
-    socket.on_raw(
-        "echo",
-        |socket: Socket, args: Vec<Value>, bins: Vec<Bytes>, _: AckSender| async move {
-            socket.emit_raw("echo", &args, &bins).ok();
-        },
-    );
-    socket.on_raw(
-        "echo-ack",
-        |_: Socket, args: Vec<Value>, bins: Vec<Bytes>, ack: AckSender| async move {
-            ack.send_raw(&args, &bins).ok();
-        },
-    );
+    echo::emit_back(socket, "echo", "echo");
+    echo::ack_back(socket, "echo-ack");
     socket.on(
         "join",
         |socket: Socket, room: String, ack: AckSender| async move {
