@@ -38,11 +38,13 @@
 //! and remote answers), `fetch_sockets` + `fetch_remote_sockets`,
 //! `disconnect_sockets`, and `server_side_emit_with_ack` for `servers`.
 
+use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
 use roomcast_cluster_redis::{RedisCluster, RedisClusterError};
 use roomcast_socketio::{AckSender, Args, Server, ServerEvent, Socket};
+use serde::de::DeserializeOwned;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde::Deserialize;
 use serde_json::Value;
@@ -250,85 +252,58 @@ fn handlers(io: &Server, socket: &Socket) {
             }
         },
     );
-    let node = io.clone();
-    socket.on(
-        "room-size",
-        move |_: Socket, room: String, ack: AckSender| {
-            let io = node.clone();
-            async move {
-                let to = io.to([room]);
-                let size = to.fetch_sockets().await.len() + to.fetch_remote_sockets().await.len();
-                ack.send(&size).ok();
+    answer(socket, io, "room-size", |io, room: String| async move {
+        let to = io.to([room]);
+        to.fetch_sockets().await.len() + to.fetch_remote_sockets().await.len()
+    });
+    answer(socket, io, "ack-all", |io, room: String| async move {
+        let answers = io
+            .to([room])
+            .timeout(ACK_ALL_TIMEOUT)
+            .emit_with_ack::<_, String>("ask", "who")
+            .await;
+        let mut answers: Vec<String> = match answers {
+            Ok(acks) => {
+                if acks.missing_remote > 0 || !acks.timed_out.is_empty() {
+                    tracing::debug!(
+                        local = acks.timed_out.len(),
+                        remote = acks.missing_remote,
+                        "ack-all: answers missing"
+                    );
+                }
+                let local = acks.responses.into_iter().map(|(_, answer)| answer);
+                local.chain(acks.remote).collect()
             }
-        },
-    );
-    let node = io.clone();
-    socket.on("ack-all", move |_: Socket, room: String, ack: AckSender| {
-        let io = node.clone();
-        async move {
-            let answers = io
-                .to([room])
-                .timeout(ACK_ALL_TIMEOUT)
-                .emit_with_ack::<_, String>("ask", "who")
-                .await;
-            let mut answers: Vec<String> = match answers {
-                Ok(acks) => {
-                    if acks.missing_remote > 0 || !acks.timed_out.is_empty() {
-                        tracing::debug!(
-                            local = acks.timed_out.len(),
-                            remote = acks.missing_remote,
-                            "ack-all: answers missing"
-                        );
-                    }
-                    let local = acks.responses.into_iter().map(|(_, answer)| answer);
-                    local.chain(acks.remote).collect()
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "ack-all failed");
-                    Vec::new()
-                }
-            };
-            answers.sort();
-            ack.send(&answers).ok();
-        }
-    });
-    let node = io.clone();
-    socket.on("servers", move |_: Socket, (): (), ack: AckSender| {
-        let io = node.clone();
-        async move {
-            // Alone (ADAPTER=memory) no server is asked and none answers.
-            let others = match io
-                .server_side_emit_with_ack::<_, String>("whoami", &(), SERVERS_TIMEOUT)
-                .await
-            {
-                Ok(acks) => acks.responses.len(),
-                Err(e) => {
-                    tracing::warn!(error = %e, "whoami not sent");
-                    0
-                }
-            };
-            ack.send(&(1 + others)).ok();
-        }
-    });
-    let node = io.clone();
-    socket.on("sockets-join", move |_: Socket, m: Move, ack: AckSender| {
-        let io = node.clone();
-        async move {
-            io.to([m.room]).sockets_join([m.other]);
-            ack.send(&true).ok();
-        }
-    });
-    let node = io.clone();
-    socket.on(
-        "sockets-leave",
-        move |_: Socket, m: Move, ack: AckSender| {
-            let io = node.clone();
-            async move {
-                io.to([m.room]).sockets_leave([m.other]);
-                ack.send(&true).ok();
+            Err(e) => {
+                tracing::warn!(error = %e, "ack-all failed");
+                Vec::new()
             }
-        },
-    );
+        };
+        answers.sort();
+        answers
+    });
+    answer(socket, io, "servers", |io, (): ()| async move {
+        // Alone (ADAPTER=memory) no server is asked and none answers.
+        let others = match io
+            .server_side_emit_with_ack::<_, String>("whoami", &(), SERVERS_TIMEOUT)
+            .await
+        {
+            Ok(acks) => acks.responses.len(),
+            Err(e) => {
+                tracing::warn!(error = %e, "whoami not sent");
+                0
+            }
+        };
+        1 + others
+    });
+    answer(socket, io, "sockets-join", |io, m: Move| async move {
+        io.to([m.room]).sockets_join([m.other]);
+        true
+    });
+    answer(socket, io, "sockets-leave", |io, m: Move| async move {
+        io.to([m.room]).sockets_leave([m.other]);
+        true
+    });
     socket.on(
         "set-data",
         |socket: Socket, value: Value, ack: AckSender| async move {
@@ -336,48 +311,48 @@ fn handlers(io: &Server, socket: &Socket) {
             ack.send(&true).ok();
         },
     );
-    let node = io.clone();
-    socket.on(
-        "room-data",
-        move |_: Socket, room: String, ack: AckSender| {
-            let io = node.clone();
-            async move {
-                let to = io.to([room]);
-                let local = to.fetch_sockets().await.into_iter().map(|s| s.data_json());
-                let remote = to.fetch_remote_sockets().await;
-                let mut data: Vec<Value> = local
-                    .chain(remote.iter().map(|s| s.data_json().clone()))
-                    .collect();
-                data.sort_by_cached_key(|v| v.to_string());
-                ack.send(&data).ok();
-            }
-        },
-    );
-    let node = io.clone();
-    socket.on(
-        "remote-emit",
-        move |_: Socket, e: RemoteEmit, ack: AckSender| {
-            let io = node.clone();
-            async move {
-                let to = io.to([e.room]);
-                let local = to.fetch_sockets().await;
-                let remote = to.fetch_remote_sockets().await;
-                for socket in &local {
-                    socket.emit(&e.event, &e.payload).ok();
-                }
-                for socket in &remote {
-                    socket.emit(&e.event, &e.payload).ok();
-                }
-                ack.send(&(local.len() + remote.len())).ok();
-            }
-        },
-    );
-    let node = io.clone();
-    socket.on("kick", move |_: Socket, room: String, ack: AckSender| {
-        let io = node.clone();
+    answer(socket, io, "room-data", |io, room: String| async move {
+        let to = io.to([room]);
+        let local = to.fetch_sockets().await.into_iter().map(|s| s.data_json());
+        let remote = to.fetch_remote_sockets().await;
+        let mut data: Vec<Value> = local
+            .chain(remote.iter().map(|s| s.data_json().clone()))
+            .collect();
+        data.sort_by_cached_key(|v| v.to_string());
+        data
+    });
+    answer(socket, io, "remote-emit", |io, e: RemoteEmit| async move {
+        let to = io.to([e.room]);
+        let local = to.fetch_sockets().await;
+        let remote = to.fetch_remote_sockets().await;
+        for socket in &local {
+            socket.emit(&e.event, &e.payload).ok();
+        }
+        for socket in &remote {
+            socket.emit(&e.event, &e.payload).ok();
+        }
+        local.len() + remote.len()
+    });
+    answer(socket, io, "kick", |io, room: String| async move {
+        io.to([room]).disconnect_sockets(false);
+        true
+    });
+}
+
+/// Handles `event` with `answer(server, argument)` and acks what it
+/// returns.
+fn answer<T, R, F, Fut>(socket: &Socket, io: &Server, event: &'static str, answer: F)
+where
+    T: DeserializeOwned + Send + 'static,
+    R: Serialize,
+    F: Fn(Server, T) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+{
+    let io = io.clone();
+    socket.on(event, move |_: Socket, arg: T, ack: AckSender| {
+        let answered = answer(io.clone(), arg);
         async move {
-            io.to([room]).disconnect_sockets(false);
-            ack.send(&true).ok();
+            ack.send(&answered.await).ok();
         }
     });
 }
