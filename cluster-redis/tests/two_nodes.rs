@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use common::raw::Got;
 use common::{cluster, eventually, joined, serve, server, within, RedisProcess};
 use roomcast_core::cluster::{Cluster, NodeId, RemoteHandler, Request, Response};
+use roomcast_testkit::Got;
 use tokio::sync::mpsc;
 
 #[tokio::test]

@@ -37,17 +37,21 @@
 //! `max_disconnection_duration` of [`RECOVERY_MAX_DISCONNECTION`]);
 //! [`server`] builds the node. "Across the cluster" is the server
 //! API's cluster-wide operations: `to(room).emit`, `emit_with_ack` (local
-//! and remote answers), `fetch_sockets` + `fetch_remote_sockets`,
+//! and remote answers), `fetch_sockets` (every node's sockets),
 //! `disconnect_sockets`, and `server_side_emit_with_ack` for `servers`.
 
+use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
 use roomcast_cluster_redis::{RedisCluster, RedisClusterError};
 use roomcast_socketio::{AckSender, Args, RecoveryConfig, Server, ServerEvent, Socket};
+use serde::de::DeserializeOwned;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde::Deserialize;
 use serde_json::Value;
+
+use crate::echo;
 
 /// How long `ack-all` waits for answers.
 pub const ACK_ALL_TIMEOUT: Duration = Duration::from_secs(3);
@@ -227,18 +231,8 @@ pub fn install(io: &Server, name: &str) {
 }
 
 fn handlers(io: &Server, socket: &Socket) {
-    socket.on_raw(
-        "echo",
-        |socket: Socket, args: Vec<Value>, bins: Vec<Bytes>, _: AckSender| async move {
-            socket.emit_raw("echo", &args, &bins).ok();
-        },
-    );
-    socket.on_raw(
-        "echo-ack",
-        |_: Socket, args: Vec<Value>, bins: Vec<Bytes>, ack: AckSender| async move {
-            ack.send_raw(&args, &bins).ok();
-        },
-    );
+    echo::emit_back(socket, "echo", "echo");
+    echo::ack_back(socket, "echo-ack");
     socket.on(
         "join",
         |socket: Socket, room: String, ack: AckSender| async move {
@@ -279,85 +273,57 @@ fn handlers(io: &Server, socket: &Socket) {
             }
         },
     );
-    let node = io.clone();
-    socket.on(
-        "room-size",
-        move |_: Socket, room: String, ack: AckSender| {
-            let io = node.clone();
-            async move {
-                let to = io.to([room]);
-                let size = to.fetch_sockets().await.len();
-                ack.send(&size).ok();
+    answer(socket, io, "room-size", |io, room: String| async move {
+        io.to([room]).fetch_sockets().await.len()
+    });
+    answer(socket, io, "ack-all", |io, room: String| async move {
+        let answers = io
+            .to([room])
+            .timeout(ACK_ALL_TIMEOUT)
+            .emit_with_ack::<_, String>("ask", "who")
+            .await;
+        let mut answers: Vec<String> = match answers {
+            Ok(acks) => {
+                if acks.missing_remote > 0 || !acks.timed_out.is_empty() {
+                    tracing::debug!(
+                        local = acks.timed_out.len(),
+                        remote = acks.missing_remote,
+                        "ack-all: answers missing"
+                    );
+                }
+                let local = acks.responses.into_iter().map(|(_, answer)| answer);
+                local.chain(acks.remote).collect()
             }
-        },
-    );
-    let node = io.clone();
-    socket.on("ack-all", move |_: Socket, room: String, ack: AckSender| {
-        let io = node.clone();
-        async move {
-            let answers = io
-                .to([room])
-                .timeout(ACK_ALL_TIMEOUT)
-                .emit_with_ack::<_, String>("ask", "who")
-                .await;
-            let mut answers: Vec<String> = match answers {
-                Ok(acks) => {
-                    if acks.missing_remote > 0 || !acks.timed_out.is_empty() {
-                        tracing::debug!(
-                            local = acks.timed_out.len(),
-                            remote = acks.missing_remote,
-                            "ack-all: answers missing"
-                        );
-                    }
-                    let local = acks.responses.into_iter().map(|(_, answer)| answer);
-                    local.chain(acks.remote).collect()
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "ack-all failed");
-                    Vec::new()
-                }
-            };
-            answers.sort();
-            ack.send(&answers).ok();
-        }
-    });
-    let node = io.clone();
-    socket.on("servers", move |_: Socket, (): (), ack: AckSender| {
-        let io = node.clone();
-        async move {
-            // Alone (ADAPTER=memory) no server is asked and none answers.
-            let others = match io
-                .server_side_emit_with_ack::<_, String>("whoami", &(), SERVERS_TIMEOUT)
-                .await
-            {
-                Ok(acks) => acks.responses.len(),
-                Err(e) => {
-                    tracing::warn!(error = %e, "whoami not sent");
-                    0
-                }
-            };
-            ack.send(&(1 + others)).ok();
-        }
-    });
-    let node = io.clone();
-    socket.on("sockets-join", move |_: Socket, m: Move, ack: AckSender| {
-        let io = node.clone();
-        async move {
-            io.to([m.room]).sockets_join([m.other]);
-            ack.send(&true).ok();
-        }
-    });
-    let node = io.clone();
-    socket.on(
-        "sockets-leave",
-        move |_: Socket, m: Move, ack: AckSender| {
-            let io = node.clone();
-            async move {
-                io.to([m.room]).sockets_leave([m.other]);
-                ack.send(&true).ok();
+            Err(e) => {
+                tracing::warn!(error = %e, "ack-all failed");
+                Vec::new()
             }
-        },
-    );
+        };
+        answers.sort();
+        answers
+    });
+    answer(socket, io, "servers", |io, (): ()| async move {
+        // Alone (ADAPTER=memory) no server is asked and none answers.
+        let others = match io
+            .server_side_emit_with_ack::<_, String>("whoami", &(), SERVERS_TIMEOUT)
+            .await
+        {
+            Ok(acks) => acks.responses.len(),
+            Err(e) => {
+                tracing::warn!(error = %e, "whoami not sent");
+                0
+            }
+        };
+        1 + others
+    });
+    answer(socket, io, "sockets-join", |io, m: Move| async move {
+        io.to([m.room]).sockets_join([m.other]);
+        true
+    });
+    answer(socket, io, "sockets-leave", |io, m: Move| async move {
+        io.to([m.room]).sockets_leave([m.other]);
+        true
+    });
     socket.on(
         "set-data",
         |socket: Socket, value: Value, ack: AckSender| async move {
@@ -365,41 +331,39 @@ fn handlers(io: &Server, socket: &Socket) {
             ack.send(&true).ok();
         },
     );
-    let node = io.clone();
-    socket.on(
-        "room-data",
-        move |_: Socket, room: String, ack: AckSender| {
-            let io = node.clone();
-            async move {
-                let to = io.to([room]);
-                let sockets = to.fetch_sockets().await;
-                let mut data: Vec<Value> = sockets.iter().map(|s| s.data_json().clone()).collect();
-                data.sort_by_cached_key(|v| v.to_string());
-                ack.send(&data).ok();
-            }
-        },
-    );
-    let node = io.clone();
-    socket.on(
-        "remote-emit",
-        move |_: Socket, e: RemoteEmit, ack: AckSender| {
-            let io = node.clone();
-            async move {
-                let to = io.to([e.room]);
-                let sockets = to.fetch_sockets().await;
-                for socket in &sockets {
-                    socket.emit(&e.event, &e.payload).ok();
-                }
-                ack.send(&sockets.len()).ok();
-            }
-        },
-    );
-    let node = io.clone();
-    socket.on("kick", move |_: Socket, room: String, ack: AckSender| {
-        let io = node.clone();
+    answer(socket, io, "room-data", |io, room: String| async move {
+        let sockets = io.to([room]).fetch_sockets().await;
+        let mut data: Vec<Value> = sockets.iter().map(|s| s.data_json().clone()).collect();
+        data.sort_by_cached_key(|v| v.to_string());
+        data
+    });
+    answer(socket, io, "remote-emit", |io, e: RemoteEmit| async move {
+        let sockets = io.to([e.room]).fetch_sockets().await;
+        for socket in &sockets {
+            socket.emit(&e.event, &e.payload).ok();
+        }
+        sockets.len()
+    });
+    answer(socket, io, "kick", |io, room: String| async move {
+        io.to([room]).disconnect_sockets(false);
+        true
+    });
+}
+
+/// Handles `event` with `answer(server, argument)` and acks what it
+/// returns.
+fn answer<T, R, F, Fut>(socket: &Socket, io: &Server, event: &'static str, answer: F)
+where
+    T: DeserializeOwned + Send + 'static,
+    R: Serialize,
+    F: Fn(Server, T) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+{
+    let io = io.clone();
+    socket.on(event, move |_: Socket, arg: T, ack: AckSender| {
+        let answered = answer(io.clone(), arg);
         async move {
-            io.to([room]).disconnect_sockets(false);
-            ack.send(&true).ok();
+            ack.send(&answered.await).ok();
         }
     });
 }

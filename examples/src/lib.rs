@@ -12,12 +12,27 @@
 //!   (`--bin cluster-node`).
 //! - [`core_chat`]: roomcast-core alone under a line-based TCP chat
 //!   (`--bin core-chat`).
+//! - [`echo`]: handlers that send a socket's arguments back unchanged
+//!   (the benchmark, conformance and cluster servers).
 
 pub mod access;
 pub mod chapter;
 pub mod cluster_node;
 pub mod core_chat;
+pub mod echo;
 pub mod embed_axum;
+
+/// The port given as the first command-line argument, else `default`.
+///
+/// ```no_run
+/// let port = roomcast_examples::port_arg(3000);
+/// ```
+pub fn port_arg(default: u16) -> u16 {
+    std::env::args()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(default)
+}
 
 /// Logs to stderr at `default` level unless `RUST_LOG` says otherwise.
 pub fn init_tracing(default: &str) {

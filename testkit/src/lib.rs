@@ -13,6 +13,8 @@
 //! - [`js`]: the harness that runs real JavaScript clients (node,
 //!   the pinned npm packages, headless chromium). Without them a test is
 //!   skipped loudly, and under `CI=true` it fails.
+//! - [`process`]: workspace binaries built with cargo for a test to run,
+//!   and a child's output captured line by line.
 //! - [`spawn_server`]: a server on 127.0.0.1:0 (test servers bind loopback
 //!   only).
 //!
@@ -37,6 +39,7 @@ use tokio::task::JoinHandle;
 pub mod client;
 pub mod http;
 pub mod js;
+pub mod process;
 pub mod wait;
 pub mod ws;
 

@@ -12,17 +12,17 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::redis::Redis;
 use roomcast_testkit::js::{js_dir, require_node, require_npm_packages, run_node_file, NodeOutput};
+use roomcast_testkit::process::{capture, workspace_bin};
+use roomcast_testkit::Log;
 
 /// Which implementation a node runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -45,46 +45,14 @@ impl std::fmt::Display for Kind {
 /// How long a node may take to start.
 const START: Duration = Duration::from_secs(30);
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is in the workspace")
-        .to_path_buf()
-}
-
 /// The `cluster-node` binary, built once per test process with `cargo build`
 /// (same profile as the test), or `$ROOMCAST_CLUSTER_NODE_BIN`.
 pub fn cluster_node_bin() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(bin) = std::env::var_os("ROOMCAST_CLUSTER_NODE_BIN").filter(|b| !b.is_empty()) {
-            return PathBuf::from(bin);
-        }
-        let cargo = std::env::var_os("CARGO")
-            .or_else(|| option_env!("CARGO").map(Into::into))
-            .unwrap_or_else(|| "cargo".into());
-        let mut cmd = std::process::Command::new(cargo);
-        cmd.args(["build", "-p", "roomcast-examples", "--bin", "cluster-node"])
-            .arg("--message-format=json-render-diagnostics")
-            .current_dir(repo_root())
-            .stdin(Stdio::null())
-            .stderr(Stdio::inherit());
-        if !cfg!(debug_assertions) {
-            cmd.arg("--release");
-        }
-        let out = cmd.output().expect("failed to run cargo build");
-        assert!(
-            out.status.success(),
-            "cargo build of the cluster-node example failed"
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "cluster-node")
-            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-            .expect("cargo build reported no cluster-node executable")
-    })
-    .clone()
+    workspace_bin(
+        "roomcast-examples",
+        "cluster-node",
+        "ROOMCAST_CLUSTER_NODE_BIN",
+    )
 }
 
 /// Node, the npm packages, and the cluster's ones among them (installed
@@ -106,7 +74,7 @@ pub struct ClusterNode {
     /// Whether it joins the cluster through Redis.
     pub redis: bool,
     child: Child,
-    output: Arc<Mutex<Vec<String>>>,
+    output: Log<String>,
 }
 
 /// Where a node joins: the Redis and the key prefix.
@@ -167,7 +135,7 @@ impl ClusterNode {
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {kind} node {name}: {e}"));
-        let output = Arc::new(Mutex::new(Vec::new()));
+        let output = Log::default();
         capture(child.stdout.take().expect("piped"), "", &output);
         capture(child.stderr.take().expect("piped"), "stderr: ", &output);
         let mut node = ClusterNode {
@@ -204,10 +172,7 @@ impl ClusterNode {
 
     /// Every line it printed so far (stderr ones prefixed).
     pub fn lines(&self) -> Vec<String> {
-        self.output
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.output.all()
     }
 
     /// Its output, for failure messages.
@@ -219,22 +184,6 @@ impl ClusterNode {
     pub fn json(&self) -> Value {
         json!({"name": self.name, "port": self.port})
     }
-}
-
-fn capture(
-    pipe: impl AsyncRead + Unpin + Send + 'static,
-    prefix: &'static str,
-    out: &Arc<Mutex<Vec<String>>>,
-) {
-    let out = out.clone();
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(pipe).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            out.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(format!("{prefix}{line}"));
-        }
-    });
 }
 
 /// Waits until as many connections subscribe to the cluster's request

@@ -102,6 +102,14 @@ pub(crate) type ConnectFn =
 /// A disconnecting / disconnect hook.
 pub(super) type DisconnectFn = Arc<dyn Fn(Socket, DisconnectReason) -> BoxFuture<()> + Send + Sync>;
 
+fn disconnect_fn<F, Fut>(hook: F) -> DisconnectFn
+where
+    F: Fn(Socket, DisconnectReason) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    Arc::new(move |s, r| Box::pin(hook(s, r)))
+}
+
 /// Everything registered on one socket.
 #[derive(Default)]
 pub(super) struct Handlers {
@@ -234,7 +242,7 @@ impl Socket {
             .handlers
             .disconnecting
             .write()
-            .push(Arc::new(move |s, r| Box::pin(hook(s, r))));
+            .push(disconnect_fn(hook));
     }
 
     /// Runs `hook(socket, reason)` once the socket has disconnected.
@@ -247,18 +255,15 @@ impl Socket {
             .handlers
             .disconnected
             .write()
-            .push(Arc::new(move |s, r| Box::pin(hook(s, r))));
+            .push(disconnect_fn(hook));
     }
 
     pub(crate) fn notify_outgoing<T: Serialize + ?Sized>(&self, event: &str, data: &T) {
-        let listeners = self.0.handlers.any_outgoing.read().clone();
-        if listeners.is_empty() {
+        if self.0.handlers.any_outgoing.read().is_empty() {
             return;
         }
         if let Ok((Value::Array(args), _)) = args_to_value(None, data) {
-            for l in listeners {
-                l(self, event, &args);
-            }
+            self.notify_outgoing_values(event, &args);
         }
     }
 

@@ -1,13 +1,13 @@
 //! Test helpers: a Redis server of the test's own (on a free loopback port,
-//! restartable), roomcast nodes on it, and the raw Socket.IO client.
+//! restartable) and roomcast nodes on it; the raw Socket.IO client and the
+//! deadlines are `roomcast_testkit`'s.
 //!
 //! `redis-server` must be installed. Without it a test is skipped with a
 //! message, except under `CI=true`, where it fails.
 
 #![allow(dead_code, unused_imports)]
 
-pub mod raw;
-
+use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +15,7 @@ use std::time::Duration;
 use roomcast_cluster_redis::RedisCluster;
 use roomcast_socketio::{AckSender, Server, Socket};
 
-pub use raw::{eventually, serve, within, Raw};
+pub use roomcast_testkit::{eventually, within, Raw};
 
 /// A `redis-server` process on 127.0.0.1, killed on drop.
 pub struct RedisProcess {
@@ -100,6 +100,14 @@ pub async fn cluster(url: &str) -> Arc<RedisCluster> {
         .expect("cluster node")
 }
 
+/// Serves `io` on a fresh local port; returns its address.
+pub async fn serve(io: &Server) -> SocketAddr {
+    let io = io.clone();
+    roomcast_testkit::spawn_server(|l| async move { io.serve(l).await })
+        .await
+        .0
+}
+
 /// A server on that node: sockets join rooms with `join` (ack `[]`) and
 /// carry their server's name as data.
 pub fn server(cluster: Arc<RedisCluster>, name: &'static str) -> Server {
@@ -119,9 +127,9 @@ pub fn server(cluster: Arc<RedisCluster>, name: &'static str) -> Server {
     io
 }
 
-/// A raw client on `port`, in `room`.
-pub async fn joined(port: u16, room: &str) -> (Raw, String) {
-    let (mut raw, sid) = Raw::connect(port, "/").await;
+/// A raw client at `addr`, in `room`.
+pub async fn joined(addr: SocketAddr, room: &str) -> (Raw, String) {
+    let (mut raw, sid) = Raw::connect(addr, "/").await;
     raw.send(&format!("421[\"join\",\"{room}\"]")).await;
     assert_eq!(raw.text().await, "431[]");
     (raw, sid)

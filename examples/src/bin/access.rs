@@ -24,10 +24,7 @@ async fn main() -> std::io::Result<()> {
     if config.origins.is_empty() && !config.allow_missing_origin {
         eprintln!("no ALLOWED_ORIGINS and no ALLOW_NO_ORIGIN=1: every handshake will be refused");
     }
-    let port: u16 = std::env::args()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
+    let port = roomcast_examples::port_arg(3000);
     let io = access::server(&config);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!(

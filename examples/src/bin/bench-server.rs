@@ -32,8 +32,8 @@
 //! the Node server does; `fanout` decodes its one object argument into a
 //! typed struct whose `payload` is kept as a `serde_json::Value`.
 
-use bytes::Bytes;
 use roomcast_cluster_redis::RedisCluster;
+use roomcast_examples::echo;
 use roomcast_socketio::engineio::TransportKind;
 use roomcast_socketio::{AckSender, Server, Socket};
 use serde::Deserialize;
@@ -78,18 +78,8 @@ async fn serve(port: u16, polling: bool) -> std::io::Result<()> {
     io.on_connect(move |socket: Socket| {
         let io = io2.clone();
         async move {
-            socket.on_raw(
-                "echo",
-                |socket: Socket, args: Vec<Value>, bins: Vec<Bytes>, _: AckSender| async move {
-                    socket.emit_raw("echo", &args, &bins).ok();
-                },
-            );
-            socket.on_raw(
-                "echo-ack",
-                |_: Socket, args: Vec<Value>, bins: Vec<Bytes>, ack: AckSender| async move {
-                    ack.send_raw(&args, &bins).ok();
-                },
-            );
+            echo::emit_back(&socket, "echo", "echo");
+            echo::ack_back(&socket, "echo-ack");
             socket.on(
                 "join",
                 |socket: Socket, room: String, ack: AckSender| async move {

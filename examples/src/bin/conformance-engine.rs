@@ -37,10 +37,7 @@ impl Handler for Echo {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     roomcast_examples::init_tracing("info");
-    let port: u16 = std::env::args()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
+    let port = roomcast_examples::port_arg(3000);
     let config = EngineConfig {
         ping_interval: Duration::from_millis(300),
         ping_timeout: Duration::from_millis(200),

@@ -10,18 +10,14 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
+use roomcast_examples::echo;
 use roomcast_socketio::engineio::Cors;
-use roomcast_socketio::{AckSender, Server, Socket};
-use serde_json::Value;
+use roomcast_socketio::{Server, Socket};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     roomcast_examples::init_tracing("info");
-    let port: u16 = std::env::args()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
+    let port = roomcast_examples::port_arg(3000);
     let io = Server::builder()
         .connect_timeout(Duration::from_millis(1000))
         .engine(|e| {
@@ -34,18 +30,8 @@ async fn main() -> std::io::Result<()> {
     io.on_connect(|socket: Socket| async move {
         socket.emit("auth", &socket.handshake().auth).ok();
         // Raw arguments pass through unchanged, binary attachments included.
-        socket.on_raw(
-            "message",
-            |socket: Socket, args: Vec<Value>, bins: Vec<Bytes>, _: AckSender| async move {
-                socket.emit_raw("message-back", &args, &bins).ok();
-            },
-        );
-        socket.on_raw(
-            "message-with-ack",
-            |_: Socket, args: Vec<Value>, bins: Vec<Bytes>, ack: AckSender| async move {
-                ack.send_raw(&args, &bins).ok();
-            },
-        );
+        echo::emit_back(&socket, "message", "message-back");
+        echo::ack_back(&socket, "message-with-ack");
     });
     io.of("/custom").on_connect(|socket: Socket| async move {
         socket.emit("auth", &socket.handshake().auth).ok();

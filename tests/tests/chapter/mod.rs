@@ -8,12 +8,12 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use roomcast_testkit::http::{http, HttpResponse};
 use roomcast_testkit::js::{require_npm_packages, workspace_root as repo_root};
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use roomcast_testkit::process::{capture, workspace_bin};
+use roomcast_testkit::Log;
 use tokio::process::{Child, Command};
 
 /// The start of the line the binary prints once it listens.
@@ -25,36 +25,7 @@ pub fn chapter_dir() -> PathBuf {
 
 /// The `chapter` binary, built once per test process.
 pub fn chapter_bin() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(bin) = std::env::var_os("ROOMCAST_CHAPTER_BIN").filter(|b| !b.is_empty()) {
-            return PathBuf::from(bin);
-        }
-        let cargo = std::env::var_os("CARGO")
-            .or_else(|| option_env!("CARGO").map(Into::into))
-            .unwrap_or_else(|| "cargo".into());
-        let mut cmd = std::process::Command::new(cargo);
-        cmd.args(["build", "-p", "roomcast-examples", "--bin", "chapter"])
-            .arg("--message-format=json-render-diagnostics")
-            .current_dir(repo_root())
-            .stdin(Stdio::null())
-            .stderr(Stdio::inherit());
-        if !cfg!(debug_assertions) {
-            cmd.arg("--release");
-        }
-        let out = cmd.output().expect("failed to run cargo build");
-        assert!(
-            out.status.success(),
-            "cargo build of the chapter example failed"
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "chapter")
-            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-            .expect("cargo build reported no chapter executable")
-    })
-    .clone()
+    workspace_bin("roomcast-examples", "chapter", "ROOMCAST_CHAPTER_BIN")
 }
 
 /// socket.io-client's browser bundle in `examples/chapter/node_modules`,
@@ -67,7 +38,7 @@ pub fn require_chapter_client() -> Option<()> {
 pub struct Chapter {
     _child: Child,
     pub port: u16,
-    out: Arc<Mutex<Vec<String>>>,
+    out: Log<String>,
 }
 
 impl Chapter {
@@ -86,7 +57,7 @@ impl Chapter {
             cmd.env("CHAPTER_DIR", dir);
         }
         let mut child = cmd.spawn().expect("failed to start the chapter binary");
-        let out = Arc::new(Mutex::new(Vec::new()));
+        let out = Log::default();
         capture(child.stdout.take().unwrap(), "", &out);
         capture(child.stderr.take().unwrap(), "stderr: ", &out);
         let mut server = Chapter {
@@ -118,7 +89,7 @@ impl Chapter {
     ) -> Option<T> {
         let deadline = Instant::now() + within;
         loop {
-            if let Some(found) = check(&self.out.lock().unwrap()) {
+            if let Some(found) = check(&self.out.all()) {
                 return Some(found);
             }
             if Instant::now() >= deadline {
@@ -130,15 +101,13 @@ impl Chapter {
 
     /// The `[socket.io] …` lines printed so far.
     pub fn socket_io_lines(&self) -> Vec<String> {
-        let out = self.out.lock().unwrap();
-        out.iter()
-            .filter(|l| l.starts_with("[socket.io]"))
-            .cloned()
-            .collect()
+        let mut lines = self.out.all();
+        lines.retain(|l| l.starts_with("[socket.io]"));
+        lines
     }
 
     pub fn dump(&self) -> String {
-        self.out.lock().unwrap().join("\n")
+        self.out.all().join("\n")
     }
 }
 
@@ -152,19 +121,4 @@ pub async fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> HttpRespons
         b"",
     )
     .await
-}
-
-/// Appends the lines of `pipe` to `out` as they come.
-fn capture(
-    pipe: impl AsyncRead + Send + Unpin + 'static,
-    prefix: &'static str,
-    out: &Arc<Mutex<Vec<String>>>,
-) {
-    let out = out.clone();
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(pipe).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            out.lock().unwrap().push(format!("{prefix}{line}"));
-        }
-    });
 }
