@@ -77,6 +77,7 @@
 //!   whereas the Socket.IO crate would bring the engine and transports
 //!   along and tie the cluster to one server crate.
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod channels;
