@@ -1,5 +1,6 @@
 //! roomcast-engineio: Engine.IO v4 sessions over WebSocket and HTTP
-//! long-polling, with the upgrade from one to the other.
+//! long-polling, with the upgrade from one to the other (and Engine.IO v3
+//! sessions when allowed, see [`Protocol`]).
 //!
 //! The session layer lives here, between the transports (which only move
 //! frames) and Socket.IO (which only sees messages): it owns the handshake,
@@ -26,6 +27,7 @@ mod handshake;
 mod heartbeat;
 mod packet;
 mod phase;
+mod protocol;
 #[cfg(feature = "polling")]
 mod polling;
 mod query;
@@ -44,6 +46,7 @@ pub use cors::{AllowOrigin, Cors};
 pub use engine::Engine;
 pub use handler::Handler;
 pub use handshake::Handshake;
+pub use protocol::Protocol;
 pub use packet::{
     decode as decode_packet, message_binary, message_text, Packet, PacketError, MESSAGE_PREFIX,
 };
