@@ -115,7 +115,10 @@ mod tests {
             v4.connect_target("/chat?token=a%20b&n=1".into(), None),
             ("/chat".to_owned(), json!({"token": "a b", "n": "1"}))
         );
-        assert_eq!(v4.connect_target("/chat".into(), None), ("/chat".to_owned(), json!({})));
+        assert_eq!(
+            v4.connect_target("/chat".into(), None),
+            ("/chat".to_owned(), json!({}))
+        );
         let v5 = ProtocolVersion::V5;
         assert_eq!(
             v5.connect_target("/chat".into(), Some(json!({"t": 1}))),
@@ -140,6 +143,9 @@ mod tests {
             ProtocolVersion::V4.refusal_data(&refused.clone().with_data(json!({"a": 1}))),
             json!({"a": 1})
         );
-        assert_eq!(ProtocolVersion::V5.refusal_data(&refused), json!({"message": "no"}));
+        assert_eq!(
+            ProtocolVersion::V5.refusal_data(&refused),
+            json!({"message": "no"})
+        );
     }
 }

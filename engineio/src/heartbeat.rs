@@ -157,6 +157,10 @@ mod tests {
         assert!(hb.deadline() > first, "a ping moves the timeout");
         assert_eq!(hb.due(hb.deadline()), Due::Timeout);
         hb.pong();
-        assert_eq!(hb.due(hb.deadline()), Due::Timeout, "a pong changes nothing");
+        assert_eq!(
+            hb.due(hb.deadline()),
+            Due::Timeout,
+            "a pong changes nothing"
+        );
     }
 }

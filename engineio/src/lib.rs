@@ -27,9 +27,9 @@ mod handshake;
 mod heartbeat;
 mod packet;
 mod phase;
-mod protocol;
 #[cfg(feature = "polling")]
 mod polling;
+mod protocol;
 mod query;
 mod registry;
 mod response;
@@ -46,10 +46,10 @@ pub use cors::{AllowOrigin, Cors};
 pub use engine::Engine;
 pub use handler::Handler;
 pub use handshake::Handshake;
-pub use protocol::Protocol;
 pub use packet::{
     decode as decode_packet, message_binary, message_text, Packet, PacketError, MESSAGE_PREFIX,
 };
+pub use protocol::Protocol;
 pub use response::{Body, ErrorCode};
 pub use service::{EngineLayer, EngineService, Mounted};
 pub use socket::Socket;

@@ -81,7 +81,13 @@ where
         }
         Method::POST => {
             let binary = is_binary_payload(req.headers());
-            post(&socket, req.into_body(), binary, registry.config.max_payload).await
+            post(
+                &socket,
+                req.into_body(),
+                binary,
+                registry.config.max_payload,
+            )
+            .await
         }
         _ => error(ErrorCode::BadRequest),
     };
@@ -142,7 +148,10 @@ async fn get(socket: &Socket) -> (Response<Body>, bool) {
         interrupt.as_mut().enable();
         match socket.phase() {
             Phase::WebSocket => {
-                return (payload_response(socket, &[Frame::Text(packet::NOOP)]), false);
+                return (
+                    payload_response(socket, &[Frame::Text(packet::NOOP)]),
+                    false,
+                );
             }
             Phase::Probed => {
                 let mut frames = Vec::new();
@@ -179,7 +188,10 @@ async fn get(socket: &Socket) -> (Response<Body>, bool) {
                     frames.pop();
                     return (payload_response(socket, &frames), false);
                 }
-                return (payload_response(socket, &frames), last_is_close || closed.is_some());
+                return (
+                    payload_response(socket, &frames),
+                    last_is_close || closed.is_some(),
+                );
             }
             PollOutcome::Interrupted => continue,
         }

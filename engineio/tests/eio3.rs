@@ -31,9 +31,16 @@ fn v3_polling(sid: roomcast_core::ClientId) -> String {
 
 /// A v3 polling handshake (`extra` appended to the query): the sid.
 async fn v3_handshake(server: &TestServer, extra: &str) -> roomcast_core::ClientId {
-    let res = get(server.addr, &eio(&format!("EIO=3&transport=polling{extra}"))).await;
+    let res = get(
+        server.addr,
+        &eio(&format!("EIO=3&transport=polling{extra}")),
+    )
+    .await;
     assert_eq!(res.status, 200, "{res:?}");
-    assert_eq!(res.header("content-type"), Some("text/plain; charset=UTF-8"));
+    assert_eq!(
+        res.header("content-type"),
+        Some("text/plain; charset=UTF-8")
+    );
     let text = res.text();
     let (len, packet) = text.split_once(':').expect("a v3 payload");
     assert_eq!(len.parse::<usize>().unwrap(), packet.len());
@@ -69,7 +76,10 @@ async fn polling_text_form_with_base64_and_the_client_driven_ping() {
     v3_post(&server, id, b"6:b4AQI=", false).await;
     assert_eq!(server.expect_message(id).await, Frame::binary(vec![1, 2]));
     let res = get(server.addr, &v3_polling(id)).await;
-    assert_eq!(res.header("content-type"), Some("text/plain; charset=UTF-8"));
+    assert_eq!(
+        res.header("content-type"),
+        Some("text/plain; charset=UTF-8")
+    );
     assert_eq!(res.text(), "6:b4AQI=");
 }
 
@@ -125,7 +135,10 @@ async fn without_pings_a_v3_session_times_out_after_interval_plus_timeout() {
     }
     assert!(!server.socket(id).is_closed());
     // Only pongs: the server never pings a v3 client.
-    assert_eq!(get(server.addr, &v3_polling(id)).await.text(), "1:3".repeat(5));
+    assert_eq!(
+        get(server.addr, &v3_polling(id)).await.text(),
+        "1:3".repeat(5)
+    );
     let stopped = std::time::Instant::now();
     assert_eq!(server.expect_close(id).await, CloseReason::PingTimeout);
     let waited = stopped.elapsed();

@@ -114,9 +114,12 @@ fn server(log: Log<(String, Value)>, ping: Duration) -> Server {
     });
     chat.on_connect(|socket: Socket| async move {
         socket.emit("welcome", &socket.handshake().auth).unwrap();
-        socket.on("sum", |_: Socket, (a, b): (i64, i64), ack: AckSender| async move {
-            ack.send(&(a + b)).unwrap();
-        });
+        socket.on(
+            "sum",
+            |_: Socket, (a, b): (i64, i64), ack: AckSender| async move {
+                ack.send(&(a + b)).unwrap();
+            },
+        );
     });
     io
 }
@@ -160,14 +163,26 @@ async fn main_scenario(transports: &str, transport: &str) {
         vec![json!({ "data": [1, 2, 3, 250], "label": "t", "thumb": [9] })]
     );
     let bin = step(&lines, "bin");
-    assert_eq!(bin["event"], json!([{ "bytes": [250, 3, 2, 1] }, "reversed"]));
-    assert_eq!(bin["ack"], json!([{ "bytes": [9] }, { "bytes": [111, 107] }]));
+    assert_eq!(
+        bin["event"],
+        json!([{ "bytes": [250, 3, 2, 1] }, "reversed"])
+    );
+    assert_eq!(
+        bin["ack"],
+        json!([{ "bytes": [9] }, { "bytes": [111, 107] }])
+    );
     let id = step(&lines, "id");
     assert_eq!(id["server_id"], id["id"]);
     let news = step(&lines, "news");
     let expected = json!(["hello", { "bytes": [0, 1, 255] }]);
-    assert_eq!(news["v2"], expected, "the v2 client's copy of the broadcast");
-    assert_eq!(news["v4"], expected, "the v4 client's copy of the broadcast");
+    assert_eq!(
+        news["v2"], expected,
+        "the v2 client's copy of the broadcast"
+    );
+    assert_eq!(
+        news["v4"], expected,
+        "the v4 client's copy of the broadcast"
+    );
     assert_eq!(
         step(&lines, "chat")["welcome"],
         json!([{ "token": "good", "x": "1" }])
@@ -214,7 +229,10 @@ async fn a_v2_client_that_stops_pinging_times_out() {
     )
     .await;
     let id = step(&lines, "stopped-pinging")["id"].clone();
-    eventually("the server's disconnect", || !entries(&log, "disconnect").is_empty()).await;
+    eventually("the server's disconnect", || {
+        !entries(&log, "disconnect").is_empty()
+    })
+    .await;
     assert_eq!(
         entries(&log, "disconnect"),
         vec![json!({ "id": id, "reason": "ping timeout" })]

@@ -264,8 +264,16 @@ mod tests {
         for body in ["", "x", "2:4", "a:4a", ":4", "1:b", "3:b4!", "2:4a9"] {
             assert!(decode(Bytes::from(body), false).is_err(), "{body:?}");
         }
-        for body in [&[2u8, 1, 255, 0][..], &[0, 255], &[0, 5, 255, 1], &[1, 10, 255]] {
-            assert!(decode(Bytes::copy_from_slice(body), true).is_err(), "{body:?}");
+        for body in [
+            &[2u8, 1, 255, 0][..],
+            &[0, 255],
+            &[0, 5, 255, 1],
+            &[1, 10, 255],
+        ] {
+            assert!(
+                decode(Bytes::copy_from_slice(body), true).is_err(),
+                "{body:?}"
+            );
         }
         let long = [vec![0u8], vec![9; 400], vec![255]].concat();
         assert!(decode(Bytes::from(long), true).is_err());
