@@ -17,6 +17,10 @@
 //!
 //! The open packet, the upgrade probe and the close packet are the same.
 
+use roomcast_core::Frame;
+
+use crate::packet::{self, Packet, PacketError};
+
 /// An Engine.IO protocol revision.
 ///
 /// ```
@@ -44,6 +48,20 @@ impl Protocol {
         }
     }
 
+    /// Decodes one frame from a client of this revision: a v3 binary
+    /// packet starts with its type, and only messages may be binary (the
+    /// type byte is dropped, sharing the buffer).
+    pub(crate) fn decode(self, frame: Frame) -> Result<Packet, PacketError> {
+        match (self, frame) {
+            (Protocol::V3, Frame::Binary(b)) => match b.first() {
+                Some(&MESSAGE_TYPE) => Ok(Packet::Message(Frame::Binary(b.slice(1..)))),
+                Some(&other) => Err(PacketError::Type(char::from(b'0'.saturating_add(other)))),
+                None => Err(PacketError::Empty),
+            },
+            (_, frame) => packet::decode(frame),
+        }
+    }
+
     /// The byte a v3 WebSocket writes before a binary message (its packet
     /// type), none in v4.
     pub(crate) fn binary_prefix(self) -> Option<u8> {
@@ -56,3 +74,32 @@ impl Protocol {
 
 /// The Engine.IO type of a message packet, as a byte (v3 binary messages).
 pub(crate) const MESSAGE_TYPE: u8 = 4;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v3_binary_packets_lose_their_type_byte() {
+        assert_eq!(
+            Protocol::V3.decode(Frame::binary(vec![4, 1])),
+            Ok(Packet::Message(Frame::binary(vec![1])))
+        );
+        assert_eq!(
+            Protocol::V3.decode(Frame::binary(vec![2, 1])),
+            Err(PacketError::Type('2'))
+        );
+        assert_eq!(
+            Protocol::V3.decode(Frame::binary(vec![])),
+            Err(PacketError::Empty)
+        );
+        assert_eq!(
+            Protocol::V4.decode(Frame::binary(vec![4, 1])),
+            Ok(Packet::Message(Frame::binary(vec![4, 1])))
+        );
+        assert_eq!(
+            Protocol::V3.decode(Frame::text("2")),
+            Ok(Packet::Ping("".into()))
+        );
+    }
+}

@@ -43,7 +43,7 @@ use crate::handshake::Handshake;
 use crate::heartbeat::{Due, Heartbeat};
 use crate::packet::{self, Packet};
 use crate::phase::{Phase, PollRequest};
-use crate::protocol::{Protocol, MESSAGE_TYPE};
+use crate::protocol::Protocol;
 use crate::sessions::Sessions;
 
 #[derive(Debug)]
@@ -339,18 +339,7 @@ impl Socket {
             return Ok(());
         }
         let v3 = self.protocol() == Protocol::V3;
-        let frame = match frame {
-            // A v3 binary packet starts with its type: only messages are binary.
-            Frame::Binary(b) if v3 => match b.first() {
-                Some(&MESSAGE_TYPE) => Frame::Binary(b.slice(1..)),
-                _ => {
-                    tracing::info!(sid = %self.id, "closing session: invalid engine.io v3 binary packet");
-                    return Err(CloseReason::ParseError);
-                }
-            },
-            frame => frame,
-        };
-        let packet = packet::decode(frame).map_err(|e| {
+        let packet = self.protocol().decode(frame).map_err(|e| {
             tracing::info!(sid = %self.id, error = %e, "closing session: invalid engine.io packet");
             CloseReason::ParseError
         })?;
