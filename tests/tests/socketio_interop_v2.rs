@@ -4,9 +4,10 @@
 //! ways, binary both ways, a room broadcast reaching a v2 and a v4 client alike, a
 //! second namespace whose CONNECT query is the socket's auth, a middleware refusal
 //! reaching the v2 client's `error` event, the server's ping timeout of a v2 client
-//! that stops pinging, and the refusal of v2 clients when the option is off.
+//! that stops pinging, and the refusal of v2 clients when the option is off; and the
+//! v2 browser bundle in chromium, whose binary travels in v3's binary polling payloads.
 //!
-//! Script: `tests/js/socketio/v2.mjs`.
+//! Scripts: `tests/js/socketio/v2.mjs`, `tests/js/socketio/v2-browser.mjs`.
 
 mod socketio_common;
 
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use roomcast_socketio::{AckSender, ConnectError, DisconnectReason, Server, Socket};
-use roomcast_testkit::js::require_js_deps;
+use roomcast_testkit::js::{require_chromium, require_js_deps, run_node_file, CHROMIUM_ARGS};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use socketio_common::{eventually, node_ok, serve, step, Log};
@@ -268,4 +269,45 @@ async fn v2_clients_are_refused_unless_allowed() {
     }
     assert_eq!(connected.len(), 0);
     assert_eq!(io.engine().session_count(), 0);
+}
+
+/// The v2 browser bundle in chromium supports binary over XHR: binary then
+/// travels in Engine.IO v3's binary payload form, both ways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_v2_browser_bundle_uses_binary_polling_payloads() {
+    if require_js_deps().is_none() {
+        return;
+    }
+    let Some(chromium) = require_chromium() else {
+        return;
+    };
+    let log = Log::default();
+    let io = server(log.clone(), Duration::from_millis(1000));
+    let port = serve(&io).await;
+    let env = [
+        ("PORT", port.to_string()),
+        ("ROOMCAST_CHROMIUM", chromium.display().to_string()),
+        (
+            "CHROMIUM_ARGS",
+            serde_json::to_string(CHROMIUM_ARGS).unwrap(),
+        ),
+    ];
+    let run = run_node_file("socketio/v2-browser.mjs", &env, Duration::from_secs(60)).await;
+    run.assert_success();
+    let lines = run.json_lines();
+    let got = step(&lines, "browser");
+    assert_eq!(got["transport"], "polling");
+    assert_eq!(got["supports_binary"], true);
+    assert_eq!(got["id"], got["engine_id"]);
+    assert_eq!(
+        entries(&log, "bin"),
+        vec![json!({ "data": [1, 2, 3, 250], "label": "t", "thumb": [9] })]
+    );
+    assert_eq!(got["event"], json!([[250, 3, 2, 1], "reversed"]));
+    assert_eq!(got["ack"], json!([[9], [111, 107]]));
+    let types = got["content_types"].as_array().unwrap();
+    assert!(
+        types.iter().any(|t| t == "application/octet-stream"),
+        "no binary payload answered: {types:?}"
+    );
 }
