@@ -3,7 +3,7 @@
 //! connection over polling and over WebSocket after the upgrade, events and acks both
 //! ways, binary both ways, a room broadcast reaching a v2 and a v4 client alike, a
 //! second namespace whose CONNECT query is the socket's auth, a middleware refusal
-//! reaching the v2 client's `error` event, the server's ping timeout of a v2 client
+//! and an unknown namespace reaching the v2 client's `error` event, the server's ping timeout of a v2 client
 //! that stops pinging, and the refusal of v2 clients when the option is off; and the
 //! v2 browser bundle in chromium, whose binary travels in v3's binary polling payloads.
 //!
@@ -190,6 +190,10 @@ async fn main_scenario(transports: &str, transport: &str) {
     );
     assert_eq!(step(&lines, "chat-sum")["reply"], json!([9]));
     assert_eq!(step(&lines, "refused")["error"], json!(["not authorized"]));
+    assert_eq!(
+        step(&lines, "nope")["error"],
+        json!([{ "message": "Invalid namespace" }])
+    );
     assert_eq!(
         entries(&log, "chat-middleware"),
         vec![json!("good"), json!("bad")]

@@ -83,6 +83,10 @@ async function mainMode() {
   out({ step: "refused", error: refused });
   bad.close();
 
+  // A namespace that does not exist: the v5 object, as from Node.
+  const nope = a.io.socket("/nope");
+  out({ step: "nope", error: await next(nope, "error") });
+
   a.close();
   chat.close();
 }
