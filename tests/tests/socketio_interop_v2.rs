@@ -3,9 +3,10 @@
 //! connection over polling and over WebSocket after the upgrade, events and acks both
 //! ways, binary both ways, a room broadcast reaching a v2 and a v4 client alike, a
 //! second namespace whose CONNECT query is the socket's auth, a middleware refusal
-//! and an unknown namespace reaching the v2 client's `error` event, the server's ping timeout of a v2 client
-//! that stops pinging, and the refusal of v2 clients when the option is off; and the
-//! v2 browser bundle in chromium, whose binary travels in v3's binary polling payloads.
+//! and an unknown namespace reaching the v2 client's `error` event, the server's ping
+//! timeout of a v2 client that stops pinging, and the refusal of v2 clients when the
+//! option is off; and the v2 browser bundle in chromium, whose binary travels in v3's
+//! binary polling payloads.
 //!
 //! Scripts: `tests/js/socketio/v2.mjs`, `tests/js/socketio/v2-browser.mjs`.
 
