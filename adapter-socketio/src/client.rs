@@ -18,14 +18,15 @@
 
 use std::sync::{Arc, Weak};
 
+use parking_lot::Mutex;
+use roomcast_core::{CloseReason, Frame};
+
 use crate::parser::{Decoder, Packet, PacketType};
 use crate::protocol::ProtocolVersion;
 use crate::registry::NamespaceRegistry;
 use crate::reserved::is_reserved;
 use crate::socket::ConnectionSockets;
 use crate::{ConnectError, DisconnectReason, Handshake, Socket};
-use parking_lot::Mutex;
-use roomcast_core::{CloseReason, Frame};
 
 /// One connection's Socket.IO side. See the [module docs](self).
 pub(crate) struct Client {
