@@ -43,6 +43,7 @@ mod handshake;
 mod namespace;
 mod operators;
 pub mod parser;
+mod protocol;
 mod reason;
 mod recovery;
 mod registry;

@@ -187,7 +187,8 @@ impl Socket {
     /// `Middlewares` → `Disconnected`, telling the client why.
     fn refuse(&self, error: &ConnectError) {
         self.abandon();
-        let _ = self.send_raw(&error.encode(self.0.ns.name()));
+        let data = self.protocol().refusal_data(error);
+        let _ = self.send_raw(&ConnectError::encode_data(self.0.ns.name(), &data));
     }
 
     /// `Middlewares` → `Disconnected`, silently.

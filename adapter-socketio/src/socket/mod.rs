@@ -38,6 +38,7 @@ pub(crate) use handlers::ConnectFn;
 
 use crate::ack::{AckError, AckReply, AckSlot};
 use crate::parser::{encode_event, encode_value, PacketType};
+use crate::protocol::ProtocolVersion;
 use crate::reserved::check_event;
 use crate::{BroadcastOperator, EmitError, Extensions, Handshake, Namespace};
 use handlers::Handlers;
@@ -80,9 +81,8 @@ impl Socket {
         handshake: Handshake,
         restore: Option<crate::recovery::Restore>,
     ) -> Self {
-        let id = restore
-            .as_ref()
-            .map_or_else(ClientId::random, |r| r.session.sid);
+        let fresh = || ProtocolVersion::of(&conn).socket_id(ns.name(), conn.id());
+        let id = restore.as_ref().map_or_else(fresh, |r| r.session.sid);
         let data = restore.as_ref().map(|r| r.session.data.clone());
         let socket = Socket(Arc::new(Inner {
             id,
@@ -100,6 +100,11 @@ impl Socket {
             let _ = socket.set_data(&data);
         }
         socket
+    }
+
+    /// The Socket.IO revision of the socket's connection.
+    pub(crate) fn protocol(&self) -> ProtocolVersion {
+        ProtocolVersion::of(&self.0.conn)
     }
 
     /// The socket's id (also the name of its own room).

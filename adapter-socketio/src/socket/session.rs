@@ -89,15 +89,12 @@ impl Socket {
     }
 
     fn send_connect(&self, pid: Option<&str>) {
-        let data = match pid {
-            Some(pid) => serde_json::json!({ "sid": self.0.id.as_str(), "pid": pid }),
-            None => serde_json::json!({ "sid": self.0.id.as_str() }),
-        };
+        let data = self.protocol().connect_data(self.0.id, pid);
         let reply = encode_value(
             PacketType::Connect,
             self.0.ns.name(),
             None,
-            Some(&data),
+            data.as_ref(),
             &[],
         );
         let _ = self.send_raw(&reply);
