@@ -1,0 +1,53 @@
+// Recovery across two cluster nodes (tests/tests/cluster_interop_streams.rs):
+// V connects to node A (PORT) and joins "r"; D, on node B (PORT_B), fans out
+// "a" to "r"; V's transport is cut (MODE=cut or away) or V disconnects on
+// purpose (MODE=disconnect); D fans out five "b"; V reconnects — to node B;
+// D fans out "c". MODE=away waits AWAY_MS before reconnecting. MODE=fresh
+// connects a new client to B with a made-up {pid, offset} in its auth.
+// Reports whether V was recovered, whether it kept its id, and its payloads.
+import { client, connected, io, main, next, out, sleep, until } from "./lib.mjs";
+
+const transports = [process.env.TRANSPORT ?? "websocket"];
+const MODE = process.env.MODE ?? "cut";
+const B = `http://127.0.0.1:${process.env.PORT_B}`;
+
+main(async () => {
+  const d = io(B, { forceNew: true, reconnection: false, transports });
+  await connected(d);
+  if (MODE === "fresh") {
+    const f = io(B, { forceNew: true, reconnection: false, transports, auth: { pid: "made-up", offset: "1-0" } });
+    await connected(f);
+    out({ step: "result", recovered: f.recovered === true, sameId: false, payloads: [] });
+    f.close();
+    d.close();
+    return;
+  }
+  const v = client("/", { transports });
+  const payloads = [];
+  v.on("fanout", (p) => payloads.push(p));
+  await connected(v);
+  const firstId = v.id;
+  await v.emitWithAck("join", "r");
+  await d.emitWithAck("fanout", { room: "r", count: 1, payload: "a" });
+  await until(() => payloads.length === 1, "first fanout");
+  const gone = next(v, "disconnect");
+  if (MODE === "disconnect") v.disconnect();
+  else v.io.engine.close();
+  await gone;
+  await d.emitWithAck("fanout", { room: "r", count: 5, payload: "b" });
+  // The old node has to see the connection go (and store the session)
+  // before V shows up elsewhere: a real client waits its reconnection
+  // delay (at least 1 s by default).
+  await sleep(MODE === "away" ? Number(process.env.AWAY_MS ?? 1500) : 300);
+  // Back through node B: the manager opens its next engine there.
+  v.io.uri = B;
+  const back = next(v, "connect");
+  v.connect();
+  await back;
+  await d.emitWithAck("fanout", { room: "r", count: 1, payload: "c" });
+  await until(() => payloads.includes("c") || !v.recovered, "after reconnect");
+  await sleep(200);
+  out({ step: "result", recovered: v.recovered === true, sameId: v.id === firstId, payloads });
+  v.close();
+  d.close();
+});
