@@ -21,9 +21,10 @@
 //!   <data>` (module `entry`); the entry id is the broadcast's offset.
 //! - **Pub/sub**: each node subscribes to `<prefix>#<nsp>#` and
 //!   `<prefix>#<nsp>#<uid>#`; the number of subscribers of the first is the
-//!   node count (Node's `serverCount`). Node sends broadcasts with acks,
-//!   server-side emits and fetches there (MessagePack); this node does not
-//!   send those kinds (they stay on this node) and skips them.
+//!   node count (Node's `serverCount`). Broadcasts with acks, server-side
+//!   emits and fetches go to the first as MessagePack `{uid, nsp, type,
+//!   data}`, their answers to the requester's own channel (module
+//!   `ephemeral`); they are not stored.
 //! - **Sessions**: `SET <session_prefix><pid> base64(msgpack {sid, pid,
 //!   rooms, data}) PX <ms>`; a restore takes it with `MULTI GET DEL`, checks
 //!   the offset is still in the stream (`XRANGE off off`) and reads the
@@ -48,6 +49,7 @@
 //!   (counted in `skipped`).
 
 mod entry;
+mod ephemeral;
 mod reply;
 mod tasks;
 
@@ -88,6 +90,7 @@ pub(crate) struct Options {
 pub(crate) enum Write {
     Add(entry::Fields),
     Session { key: String, value: String, ttl_ms: u64 },
+    Publish { channel: String, payload: Vec<u8> },
 }
 
 pub(crate) struct Shared {
@@ -103,6 +106,9 @@ pub(crate) struct Shared {
     pub skipped: AtomicU64,
     pub reconnects: AtomicU64,
     pub tasks: Mutex<Vec<tokio::task::AbortHandle>>,
+    pub pending: crate::pending::PendingRequests,
+    pub next_request: AtomicU64,
+    pub requests_timeout: Duration,
     pub resubscribe: mpsc::Sender<()>,
     pub resubscribe_rx: Mutex<Option<mpsc::Receiver<()>>>,
 }
@@ -283,6 +289,9 @@ impl RedisStreamsClusterBuilder {
             skipped: AtomicU64::new(0),
             reconnects: AtomicU64::new(0),
             tasks: Mutex::new(Vec::new()),
+            pending: Default::default(),
+            next_request: AtomicU64::new(0),
+            requests_timeout: Duration::from_secs(5),
             resubscribe,
             resubscribe_rx: Mutex::new(Some(resubscribe_rx)),
         });
@@ -334,16 +343,79 @@ impl Cluster for RedisStreamsCluster {
                 target,
                 close_connection,
             } => entry::disconnect(uid, scope, target, *close_connection),
-            // Broadcasts with acks, fetches and server messages stay on
-            // this node in this mode (see the module docs).
-            _ => return Ok(()),
+            _ => {
+                if let Some((msg, _)) = ephemeral::encode_request(&self.shared, scope, &request, None)
+                {
+                    self.shared.write(Write::Publish {
+                        channel: self.shared.public_channel(scope),
+                        payload: crate::wire::encode_msgpack(&msg),
+                    });
+                }
+                return Ok(());
+            }
         };
         self.shared.write(Write::Add(fields));
         Ok(())
     }
 
-    async fn request(&self, _scope: &str, _request: Request) -> Result<Responses, ClusterError> {
-        Ok(Responses::none())
+    async fn request(&self, scope: &str, request: Request) -> Result<Responses, ClusterError> {
+        let s = &self.shared;
+        let id = format!(
+            "{}{}",
+            s.uid,
+            s.next_request.fetch_add(1, Ordering::Relaxed)
+        );
+        let Some((msg, kind)) = ephemeral::encode_request(s, scope, &request, Some(&id)) else {
+            self.publish(scope, request)?;
+            return Ok(Responses::none());
+        };
+        let payload = crate::wire::encode_msgpack(&msg);
+        let channel = s.public_channel(scope);
+        let Some(kind) = kind else {
+            s.write(Write::Publish { channel, payload });
+            return Ok(Responses::none());
+        };
+        let mut conn = s.conn.clone();
+        let reply: Vec<(String, usize)> = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(&channel)
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| ClusterError::Unavailable(e.to_string()))?;
+        let nodes = reply.first().map_or(0, |(_, n)| *n).saturating_sub(1);
+        if nodes == 0 {
+            return Ok(Responses::none());
+        }
+        let wait = match &request {
+            Request::BroadcastWithAck {
+                timeout: Some(t), ..
+            } => *t,
+            _ => s.requests_timeout,
+        };
+        let local_id = match request {
+            Request::BroadcastWithAck { request, .. } | Request::FetchClients { request, .. } => {
+                request
+            }
+            Request::ServerMessage { request, .. } => request.unwrap_or_default(),
+            _ => 0,
+        };
+        let (tx, answers) = mpsc::channel(1024);
+        s.pending.insert(
+            id,
+            crate::pending::Pending {
+                scope: scope.to_string(),
+                kind,
+                local_id,
+                answers: tx,
+                deadline: std::time::Instant::now() + wait,
+                expected: nodes,
+                answered: 0,
+                acks_expected: 0,
+                acks_received: 0,
+            },
+        );
+        s.write(Write::Publish { channel, payload });
+        Ok(Responses { nodes, answers })
     }
 
     fn attach(&self, scope: &str, handler: Arc<dyn RemoteHandler>) {

@@ -198,6 +198,9 @@ pub(crate) async fn run_writer(
                     }
                     cmd.ignore();
                 }
+                Write::Publish { channel, payload } => {
+                    pipe.cmd("PUBLISH").arg(channel).arg(payload).ignore();
+                }
                 Write::Session { key, value, ttl_ms } => {
                     pipe.cmd("SET")
                         .arg(key)
@@ -221,9 +224,10 @@ pub(crate) fn resubscribe(shared: &Shared) {
     let _ = shared.resubscribe.try_send(());
 }
 
-/// Holds the pub/sub subscriptions of every attached namespace, so that
-/// `PUBSUB NUMSUB` counts this node; the messages are skipped (see the
-/// module docs).
+/// Holds the pub/sub subscriptions of every attached namespace (so that
+/// `PUBSUB NUMSUB` counts this node) and handles their messages in
+/// arrival order (module `ephemeral`); resubscribes when the namespaces
+/// change or the connection drops.
 pub(crate) async fn run_subscriber(client: redis::Client, shared: Weak<Shared>) {
     let Some(mut changed) = shared.upgrade().and_then(|s| s.resubscribe_rx.lock().take()) else {
         return;
@@ -243,7 +247,12 @@ pub(crate) async fn run_subscriber(client: redis::Client, shared: Weak<Shared>) 
             if ok {
                 let mut messages = pubsub.on_message();
                 tokio::select! {
-                    _ = async { while messages.next().await.is_some() {} } => {}
+                    _ = async {
+                        while let Some(m) = messages.next().await {
+                            let Some(s) = shared.upgrade() else { return };
+                            super::ephemeral::on_message(&s, m.get_payload_bytes()).await;
+                        }
+                    } => {}
                     _ = changed.recv() => {}
                 }
             }
@@ -263,6 +272,7 @@ pub(crate) async fn run_liveness(shared: Weak<Shared>) {
     loop {
         tick.tick().await;
         let Some(s) = shared.upgrade() else { return };
+        s.pending.expire(std::time::Instant::now());
         let mut conn = s.conn.clone();
         let reply: redis::RedisResult<Vec<(String, usize)>> = redis::cmd("PUBSUB")
             .arg("NUMSUB")
@@ -271,5 +281,15 @@ pub(crate) async fn run_liveness(shared: Weak<Shared>) {
             .await;
         let n = reply.ok().and_then(|r| r.first().map(|(_, n)| *n)).unwrap_or(1);
         s.nodes.store(n.max(1), Ordering::Relaxed);
+        for scope in s.pending.scopes() {
+            let reply: redis::RedisResult<Vec<(String, usize)>> = redis::cmd("PUBSUB")
+                .arg("NUMSUB")
+                .arg(s.public_channel(&scope))
+                .query_async(&mut conn)
+                .await;
+            if let Ok(n) = reply.map(|r| r.first().map_or(0, |(_, n)| *n)) {
+                s.pending.lower_expected(&scope, n.saturating_sub(1));
+            }
+        }
     }
 }
