@@ -12,7 +12,7 @@ use roomcast_testkit::js::run_node_file;
 use roomcast_tests::cluster::{
     require_cluster_js, wait_subscribed_streams, ClusterNode, ClusterSpec, Kind,
 };
-use roomcast_tests::redis::{require_redis, unique_key};
+use roomcast_tests::redis::{require_redis, unique_key, OwnRedis};
 use serde_json::{json, Value};
 
 async fn node(kind: Kind, name: &str, spec: &ClusterSpec, env: &[(&str, &str)]) -> ClusterNode {
@@ -179,4 +179,55 @@ async fn rust_and_node_share_broadcasts_and_rooms_without_recovery() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_rust_nodes_share_broadcasts_and_rooms() {
     contract(Kind::Rust, Kind::Rust, "websocket", true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_restart_loses_sessions_cleanly() {
+    if require_cluster_js().is_none() {
+        return;
+    }
+    let Some(mut own) = OwnRedis::start().await else {
+        return;
+    };
+    let spec = ClusterSpec {
+        redis: own.redis.clone(),
+        key: "socket.io".into(),
+    };
+    let na = node(Kind::Rust, "a", &spec, &[]).await;
+    let nb = node(Kind::Rust, "b", &spec, &[]).await;
+    wait_subscribed_streams(&spec, &[&na, &nb]).await;
+    let vars = [
+        ("PORT", na.port.to_string()),
+        ("PORT_B", nb.port.to_string()),
+        ("TRANSPORT", "websocket".to_string()),
+        ("MODE", "restart".to_string()),
+        ("REDIS_URL", spec.redis.url()),
+        ("DEADLINE_MS", "25000".to_string()),
+    ];
+    let script = run_node_file(
+        "socketio/recovery-across.mjs",
+        &vars,
+        Duration::from_secs(30),
+    );
+    // The script shuts Redis down while its client is away; start it again.
+    let restarter = async {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while own.is_up().await {
+            assert!(std::time::Instant::now() < deadline, "redis was not shut down");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        own.restart().await;
+    };
+    let (out, ()) = tokio::join!(script, restarter);
+    let dumps = format!("--- a ---\n{}\n--- b ---\n{}", na.dump(), nb.dump());
+    assert!(out.success(), "{}\n{dumps}", out.describe());
+    let r = out
+        .json_lines()
+        .into_iter()
+        .find(|l| l["step"] == "result")
+        .unwrap_or_else(|| panic!("no result line:\n{dumps}"));
+    assert_eq!(r["recovered"], false, "{r}");
+    assert_eq!(r["sameId"], false, "{r}");
+    // Not in its old room ("x" missed), and the cluster works again ("c").
+    assert_eq!(r["payloads"], json!(["a", "c"]), "{r}\n{dumps}");
 }

@@ -4,6 +4,9 @@
 // purpose (MODE=disconnect); D fans out five "b"; V reconnects — to node B;
 // D fans out "c". MODE=away waits AWAY_MS before reconnecting. MODE=fresh
 // connects a new client to B with a made-up {pid, offset} in its auth.
+// MODE=restart shuts the Redis at REDIS_URL down while V is away (the test
+// starts it again), waits for the nodes to reconnect, and after V is back
+// fans out "x" to "r", has V join "r" again, then fans out "c".
 // Reports whether V was recovered, whether it kept its id, and its payloads.
 import { client, connected, io, main, next, out, sleep, until } from "./lib.mjs";
 
@@ -39,13 +42,29 @@ main(async () => {
   // before V shows up elsewhere: a real client waits its reconnection
   // delay (at least 1 s by default).
   await sleep(MODE === "away" ? Number(process.env.AWAY_MS ?? 1500) : 300);
+  if (MODE === "restart") {
+    const { createClient } = await import("redis");
+    const r = createClient({ url: process.env.REDIS_URL });
+    r.on("error", () => {});
+    await r.connect();
+    await r.sendCommand(["SHUTDOWN", "NOSAVE"]).catch(() => {});
+    await r.disconnect().catch(() => {});
+    // Down, started again by the test, then the nodes' links come back
+    // (their backoff is at most 2 s).
+    await sleep(4000);
+  }
   // Back through node B: the manager opens its next engine there.
   v.io.uri = B;
   const back = next(v, "connect");
   v.connect();
   await back;
+  if (MODE === "restart") {
+    await d.emitWithAck("fanout", { room: "r", count: 1, payload: "x" });
+    await sleep(300);
+    await v.emitWithAck("join", "r");
+  }
   await d.emitWithAck("fanout", { room: "r", count: 1, payload: "c" });
-  await until(() => payloads.includes("c") || !v.recovered, "after reconnect");
+  await until(() => payloads.includes("c") || (!v.recovered && MODE !== "restart"), "after reconnect");
   await sleep(200);
   out({ step: "result", recovered: v.recovered === true, sameId: v.id === firstId, payloads });
   v.close();
