@@ -95,11 +95,15 @@ impl BroadcastOperator {
             // lock; the other nodes get it without the offset.
             // Through the cluster's log: delivered here when read back,
             // with the log's offset, as on every other node.
-            Some(recovery) if !self.flags.volatile && !self.flags.local && recovery.log().is_some() => {
+            Some(recovery)
+                if !self.flags.volatile && !self.flags.local && recovery.log().is_some() =>
+            {
                 if let Some(log) = recovery.log() {
                     log.log()
                         .append(self.ns.name(), &self.target, self.flags, message.frames())
-                        .unwrap_or_else(|e| tracing::warn!(error = %e, "event not appended to the log"));
+                        .unwrap_or_else(
+                            |e| tracing::warn!(error = %e, "event not appended to the log"),
+                        );
                 }
                 Vec::new()
             }

@@ -140,11 +140,11 @@ pub(crate) fn apply_response(
     pending: &crate::pending::PendingRequests,
     msg: &Mp,
 ) -> Result<(), WireError> {
-    let Some(rid) = wire::request_id_of(&msg) else {
+    let Some(rid) = wire::request_id_of(msg) else {
         return Err(WireError::Shape("response without requestId"));
     };
-    let t = wire::u64_of(&msg, "type");
-    let from = NodeId::from(wire::str_of(&msg, "uid").unwrap_or("?"));
+    let t = wire::u64_of(msg, "type");
+    let from = NodeId::from(wire::str_of(msg, "uid").unwrap_or("?"));
     let mut shape_error = None;
     pending.answer(
         &rid,
@@ -152,7 +152,7 @@ pub(crate) fn apply_response(
             let request = p.local_id;
             let body = match (p.kind, t) {
                 (Kind::Acks, Some(kind::BROADCAST_CLIENT_COUNT)) => {
-                    let count = wire::u64_of(&msg, "clientCount").unwrap_or(0) as usize;
+                    let count = wire::u64_of(msg, "clientCount").unwrap_or(0) as usize;
                     p.answered += 1;
                     p.acks_expected += count;
                     Response::AckCount { request, count }
@@ -160,7 +160,7 @@ pub(crate) fn apply_response(
                 (Kind::Acks, Some(kind::BROADCAST_ACK)) => {
                     p.acks_received += 1;
                     let mut attachments = Vec::new();
-                    let arg = field(&msg, "packet")
+                    let arg = field(msg, "packet")
                         .map_or(Json::Null, |v| mp_to_json(v, &mut attachments));
                     Response::Ack {
                         request,
@@ -170,7 +170,7 @@ pub(crate) fn apply_response(
                 }
                 (Kind::ServerMessage, _) => {
                     p.answered += 1;
-                    let data = field(&msg, "data").map_or(Json::Null, wire::to_json);
+                    let data = field(msg, "data").map_or(Json::Null, wire::to_json);
                     Response::ServerMessage {
                         request,
                         payload: wire::json_bytes(&data),
@@ -178,7 +178,7 @@ pub(crate) fn apply_response(
                 }
                 (Kind::Fetch, _) => {
                     p.answered += 1;
-                    let Some(Mp::Array(sockets)) = field(&msg, "sockets") else {
+                    let Some(Mp::Array(sockets)) = field(msg, "sockets") else {
                         shape_error = Some("fetch answer without sockets");
                         return None;
                     };
@@ -187,7 +187,7 @@ pub(crate) fn apply_response(
                 }
                 (Kind::Rooms, _) => {
                     p.answered += 1;
-                    let rooms = wire::rooms_of(field(&msg, "rooms"));
+                    let rooms = wire::rooms_of(field(msg, "rooms"));
                     Response::Rooms { request, rooms }
                 }
                 (Kind::Acks, _) => {

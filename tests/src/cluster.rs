@@ -214,7 +214,7 @@ async fn wait_subscribers(spec: &ClusterSpec, nodes: &[&ClusterNode], channel: &
     let want = nodes.iter().filter(|n| n.redis).count() as i64;
     let deadline = Instant::now() + START;
     loop {
-        let got = spec.redis.subscribers(&channel).await.unwrap_or(-1);
+        let got = spec.redis.subscribers(channel).await.unwrap_or(-1);
         if got == want {
             return;
         }

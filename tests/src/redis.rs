@@ -184,7 +184,10 @@ impl OwnRedis {
         };
         if !r.spawn().await {
             assert!(!is_ci(), "redis-server is required under CI=true");
-            let _ = writeln!(std::io::stderr(), "\n*** SKIP: redis-server not installed ***\n");
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** SKIP: redis-server not installed ***\n"
+            );
             return None;
         }
         Some(r)

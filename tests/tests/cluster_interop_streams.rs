@@ -82,7 +82,11 @@ async fn not_recovered(a: Kind, b: Kind, mode: &str, env: &[(&str, &str)]) {
     assert_eq!(r["recovered"], false, "{mode}: {r}");
     assert_eq!(r["sameId"], false, "{mode}: {r}");
     if mode != "fresh" {
-        assert_eq!(r["payloads"], json!(["a"]), "{mode}: a new socket, not in the room: {r}");
+        assert_eq!(
+            r["payloads"],
+            json!(["a"]),
+            "{mode}: a new socket, not in the room: {r}"
+        );
     }
 }
 
@@ -114,7 +118,13 @@ async fn node_to_node_recovers_over_websocket() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn away_too_long_is_not_recovered() {
-    not_recovered(Kind::Rust, Kind::Rust, "away", &[("RECOVERY_MAX_MS", "500")]).await;
+    not_recovered(
+        Kind::Rust,
+        Kind::Rust,
+        "away",
+        &[("RECOVERY_MAX_MS", "500")],
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,7 +223,10 @@ async fn a_redis_restart_loses_sessions_cleanly() {
     let restarter = async {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while own.is_up().await {
-            assert!(std::time::Instant::now() < deadline, "redis was not shut down");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis was not shut down"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         own.restart().await;

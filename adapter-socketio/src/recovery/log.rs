@@ -28,8 +28,8 @@ use roomcast_core::cluster::log::{offset_after, reaches, Logged, SessionLog};
 use roomcast_core::{ClientId, Flags, Hub, Message, Room, Target};
 use serde_json::Value;
 
-use super::store::Session;
 use super::append_arg;
+use super::store::Session;
 
 /// Most recent deliveries kept to close the gap of a restore.
 const TAIL: usize = 4096;
@@ -96,10 +96,7 @@ impl LogRecovery {
         };
         // Live delivery must have reached the client's offset, or what
         // it already has would reach it again.
-        let reached = || {
-            self.watermark()
-                .is_some_and(|w| !offset_after(offset, &w))
-        };
+        let reached = || self.watermark().is_some_and(|w| !offset_after(offset, &w));
         for _ in 0..200 {
             if reached() {
                 break;
@@ -190,7 +187,10 @@ impl LogRecovery {
             .map(|e| with_offset(e.frames.clone(), &e.offset))
             .collect();
         if offset_after(&w, &pending.until) {
-            let covered = tail.covered_after.clone().or_else(|| self.log.read_from())?;
+            let covered = tail
+                .covered_after
+                .clone()
+                .or_else(|| self.log.read_from())?;
             if offset_after(&covered, &pending.until) {
                 return None;
             }

@@ -111,8 +111,15 @@ impl Socket {
                 let target = Target::to([Room::of_client(self.0.id)]);
                 let log = recovery.log().map(|l| l.log().clone());
                 if let Some(log) = log {
-                    log.append(self.0.ns.name(), &target, Default::default(), message.frames())
-                        .unwrap_or_else(|e| tracing::warn!(error = %e, "event not appended to the log"));
+                    log.append(
+                        self.0.ns.name(),
+                        &target,
+                        Default::default(),
+                        message.frames(),
+                    )
+                    .unwrap_or_else(
+                        |e| tracing::warn!(error = %e, "event not appended to the log"),
+                    );
                 }
                 Ok(())
             }

@@ -15,9 +15,9 @@
 //! the entry [`Entry::Skipped`].
 
 use base64::Engine as _;
+use rmpv::Value as Mp;
 use roomcast_core::cluster::log::SavedSession;
 use roomcast_core::{Flags, Frame, Room, Target};
-use rmpv::Value as Mp;
 use serde_json::Value as Json;
 
 use crate::packet::{self, field};

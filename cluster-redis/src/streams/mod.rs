@@ -89,8 +89,15 @@ pub(crate) struct Options {
 /// One write, sent in queue order.
 pub(crate) enum Write {
     Add(entry::Fields),
-    Session { key: String, value: String, ttl_ms: u64 },
-    Publish { channel: String, payload: Vec<u8> },
+    Session {
+        key: String,
+        value: String,
+        ttl_ms: u64,
+    },
+    Publish {
+        channel: String,
+        payload: Vec<u8>,
+    },
 }
 
 pub(crate) struct Shared {
@@ -344,7 +351,8 @@ impl Cluster for RedisStreamsCluster {
                 close_connection,
             } => entry::disconnect(uid, scope, target, *close_connection),
             _ => {
-                if let Some((msg, _)) = ephemeral::encode_request(&self.shared, scope, &request, None)
+                if let Some((msg, _)) =
+                    ephemeral::encode_request(&self.shared, scope, &request, None)
                 {
                     self.shared.write(Write::Publish {
                         channel: self.shared.public_channel(scope),
@@ -491,7 +499,13 @@ impl SessionLog for StreamLog {
             .await
             .map_err(unavailable)?;
         let Some(raw) = raw else { return Ok(None) };
-        if self.0.xrange(offset, offset).await.map_err(unavailable)?.is_empty() {
+        if self
+            .0
+            .xrange(offset, offset)
+            .await
+            .map_err(unavailable)?
+            .is_empty()
+        {
             return Ok(None);
         }
         let Some(session) = entry::decode_session(&raw) else {

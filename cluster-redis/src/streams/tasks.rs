@@ -229,7 +229,10 @@ pub(crate) fn resubscribe(shared: &Shared) {
 /// arrival order (module `ephemeral`); resubscribes when the namespaces
 /// change or the connection drops.
 pub(crate) async fn run_subscriber(client: redis::Client, shared: Weak<Shared>) {
-    let Some(mut changed) = shared.upgrade().and_then(|s| s.resubscribe_rx.lock().take()) else {
+    let Some(mut changed) = shared
+        .upgrade()
+        .and_then(|s| s.resubscribe_rx.lock().take())
+    else {
         return;
     };
     loop {
@@ -279,7 +282,10 @@ pub(crate) async fn run_liveness(shared: Weak<Shared>) {
             .arg(s.public_channel("/"))
             .query_async(&mut conn)
             .await;
-        let n = reply.ok().and_then(|r| r.first().map(|(_, n)| *n)).unwrap_or(1);
+        let n = reply
+            .ok()
+            .and_then(|r| r.first().map(|(_, n)| *n))
+            .unwrap_or(1);
         s.nodes.store(n.max(1), Ordering::Relaxed);
         for scope in s.pending.scopes() {
             let reply: redis::RedisResult<Vec<(String, usize)>> = redis::cmd("PUBSUB")
