@@ -206,3 +206,112 @@ impl LogRecovery {
         Some(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use roomcast_core::cluster::log::{Restored, SavedSession};
+    use roomcast_core::cluster::{ClusterError, NodeId};
+    use roomcast_core::{Frame, Outbox, OutboxConfig};
+
+    struct Started(&'static str);
+
+    #[async_trait::async_trait]
+    impl SessionLog for Started {
+        fn append(&self, _: &str, _: &Target, _: Flags, _: &[Frame]) -> Result<(), ClusterError> {
+            Ok(())
+        }
+        fn persist(&self, _: &str, _: SavedSession, _: std::time::Duration) {}
+        async fn restore(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+        ) -> Result<Option<Restored>, ClusterError> {
+            Ok(None)
+        }
+        fn read_from(&self) -> Option<String> {
+            Some(self.0.to_string())
+        }
+    }
+
+    fn entry(offset: &str, room: &str) -> Logged {
+        Logged {
+            offset: offset.into(),
+            from: NodeId::from("n"),
+            target: Target::to([room]),
+            flags: Flags::default(),
+            frames: vec![Frame::text(format!("42[\"e\",\"{offset}\"]"))],
+        }
+    }
+
+    fn texts(ms: &[Message]) -> Vec<String> {
+        ms.iter()
+            .map(|m| match &m.frames()[0] {
+                Frame::Text(t) => t.as_str().to_string(),
+                Frame::Binary(_) => String::new(),
+            })
+            .collect()
+    }
+
+    fn session() -> Session {
+        Session {
+            sid: ClientId::random(),
+            pid: "p".into(),
+            rooms: vec![Room::from("r")],
+            data: Value::Null,
+        }
+    }
+
+    #[test]
+    fn a_restore_has_no_gap_and_no_duplicate_whichever_is_ahead() {
+        let rec = LogRecovery::new(Arc::new(Started("1-0")), "/");
+        let hub = Hub::new("/");
+        hub.connect(
+            ClientId::random(),
+            Arc::new(Outbox::new(OutboxConfig::default())),
+        )
+        .unwrap();
+        // The reader delivered up to 5-0 (4-0 to another room).
+        for (o, room) in [("2-0", "r"), ("3-0", "r"), ("4-0", "x"), ("5-0", "r")] {
+            rec.deliver(&hub, entry(o, room), false);
+        }
+        let tail = rec.tail.lock();
+        // The log's restore read up to 3-0: 4-0..5-0 come from the tail.
+        let behind = Pending {
+            missed: vec![entry("2-0", "r"), entry("3-0", "r")],
+            until: "3-0".into(),
+        };
+        let got = rec.missed(&tail, &session().rooms, &behind).unwrap();
+        assert_eq!(
+            texts(&got),
+            [
+                "42[\"e\",\"2-0\",\"2-0\"]",
+                "42[\"e\",\"3-0\",\"3-0\"]",
+                "42[\"e\",\"5-0\",\"5-0\"]"
+            ]
+        );
+        // The log's restore read past the reader (6-0): 6-0 comes live.
+        let ahead = Pending {
+            missed: vec![entry("5-0", "r"), entry("6-0", "r")],
+            until: "6-0".into(),
+        };
+        let got = rec.missed(&tail, &session().rooms, &ahead).unwrap();
+        assert_eq!(texts(&got), ["42[\"e\",\"5-0\",\"5-0\"]"]);
+    }
+
+    #[test]
+    fn a_tail_that_no_longer_reaches_back_is_a_gap() {
+        let rec = LogRecovery::new(Arc::new(Started("1-0")), "/");
+        let hub = Hub::new("/");
+        for i in 0..(TAIL as u64 + 10) {
+            rec.deliver(&hub, entry(&format!("{}-0", i + 2), "r"), false);
+        }
+        let tail = rec.tail.lock();
+        let old = Pending {
+            missed: vec![],
+            until: "3-0".into(),
+        };
+        assert!(rec.missed(&tail, &session().rooms, &old).is_none());
+    }
+}
