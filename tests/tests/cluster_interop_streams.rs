@@ -5,6 +5,9 @@
 //! once and in order — over WebSocket and polling; a client away longer
 //! than the sessions live, one that disconnected on purpose, and a fresh
 //! one with a made-up session are not (`tests/js/socketio/recovery-across.mjs`).
+//! A Redis restart while a session is stored gives a fresh session and a
+//! working cluster, and while Redis is down a node still serves its own
+//! clients. The cluster contract holds in streams mode, Rust and Node mixed.
 
 use std::time::Duration;
 

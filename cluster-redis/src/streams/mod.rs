@@ -40,7 +40,9 @@
 //!   other nodes go through `RemoteHandler::handle`; this node's own are
 //!   skipped (applied before they were appended).
 //! - **Writes** go through one bounded queue, sent in order as pipelines;
-//!   a write that finds the queue full is counted in `dropped`.
+//!   a write that finds the queue full, or fails, is counted in `dropped`;
+//!   a broadcast appended through the log is then delivered on this node
+//!   anyway, without offset (Node does the same when XADD fails).
 //! - **Faults**: the reader reconnects with backoff; when the stream came
 //!   back shorter (Redis restarted and lost it) it reads from its new end.
 //!   Sessions lost with Redis are simply not found: the client gets a fresh
@@ -89,6 +91,15 @@ pub(crate) struct Options {
 /// One write, sent in queue order.
 pub(crate) enum Write {
     Add(entry::Fields),
+    /// A broadcast appended through the log: if it cannot be written, it
+    /// is delivered on this node anyway (without offset), as Node does.
+    Logged {
+        scope: String,
+        target: Target,
+        flags: Flags,
+        frames: Vec<Frame>,
+        fields: entry::Fields,
+    },
     Session {
         key: String,
         value: String,
@@ -130,8 +141,36 @@ impl Drop for Shared {
 
 impl Shared {
     fn write(&self, w: Write) {
-        if self.out.try_send(w).is_err() {
+        if let Err(e) = self.out.try_send(w) {
             self.dropped.fetch_add(1, Ordering::Relaxed);
+            let (mpsc::error::TrySendError::Full(w) | mpsc::error::TrySendError::Closed(w)) = e;
+            self.not_written(w);
+        }
+    }
+
+    /// A write that did not happen: a broadcast appended through the log
+    /// is delivered here, without offset (not stored).
+    pub(crate) fn not_written(&self, w: Write) {
+        if let Write::Logged {
+            scope,
+            target,
+            flags,
+            frames,
+            ..
+        } = w
+        {
+            if let Some(h) = self.handler(&scope) {
+                let request = Request::Broadcast {
+                    target,
+                    flags,
+                    frames,
+                };
+                let uid = self.uid.clone();
+                tokio::spawn(async move {
+                    let (reply, _) = mpsc::channel(1);
+                    h.handle(uid, request, reply).await;
+                });
+            }
         }
     }
 
@@ -463,7 +502,13 @@ impl SessionLog for StreamLog {
     ) -> Result<(), ClusterError> {
         let fields = entry::broadcast(self.0.uid.as_str(), scope, target, flags, frames)
             .map_err(|e| ClusterError::Encoding(e.to_string()))?;
-        self.0.write(Write::Add(fields));
+        self.0.write(Write::Logged {
+            scope: scope.to_string(),
+            target: target.clone(),
+            flags,
+            frames: frames.to_vec(),
+            fields,
+        });
         Ok(())
     }
 

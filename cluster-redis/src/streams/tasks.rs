@@ -185,7 +185,7 @@ pub(crate) async fn run_writer(
         let mut pipe = redis::pipe();
         for w in &batch {
             match w {
-                Write::Add(fields) => {
+                Write::Add(fields) | Write::Logged { fields, .. } => {
                     let cmd = pipe
                         .cmd("XADD")
                         .arg(&s.options.stream)
@@ -214,6 +214,9 @@ pub(crate) async fn run_writer(
         if let Err(e) = pipe.query_async::<()>(&mut conn).await {
             s.dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
             tracing::debug!(error = %e, writes = batch.len(), "stream write failed; dropped");
+            for w in batch.drain(..) {
+                s.not_written(w);
+            }
         }
         batch.clear();
     }

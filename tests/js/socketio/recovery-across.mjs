@@ -6,7 +6,8 @@
 // connects a new client to B with a made-up {pid, offset} in its auth.
 // MODE=restart shuts the Redis at REDIS_URL down while V is away (the test
 // starts it again), waits for the nodes to reconnect, and after V is back
-// fans out "x" to "r", has V join "r" again, then fans out "c".
+// fans out "x" to "r", has V join "r" again, then fans out "c"; while Redis
+// is down, D (on B, in "r2") must still get a fanout to "r2".
 // Reports whether V was recovered, whether it kept its id, and its payloads.
 import { client, connected, io, main, next, out, sleep, until } from "./lib.mjs";
 
@@ -47,8 +48,16 @@ main(async () => {
     const r = createClient({ url: process.env.REDIS_URL });
     r.on("error", () => {});
     await r.connect();
+    await d.emitWithAck("join", "r2");
     await r.sendCommand(["SHUTDOWN", "NOSAVE"]).catch(() => {});
     await r.disconnect().catch(() => {});
+    // While Redis is away, a node still serves its own clients.
+    const got = [];
+    d.on("fanout", (p) => got.push(p));
+    await sleep(200);
+    await d.emitWithAck("fanout", { room: "r2", count: 1, payload: "down" });
+    await until(() => got.includes("down"), "a local broadcast while redis is down");
+    d.off("fanout");
     // Down, started again by the test, then the nodes' links come back
     // (their backoff is at most 2 s).
     await sleep(4000);
