@@ -49,7 +49,7 @@ async fn run(a: Kind, b: Kind, transport: &str, mode: &str, env: &[(&str, &str)]
             ("PORT_B", nb.port.to_string()),
             ("TRANSPORT", transport.to_string()),
             ("MODE", mode.to_string()),
-            ("AWAY_MS", "1500".to_string()),
+            ("AWAY_MS", "2500".to_string()),
             ("DEADLINE_MS", "20000".to_string()),
         ],
         Duration::from_secs(25),

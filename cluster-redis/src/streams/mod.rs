@@ -52,6 +52,7 @@
 
 mod entry;
 mod ephemeral;
+mod log;
 mod reply;
 mod tasks;
 
@@ -63,16 +64,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use parking_lot::{Mutex, RwLock};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use roomcast_core::cluster::log::{reaches, Logged, Restored, SavedSession, SessionLog};
+use roomcast_core::cluster::log::SessionLog;
 use roomcast_core::cluster::{Cluster, ClusterError, NodeId, RemoteHandler, Request, Responses};
 use roomcast_core::{Flags, Frame, Target};
 use tokio::sync::mpsc;
 
 use crate::{LinkStats, RedisClusterError};
-use entry::Entry;
 
-/// Node's bound on XRANGE pages during a restore.
-const RESTORE_PAGES: usize = 100;
 /// Entries per XRANGE page and per XREAD.
 const PAGE: usize = 100;
 
@@ -189,26 +187,6 @@ impl Shared {
     pub fn private_channel(&self, scope: &str) -> String {
         format!("{}#{}#{}#", self.options.channel_prefix, scope, self.uid)
     }
-
-    /// XRANGE `start` `end` (inclusive ids, `+`/`-` allowed), one page.
-    async fn xrange(&self, start: &str, end: &str) -> redis::RedisResult<Vec<reply::RawEntry>> {
-        let mut conn = self.conn.clone();
-        let v: redis::Value = redis::cmd("XRANGE")
-            .arg(&self.options.stream)
-            .arg(start)
-            .arg(end)
-            .arg("COUNT")
-            .arg(PAGE)
-            .query_async(&mut conn)
-            .await?;
-        Ok(reply::range(&v))
-    }
-}
-
-/// The id right after `id` (exclusive ranges without Redis 6.2's `(`).
-fn next_id(id: &str) -> Option<String> {
-    let (ms, seq) = roomcast_core::cluster::log::offset_key(id)?;
-    Some(format!("{ms}-{}", seq.checked_add(1)?))
 }
 
 /// A roomcast node in a cluster linked by one Redis stream, speaking the
@@ -484,119 +462,6 @@ impl Cluster for RedisStreamsCluster {
     }
 
     fn log(&self) -> Option<Arc<dyn SessionLog>> {
-        Some(Arc::new(StreamLog(self.shared.clone())))
-    }
-}
-
-/// The [`SessionLog`] of a [`RedisStreamsCluster`].
-struct StreamLog(Arc<Shared>);
-
-#[async_trait]
-impl SessionLog for StreamLog {
-    fn append(
-        &self,
-        scope: &str,
-        target: &Target,
-        flags: Flags,
-        frames: &[Frame],
-    ) -> Result<(), ClusterError> {
-        let fields = entry::broadcast(self.0.uid.as_str(), scope, target, flags, frames)
-            .map_err(|e| ClusterError::Encoding(e.to_string()))?;
-        self.0.write(Write::Logged {
-            scope: scope.to_string(),
-            target: target.clone(),
-            flags,
-            frames: frames.to_vec(),
-            fields,
-        });
-        Ok(())
-    }
-
-    fn persist(&self, _scope: &str, session: SavedSession, ttl: Duration) {
-        let key = format!("{}{}", self.0.options.session_prefix, session.pid);
-        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        self.0.write(Write::Session {
-            key,
-            value: entry::encode_session(&session),
-            ttl_ms,
-        });
-    }
-
-    async fn restore(
-        &self,
-        scope: &str,
-        pid: &str,
-        offset: &str,
-    ) -> Result<Option<Restored>, ClusterError> {
-        let Some(mut after) = next_id(offset) else {
-            return Ok(None);
-        };
-        let unavailable = |e: redis::RedisError| ClusterError::Unavailable(e.to_string());
-        let key = format!("{}{}", self.0.options.session_prefix, pid);
-        let mut conn = self.0.conn.clone();
-        let (raw, _): (Option<Vec<u8>>, i64) = redis::pipe()
-            .atomic()
-            .cmd("GET")
-            .arg(&key)
-            .cmd("DEL")
-            .arg(&key)
-            .query_async(&mut conn)
-            .await
-            .map_err(unavailable)?;
-        let Some(raw) = raw else { return Ok(None) };
-        if self
-            .0
-            .xrange(offset, offset)
-            .await
-            .map_err(unavailable)?
-            .is_empty()
-        {
-            return Ok(None);
-        }
-        let Some(session) = entry::decode_session(&raw) else {
-            self.0.skipped.fetch_add(1, Ordering::Relaxed);
-            return Ok(None);
-        };
-        let mut missed = Vec::new();
-        let mut until = offset.to_string();
-        for _ in 0..RESTORE_PAGES {
-            let page = self.0.xrange(&after, "+").await.map_err(unavailable)?;
-            let Some(last) = page.last() else { break };
-            let last_id = last.id.clone();
-            for raw in page {
-                if let Entry::Broadcast {
-                    uid,
-                    nsp,
-                    target,
-                    flags,
-                    frames,
-                } = entry::decode(&raw.pairs)
-                {
-                    if nsp == scope && !flags.volatile && reaches(&target, &session.rooms) {
-                        missed.push(Logged {
-                            offset: raw.id,
-                            from: NodeId::from(uid.as_str()),
-                            target,
-                            flags,
-                            frames,
-                        });
-                    }
-                }
-            }
-            match next_id(&last_id) {
-                Some(n) => after = n,
-                None => break,
-            }
-            until = last_id;
-        }
-        Ok(Some(Restored {
-            session,
-            missed,
-            until,
-        }))
-    }
-
-    fn read_from(&self) -> Option<String> {
-        self.0.read_from.lock().clone()
+        Some(Arc::new(log::StreamLog(self.shared.clone())))
     }
 }

@@ -42,7 +42,7 @@ main(async () => {
   // The old node has to see the connection go (and store the session)
   // before V shows up elsewhere: a real client waits its reconnection
   // delay (at least 1 s by default).
-  await sleep(MODE === "away" ? Number(process.env.AWAY_MS ?? 1500) : 300);
+  await sleep(MODE === "away" ? Number(process.env.AWAY_MS ?? 1500) : 1000);
   if (MODE === "restart") {
     const { createClient } = await import("redis");
     const r = createClient({ url: process.env.REDIS_URL });
