@@ -94,7 +94,8 @@ impl BroadcastOperator {
             // Stored with its offset and queued here under the store's
             // lock; the other nodes get it without the offset.
             // Through the cluster's log: delivered here when read back,
-            // with the log's offset, as on every other node.
+            // with the log's offset, as on every other node. Outgoing
+            // listeners hear it now, for the sockets here it is meant for.
             Some(recovery)
                 if !self.flags.volatile && !self.flags.local && recovery.log().is_some() =>
             {
@@ -105,7 +106,11 @@ impl BroadcastOperator {
                             |e| tracing::warn!(error = %e, "event not appended to the log"),
                         );
                 }
-                Vec::new()
+                if self.ns.any_outgoing_listeners() {
+                    self.ns.hub().select(&self.target)
+                } else {
+                    Vec::new()
+                }
             }
             Some(recovery) if !self.flags.volatile && recovery.log().is_none() => {
                 let local = Flags {
