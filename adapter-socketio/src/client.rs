@@ -137,7 +137,31 @@ impl Client {
             return Ok(());
         };
         let handshake = Handshake::new(auth, self.conn.handshake().clone());
+        if let Some(recovery) = ns.recovery().filter(|r| r.asks_log(&handshake.auth)) {
+            // Restoring from the cluster's log is a round trip: the socket
+            // starts when it is back (a connection closed meanwhile starts
+            // none; its session was used up).
+            let recovery = recovery.clone();
+            let client = self.clone();
+            tokio::spawn(async move {
+                let restore = recovery.take_from_log(&handshake.auth).await;
+                if !client.conn.is_closed() {
+                    client.start(ns, handshake, restore);
+                }
+            });
+            return;
+        }
         let restore = ns.recovery().and_then(|r| r.take(&handshake.auth));
+        self.start(ns, handshake, restore);
+    }
+
+    /// Creates the socket of a CONNECT and runs its lifecycle.
+    fn start(
+        self: &Arc<Self>,
+        ns: crate::Namespace,
+        handshake: Handshake,
+        restore: Option<crate::recovery::Restore>,
+    ) {
         let socket = Socket::new(ns, self.conn.clone(), &self.sockets, handshake, restore);
         self.sockets.insert(socket.clone());
         let client = self.clone();

@@ -93,7 +93,26 @@ impl BroadcastOperator {
         let recipients = match self.ns.recovery() {
             // Stored with its offset and queued here under the store's
             // lock; the other nodes get it without the offset.
-            Some(recovery) if !self.flags.volatile => {
+            // Through the cluster's log: delivered here when read back,
+            // with the log's offset, as on every other node. Outgoing
+            // listeners hear it now, for the sockets here it is meant for.
+            Some(recovery)
+                if !self.flags.volatile && !self.flags.local && recovery.log().is_some() =>
+            {
+                if let Some(log) = recovery.log() {
+                    log.log()
+                        .append(self.ns.name(), &self.target, self.flags, message.frames())
+                        .unwrap_or_else(
+                            |e| tracing::warn!(error = %e, "event not appended to the log"),
+                        );
+                }
+                if self.ns.any_outgoing_listeners() {
+                    self.ns.hub().select(&self.target)
+                } else {
+                    Vec::new()
+                }
+            }
+            Some(recovery) if !self.flags.volatile && recovery.log().is_none() => {
                 let local = Flags {
                     local: true,
                     ..self.flags

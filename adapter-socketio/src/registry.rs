@@ -51,7 +51,11 @@ impl NamespaceRegistry {
     /// Routes what other nodes forward for this namespace to it.
     fn attach(&self, ns: Namespace) -> Namespace {
         if let Some(config) = &self.recovery {
-            ns.set_recovery(crate::recovery::Recovery::new(config.clone()));
+            ns.set_recovery(crate::recovery::Recovery::new(
+                config.clone(),
+                ns.name(),
+                self.cluster.log(),
+            ));
         }
         self.cluster
             .attach(ns.name(), NamespaceRemote::new(ns.clone()));

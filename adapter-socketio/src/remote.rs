@@ -44,6 +44,23 @@ fn local(flags: Flags) -> Flags {
 
 #[async_trait]
 impl RemoteHandler for NamespaceRemote {
+    /// A broadcast read from the cluster's log: delivered through the
+    /// namespace's recovery (with its offset) when it recovers through the
+    /// log; otherwise delivered unless this node sent it (it was delivered
+    /// here at once).
+    fn logged(&self, entry: roomcast_core::cluster::log::Logged) {
+        let hub = self.ns.hub();
+        let own = entry.from == hub.cluster().node_id();
+        match self.ns.recovery().and_then(|r| r.log()) {
+            Some(log) => log.deliver(hub, entry, own),
+            None if own => {}
+            None => {
+                let message = Message::many(entry.frames);
+                hub.broadcast(&entry.target, &message, local(entry.flags));
+            }
+        }
+    }
+
     async fn handle(&self, from: NodeId, request: Request, reply: mpsc::Sender<Response>) {
         let hub = self.ns.hub();
         match request {

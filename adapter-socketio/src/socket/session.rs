@@ -104,6 +104,22 @@ impl Socket {
     /// is stored and carries its offset.
     pub(super) fn send_event(&self, message: &Message) -> Result<(), EmitError> {
         match self.0.ns.recovery() {
+            Some(recovery) if recovery.log().is_some() => {
+                let target = Target::to([Room::of_client(self.0.id)]);
+                let log = recovery.log().map(|l| l.log().clone());
+                if let Some(log) = log {
+                    log.append(
+                        self.0.ns.name(),
+                        &target,
+                        Default::default(),
+                        message.frames(),
+                    )
+                    .unwrap_or_else(
+                        |e| tracing::warn!(error = %e, "event not appended to the log"),
+                    );
+                }
+                Ok(())
+            }
             Some(recovery) => {
                 let target = Target::to([Room::of_client(self.0.id)]);
                 recovery.record(&target, message, |m| self.send_raw(m))
