@@ -149,10 +149,11 @@ impl Client {
                     client.start(ns, handshake, restore);
                 }
             });
-            return;
+            return Ok(());
         }
         let restore = ns.recovery().and_then(|r| r.take(&handshake.auth));
         self.start(ns, handshake, restore);
+        Ok(())
     }
 
     /// Creates the socket of a CONNECT and runs its lifecycle.
@@ -170,7 +171,6 @@ impl Client {
                 timer.abort();
             }
         });
-        Ok(())
     }
 
     /// A Socket.IO v4 connection (a v2 client) is in `/` from its opening,
