@@ -127,7 +127,7 @@ impl Client {
         let name = packet.namespace;
         let Some(ns) = namespaces.for_connect(&name) else {
             let err = ConnectError::new("Invalid namespace");
-            let _ = self.conn.send(&err.encode(&name));
+            let _ = self.conn.send(&err.encode(namespaces.parser(), &name));
             return;
         };
         let auth = match packet.data {

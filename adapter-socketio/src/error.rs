@@ -53,13 +53,13 @@ impl ConnectError {
         self
     }
 
-    pub(crate) fn encode(&self, ns: &str) -> Message {
+    pub(crate) fn encode(&self, parser: &dyn parser::Parser, ns: &str) -> Message {
         let mut body = serde_json::Map::new();
         body.insert("message".into(), Value::String(self.message.clone()));
         if let Some(data) = &self.data {
             body.insert("data".into(), data.clone());
         }
-        parser::encode_value(
+        parser.encode_value(
             parser::PacketType::ConnectError,
             ns,
             None,

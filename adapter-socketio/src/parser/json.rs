@@ -74,6 +74,18 @@ impl Parser for JsonParser {
     ) -> Message {
         encode_value(kind, namespace, id, data, attachments)
     }
+
+    fn as_json(&self) -> Option<&JsonParser> {
+        Some(self)
+    }
+
+    fn append_arg(&self, message: &Message, arg: &str) -> Option<Message> {
+        super::json_splice::append_arg(message, arg)
+    }
+
+    fn with_ack_id(&self, frames: Vec<Frame>, id: u64) -> Option<Message> {
+        super::json_splice::with_ack_id(frames, id).map(Message::many)
+    }
 }
 
 /// Encodes a packet whose data is already a JSON value.

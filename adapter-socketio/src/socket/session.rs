@@ -6,7 +6,7 @@
 use roomcast_core::{Message, Room, Target};
 
 use super::Socket;
-use crate::parser::{encode_value, PacketType};
+use crate::parser::PacketType;
 use crate::recovery::{keeps_session, store::Session, Entered, Restore};
 use crate::{DisconnectReason, EmitError};
 
@@ -93,7 +93,7 @@ impl Socket {
             Some(pid) => serde_json::json!({ "sid": self.0.id.as_str(), "pid": pid }),
             None => serde_json::json!({ "sid": self.0.id.as_str() }),
         };
-        let reply = encode_value(
+        let reply = self.0.ns.parser().encode_value(
             PacketType::Connect,
             self.0.ns.name(),
             None,

@@ -1,0 +1,166 @@
+//! Wire checks against bytes notepack.io 2.2 (the npm parser's encoder)
+//! produced for the same packets.
+
+use super::*;
+use crate::parser::{decode_frames, DecodeError, Packet};
+use serde_json::json;
+
+fn hex(s: &str) -> Bytes {
+    let bytes: Vec<u8> = (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect();
+    Bytes::from(bytes)
+}
+
+fn decode(frame: Bytes) -> Result<Packet, DecodeError> {
+    MsgPackDecoder::default()
+        .decode_binary(frame)
+        .map(|p| p.unwrap())
+}
+
+fn binary(msg: &Message) -> Bytes {
+    match msg.frames() {
+        [Frame::Binary(b)] => b.clone(),
+        other => panic!("not one binary frame: {other:?}"),
+    }
+}
+
+#[test]
+fn decodes_what_notepack_writes() {
+    // {type:2,data:["ev",Buffer[1,2],{a:1,b:[true,null,-3,1.5]}],
+    //  options:{compress:true},nsp:"/chat",id:7}
+    let p = decode(hex("85a47479706502a46461746193a26576c402010282a16101a16294c3c0fdcb3ff8000000000000a76f7074696f6e7381a8636f6d7072657373c3a36e7370a52f63686174a2696407")).unwrap();
+    assert_eq!(p.kind, PacketType::BinaryEvent);
+    assert_eq!(p.namespace, "/chat");
+    assert_eq!(p.id, Some(7));
+    assert_eq!(p.event_name(), Some("ev"));
+    assert_eq!(
+        p.data,
+        Some(json!(["ev", {"_placeholder": true, "num": 0}, {"a": 1, "b": [true, null, -3, 1.5]}]))
+    );
+    assert_eq!(p.attachments, vec![Bytes::from_static(&[1, 2])]);
+    let (bytes, rest): (Bytes, serde_json::Value) = p.decode_args().unwrap();
+    assert_eq!((&bytes[..], rest["a"].as_u64()), (&[1u8, 2][..], Some(1)));
+
+    // {type:3,nsp:"/",id:1,data:[undefined, Uint8Array[9]]}: undefined is
+    // null, an ArrayBuffer (ext 0) is bytes.
+    let p = decode(hex(
+        "84a47479706503a36e7370a12fa2696401a46461746192d40000c7010009",
+    ))
+    .unwrap();
+    assert_eq!(p.kind, PacketType::BinaryAck);
+    assert_eq!(
+        p.data,
+        Some(json!([null, {"_placeholder": true, "num": 0}]))
+    );
+    assert_eq!(p.attachments, vec![Bytes::from_static(&[9])]);
+}
+
+#[test]
+fn encodes_what_notepack_writes() {
+    let parser = MsgPackParser::new();
+    // {type:2,nsp:"/",data:["ev",Buffer[1,2],"x"]}
+    let msg = parser.encode_value(
+        PacketType::BinaryEvent,
+        "/",
+        None,
+        Some(&json!(["ev", {"_placeholder": true, "num": 0}, "x"])),
+        &[Bytes::from_static(&[1, 2])],
+    );
+    assert_eq!(
+        binary(&msg),
+        hex("83a47479706502a36e7370a12fa46461746193a26576c4020102a178")
+    );
+    // {type:0,nsp:"/",data:{sid:"abc"}}
+    let msg = parser.encode_value(
+        PacketType::Connect,
+        "",
+        None,
+        Some(&json!({"sid": "abc"})),
+        &[],
+    );
+    assert_eq!(
+        binary(&msg),
+        hex("83a47479706500a36e7370a12fa46461746181a3736964a3616263")
+    );
+    // Typed arguments: bytes become `bin`, the type stays EVENT.
+    let p: &dyn Parser = &parser;
+    let msg = p
+        .encode_event("/", "ev", &(Bytes::from_static(&[1, 2]), "x"), None)
+        .unwrap();
+    assert_eq!(
+        binary(&msg),
+        hex("83a47479706502a36e7370a12fa46461746193a26576c4020102a178")
+    );
+}
+
+#[test]
+fn round_trips_and_rewrites() {
+    let parser = MsgPackParser::new();
+    let p: &dyn Parser = &parser;
+    let msg = p
+        .encode_event(
+            "/chat",
+            "ev",
+            &(1, Bytes::from_static(b"\xff"), -2.5, "é"),
+            None,
+        )
+        .unwrap();
+    let packet = decode_frames(p, msg.frames()).unwrap();
+    assert_eq!(packet.kind, PacketType::BinaryEvent);
+    assert_eq!(
+        packet.data,
+        Some(json!(["ev", 1, {"_placeholder": true, "num": 0}, -2.5, "é"]))
+    );
+    // Recovery's offset, appended as last argument.
+    let with = p.append_arg(&msg, "ab-3").unwrap();
+    let packet = decode_frames(p, with.frames()).unwrap();
+    assert_eq!(packet.args().last(), Some(&json!("ab-3")));
+    assert_eq!(packet.attachments, vec![Bytes::from_static(b"\xff")]);
+    // An ack id written in (cluster broadcasts with acks), only once.
+    let acked = p.with_ack_id(msg.frames().to_vec(), 9).unwrap();
+    assert_eq!(decode_frames(p, acked.frames()).unwrap().id, Some(9));
+    assert!(p.with_ack_id(acked.frames().to_vec(), 10).is_none());
+    assert!(p.append_arg(&acked, "x").is_none());
+    // JSON frames from the cluster are adopted as MessagePack.
+    let json: &dyn Parser = &crate::parser::JsonParser::new();
+    let from_json = json.encode_event("/chat", "ev", &(1, "a"), None).unwrap();
+    let adopted = p.adopt(from_json.frames().to_vec()).unwrap();
+    let packet = decode_frames(p, adopted.frames()).unwrap();
+    assert_eq!(packet.data, Some(json!(["ev", 1, "a"])));
+    // A DISCONNECT has no data key.
+    let msg = parser.encode_value(PacketType::Disconnect, "/x", None, None, &[]);
+    assert_eq!(decode_frames(p, msg.frames()).unwrap().data, None);
+}
+
+#[test]
+fn refuses_bad_frames_without_panicking() {
+    let mut d = MsgPackDecoder::default();
+    assert!(matches!(
+        d.decode_text("2[\"a\"]"),
+        Err(DecodeError::InvalidMessagePack("text frame"))
+    ));
+    let bad = [
+        "",                                               // nothing
+        "c1",                                             // reserved marker
+        "93010203",                                       // an array, not a map
+        "82a474797065",                                   // truncated
+        "82a47479706505a36e7370a12f",                     // type 5 does not exist on this wire
+        "81a474797065",                                   // truncated value
+        "82a47479706502a36e7370a12f",                     // event without data
+        "83a47479706502a36e7370a12fa46461746190",         // event with empty data
+        "83a47479706502a36e7370a12fa464617461dd7fffffff", // huge announced array
+        "82a47479706502a36e737001",                       // namespace not a string
+        "83a47479706503a36e7370a12fa46461746190",         // ack without id
+        "82a47479706500a36e7370a12fc0",                   // trailing byte
+    ];
+    for h in bad {
+        assert!(d.decode_binary(hex(h)).is_err(), "{h} should not decode");
+    }
+    // Deep nesting is refused, not a stack overflow.
+    let mut deep = hex("83a47479706502a36e7370a12fa464617461").to_vec();
+    deep.extend(std::iter::repeat_n(0x91u8, 10_000));
+    deep.push(0xc0);
+    assert!(d.decode_binary(Bytes::from(deep)).is_err());
+}
