@@ -8,7 +8,8 @@
 //! notepack writes them) becomes an attachment and, in its place, the
 //! placeholder `{"_placeholder":true,"num":N}`, so the rest of the server
 //! sees the same [`Packet`] as from the JSON parser. The fixext 1 of type 0
-//! (notepack's `undefined`) is `null`. Attachments are slices of the frame,
+//! (notepack's `undefined`) is `null`, and a packet field set to it is
+//! left out. Attachments are slices of the frame,
 //! not copies.
 //!
 //! Decoding never panics and allocates in proportion to the input: every
@@ -73,6 +74,12 @@ pub(crate) fn decode_packet(frame: &Bytes, limits: &DecoderLimits) -> Result<Pac
             Value::String(s) => s,
             _ => String::new(),
         };
+        // A field set to `undefined` is a field left out (the client
+        // writes `data: undefined` on a CONNECT without auth).
+        if r.frame.get(r.pos..r.pos + 3) == Some(&[0xd4, 0, 0][..]) {
+            r.pos += 3;
+            continue;
+        }
         let value = r.value(1)?;
         match key.as_str() {
             "type" => kind = Some(value),
