@@ -68,10 +68,13 @@ fn server(log: Log<(String, Value)>) -> Server {
                     ack.send(&"done").unwrap();
                 }
             });
-            socket.on("join", |s: Socket, room: String, ack: AckSender| async move {
-                s.join([room]);
-                ack.send(&()).unwrap();
-            });
+            socket.on(
+                "join",
+                |s: Socket, room: String, ack: AckSender| async move {
+                    s.join([room]);
+                    ack.send(&()).unwrap();
+                },
+            );
             socket.on(
                 "to-room",
                 |s: Socket, (room, data): (String, Bytes), ack: AckSender| async move {
@@ -84,16 +87,25 @@ fn server(log: Log<(String, Value)>) -> Server {
             socket.on("to-all", move |_: Socket, n: u32, ack: AckSender| {
                 let io = io.clone();
                 async move {
-                    io.emit("all-msg", &(n, Bytes::from_static(&[9, 9]), json!({"k": [1.5, null]})))
-                        .unwrap();
+                    io.emit(
+                        "all-msg",
+                        &(n, Bytes::from_static(&[9, 9]), json!({"k": [1.5, null]})),
+                    )
+                    .unwrap();
                     ack.send(&()).unwrap();
                 }
             });
-            socket.on("to-others", |s: Socket, v: Value, _: AckSender| async move {
-                s.broadcast().emit("others-msg", &v).unwrap();
-            });
+            socket.on(
+                "to-others",
+                |s: Socket, v: Value, _: AckSender| async move {
+                    s.broadcast().emit("others-msg", &v).unwrap();
+                },
+            );
             socket.on_disconnect(move |s: Socket, reason| {
-                log.push(("disconnect".into(), json!([s.id().as_str(), format!("{reason:?}")])));
+                log.push((
+                    "disconnect".into(),
+                    json!([s.id().as_str(), format!("{reason:?}")]),
+                ));
                 async {}
             });
         }
@@ -127,7 +139,11 @@ async fn roundtrip(transport: &str) {
     );
     assert_eq!(echo["isBuffer"], true, "bytes arrive as a Node Buffer");
     assert_eq!(step(&lines, "ask-me")["result"], "done");
-    let question: Vec<_> = log.all().into_iter().filter(|(k, _)| k == "question").collect();
+    let question: Vec<_> = log
+        .all()
+        .into_iter()
+        .filter(|(k, _)| k == "question")
+        .collect();
     assert_eq!(question[0].1, json!(["answer:what", [255, 1, 0]]));
     assert_eq!(step(&lines, "room")["a"], json!(["r", b(b"hi r")]));
     assert_eq!(
@@ -155,7 +171,11 @@ async fn roundtrip(transport: &str) {
     assert_eq!(after["aConnected"], true);
     assert_eq!(after["bConnected"], true);
     assert_eq!(after["args"][1], "re:still");
-    let disconnects: Vec<_> = log.all().into_iter().filter(|(k, _)| k == "disconnect").collect();
+    let disconnects: Vec<_> = log
+        .all()
+        .into_iter()
+        .filter(|(k, _)| k == "disconnect")
+        .collect();
     assert!(
         disconnects
             .first()

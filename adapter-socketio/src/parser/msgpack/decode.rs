@@ -138,17 +138,26 @@ impl Reader<'_> {
         self.frame.len() - self.pos
     }
 
-    fn take(&mut self, n: usize) -> Result<Bytes, DecodeError> {
-        if n > self.left() {
-            return Err(bad("truncated"));
-        }
-        let out = self.frame.slice(self.pos..self.pos + n);
+    /// The next `n` bytes, borrowed.
+    fn raw(&mut self, n: usize) -> Result<&[u8], DecodeError> {
+        let start = self.pos;
+        let bytes = self
+            .frame
+            .get(start..start.saturating_add(n))
+            .ok_or(bad("truncated"))?;
         self.pos += n;
-        Ok(out)
+        Ok(bytes)
+    }
+
+    /// The next `n` bytes as a slice of the frame (no copy).
+    fn take(&mut self, n: usize) -> Result<Bytes, DecodeError> {
+        let start = self.pos;
+        self.raw(n)?;
+        Ok(self.frame.slice(start..start + n))
     }
 
     fn be(&mut self, n: usize) -> Result<u64, DecodeError> {
-        let bytes = self.take(n)?;
+        let bytes = self.raw(n)?;
         Ok(bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
     }
 
@@ -169,12 +178,15 @@ impl Reader<'_> {
     fn attach(&mut self, bytes: Bytes) -> Value {
         let num = self.attachments.len();
         self.attachments.push(bytes);
-        serde_json::json!({ "_placeholder": true, "num": num })
+        let mut map = Map::new();
+        map.insert("_placeholder".to_owned(), Value::Bool(true));
+        map.insert("num".to_owned(), Value::from(num));
+        Value::Object(map)
     }
 
     fn string(&mut self, n: u64) -> Result<Value, DecodeError> {
-        let bytes = self.take(self.count(n, 1)?)?;
-        let s = std::str::from_utf8(&bytes).map_err(|_| bad("string is not UTF-8"))?;
+        let n = self.count(n, 1)?;
+        let s = std::str::from_utf8(self.raw(n)?).map_err(|_| bad("string is not UTF-8"))?;
         Ok(Value::String(s.to_owned()))
     }
 
