@@ -33,7 +33,8 @@
 //! [`ClusterNodeConfig::from_env`] reads `REDIS_URL`, `KEY`, `ADAPTER`
 //! (`redis`: joins the cluster with `roomcast-cluster-redis`, which speaks
 //! the Node redis-adapter protocol; `memory`: one node without Redis) and
-//! `NAME`, and `RECOVERY=1` (connection state recovery on, with a
+//! `NAME`, `PARSER=msgpack` (the clients use `socket.io-msgpack-parser`)
+//! and `RECOVERY=1` (connection state recovery on, with a
 //! `max_disconnection_duration` of [`RECOVERY_MAX_DISCONNECTION`]);
 //! [`server`] builds the node. "Across the cluster" is the server
 //! API's cluster-wide operations: `to(room).emit`, `emit_with_ack` (local
@@ -90,6 +91,10 @@ pub struct ClusterNodeConfig {
     pub name: String,
     /// Connection state recovery on (`RECOVERY=1`).
     pub recovery: bool,
+    /// The clients speak `socket.io-msgpack-parser` (`PARSER=msgpack`),
+    /// not the default JSON (`PARSER=json`). The cluster's wire does not
+    /// change.
+    pub msgpack: bool,
 }
 
 impl ClusterNodeConfig {
@@ -101,12 +106,13 @@ impl ClusterNodeConfig {
             adapter,
             name: name.into(),
             recovery: false,
+            msgpack: false,
         }
     }
 
     /// From `REDIS_URL`, `KEY`, `ADAPTER` (`redis` or `memory`, default
     /// `redis`), `NAME` (default `rust-<port>`) and `RECOVERY` (`1` or
-    /// `0`, default `0`).
+    /// `0`, default `0`) and `PARSER` (`json` or `msgpack`, default `json`).
     pub fn from_env(port: u16) -> Result<Self, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let adapter = match var("ADAPTER").as_deref() {
@@ -129,6 +135,11 @@ impl ClusterNodeConfig {
             Some("1") => true,
             Some(other) => return Err(format!("RECOVERY={other}: expected 1 or 0")),
         };
+        config.msgpack = match var("PARSER").as_deref() {
+            None | Some("json") => false,
+            Some("msgpack") => true,
+            Some(other) => return Err(format!("PARSER={other}: expected json or msgpack")),
+        };
         Ok(config)
     }
 }
@@ -149,6 +160,9 @@ pub enum StartError {
 /// A node: a server with the contract's handlers, joined to its cluster.
 pub async fn server(config: &ClusterNodeConfig) -> Result<Server, StartError> {
     let mut builder = Server::builder();
+    if config.msgpack {
+        builder = builder.parser(roomcast_socketio::parser::MsgPackParser::new());
+    }
     if config.recovery {
         builder = builder.recovery(RecoveryConfig {
             max_disconnection_duration: RECOVERY_MAX_DISCONNECTION,

@@ -110,8 +110,18 @@ impl ClusterNode {
 
     /// The Node reference server (socket.io 4.8 + @socket.io/redis-adapter).
     pub async fn node(name: &str, spec: &ClusterSpec) -> ClusterNode {
+        Self::node_with_env(name, spec, &[]).await
+    }
+
+    /// [`ClusterNode::node`] with extra environment variables (`PARSER=msgpack`).
+    pub async fn node_with_env(
+        name: &str,
+        spec: &ClusterSpec,
+        env: &[(&str, &str)],
+    ) -> ClusterNode {
         let node = require_node().expect("gate the test with require_cluster_js()");
         let mut cmd = Command::new(node);
+        cmd.envs(env.iter().copied());
         cmd.arg(js_dir().join("cluster/cluster-node.mjs"))
             .arg("0")
             .current_dir(js_dir());

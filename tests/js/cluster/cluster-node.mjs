@@ -47,10 +47,13 @@ import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
+import msgpackParser from "socket.io-msgpack-parser";
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 3000);
 const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
 const KEY = process.env.KEY || "socket.io";
+// PARSER=msgpack: the clients speak socket.io-msgpack-parser (the adapter's wire does not change).
+const parser = process.env.PARSER === "msgpack" ? { parser: msgpackParser } : {};
 
 const pub = createClient({ url: REDIS_URL });
 const sub = pub.duplicate();
@@ -58,7 +61,7 @@ for (const c of [pub, sub]) c.on("error", (err) => console.error(`redis: ${err.m
 await Promise.all([pub.connect(), sub.connect()]);
 
 const http = createServer();
-const io = new Server(http, { transports: ["polling", "websocket"] });
+const io = new Server(http, { transports: ["polling", "websocket"], ...parser });
 io.adapter(createAdapter(pub, sub, { key: KEY, requestsTimeout: 3000 }));
 
 io.on("connection", (socket) => {

@@ -6,11 +6,14 @@
 // when not ok);
 // the Rust test asserts that every expected check is there and ok.
 import { io } from "socket.io-client";
+import msgpackParser from "socket.io-msgpack-parser";
 import { isDeepStrictEqual } from "node:util";
 
 export const SERVERS = JSON.parse(process.env.SERVERS ?? "[]");
 if (SERVERS.length === 0) throw new Error("SERVERS is not set");
 export const TRANSPORT = process.env.TRANSPORT ?? "websocket";
+/** PARSER=msgpack: the clients use socket.io-msgpack-parser (the servers must too). */
+const parserOpts = process.env.PARSER === "msgpack" ? { parser: msgpackParser } : {};
 /** How long one wait may take before the check fails. */
 export const STEP_MS = Number(process.env.STEP_MS ?? 8000);
 
@@ -62,6 +65,7 @@ export async function client(server, name) {
     forceNew: true,
     reconnection: false,
     transports: [TRANSPORT],
+    ...parserOpts,
   });
   clients.add(socket);
   const c = { name, socket, log: [], reasons: [] };
