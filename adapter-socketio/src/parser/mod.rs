@@ -118,21 +118,7 @@ pub trait Parser: Send + Sync + 'static {
     /// Connection state recovery appends offsets this way. The default
     /// decodes the message and encodes it again.
     fn append_arg(&self, message: &Message, arg: &str) -> Option<Message> {
-        let mut packet = decode_frames(self, message.frames())?;
-        if !packet.kind.is_event() || packet.id.is_some() {
-            return None;
-        }
-        match packet.data.as_mut() {
-            Some(serde_json::Value::Array(items)) => items.push(arg.into()),
-            _ => return None,
-        }
-        Some(self.encode_value(
-            packet.kind,
-            &packet.namespace,
-            None,
-            packet.data.as_ref(),
-            &packet.attachments,
-        ))
+        append_arg_decoding(self, message, arg)
     }
 
     /// `frames` (an `EVENT` without ack id, as the cluster forwards a
@@ -215,6 +201,29 @@ fn check_namespace(namespace: &str) -> Result<(), EncodeError> {
     } else {
         Err(EncodeError::InvalidNamespace(namespace.to_owned()))
     }
+}
+
+/// [`Parser::append_arg`] by decoding the message and encoding it again.
+pub(crate) fn append_arg_decoding<P: Parser + ?Sized>(
+    parser: &P,
+    message: &Message,
+    arg: &str,
+) -> Option<Message> {
+    let mut packet = decode_frames(parser, message.frames())?;
+    if !packet.kind.is_event() || packet.id.is_some() {
+        return None;
+    }
+    match packet.data.as_mut() {
+        Some(serde_json::Value::Array(items)) => items.push(arg.into()),
+        _ => return None,
+    }
+    Some(parser.encode_value(
+        packet.kind,
+        &packet.namespace,
+        None,
+        packet.data.as_ref(),
+        &packet.attachments,
+    ))
 }
 
 /// The one packet `frames` hold, decoded with a fresh decoder of `parser`

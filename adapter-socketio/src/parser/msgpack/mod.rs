@@ -87,6 +87,18 @@ impl Parser for MsgPackParser {
         )))
     }
 
+    /// Spliced into the frame when it has this parser's own layout (the
+    /// data array last: its length is rewritten and the string appended);
+    /// otherwise decoded and encoded again.
+    fn append_arg(&self, message: &Message, arg: &str) -> Option<Message> {
+        if let [Frame::Binary(frame)] = message.frames() {
+            if let Some(spliced) = splice_arg(frame, arg) {
+                return Some(Message::One(Frame::Binary(spliced)));
+            }
+        }
+        super::append_arg_decoding(self, message, arg)
+    }
+
     /// Frames from the cluster in the JSON format (a Redis adapter
     /// speaking for Node servers, or a node with the JSON parser) are
     /// decoded and written again as MessagePack, once per node.
@@ -141,6 +153,34 @@ fn encode_packet(
         write_value(&mut out, data, attachments);
     }
     Bytes::from(out)
+}
+
+/// `frame` (`{type: 2, nsp, data: [...]}` in the order [`encode_packet`]
+/// writes it, no ack id) with `arg` appended to the data array.
+fn splice_arg(frame: &[u8], arg: &str) -> Option<Bytes> {
+    fn key(rd: &mut &[u8], name: &str) -> Option<()> {
+        let len = rmp::decode::read_str_len(rd).ok()? as usize;
+        let (k, rest) = rd.split_at_checked(len)?;
+        *rd = rest;
+        (k == name.as_bytes()).then_some(())
+    }
+    let mut rd = frame;
+    (rmp::decode::read_map_len(&mut rd).ok()? == 3).then_some(())?;
+    key(&mut rd, "type")?;
+    (rmp::decode::read_pfix(&mut rd).ok()? == PacketType::Event.as_u8()).then_some(())?;
+    key(&mut rd, "nsp")?;
+    let len = rmp::decode::read_str_len(&mut rd).ok()? as usize;
+    rd = rd.get(len..)?;
+    key(&mut rd, "data")?;
+    let header = frame.len() - rd.len();
+    let count = rmp::decode::read_array_len(&mut rd).ok()?;
+    let body = frame.len() - rd.len();
+    let mut out = Vec::with_capacity(frame.len() + arg.len() + 8);
+    out.extend_from_slice(&frame[..header]);
+    let _ = rmp::encode::write_array_len(&mut out, count.checked_add(1)?);
+    out.extend_from_slice(&frame[body..]);
+    let _ = rmp::encode::write_str(&mut out, arg);
+    Some(Bytes::from(out))
 }
 
 fn write_value(out: &mut Vec<u8>, value: &Value, attachments: &[Bytes]) {

@@ -113,8 +113,33 @@ fn round_trips_and_rewrites() {
         packet.data,
         Some(json!(["ev", 1, {"_placeholder": true, "num": 0}, -2.5, "é"]))
     );
-    // Recovery's offset, appended as last argument.
+    // Recovery's offset, appended as last argument: the splice writes
+    // exactly what encoding the longer array writes, also where the array
+    // header grows (15 → 16 elements).
     let with = p.append_arg(&msg, "ab-3").unwrap();
+    let expected = parser.encode_value(
+        PacketType::Event,
+        "/chat",
+        None,
+        Some(&json!(["ev", 1, {"_placeholder": true, "num": 0}, -2.5, "é", "ab-3"])),
+        &[Bytes::from_static(b"\xff")],
+    );
+    assert_eq!(with, expected);
+    assert!(
+        splice_arg(&binary(&msg), "ab-3").is_some(),
+        "spliced, not re-encoded"
+    );
+    let fourteen = crate::parser::Args((0..14).collect::<Vec<u32>>());
+    let long = p.encode_event("/", "ev", &fourteen, None).unwrap();
+    let spliced = p.append_arg(&long, "x").unwrap();
+    let mut items: Vec<serde_json::Value> = vec![json!("ev")];
+    items.extend((0..14).map(|i| json!(i)));
+    items.push(json!("x"));
+    let data = serde_json::Value::Array(items);
+    assert_eq!(
+        spliced,
+        parser.encode_value(PacketType::Event, "/", None, Some(&data), &[])
+    );
     let packet = decode_frames(p, with.frames()).unwrap();
     assert_eq!(packet.args().last(), Some(&json!("ab-3")));
     assert_eq!(packet.attachments, vec![Bytes::from_static(b"\xff")]);
