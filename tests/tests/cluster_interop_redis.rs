@@ -83,7 +83,7 @@ async fn mixed_cluster_contract_with_msgpack_over_websocket() {
         "contract.mjs",
         &cluster.nodes(),
         "websocket",
-        &[("PARSER".into(), "msgpack".into())],
+        &[("PARSER", "msgpack".into())],
     )
     .await
     .assert(&contract_checks(&NAMES));
