@@ -7,9 +7,10 @@
 //! every `bin` and every ext of type 0 (an `ArrayBuffer` / typed array, as
 //! notepack writes them) becomes an attachment and, in its place, the
 //! placeholder `{"_placeholder":true,"num":N}`, so the rest of the server
-//! sees the same [`Packet`] as from the JSON parser. The fixext 1 of type 0
-//! (notepack's `undefined`) is `null`, and a packet field set to it is
-//! left out. Attachments are slices of the frame,
+//! sees the same [`Packet`] as from the JSON parser. notepack's other
+//! extensions: `undefined` (fixext 1 of type 0) is `null`, and a packet
+//! field set to it is left out; a date (fixext 8 of type 0) its ISO string;
+//! any other ext `[type, bytes]`, as notepack hands it to Node. Attachments are slices of the frame,
 //! not copies.
 //!
 //! Decoding never panics and allocates in proportion to the input: every
@@ -190,14 +191,37 @@ impl Reader<'_> {
         Ok(Value::String(s.to_owned()))
     }
 
+    /// An ext (`0xc7..=0xc9`) of `n` bytes: type 0 is an `ArrayBuffer`,
+    /// any other type `[type, bytes]`, as notepack reads them.
     fn ext(&mut self, n: u64) -> Result<Value, DecodeError> {
         let n = self.count(n, 1)?;
         let ty = self.be(1)? as u8 as i8;
         let body = self.take(n)?;
-        match ty {
-            0 => Ok(self.attach(body)),
-            _ => Err(bad("unsupported ext type")),
-        }
+        Ok(match ty {
+            0 => self.attach(body),
+            _ => self.typed(ty, body),
+        })
+    }
+
+    /// A fixext of `n` bytes: type 0 is `undefined` (1 byte, `null` here)
+    /// or a date (8 bytes: milliseconds, as its ISO string, which is what
+    /// `JSON.stringify` makes of it); anything else `[type, bytes]`.
+    fn fixext(&mut self, n: usize) -> Result<Value, DecodeError> {
+        let ty = self.be(1)? as u8 as i8;
+        let body = self.take(n)?;
+        Ok(match (ty, n) {
+            (0, 1) => Value::Null,
+            (0, 8) => {
+                let ms = body.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)) as i64;
+                Value::String(iso_date(ms))
+            }
+            _ => self.typed(ty, body),
+        })
+    }
+
+    fn typed(&mut self, ty: i8, body: Bytes) -> Value {
+        let bytes = self.attach(body);
+        Value::Array(vec![Value::from(ty), bytes])
     }
 
     fn value(&mut self, depth: usize) -> Result<Value, DecodeError> {
@@ -227,19 +251,11 @@ impl Reader<'_> {
             Marker::Bin8 => self.bin(1)?,
             Marker::Bin16 => self.bin(2)?,
             Marker::Bin32 => self.bin(4)?,
-            Marker::FixExt1 => {
-                // notepack's `undefined` is fixext 1 of type 0.
-                let ty = self.be(1)?;
-                self.take(1)?;
-                if ty != 0 {
-                    return Err(bad("unsupported ext type"));
-                }
-                Value::Null
-            }
-            Marker::FixExt2 => self.ext(2)?,
-            Marker::FixExt4 => self.ext(4)?,
-            Marker::FixExt8 => self.ext(8)?,
-            Marker::FixExt16 => self.ext(16)?,
+            Marker::FixExt1 => self.fixext(1)?,
+            Marker::FixExt2 => self.fixext(2)?,
+            Marker::FixExt4 => self.fixext(4)?,
+            Marker::FixExt8 => self.fixext(8)?,
+            Marker::FixExt16 => self.fixext(16)?,
             Marker::Ext8 => {
                 let n = self.be(1)?;
                 self.ext(n)?
@@ -312,6 +328,23 @@ impl Reader<'_> {
         }
         Ok(Value::Object(map))
     }
+}
+
+/// `Date.prototype.toISOString` for milliseconds since the epoch.
+fn iso_date(ms: i64) -> String {
+    let (days, ms) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s, milli) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
 }
 
 /// JSON has no NaN or infinities: they become `null`, as `JSON.stringify`.

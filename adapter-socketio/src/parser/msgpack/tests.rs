@@ -58,6 +58,30 @@ fn decodes_what_notepack_writes() {
 }
 
 #[test]
+fn notepack_extensions_as_node_sees_them() {
+    // {type:2,nsp:"/",data:["d",new Date(Date.UTC(2024,1,29,13,4,5,678)),new Date(-1)]}
+    let p = decode(hex(
+        "83a47479706502a36e7370a12fa46461746193a164d7000000018df4f7042ed700ffffffffffffffff",
+    ))
+    .unwrap();
+    assert_eq!(
+        p.data,
+        Some(json!([
+            "d",
+            "2024-02-29T13:04:05.678Z",
+            "1969-12-31T23:59:59.999Z"
+        ]))
+    );
+    // Any other extension is [type, bytes] (fixext 2 of type 5 here).
+    let p = decode(hex("83a47479706502a36e7370a12fa46461746192a165d5050102")).unwrap();
+    assert_eq!(
+        p.data,
+        Some(json!(["e", [5, {"_placeholder": true, "num": 0}]]))
+    );
+    assert_eq!(p.attachments, vec![Bytes::from_static(&[1, 2])]);
+}
+
+#[test]
 fn encodes_what_notepack_writes() {
     let parser = MsgPackParser::new();
     // {type:2,nsp:"/",data:["ev",Buffer[1,2],"x"]}
