@@ -191,18 +191,19 @@ fn refuses_bad_frames_without_panicking() {
         Err(DecodeError::InvalidMessagePack("text frame"))
     ));
     let bad = [
-        "",                                               // nothing
-        "c1",                                             // reserved marker
-        "93010203",                                       // an array, not a map
-        "82a474797065",                                   // truncated
-        "82a47479706505a36e7370a12f",                     // type 5 does not exist on this wire
-        "81a474797065",                                   // truncated value
-        "82a47479706502a36e7370a12f",                     // event without data
-        "83a47479706502a36e7370a12fa46461746190",         // event with empty data
-        "83a47479706502a36e7370a12fa464617461dd7fffffff", // huge announced array
-        "82a47479706502a36e737001",                       // namespace not a string
-        "83a47479706503a36e7370a12fa46461746190",         // ack without id
-        "82a47479706500a36e7370a12fc0",                   // trailing byte
+        "",                                                   // nothing
+        "c1",                                                 // reserved marker
+        "93010203",                                           // an array, not a map
+        "82a474797065",                                       // truncated
+        "82a47479706505a36e7370a12f",                         // type 5 does not exist on this wire
+        "81a474797065",                                       // truncated value
+        "82a47479706502a36e7370a12f",                         // event without data
+        "83a47479706502a36e7370a12fa46461746190",             // event with empty data
+        "83a47479706502a36e7370a12fa464617461dd7fffffff",     // huge announced array
+        "82a47479706502a36e737001",                           // namespace not a string
+        "83a47479706503a36e7370a12fa46461746190",             // ack without id
+        "82a47479706500a36e7370a12fc0",                       // trailing byte
+        "83a47479706502a36e7370a12fa46461746192a16581910101", // a map key that is an array
     ];
     for h in bad {
         assert!(d.decode_binary(hex(h)).is_err(), "{h} should not decode");
