@@ -6,8 +6,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use roomcast_core::Frame;
-#[allow(unused_imports)]
-use roomcast_socketio::parser::{Decoder, MsgPackParser, Parser};
+use roomcast_socketio::parser::{MsgPackParser, Parser};
 
 fuzz_target!(|data: &[u8]| {
     let parser = MsgPackParser::new();

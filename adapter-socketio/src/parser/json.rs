@@ -86,6 +86,12 @@ impl Parser for JsonParser {
     fn with_ack_id(&self, frames: Vec<Frame>, id: u64) -> Option<Message> {
         super::json_splice::with_ack_id(frames, id).map(Message::many)
     }
+
+    /// A MessagePack parser's frame (one binary frame, which no JSON
+    /// packet starts with) is decoded and written again as JSON.
+    fn adopt(&self, frames: Vec<Frame>) -> Option<Message> {
+        super::json_splice::adopt(&self.limits, frames)
+    }
 }
 
 /// Encodes a packet whose data is already a JSON value.

@@ -6,6 +6,10 @@
 //!   appends the packet's offset to every stored event);
 //! - [`with_ack_id`]: an ack id written in (a broadcast with acks that
 //!   another node forwarded gets an id from this node's counter).
+//!
+//! And [`adopt`]: what a node with the MessagePack parser forwarded,
+//! written again as JSON (once per node, for a cluster whose nodes use
+//! different client parsers).
 
 use bytes::{BufMut, BytesMut};
 use roomcast_core::{Frame, Message, Text};
@@ -64,6 +68,22 @@ pub(crate) fn with_ack_id(mut frames: Vec<Frame>, id: u64) -> Option<Vec<Frame>>
     Some(frames)
 }
 
+/// `frames` as the JSON parser writes them: unchanged unless they are one
+/// binary frame (a MessagePack packet), which is decoded and encoded again.
+pub(crate) fn adopt(limits: &super::DecoderLimits, frames: Vec<Frame>) -> Option<Message> {
+    if !matches!(frames.as_slice(), [Frame::Binary(_)]) {
+        return Some(Message::many(frames));
+    }
+    let packet = super::decode_frames(&super::MsgPackParser::with_limits(*limits), &frames)?;
+    Some(super::encode_value(
+        packet.kind,
+        &packet.namespace,
+        packet.id,
+        packet.data.as_ref(),
+        &packet.attachments,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +111,28 @@ mod tests {
             Frame::Text(t) => Some(t.as_str().to_string()),
             Frame::Binary(_) => None,
         }
+    }
+
+    #[test]
+    fn adopts_msgpack_frames() {
+        let msgpack: &dyn crate::parser::Parser = &crate::parser::MsgPackParser::new();
+        let m = msgpack
+            .encode_event("/x", "e", &(1, bytes::Bytes::from_static(&[5])), None)
+            .unwrap();
+        let json = adopt(&Default::default(), m.frames().to_vec()).unwrap();
+        assert_eq!(
+            json.frames(),
+            &[
+                Frame::text("451-/x,[\"e\",1,{\"_placeholder\":true,\"num\":0}]"),
+                Frame::binary(vec![5u8])
+            ]
+        );
+        let text = vec![Frame::text("42[\"a\"]")];
+        assert_eq!(
+            adopt(&Default::default(), text.clone()).unwrap().frames(),
+            &text[..]
+        );
+        assert!(adopt(&Default::default(), vec![Frame::binary(vec![0xc1u8])]).is_none());
     }
 
     #[test]
