@@ -75,8 +75,8 @@ impl Parser for JsonParser {
         encode_value(kind, namespace, id, data, attachments)
     }
 
-    fn as_json(&self) -> Option<&JsonParser> {
-        Some(self)
+    fn builtin(&self) -> Option<super::Builtin> {
+        Some(super::Builtin::Json)
     }
 
     fn append_arg(&self, message: &Message, arg: &str) -> Option<Message> {

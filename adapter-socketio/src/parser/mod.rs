@@ -50,10 +50,10 @@
 //! per broadcast, the frames shared by every recipient), what the cluster
 //! forwards ([`Parser::adopt`], [`Parser::with_ack_id`]) and recovery
 //! offsets ([`Parser::append_arg`]). Typed arguments go through
-//! [`encode_event`](Parser::encode_event) / [`encode_ack`](Parser::encode_ack)
-//! on `dyn Parser`: the default [`JsonParser`] serializes them straight
-//! into the frame ([`json::encode_event`], [`json::encode_ack`]), other
-//! parsers get them as a JSON value ([`args_to_value`]).
+//! `encode_event` / `encode_ack` on `dyn Parser`: the two built-in parsers
+//! serialize them straight into the frame ([`json::encode_event`],
+//! [`json::encode_ack`] for JSON), other parsers get them as a JSON value
+//! ([`args_to_value`]).
 //!
 //! Two parsers ship: [`JsonParser`] (npm `socket.io-parser`, the default)
 //! and [`MsgPackParser`] (npm `socket.io-msgpack-parser`).
@@ -107,9 +107,10 @@ pub trait Parser: Send + Sync + 'static {
         attachments: &[Bytes],
     ) -> Message;
 
-    /// The JSON parser, when this is it: typed arguments are then
-    /// serialized straight into the frame, without a JSON value between.
-    fn as_json(&self) -> Option<&JsonParser> {
+    /// Which built-in format this parser writes, if it is one of ours:
+    /// typed arguments are then serialized straight into the frame,
+    /// without a JSON value between.
+    fn builtin(&self) -> Option<Builtin> {
         None
     }
 
@@ -147,6 +148,16 @@ pub trait Parser: Send + Sync + 'static {
     }
 }
 
+/// The formats of the parsers this crate ships ([`Parser::builtin`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Builtin {
+    /// [`JsonParser`].
+    Json,
+    /// [`MsgPackParser`].
+    MsgPack,
+}
+
 impl dyn Parser {
     /// Encodes an event with typed arguments (the argument rules of the
     /// [module](self)); `id` requests an acknowledgement.
@@ -165,10 +176,14 @@ impl dyn Parser {
         args: &T,
         id: Option<u64>,
     ) -> Result<Message, EncodeError> {
-        if self.as_json().is_some() {
-            return json::encode_event(namespace, event, args, id);
-        }
         check_namespace(namespace)?;
+        match self.builtin() {
+            Some(Builtin::Json) => return json::encode_event(namespace, event, args, id),
+            Some(Builtin::MsgPack) => {
+                return msgpack::encode_args(PacketType::Event, namespace, id, Some(event), args)
+            }
+            None => {}
+        }
         let (data, attachments) = args_to_value(Some(event), args)?;
         Ok(self.encode_value(PacketType::Event, namespace, id, Some(&data), &attachments))
     }
@@ -180,10 +195,14 @@ impl dyn Parser {
         id: u64,
         args: &T,
     ) -> Result<Message, EncodeError> {
-        if self.as_json().is_some() {
-            return json::encode_ack(namespace, id, args);
-        }
         check_namespace(namespace)?;
+        match self.builtin() {
+            Some(Builtin::Json) => return json::encode_ack(namespace, id, args),
+            Some(Builtin::MsgPack) => {
+                return msgpack::encode_args(PacketType::Ack, namespace, Some(id), None, args)
+            }
+            None => {}
+        }
         let (data, attachments) = args_to_value(None, args)?;
         Ok(self.encode_value(
             PacketType::Ack,

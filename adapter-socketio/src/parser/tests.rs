@@ -294,3 +294,30 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// MessagePack: typed arguments (here any JSON values, spread or not)
+    /// give the same frame as their JSON value.
+    #[test]
+    fn msgpack_typed_encoders_match_encode_value(
+        args in vec(json_value(), 0..4),
+        spread in any::<bool>(),
+        id in proptest::option::of(any::<u64>()),
+    ) {
+        let parser: &dyn Parser = &MsgPackParser::new();
+        let fast = if spread {
+            parser.encode_event("/c", "ev", &Args(args.clone()), id).unwrap()
+        } else {
+            parser.encode_event("/c", "ev", &args, id).unwrap()
+        };
+        let mut data = vec![Value::from("ev")];
+        if spread { data.extend(args.iter().cloned()) } else { data.push(Value::Array(args.clone())) }
+        let slow = parser.encode_value(PacketType::Event, "/c", id, Some(&Value::Array(data)), &[]);
+        prop_assert_eq!(fast, slow);
+        let fast = parser.encode_ack("/c", 5, &Args(args.clone())).unwrap();
+        let slow = parser.encode_value(PacketType::Ack, "/c", Some(5), Some(&Value::Array(args)), &[]);
+        prop_assert_eq!(fast, slow);
+    }
+}

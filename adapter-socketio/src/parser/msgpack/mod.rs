@@ -22,17 +22,20 @@
 //! Inside the server a decoded packet looks exactly like a JSON one (bytes
 //! become placeholders plus attachments, see [`MsgPackDecoder`]), so
 //! handlers, acks and typed arguments work the same with either parser.
-//! Typed arguments are first turned into a JSON value
-//! ([`args_to_value`](super::args_to_value)) and then written; a broadcast
-//! is encoded once and its frame shared by every recipient.
+//! Typed arguments are serialized straight into the frame (`ser.rs`), to
+//! the same bytes as their JSON value ([`args_to_value`](super::args_to_value))
+//! written as MessagePack; a broadcast is encoded once and its frame shared
+//! by every recipient.
 
 mod decode;
+mod ser;
 
 use bytes::Bytes;
 use roomcast_core::{Frame, Message};
 use serde_json::Value;
 
 pub use decode::{MsgPackDecoder, MAX_DEPTH};
+pub(crate) use ser::encode_args;
 
 use super::{Decoder, DecoderLimits, PacketType, Parser};
 
@@ -68,6 +71,10 @@ impl MsgPackParser {
 impl Parser for MsgPackParser {
     fn decoder(&self) -> Box<dyn Decoder> {
         Box::new(MsgPackDecoder::new(self.limits))
+    }
+
+    fn builtin(&self) -> Option<super::Builtin> {
+        Some(super::Builtin::MsgPack)
     }
 
     fn encode_value(

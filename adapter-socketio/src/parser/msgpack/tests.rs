@@ -214,3 +214,71 @@ fn refuses_bad_frames_without_panicking() {
     deep.push(0xc0);
     assert!(d.decode_binary(Bytes::from(deep)).is_err());
 }
+
+/// Typed arguments written straight into the frame give the bytes of
+/// their JSON value written as MessagePack.
+fn same_as_value_path<T: serde::Serialize + ?Sized>(event: Option<&str>, args: &T) {
+    let parser = MsgPackParser::new();
+    let (data, attachments) = crate::parser::args_to_value(event, args).unwrap();
+    let (kind, id) = match event {
+        Some(_) => (PacketType::Event, None),
+        None => (PacketType::Ack, Some(3)),
+    };
+    let slow = parser.encode_value(kind, "/n", id, Some(&data), &attachments);
+    let fast = super::encode_args(kind, "/n", id, event, args).unwrap();
+    assert_eq!(fast, slow, "{data}");
+}
+
+#[test]
+fn typed_arguments_match_the_value_path() {
+    use serde::Serialize;
+    #[derive(Serialize)]
+    struct File {
+        name: &'static str,
+        data: Bytes,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        size: Option<u32>,
+        parts: Vec<Bytes>,
+    }
+    #[derive(Serialize)]
+    enum E {
+        Unit,
+        New(i8),
+        Tuple(u8, &'static str),
+        Struct { a: bool },
+    }
+    #[derive(Serialize)]
+    struct Pair(u8, f32);
+    let file = File {
+        name: "f",
+        data: Bytes::from_static(&[1, 2]),
+        size: None,
+        parts: vec![Bytes::new(), Bytes::from(vec![9u8; 300])],
+    };
+    let mut keys = std::collections::BTreeMap::new();
+    keys.insert(7u16, "seven");
+    keys.insert(300, "many");
+    let long: Vec<u64> = (0..70_000).collect();
+    for event in [Some("ev"), None] {
+        same_as_value_path(event, &());
+        same_as_value_path(event, &("a", 1, -1, -200i64, u64::MAX, i64::MIN, 2.5, true));
+        same_as_value_path(event, &file);
+        same_as_value_path(
+            event,
+            &(E::Unit, E::New(-3), E::Tuple(1, "x"), E::Struct { a: true }),
+        );
+        same_as_value_path(event, &Pair(4, 1.1));
+        same_as_value_path(event, &crate::parser::Args((0..20).collect::<Vec<u8>>()));
+        same_as_value_path(event, &crate::parser::Args(Vec::<u8>::new()));
+        same_as_value_path(event, &vec![1, 2]);
+        same_as_value_path(event, &(Some(1), None::<u8>, 'c', f64::NAN, "é".repeat(40)));
+        same_as_value_path(event, &keys);
+        same_as_value_path(event, &(vec![0u8; 3], [(); 2]));
+        same_as_value_path(event, &Bytes::from_static(b"top"));
+        same_as_value_path(event, &long);
+        same_as_value_path(event, &json!({"z": [1, {"y": null}], "a": "b"}));
+    }
+    let mut bad = std::collections::HashMap::new();
+    bad.insert(vec![1u8], 1);
+    assert!(super::encode_args(PacketType::Event, "/", None, Some("e"), &bad).is_err());
+}
