@@ -71,10 +71,7 @@ pub(crate) fn decode_packet(frame: &Bytes, limits: &DecoderLimits) -> Result<Pac
     };
     let (mut kind, mut nsp, mut id, mut data) = (None, None, None, None);
     for _ in 0..len {
-        let key = match r.value(1)? {
-            Value::String(s) => s,
-            _ => String::new(),
-        };
+        let key = r.field_name()?;
         // A field set to `undefined` is a field left out (the client
         // writes `data: undefined` on a CONNECT without auth).
         if r.frame.get(r.pos..r.pos + 3) == Some(&[0xd4, 0, 0][..]) {
@@ -82,12 +79,12 @@ pub(crate) fn decode_packet(frame: &Bytes, limits: &DecoderLimits) -> Result<Pac
             continue;
         }
         let value = r.value(1)?;
-        match key.as_str() {
-            "type" => kind = Some(value),
-            "nsp" => nsp = Some(value),
-            "id" => id = Some(value),
-            "data" => data = Some(value),
-            _ => {}
+        match key {
+            Some(Field::Type) => kind = Some(value),
+            Some(Field::Nsp) => nsp = Some(value),
+            Some(Field::Id) => id = Some(value),
+            Some(Field::Data) => data = Some(value),
+            None => {}
         }
     }
     if r.pos != frame.len() {
@@ -128,6 +125,14 @@ pub(crate) fn decode_packet(frame: &Bytes, limits: &DecoderLimits) -> Result<Pac
     })
 }
 
+/// The packet fields read; others are skipped.
+enum Field {
+    Type,
+    Nsp,
+    Id,
+    Data,
+}
+
 struct Reader<'a> {
     frame: &'a Bytes,
     pos: usize,
@@ -160,6 +165,28 @@ impl Reader<'_> {
     fn be(&mut self, n: usize) -> Result<u64, DecodeError> {
         let bytes = self.raw(n)?;
         Ok(bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    }
+
+    /// A packet map's key, without allocating: `None` for a key that is
+    /// not one of the packet's fields (its value is still read).
+    fn field_name(&mut self) -> Result<Option<Field>, DecodeError> {
+        let n = match self.frame.get(self.pos).copied().map(Marker::from_u8) {
+            Some(Marker::FixStr(n)) => {
+                self.pos += 1;
+                usize::from(n)
+            }
+            _ => {
+                self.value(1)?;
+                return Ok(None);
+            }
+        };
+        Ok(match self.raw(n)? {
+            b"type" => Some(Field::Type),
+            b"nsp" => Some(Field::Nsp),
+            b"id" => Some(Field::Id),
+            b"data" => Some(Field::Data),
+            _ => None,
+        })
     }
 
     fn marker(&mut self) -> Result<Marker, DecodeError> {
