@@ -64,11 +64,11 @@ impl ConnectError {
     }
 
     /// The CONNECT_ERROR with `data` for namespace `ns`.
-    pub(crate) fn encode_data(ns: &str, data: &Value) -> Message {
-        parser::encode_value(parser::PacketType::ConnectError, ns, None, Some(data), &[])
+    pub(crate) fn encode_data(parser: &dyn parser::Parser, ns: &str, data: &Value) -> Message {
+        parser.encode_value(parser::PacketType::ConnectError, ns, None, Some(data), &[])
     }
 
-    pub(crate) fn encode(&self, ns: &str) -> Message {
-        Self::encode_data(ns, &self.to_value())
+    pub(crate) fn encode(&self, parser: &dyn parser::Parser, ns: &str) -> Message {
+        Self::encode_data(parser, ns, &self.to_value())
     }
 }

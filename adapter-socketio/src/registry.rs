@@ -14,6 +14,7 @@ use parking_lot::RwLock;
 use roomcast_core::cluster::Cluster;
 use roomcast_core::Hub;
 
+use crate::parser::Parser;
 use crate::remote::NamespaceRemote;
 use crate::Namespace;
 
@@ -26,6 +27,7 @@ pub(crate) struct NamespaceRegistry {
     cluster: Arc<dyn Cluster>,
     max_rooms_per_socket: usize,
     recovery: Option<crate::RecoveryConfig>,
+    parser: Arc<dyn Parser>,
 }
 
 impl NamespaceRegistry {
@@ -33,6 +35,7 @@ impl NamespaceRegistry {
         cluster: Arc<dyn Cluster>,
         max_rooms_per_socket: usize,
         recovery: Option<crate::RecoveryConfig>,
+        parser: Arc<dyn Parser>,
     ) -> Self {
         NamespaceRegistry {
             namespaces: DashMap::new(),
@@ -40,7 +43,13 @@ impl NamespaceRegistry {
             cluster,
             max_rooms_per_socket,
             recovery,
+            parser,
         }
+    }
+
+    /// The server's packet codec.
+    pub(crate) fn parser(&self) -> &dyn Parser {
+        &*self.parser
     }
 
     fn hub(&self, name: &str) -> Hub {
@@ -55,6 +64,7 @@ impl NamespaceRegistry {
                 config.clone(),
                 ns.name(),
                 self.cluster.log(),
+                self.parser.clone(),
             ));
         }
         self.cluster
@@ -66,7 +76,9 @@ impl NamespaceRegistry {
     pub(crate) fn of(&self, name: &str) -> Namespace {
         self.namespaces
             .entry(name.to_string())
-            .or_insert_with(|| self.attach(Namespace::new(name, self.hub(name))))
+            .or_insert_with(|| {
+                self.attach(Namespace::new(name, self.hub(name), self.parser.clone()))
+            })
             .clone()
     }
 
@@ -75,7 +87,7 @@ impl NamespaceRegistry {
         &self,
         matches: impl Fn(&str) -> bool + Send + Sync + 'static,
     ) -> Namespace {
-        let template = Namespace::new("(dynamic)", self.hub("(dynamic)"));
+        let template = Namespace::new("(dynamic)", self.hub("(dynamic)"), self.parser.clone());
         self.dynamic
             .write()
             .push((Arc::new(matches), template.clone()));

@@ -139,6 +139,7 @@ impl ServerBuilder {
             self.cluster,
             self.config.max_rooms_per_socket,
             self.config.recovery.clone(),
+            self.parser.clone(),
         );
         let inner = Arc::new(Inner {
             config: self.config.clone(),

@@ -36,7 +36,8 @@
 //! speaks `@socket.io/redis-streams-adapter`'s and keeps recovery sessions
 //! in Redis, `KEY` naming the stream, the channel prefix and the session
 //! keys; `memory`: one node without Redis) and
-//! `NAME`, and `RECOVERY=1` (connection state recovery on, with a
+//! `NAME`, `PARSER=msgpack` (the clients use `socket.io-msgpack-parser`)
+//! and `RECOVERY=1` (connection state recovery on, with a
 //! `max_disconnection_duration` of [`RECOVERY_MAX_DISCONNECTION`]);
 //! [`server`] builds the node. "Across the cluster" is the server
 //! API's cluster-wide operations: `to(room).emit`, `emit_with_ack` (local
@@ -99,6 +100,10 @@ pub struct ClusterNodeConfig {
     /// How long a lost session is kept with recovery on
     /// ([`RECOVERY_MAX_DISCONNECTION`]; `RECOVERY_MAX_MS`, a test extension).
     pub recovery_max: Duration,
+    /// The clients speak `socket.io-msgpack-parser` (`PARSER=msgpack`),
+    /// not the default JSON (`PARSER=json`). The cluster's wire does not
+    /// change.
+    pub msgpack: bool,
 }
 
 impl ClusterNodeConfig {
@@ -111,12 +116,13 @@ impl ClusterNodeConfig {
             name: name.into(),
             recovery: false,
             recovery_max: RECOVERY_MAX_DISCONNECTION,
+            msgpack: false,
         }
     }
 
     /// From `REDIS_URL`, `KEY`, `ADAPTER` (`redis`, `streams` or `memory`, default
     /// `redis`), `NAME` (default `rust-<port>`) and `RECOVERY` (`1` or
-    /// `0`, default `0`).
+    /// `0`, default `0`) and `PARSER` (`json` or `msgpack`, default `json`).
     pub fn from_env(port: u16) -> Result<Self, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let adapter = match var("ADAPTER").as_deref() {
@@ -150,6 +156,11 @@ impl ClusterNodeConfig {
                 .map_err(|_| format!("RECOVERY_MAX_MS={ms}: expected milliseconds"))?;
             config.recovery_max = Duration::from_millis(ms);
         }
+        config.msgpack = match var("PARSER").as_deref() {
+            None | Some("json") => false,
+            Some("msgpack") => true,
+            Some(other) => return Err(format!("PARSER={other}: expected json or msgpack")),
+        };
         Ok(config)
     }
 }
@@ -170,6 +181,9 @@ pub enum StartError {
 /// A node: a server with the contract's handlers, joined to its cluster.
 pub async fn server(config: &ClusterNodeConfig) -> Result<Server, StartError> {
     let mut builder = Server::builder();
+    if config.msgpack {
+        builder = builder.parser(roomcast_socketio::parser::MsgPackParser::new());
+    }
     if config.recovery {
         builder = builder.recovery(RecoveryConfig {
             max_disconnection_duration: config.recovery_max,

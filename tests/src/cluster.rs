@@ -115,7 +115,7 @@ impl ClusterNode {
     }
 
     /// [`ClusterNode::node`] with extra environment variables
-    /// (`ADAPTER=streams`, `RECOVERY=1`).
+    /// (`ADAPTER=streams`, `RECOVERY=1`, `PARSER=msgpack`).
     pub async fn node_with_env(
         name: &str,
         spec: &ClusterSpec,

@@ -28,7 +28,7 @@ use roomcast_core::cluster::log::{offset_after, reaches, Logged, SessionLog};
 use roomcast_core::{ClientId, Flags, Hub, Message, Room, Target};
 use serde_json::Value;
 
-use super::append_arg;
+use crate::parser::Parser;
 use super::store::Session;
 
 /// Most recent deliveries kept to close the gap of a restore.
@@ -48,6 +48,8 @@ struct Tail {
 pub(crate) struct LogRecovery {
     log: Arc<dyn SessionLog>,
     scope: String,
+    /// Appends the offsets to the logged events.
+    parser: Arc<dyn Parser>,
     tail: Mutex<Tail>,
 }
 
@@ -57,16 +59,19 @@ pub(crate) struct Pending {
     until: String,
 }
 
-fn with_offset(frames: Vec<roomcast_core::Frame>, offset: &str) -> Message {
-    let m = Message::many(frames);
-    append_arg(&m, offset).unwrap_or(m)
-}
 
 impl LogRecovery {
-    pub(crate) fn new(log: Arc<dyn SessionLog>, scope: &str) -> Self {
+    /// The logged event `frames` with its `offset` as a last argument.
+    fn with_offset(&self, frames: Vec<roomcast_core::Frame>, offset: &str) -> Message {
+        let m = Message::many(frames);
+        self.parser.append_arg(&m, offset).unwrap_or(m)
+    }
+
+    pub(crate) fn new(log: Arc<dyn SessionLog>, scope: &str, parser: Arc<dyn Parser>) -> Self {
         LogRecovery {
             log,
             scope: scope.to_string(),
+            parser,
             tail: Mutex::new(Tail {
                 watermark: None,
                 recent: VecDeque::new(),
@@ -141,7 +146,7 @@ impl LogRecovery {
             }
             return;
         }
-        let message = with_offset(entry.frames, &entry.offset);
+        let message = self.with_offset(entry.frames, &entry.offset);
         let mut tail = self.tail.lock();
         hub.broadcast(&entry.target, &message, local);
         tail.watermark = Some(entry.offset.clone());
@@ -184,7 +189,7 @@ impl LogRecovery {
             .missed
             .iter()
             .filter(|e| !offset_after(&e.offset, &w))
-            .map(|e| with_offset(e.frames.clone(), &e.offset))
+            .map(|e| self.with_offset(e.frames.clone(), &e.offset))
             .collect();
         if offset_after(&w, &pending.until) {
             let covered = tail
@@ -265,7 +270,11 @@ mod tests {
 
     #[test]
     fn a_restore_has_no_gap_and_no_duplicate_whichever_is_ahead() {
-        let rec = LogRecovery::new(Arc::new(Started("1-0")), "/");
+        let rec = LogRecovery::new(
+            Arc::new(Started("1-0")),
+            "/",
+            Arc::new(crate::parser::JsonParser::new()),
+        );
         let hub = Hub::new("/");
         hub.connect(
             ClientId::random(),
@@ -302,7 +311,11 @@ mod tests {
 
     #[test]
     fn a_tail_that_no_longer_reaches_back_is_a_gap() {
-        let rec = LogRecovery::new(Arc::new(Started("1-0")), "/");
+        let rec = LogRecovery::new(
+            Arc::new(Started("1-0")),
+            "/",
+            Arc::new(crate::parser::JsonParser::new()),
+        );
         let hub = Hub::new("/");
         for i in 0..(TAIL as u64 + 10) {
             rec.deliver(&hub, entry(&format!("{}-0", i + 2), "r"), false);

@@ -41,11 +41,11 @@ pub(crate) mod store;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::{BufMut, BytesMut};
 use parking_lot::Mutex;
-use roomcast_core::{ClientId, Frame, Message, Target};
+use roomcast_core::{ClientId, Message, Target};
 use serde_json::Value;
 
+use crate::parser::Parser;
 use crate::DisconnectReason;
 use store::{Session, Store};
 
@@ -106,6 +106,8 @@ pub(crate) struct Recovery {
     /// The cluster's shared log, when it has one: sessions and packets
     /// are kept there instead of in `store` ([`log`]).
     log: Option<log::LogRecovery>,
+    /// Appends offsets to the encoded events.
+    parser: Arc<dyn Parser>,
 }
 
 /// What a CONNECT's auth asks to restore, checked against the store.
@@ -132,18 +134,20 @@ pub(crate) enum Entered {
 
 impl Recovery {
     /// Recovery for namespace `scope`, through the cluster's `log` when
-    /// it keeps one.
+    /// it keeps one; `parser` appends offsets to the encoded events.
     pub(crate) fn new(
         config: RecoveryConfig,
         scope: &str,
         log: Option<Arc<dyn roomcast_core::cluster::log::SessionLog>>,
+        parser: Arc<dyn Parser>,
     ) -> Arc<Self> {
         let store = Store::new(config.max_disconnection_duration, config.max_stored_bytes);
         Arc::new(Recovery {
             config,
             epoch: ClientId::random().as_str()[..8].replace('-', "_"),
             store: Mutex::new(store),
-            log: log.map(|l| log::LogRecovery::new(l, scope)),
+            log: log.map(|l| log::LogRecovery::new(l, scope, parser.clone())),
+            parser,
         })
     }
 
@@ -225,7 +229,7 @@ impl Recovery {
     }
 
     /// Stores `message` (an EVENT without ack id, sent to `target`) with
-    /// the next offset as its last argument and calls `deliver` with that
+    /// the next offset as its last argument (written in by the parser) and calls `deliver` with that
     /// copy, under the store's lock. A message that is not a JSON event
     /// array is delivered as it is and not stored.
     pub(crate) fn record<R>(
@@ -236,7 +240,7 @@ impl Recovery {
     ) -> R {
         let mut store = self.store.lock();
         let offset = self.offset_string(store.next_seq());
-        let Some(with_offset) = append_arg(message, &offset) else {
+        let Some(with_offset) = self.parser.append_arg(message, &offset) else {
             drop(store);
             return deliver(message);
         };
@@ -314,55 +318,15 @@ impl Recovery {
     }
 }
 
-/// `message` with `arg` appended to its JSON argument array, or `None`
-/// when its first frame is not text ending in `]`. Attachments are shared.
-pub(crate) fn append_arg(message: &Message, arg: &str) -> Option<Message> {
-    let frames = message.frames();
-    let Some(Frame::Text(text)) = frames.first() else {
-        return None;
-    };
-    let head = text.as_str().strip_suffix(']')?;
-    let mut buf = BytesMut::with_capacity(head.len() + arg.len() + 4);
-    buf.put_slice(head.as_bytes());
-    buf.put_slice(b",");
-    // Offsets are made of URL-safe characters, digits, `_` and `-`:
-    // nothing to escape.
-    buf.put_slice(b"\"");
-    buf.put_slice(arg.as_bytes());
-    buf.put_slice(b"\"]");
-    let text = roomcast_core::Text::from_utf8(buf.freeze()).ok()?;
-    let mut out = Vec::with_capacity(frames.len());
-    out.push(Frame::Text(text));
-    out.extend_from_slice(&frames[1..]);
-    Some(Message::many(out))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn appends_the_offset_and_keeps_attachments() {
-        let m = Message::many(vec![
-            Frame::text("451-[\"e\",{\"_placeholder\":true,\"num\":0}]"),
-            Frame::binary(vec![1u8, 2]),
-        ]);
-        let out = append_arg(&m, "ab-3").unwrap();
-        let Frame::Text(t) = &out.frames()[0] else {
-            panic!()
-        };
-        assert_eq!(
-            t.as_str(),
-            "451-[\"e\",{\"_placeholder\":true,\"num\":0},\"ab-3\"]"
-        );
-        assert_eq!(out.frames()[1], m.frames()[1]);
-        assert!(append_arg(&Message::from(Frame::binary(vec![1u8])), "x").is_none());
-    }
-
-    #[test]
     fn offsets_of_another_store_are_refused() {
-        let a = Recovery::new(RecoveryConfig::default(), "/", None);
-        let b = Recovery::new(RecoveryConfig::default(), "/", None);
+        let json = Arc::new(crate::parser::JsonParser::new());
+        let a = Recovery::new(RecoveryConfig::default(), "/", None, json.clone());
+        let b = Recovery::new(RecoveryConfig::default(), "/", None, json);
         let off = a.offset_string(7);
         assert_eq!(a.parse_offset(&off), Some(7));
         assert_eq!(b.parse_offset(&off), None);

@@ -37,7 +37,7 @@ pub(crate) use connection::ConnectionSockets;
 pub(crate) use handlers::ConnectFn;
 
 use crate::ack::{AckError, AckReply, AckSlot};
-use crate::parser::{encode_event, encode_value, PacketType};
+use crate::parser::PacketType;
 use crate::protocol::ProtocolVersion;
 use crate::reserved::check_event;
 use crate::{BroadcastOperator, EmitError, Extensions, Handshake, Namespace};
@@ -140,7 +140,11 @@ impl Socket {
     /// is several arguments, `()` none).
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         check_event(event)?;
-        let message = encode_event(self.0.ns.name(), event, data, None)?;
+        let message = self
+            .0
+            .ns
+            .parser()
+            .encode_event(self.0.ns.name(), event, data, None)?;
         self.notify_outgoing(event, data);
         self.send_event(&message)
     }
@@ -157,7 +161,7 @@ impl Socket {
         let mut data = Vec::with_capacity(args.len() + 1);
         data.push(Value::String(event.to_string()));
         data.extend_from_slice(args);
-        let message = encode_value(
+        let message = self.0.ns.parser().encode_value(
             PacketType::Event,
             self.0.ns.name(),
             None,
@@ -182,8 +186,12 @@ impl Socket {
     {
         check_event(event)?;
         let id = self.0.ns.next_ack_id();
-        let message =
-            encode_event(self.0.ns.name(), event, data, Some(id)).map_err(EmitError::from)?;
+        let message = self
+            .0
+            .ns
+            .parser()
+            .encode_event(self.0.ns.name(), event, data, Some(id))
+            .map_err(EmitError::from)?;
         let reply = self.register_ack(id).ok_or(AckError::Disconnected)?;
         self.notify_outgoing(event, data);
         if let Err(e) = self.send_raw(&message) {

@@ -6,7 +6,7 @@
 use roomcast_core::{Message, Room, Target};
 
 use super::Socket;
-use crate::parser::{encode_value, PacketType};
+use crate::parser::PacketType;
 use crate::recovery::{keeps_session, store::Session, Entered, Restore};
 use crate::{DisconnectReason, EmitError};
 
@@ -90,7 +90,7 @@ impl Socket {
 
     fn send_connect(&self, pid: Option<&str>) {
         let data = self.protocol().connect_data(self.0.id, pid);
-        let reply = encode_value(
+        let reply = self.0.ns.parser().encode_value(
             PacketType::Connect,
             self.0.ns.name(),
             None,

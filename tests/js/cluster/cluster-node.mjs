@@ -53,12 +53,15 @@ import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
 import { createClient } from "redis";
+import msgpackParser from "socket.io-msgpack-parser";
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 3000);
 const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
 const KEY = process.env.KEY || "socket.io";
 const STREAMS = process.env.ADAPTER === "streams";
 const RECOVERY = process.env.RECOVERY === "1";
+// PARSER=msgpack: the clients speak socket.io-msgpack-parser (the adapter's wire does not change).
+const parser = process.env.PARSER === "msgpack" ? { parser: msgpackParser } : {};
 
 const pub = createClient({ url: REDIS_URL });
 const sub = pub.duplicate();
@@ -68,6 +71,7 @@ await Promise.all([pub.connect(), sub.connect()]);
 const http = createServer();
 const io = new Server(http, {
   transports: ["polling", "websocket"],
+  ...parser,
   ...(RECOVERY ? { connectionStateRecovery: { maxDisconnectionDuration: Number(process.env.RECOVERY_MAX_MS || 30000) } } : {}),
 });
 if (STREAMS) {

@@ -6,6 +6,7 @@
 // when not ok);
 // the Rust test asserts that every expected check is there and ok.
 import { io } from "socket.io-client";
+import msgpackParser from "socket.io-msgpack-parser";
 import { isDeepStrictEqual } from "node:util";
 
 export const SERVERS = JSON.parse(process.env.SERVERS ?? "[]");
@@ -13,6 +14,9 @@ if (SERVERS.length === 0) throw new Error("SERVERS is not set");
 export const TRANSPORT = process.env.TRANSPORT ?? "websocket";
 export { STEP_MS, out, sleep, within, next, until, norm } from "../script.mjs";
 import { out, within, norm, runMain } from "../script.mjs";
+
+/** PARSER=msgpack: the clients use socket.io-msgpack-parser (the servers must too). */
+const parserOpts = process.env.PARSER === "msgpack" ? { parser: msgpackParser } : {};
 
 const clients = new Set();
 
@@ -26,6 +30,7 @@ export async function client(server, name) {
     forceNew: true,
     reconnection: false,
     transports: [TRANSPORT],
+    ...parserOpts,
   });
   clients.add(socket);
   const c = { name, socket, log: [], reasons: [] };

@@ -2,6 +2,7 @@
 // Each script reports results as one JSON object per stdout line (`out`), and exits
 // non-zero with an {"error": ...} line when a step fails or the deadline passes.
 import { io, Manager } from "socket.io-client";
+import msgpackParser from "socket.io-msgpack-parser";
 
 export { io, Manager };
 
@@ -26,9 +27,12 @@ export function connected(socket, ms = STEP_MS) {
 
 const clients = new Set();
 
+/** PARSER=msgpack: every client of the script uses socket.io-msgpack-parser. */
+export const parserOpts = process.env.PARSER === "msgpack" ? { parser: msgpackParser } : {};
+
 /** A new client (its own connection, no automatic reconnection unless asked). */
 export function client(nsp = "/", opts = {}) {
-  const s = io(URL + nsp, { forceNew: true, reconnection: false, ...opts });
+  const s = io(URL + nsp, { forceNew: true, reconnection: false, ...parserOpts, ...opts });
   clients.add(s);
   s.on("disconnect", () => {
     if (!s.active) clients.delete(s);
