@@ -1,9 +1,9 @@
 //! Acknowledgements, both ways.
 //!
 //! - Client → server: an event sent with an ack id gives its handler an
-//!   [`AckSender`]; sending on it answers that id once (later sends are
-//!   ignored). Dropping it unanswered sends nothing, as in the reference
-//!   server.
+//!   [`AckSender`]; sending consumes it, so the id is answered at most once
+//!   (the compiler enforces it). Dropping it unanswered sends nothing, as
+//!   in the reference server.
 //! - Server → client: [`Socket::emit_with_ack`](crate::Socket::emit_with_ack)
 //!   registers the id before the packet is queued, then waits for the answer
 //!   until the timeout ([`AckError::Timeout`]) or the socket's disconnect
@@ -11,8 +11,6 @@
 //! - Broadcast: [`BroadcastOperator::emit_with_ack`](crate::BroadcastOperator::emit_with_ack)
 //!   encodes once with one id, registers it on every recipient, and collects
 //!   one answer per recipient, naming those that did not answer in time.
-
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use roomcast_core::ClientId;
@@ -70,16 +68,11 @@ pub enum AckError {
 pub struct AckSender {
     socket: Socket,
     id: Option<u64>,
-    sent: AtomicBool,
 }
 
 impl AckSender {
     pub(crate) fn new(socket: Socket, id: Option<u64>) -> Self {
-        AckSender {
-            socket,
-            id,
-            sent: AtomicBool::new(false),
-        }
+        AckSender { socket, id }
     }
 
     /// Whether the client asked for an acknowledgement.
@@ -89,12 +82,9 @@ impl AckSender {
 
     /// Sends the acknowledgement with these arguments (same rules as
     /// `emit`: a tuple is several arguments). Does nothing when none was
-    /// asked for or one was already sent.
-    pub fn send<T: Serialize + ?Sized>(&self, data: &T) -> Result<(), EmitError> {
+    /// asked for. It consumes the sender: an ack is answered once.
+    pub fn send<T: Serialize + ?Sized>(self, data: &T) -> Result<(), EmitError> {
         let Some(id) = self.id else { return Ok(()) };
-        if self.sent.swap(true, Ordering::AcqRel) {
-            return Ok(());
-        }
         let message = encode_ack(self.socket.ns().name(), id, data)?;
         self.socket.send_raw(&message)
     }
@@ -103,11 +93,8 @@ impl AckSender {
 impl AckSender {
     /// Sends the acknowledgement with raw arguments whose placeholders refer
     /// to `attachments`.
-    pub fn send_raw(&self, args: &[Value], attachments: &[Bytes]) -> Result<(), EmitError> {
+    pub fn send_raw(self, args: &[Value], attachments: &[Bytes]) -> Result<(), EmitError> {
         let Some(id) = self.id else { return Ok(()) };
-        if self.sent.swap(true, Ordering::AcqRel) {
-            return Ok(());
-        }
         let message = crate::parser::encode_value(
             crate::parser::PacketType::Ack,
             self.socket.ns().name(),

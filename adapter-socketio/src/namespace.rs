@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::socket::ConnectFn;
+use crate::state::{AppState, SharedState};
 use crate::{
     AckError, BroadcastAcks, BroadcastOperator, ConnectError, EmitError, RemoteSocket, Socket,
 };
@@ -53,6 +54,7 @@ struct Inner {
     outgoing_listeners: AtomicIsize,
     server_events: crate::server_events::ServerEventHandlers,
     recovery: std::sync::OnceLock<Arc<crate::recovery::Recovery>>,
+    state: std::sync::OnceLock<SharedState>,
 }
 
 impl std::fmt::Debug for Namespace {
@@ -76,6 +78,7 @@ impl Namespace {
             outgoing_listeners: AtomicIsize::new(0),
             server_events: Default::default(),
             recovery: std::sync::OnceLock::new(),
+            state: std::sync::OnceLock::new(),
         }))
     }
 
@@ -137,6 +140,30 @@ impl Namespace {
 
     pub(crate) fn set_recovery(&self, recovery: Arc<crate::recovery::Recovery>) {
         let _ = self.0.recovery.set(recovery);
+    }
+
+    pub(crate) fn set_state(&self, state: SharedState) {
+        let _ = self.0.state.set(state);
+    }
+
+    pub(crate) fn app_state(&self) -> &AppState {
+        static NONE: std::sync::LazyLock<AppState> = std::sync::LazyLock::new(AppState::default);
+        self.0.state.get().map_or(&*NONE, |s| s)
+    }
+
+    /// The application's value of type `T`, given to
+    /// [`ServerBuilder::state`](crate::ServerBuilder::state).
+    ///
+    /// # Panics
+    ///
+    /// When the builder was given no `T` (see [`Namespace::try_state`]).
+    pub fn state<T: Send + Sync + 'static>(&self) -> &T {
+        self.app_state().expect::<T>()
+    }
+
+    /// The application's value of type `T`, if the builder was given one.
+    pub fn try_state<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.app_state().get::<T>()
     }
 
     /// Connection state recovery, when the server has it on.
@@ -324,8 +351,15 @@ impl Namespace {
         self.operator().sockets_leave(rooms)
     }
 
-    /// Disconnects every socket (and closes their connections when `close`).
-    pub fn disconnect_sockets(&self, close: bool) {
-        self.operator().disconnect_sockets(close)
+    /// Disconnects every socket from the namespace (their connections
+    /// stay open for other namespaces).
+    pub fn disconnect_sockets(&self) {
+        self.operator().disconnect_sockets()
+    }
+
+    /// Disconnects every socket and closes their connections (Node's
+    /// `disconnectSockets(true)`).
+    pub fn close_connections(&self) {
+        self.operator().close_connections()
     }
 }

@@ -15,6 +15,7 @@ use roomcast_core::cluster::Cluster;
 use roomcast_core::Hub;
 
 use crate::remote::NamespaceRemote;
+use crate::state::SharedState;
 use crate::Namespace;
 
 type Matcher = Arc<dyn Fn(&str) -> bool + Send + Sync>;
@@ -26,6 +27,7 @@ pub(crate) struct NamespaceRegistry {
     cluster: Arc<dyn Cluster>,
     max_rooms_per_socket: usize,
     recovery: Option<crate::RecoveryConfig>,
+    state: SharedState,
 }
 
 impl NamespaceRegistry {
@@ -33,6 +35,7 @@ impl NamespaceRegistry {
         cluster: Arc<dyn Cluster>,
         max_rooms_per_socket: usize,
         recovery: Option<crate::RecoveryConfig>,
+        state: SharedState,
     ) -> Self {
         NamespaceRegistry {
             namespaces: DashMap::new(),
@@ -40,6 +43,7 @@ impl NamespaceRegistry {
             cluster,
             max_rooms_per_socket,
             recovery,
+            state,
         }
     }
 
@@ -50,6 +54,7 @@ impl NamespaceRegistry {
 
     /// Routes what other nodes forward for this namespace to it.
     fn attach(&self, ns: Namespace) -> Namespace {
+        ns.set_state(self.state.clone());
         if let Some(config) = &self.recovery {
             ns.set_recovery(crate::recovery::Recovery::new(config.clone()));
         }
@@ -72,6 +77,7 @@ impl NamespaceRegistry {
         matches: impl Fn(&str) -> bool + Send + Sync + 'static,
     ) -> Namespace {
         let template = Namespace::new("(dynamic)", self.hub("(dynamic)"));
+        template.set_state(self.state.clone());
         self.dynamic
             .write()
             .push((Arc::new(matches), template.clone()));

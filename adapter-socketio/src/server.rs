@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use crate::client::Client;
 use crate::parser::{JsonParser, Parser};
 use crate::registry::NamespaceRegistry;
+use crate::state::AppState;
 use crate::{Namespace, RecoveryConfig};
 
 /// Server options. The defaults are the reference server's.
@@ -65,6 +66,7 @@ pub struct ServerBuilder {
     config: ServerConfig,
     parser: Arc<dyn Parser>,
     cluster: Arc<dyn Cluster>,
+    state: AppState,
 }
 
 impl ServerBuilder {
@@ -118,12 +120,36 @@ impl ServerBuilder {
         self
     }
 
+    /// Adds a value to the application's state, one per type, read from
+    /// any socket with [`Socket::state`](crate::Socket::state) (and from
+    /// [`Namespace::state`] or [`Server::state`]): handlers need not capture
+    /// anything.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use roomcast_socketio::{Server, Socket};
+    ///
+    /// #[derive(Default)]
+    /// struct Visits(AtomicU64);
+    ///
+    /// let io = Server::builder().state(Visits::default()).build();
+    /// io.on_connect(|socket: Socket| async move {
+    ///     socket.state::<Visits>().0.fetch_add(1, Ordering::Relaxed);
+    /// });
+    /// assert_eq!(io.state::<Visits>().0.load(Ordering::Relaxed), 0);
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
+        self
+    }
+
     /// The server.
     pub fn build(self) -> Server {
         let namespaces = NamespaceRegistry::new(
             self.cluster,
             self.config.max_rooms_per_socket,
             self.config.recovery.clone(),
+            Arc::new(self.state),
         );
         let inner = Arc::new(Inner {
             config: self.config.clone(),
@@ -208,9 +234,10 @@ impl Handler for EngineHandler {
 
 /// A Socket.IO v5 server. Cheap to clone (a handle).
 ///
-/// As in the reference server, the server is also its main namespace `/`:
-/// it derefs to it, so `io.on_connect`, `io.to(…)`, `io.emit(…)` and every
-/// other [`Namespace`] method act on `/`.
+/// The methods Node has on `io` that act on the main namespace `/`
+/// (`on_connect`, `use_middleware`, `emit`, `to`, `except`, `fetch_sockets`,
+/// …) are here too and act on `/`; every other namespace method is on
+/// [`Server::main`] or [`Server::of`].
 ///
 /// ```no_run
 /// use roomcast_socketio::{AckSender, Server, Socket};
@@ -238,17 +265,6 @@ impl std::fmt::Debug for Server {
     }
 }
 
-impl std::ops::Deref for Server {
-    type Target = Namespace;
-
-    fn deref(&self) -> &Namespace {
-        self.0
-            .main
-            .get()
-            .expect("the main namespace is created at build time")
-    }
-}
-
 impl Default for Server {
     fn default() -> Self {
         Self::new()
@@ -267,6 +283,7 @@ impl Server {
             config: ServerConfig::default(),
             parser: Arc::new(JsonParser::new()),
             cluster: Arc::new(LocalOnly::new()),
+            state: AppState::default(),
         }
     }
 
@@ -288,9 +305,16 @@ impl Server {
         self.0.namespaces.get(name)
     }
 
-    /// The main namespace `/` (the server also derefs to it).
+    /// The main namespace `/` (Node's `io.sockets`).
     pub fn main(&self) -> Namespace {
-        (**self).clone()
+        self.main_ns().clone()
+    }
+
+    pub(crate) fn main_ns(&self) -> &Namespace {
+        self.0
+            .main
+            .get()
+            .expect("the main namespace is created at build time")
     }
 
     /// The engine underneath (sessions, transports, options).

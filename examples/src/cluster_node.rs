@@ -345,7 +345,7 @@ fn handlers(io: &Server, socket: &Socket) {
         sockets.len()
     });
     answer(socket, io, "kick", |io, room: String| async move {
-        io.to([room]).disconnect_sockets(false);
+        io.to([room]).disconnect_sockets();
         true
     });
 }

@@ -14,82 +14,43 @@
 //!   clone of their socket, which would otherwise keep itself alive).
 
 use std::future::Future;
-use std::marker::PhantomData;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use parking_lot::RwLock;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::Socket;
 use crate::ack::{AckReply, AckSender};
+use crate::event_handler::{sealed::Sealed, EventHandler};
 use crate::handler::{self, BoxFuture};
-use crate::parser::{args_to_value, decode_args, Packet, PacketType};
+use crate::parser::{args_to_value, Packet, PacketType};
 use crate::{ConnectError, DisconnectReason};
 
-/// An event handler with typed arguments.
-pub(crate) trait EventHandler: Send + Sync + 'static {
-    fn call(
-        &self,
-        socket: Socket,
-        args: &[Value],
-        attachments: &[Bytes],
-        ack: AckSender,
-    ) -> Option<BoxFuture<()>>;
+/// An event handler, its shape erased.
+pub(crate) type EventFn =
+    Arc<dyn Fn(Socket, &[Value], &[Bytes], AckSender) -> Option<BoxFuture<()>> + Send + Sync>;
+
+fn event_fn<M: 'static>(handler: impl EventHandler<M>) -> EventFn {
+    Arc::new(move |socket, args, attachments, ack| {
+        Sealed::<M>::call(&handler, socket, args, attachments, ack)
+    })
 }
 
-struct TypedEvent<F, T> {
-    f: F,
-    _args: PhantomData<fn(T)>,
-}
-
-impl<F, T, Fut> EventHandler for TypedEvent<F, T>
-where
-    F: Fn(Socket, T, AckSender) -> Fut + Send + Sync + 'static,
-    T: DeserializeOwned + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    fn call(
-        &self,
-        socket: Socket,
-        args: &[Value],
-        attachments: &[Bytes],
-        ack: AckSender,
-    ) -> Option<BoxFuture<()>> {
-        match decode_args::<T>(args, attachments) {
-            Ok(data) => Some(Box::pin((self.f)(socket, data, ack))),
-            Err(e) => {
-                tracing::debug!(socket = %socket.id(), error = %e, "event arguments do not match the handler's type; ignored");
-                None
-            }
-        }
-    }
-}
-
-/// An event handler given the raw arguments and attachments.
-struct RawEvent<F>(F);
-
-impl<F, Fut> EventHandler for RawEvent<F>
+fn raw_fn<F, Fut>(handler: F) -> EventFn
 where
     F: Fn(Socket, Vec<Value>, Vec<Bytes>, AckSender) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    fn call(
-        &self,
-        socket: Socket,
-        args: &[Value],
-        attachments: &[Bytes],
-        ack: AckSender,
-    ) -> Option<BoxFuture<()>> {
-        Some(Box::pin((self.0)(
+    Arc::new(move |socket, args, attachments, ack| {
+        Some(Box::pin(handler(
             socket,
             args.to_vec(),
             attachments.to_vec(),
             ack,
         )))
-    }
+    })
 }
 
 /// A catch-all listener: event name and raw arguments.
@@ -138,17 +99,17 @@ impl Handlers {
 /// Event handlers by name: a short list, searched in order. A socket has a
 /// handful; a hash map would cost each socket more memory than the search.
 #[derive(Default)]
-struct EventHandlers(Vec<(Box<str>, Arc<dyn EventHandler>)>);
+struct EventHandlers(Vec<(Box<str>, EventFn)>);
 
 impl EventHandlers {
-    fn insert(&mut self, name: String, handler: Arc<dyn EventHandler>) {
+    fn insert(&mut self, name: String, handler: EventFn) {
         match self.0.iter_mut().find(|(n, _)| **n == *name) {
             Some(slot) => slot.1 = handler,
             None => self.0.push((name.into_boxed_str(), handler)),
         }
     }
 
-    fn get(&self, name: &str) -> Option<&Arc<dyn EventHandler>> {
+    fn get(&self, name: &str) -> Option<&EventFn> {
         self.0.iter().find(|(n, _)| &**n == name).map(|(_, h)| h)
     }
 
@@ -158,35 +119,31 @@ impl EventHandlers {
 }
 
 impl Socket {
-    /// Handles `event` with `handler(socket, args, ack)`. The arguments
-    /// decode into `T` (a tuple for several arguments; `serde_json::Value`
-    /// for raw JSON; `bytes::Bytes` wherever a binary attachment is). An
-    /// event whose arguments do not decode is logged and ignored. A second
-    /// handler for the same event replaces the first.
+    /// Handles `event` with `handler`: an async closure `|socket: Socket|`,
+    /// `|socket: Socket, data: T|` or `|socket: Socket, data: T, ack:
+    /// AckSender|` (see [`EventHandler`]). The arguments decode into `T` (a
+    /// tuple for several arguments; `serde_json::Value` for raw JSON;
+    /// `bytes::Bytes` wherever a binary attachment is). An event whose
+    /// arguments do not decode is logged and ignored. A second handler for
+    /// the same event replaces the first.
     ///
     /// ```no_run
     /// # use roomcast_socketio::{Socket, AckSender};
     /// # fn f(socket: Socket) {
-    /// socket.on("chat", |socket: Socket, (room, text): (String, String), _ack: AckSender| async move {
+    /// socket.on("chat", |socket: Socket, (room, text): (String, String)| async move {
     ///     socket.to([room]).emit("chat", &text).ok();
+    /// });
+    /// socket.on("ping", |_: Socket, n: u32, ack: AckSender| async move {
+    ///     ack.send(&("pong", n)).ok();
     /// });
     /// # }
     /// ```
-    pub fn on<T, F, Fut>(&self, event: impl Into<String>, handler: F)
-    where
-        F: Fn(Socket, T, AckSender) -> Fut + Send + Sync + 'static,
-        T: DeserializeOwned + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        let handler = TypedEvent {
-            f: handler,
-            _args: PhantomData,
-        };
+    pub fn on<M: 'static>(&self, event: impl Into<String>, handler: impl EventHandler<M>) {
         self.0
             .handlers
             .events
             .write()
-            .insert(event.into(), Arc::new(handler));
+            .insert(event.into(), event_fn(handler));
     }
 
     /// Handles `event` with its raw arguments: JSON values (binary ones as
@@ -201,7 +158,7 @@ impl Socket {
             .handlers
             .events
             .write()
-            .insert(event.into(), Arc::new(RawEvent(handler)));
+            .insert(event.into(), raw_fn(handler));
     }
 
     /// Removes the handler of `event`.
@@ -291,7 +248,7 @@ impl Socket {
                 let handler = self.0.handlers.events.read().get(event).cloned();
                 if let Some(handler) = handler {
                     let ack = AckSender::new(self.clone(), packet.id);
-                    if let Some(fut) = handler.call(self.clone(), args, &packet.attachments, ack) {
+                    if let Some(fut) = handler(self.clone(), args, &packet.attachments, ack) {
                         let me = self.clone();
                         handler::run(fut, move || me.disconnect());
                     }

@@ -107,7 +107,7 @@ async fn serve(port: u16, polling: bool) -> std::io::Result<()> {
         } else {
             "websocket"
         },
-        if io.hub().cluster().forwards() {
+        if io.main().hub().cluster().forwards() {
             ", redis cluster"
         } else {
             ""
