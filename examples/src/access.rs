@@ -163,7 +163,7 @@ pub fn server(config: &AccessConfig) -> Server {
         socket.on("whoami", |s: Socket, (): (), ack: AckSender| async move {
             ack.send(&s.id().as_str()).ok();
         });
-        socket.on("say", |s: Socket, text: String, _: AckSender| async move {
+        socket.on("say", |s: Socket, text: String| async move {
             s.broadcast().emit("said", &text).ok();
         });
     });
