@@ -12,6 +12,9 @@
 //!   encodes once with one id, registers it on every recipient, and collects
 //!   one answer per recipient, naming those that did not answer in time.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use bytes::Bytes;
 use roomcast_core::ClientId;
 use serde::de::DeserializeOwned;
@@ -68,11 +71,32 @@ pub enum AckError {
 pub struct AckSender {
     socket: Socket,
     id: Option<u64>,
+    /// Set when several listeners of one event share its ack: the first
+    /// `send` answers.
+    shared: Option<Arc<AtomicBool>>,
 }
 
 impl AckSender {
-    pub(crate) fn new(socket: Socket, id: Option<u64>) -> Self {
-        AckSender { socket, id }
+    pub(crate) fn new(socket: Socket, id: Option<u64>, shared: bool) -> Self {
+        let shared = (shared && id.is_some()).then(Arc::default);
+        AckSender { socket, id, shared }
+    }
+
+    /// Another handle on a shared ack.
+    pub(crate) fn share(&self) -> Self {
+        AckSender {
+            socket: self.socket.clone(),
+            id: self.id,
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// The id to answer, unless another listener answered first.
+    fn take_id(&self) -> Option<u64> {
+        match &self.shared {
+            Some(sent) if sent.swap(true, Ordering::AcqRel) => None,
+            _ => self.id,
+        }
     }
 
     /// Whether the client asked for an acknowledgement.
@@ -84,7 +108,9 @@ impl AckSender {
     /// `emit`: a tuple is several arguments). Does nothing when none was
     /// asked for. It consumes the sender: an ack is answered once.
     pub fn send<T: Serialize + ?Sized>(self, data: &T) -> Result<(), EmitError> {
-        let Some(id) = self.id else { return Ok(()) };
+        let Some(id) = self.take_id() else {
+            return Ok(());
+        };
         let message = encode_ack(self.socket.ns().name(), id, data)?;
         self.socket.send_raw(&message)
     }
@@ -94,7 +120,9 @@ impl AckSender {
     /// Sends the acknowledgement with raw arguments whose placeholders refer
     /// to `attachments`.
     pub fn send_raw(self, args: &[Value], attachments: &[Bytes]) -> Result<(), EmitError> {
-        let Some(id) = self.id else { return Ok(()) };
+        let Some(id) = self.take_id() else {
+            return Ok(());
+        };
         let message = crate::parser::encode_value(
             crate::parser::PacketType::Ack,
             self.socket.ns().name(),

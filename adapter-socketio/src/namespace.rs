@@ -48,7 +48,7 @@ struct Inner {
     name: String,
     hub: Hub,
     sockets: DashMap<ClientId, Socket>,
-    connect: RwLock<Option<ConnectFn>>,
+    connect: RwLock<Vec<ConnectFn>>,
     middlewares: RwLock<Vec<ConnectFn>>,
     ack_ids: AtomicU64,
     outgoing_listeners: AtomicIsize,
@@ -72,7 +72,7 @@ impl Namespace {
             name: name.to_string(),
             hub,
             sockets: DashMap::new(),
-            connect: RwLock::new(None),
+            connect: RwLock::new(Vec::new()),
             middlewares: RwLock::new(Vec::new()),
             ack_ids: AtomicU64::new(0),
             outgoing_listeners: AtomicIsize::new(0),
@@ -102,6 +102,8 @@ impl Namespace {
 
     /// Runs `handler(socket)` for every socket that connects. Handlers it
     /// registers are in place before any event of that socket is handled.
+    /// Several connect handlers run in registration order, each after the
+    /// previous one returned (Node's several `on("connection")` listeners).
     pub fn on_connect<F, Fut>(&self, handler: F)
     where
         F: Fn(Socket) -> Fut + Send + Sync + 'static,
@@ -114,7 +116,7 @@ impl Namespace {
                 Ok(())
             })
         });
-        *self.0.connect.write() = Some(f);
+        self.0.connect.write().push(f);
     }
 
     /// Adds a middleware, run for every connecting socket before the
@@ -134,7 +136,7 @@ impl Namespace {
         self.0.middlewares.read().clone()
     }
 
-    pub(crate) fn connect_handler(&self) -> Option<ConnectFn> {
+    pub(crate) fn connect_handlers(&self) -> Vec<ConnectFn> {
         self.0.connect.read().clone()
     }
 

@@ -21,6 +21,7 @@
 mod connection;
 mod handlers;
 mod lifecycle;
+mod listeners;
 mod session;
 
 use std::collections::HashMap;
@@ -35,6 +36,8 @@ use serde_json::Value;
 
 pub(crate) use connection::ConnectionSockets;
 pub(crate) use handlers::ConnectFn;
+pub use handlers::SocketError;
+pub use listeners::ListenerId;
 
 use crate::ack::{AckError, AckReply, AckSlot};
 use crate::parser::{encode_event, encode_value, PacketType};
