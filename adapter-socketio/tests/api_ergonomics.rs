@@ -25,6 +25,9 @@ fn server() -> Server {
         socket.on("one", |socket: Socket| async move {
             socket.state::<Hits>().0.fetch_add(1, Ordering::Relaxed);
             socket.emit("one", &socket.transport().as_str()).ok();
+            socket.volatile().emit("one-volatile", &1).ok();
+            let refused = socket.volatile().emit("connect", &1);
+            assert!(matches!(refused, Err(EmitError::Reserved(_))));
         });
         socket.on("two", |socket: Socket, name: String| async move {
             let greeting = socket.state::<Greeting>().0;
@@ -59,6 +62,7 @@ async fn handlers_of_every_shape_and_the_state() {
 
     raw.send(r#"42["one","ignored"]"#).await;
     assert_eq!(raw.text().await, r#"42["one","websocket"]"#);
+    assert_eq!(raw.text().await, r#"42["one-volatile",1]"#);
     raw.send(r#"42["two","ada"]"#).await;
     assert_eq!(raw.text().await, r#"42["two","hello ada"]"#);
     raw.send(r#"427["three",2,3]"#).await;

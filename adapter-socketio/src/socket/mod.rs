@@ -23,6 +23,7 @@ mod handlers;
 mod lifecycle;
 mod listeners;
 mod session;
+mod volatile;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
@@ -38,6 +39,7 @@ pub(crate) use connection::ConnectionSockets;
 pub(crate) use handlers::ConnectFn;
 pub use handlers::SocketError;
 pub use listeners::ListenerId;
+pub use volatile::Volatile;
 
 use crate::ack::{AckError, AckReply, AckSlot};
 use crate::parser::{encode_event, encode_value, PacketType};
