@@ -44,7 +44,7 @@ use crate::{
 #[derive(Clone)]
 pub struct Namespace(Arc<Inner>);
 
-struct Inner {
+pub(crate) struct Inner {
     name: String,
     hub: Hub,
     sockets: DashMap<ClientId, Socket>,
@@ -55,7 +55,18 @@ struct Inner {
     server_events: crate::server_events::ServerEventHandlers,
     recovery: std::sync::OnceLock<Arc<crate::recovery::Recovery>>,
     state: std::sync::OnceLock<SharedState>,
+    /// A dynamic template's children (Node's parent namespace).
+    children: DashMap<String, Namespace>,
+    /// Called when the last socket of a child namespace left, if the
+    /// server cleans up empty children.
+    on_empty: std::sync::OnceLock<OnEmpty>,
 }
+
+/// The name of a dynamic template, which has no sockets of its own.
+pub(crate) const TEMPLATE_NAME: &str = "(dynamic)";
+
+/// What a child namespace calls when its last socket left.
+pub(crate) type OnEmpty = Box<dyn Fn(&Namespace) + Send + Sync>;
 
 impl std::fmt::Debug for Namespace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -79,6 +90,8 @@ impl Namespace {
             server_events: Default::default(),
             recovery: std::sync::OnceLock::new(),
             state: std::sync::OnceLock::new(),
+            children: DashMap::new(),
+            on_empty: std::sync::OnceLock::new(),
         }))
     }
 
@@ -87,7 +100,32 @@ impl Namespace {
         let child = Namespace::new(name, hub);
         *child.0.connect.write() = self.0.connect.read().clone();
         *child.0.middlewares.write() = self.0.middlewares.read().clone();
+        self.0.children.insert(name.to_string(), child.clone());
         child
+    }
+
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<Inner> {
+        Arc::downgrade(&self.0)
+    }
+
+    pub(crate) fn upgrade(weak: &std::sync::Weak<Inner>) -> Option<Namespace> {
+        weak.upgrade().map(Namespace)
+    }
+
+    /// A child removed from the server: its parent forgets it.
+    pub(crate) fn forget_child(&self, name: &str) {
+        self.0.children.remove(name);
+    }
+
+    pub(crate) fn set_on_empty(&self, on_empty: OnEmpty) {
+        let _ = self.0.on_empty.set(on_empty);
+    }
+
+    /// The namespaces a dynamic template (from
+    /// [`Server::of_matching`](crate::Server::of_matching)) created so far
+    /// and that still exist; empty for any other namespace.
+    pub fn children(&self) -> Vec<Namespace> {
+        self.0.children.iter().map(|c| c.value().clone()).collect()
     }
 
     /// The name, e.g. `/` or `/chat`.
@@ -207,6 +245,11 @@ impl Namespace {
     pub(crate) fn remove(&self, socket: &Socket) {
         self.0.hub.disconnect(socket.id());
         self.0.sockets.remove(&socket.id());
+        if self.0.sockets.is_empty() {
+            if let Some(on_empty) = self.0.on_empty.get() {
+                on_empty(self);
+            }
+        }
     }
 
     /// A connected socket of this namespace, on this node.
@@ -259,8 +302,16 @@ impl Namespace {
         self.operator().timeout(timeout)
     }
 
-    /// Sends an event to every socket of the namespace.
+    /// Sends an event to every socket of the namespace. On a dynamic
+    /// template (Node's parent namespace) it reaches the sockets of every
+    /// child it created.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        for child in self.0.children.iter() {
+            child.value().emit(event, data)?;
+        }
+        if self.0.name == TEMPLATE_NAME {
+            return Ok(());
+        }
         self.operator().emit(event, data)
     }
 

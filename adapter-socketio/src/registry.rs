@@ -5,7 +5,10 @@
 //! its first CONNECT; templates are tried in the order they were added.
 //! Every namespace gets its own hub on the server's cluster and attaches
 //! its [`remote`](crate::remote) handler to it. A namespace, once created,
-//! stays for the server's life.
+//! stays for the server's life — except a dynamic child when the server
+//! cleans up empty children (`cleanup_empty_child_namespaces`): it is
+//! removed (from the table, its parent and the cluster) when its last
+//! socket leaves, and a later CONNECT creates it afresh.
 
 use std::sync::Arc;
 
@@ -22,12 +25,13 @@ type Matcher = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// Every namespace of one server.
 pub(crate) struct NamespaceRegistry {
-    namespaces: DashMap<String, Namespace>,
+    namespaces: Arc<DashMap<String, Namespace>>,
     dynamic: RwLock<Vec<(Matcher, Namespace)>>,
     cluster: Arc<dyn Cluster>,
     max_rooms_per_socket: usize,
     recovery: Option<crate::RecoveryConfig>,
     state: SharedState,
+    cleanup_empty_children: bool,
 }
 
 impl NamespaceRegistry {
@@ -36,14 +40,16 @@ impl NamespaceRegistry {
         max_rooms_per_socket: usize,
         recovery: Option<crate::RecoveryConfig>,
         state: SharedState,
+        cleanup_empty_children: bool,
     ) -> Self {
         NamespaceRegistry {
-            namespaces: DashMap::new(),
+            namespaces: Arc::new(DashMap::new()),
             dynamic: RwLock::new(Vec::new()),
             cluster,
             max_rooms_per_socket,
             recovery,
             state,
+            cleanup_empty_children,
         }
     }
 
@@ -76,7 +82,8 @@ impl NamespaceRegistry {
         &self,
         matches: impl Fn(&str) -> bool + Send + Sync + 'static,
     ) -> Namespace {
-        let template = Namespace::new("(dynamic)", self.hub("(dynamic)"));
+        let name = crate::namespace::TEMPLATE_NAME;
+        let template = Namespace::new(name, self.hub(name));
         template.set_state(self.state.clone());
         self.dynamic
             .write()
@@ -113,8 +120,38 @@ impl NamespaceRegistry {
         let ns = self
             .namespaces
             .entry(name.to_string())
-            .or_insert_with(|| self.attach(parent.child(name, self.hub(name))))
+            .or_insert_with(|| {
+                let child = self.attach(parent.child(name, self.hub(name)));
+                if self.cleanup_empty_children {
+                    child.set_on_empty(self.remover(parent.clone()));
+                }
+                child
+            })
             .clone();
         Some(ns)
+    }
+
+    /// Removes an empty child from the server, its parent and the cluster.
+    /// Weak: the table holds the child, which holds this.
+    fn remover(&self, parent: Namespace) -> crate::namespace::OnEmpty {
+        let table = Arc::downgrade(&self.namespaces);
+        let cluster = Arc::downgrade(&self.cluster);
+        let parent = parent.downgrade();
+        Box::new(move |child: &Namespace| {
+            let Some(table) = table.upgrade() else { return };
+            if table
+                .remove_if(child.name(), |_, ns| ns.is_empty())
+                .is_none()
+            {
+                return;
+            }
+            tracing::debug!(ns = %child.name(), "empty child namespace removed");
+            if let Some(cluster) = cluster.upgrade() {
+                cluster.detach(child.name());
+            }
+            if let Some(parent) = Namespace::upgrade(&parent) {
+                parent.forget_child(child.name());
+            }
+        })
     }
 }

@@ -35,6 +35,9 @@ pub struct ServerConfig {
     pub engine: EngineConfig,
     /// Connection state recovery (off): see [`RecoveryConfig`].
     pub recovery: Option<RecoveryConfig>,
+    /// Whether a namespace created by a dynamic matcher is removed when its
+    /// last socket leaves (false, as Node's `cleanupEmptyChildNamespaces`).
+    pub cleanup_empty_child_namespaces: bool,
 }
 
 impl Default for ServerConfig {
@@ -48,6 +51,7 @@ impl Default for ServerConfig {
                 ..EngineConfig::default()
             },
             recovery: None,
+            cleanup_empty_child_namespaces: false,
         }
     }
 }
@@ -108,6 +112,15 @@ impl ServerBuilder {
         self
     }
 
+    /// Removes a namespace created by a dynamic matcher
+    /// ([`Server::of_matching`]) when its last socket leaves (Node's
+    /// `cleanupEmptyChildNamespaces`); otherwise children stay for the
+    /// server's life and grow with every name clients try.
+    pub fn cleanup_empty_child_namespaces(mut self) -> Self {
+        self.config.cleanup_empty_child_namespaces = true;
+        self
+    }
+
     /// The packet codec (default: JSON, compatible with the reference).
     pub fn parser(mut self, parser: impl Parser) -> Self {
         self.parser = Arc::new(parser);
@@ -150,6 +163,7 @@ impl ServerBuilder {
             self.config.max_rooms_per_socket,
             self.config.recovery.clone(),
             Arc::new(self.state),
+            self.config.cleanup_empty_child_namespaces,
         );
         let inner = Arc::new(Inner {
             config: self.config.clone(),
