@@ -74,10 +74,11 @@ async fn handlers_of_every_shape_and_the_state() {
 
     assert_eq!(io.state::<Hits>().0.load(Ordering::Relaxed), 2);
     let id = io.sockets()[0];
-    assert_eq!(
-        io.main().socket(id).unwrap().transport(),
-        TransportKind::WebSocket
-    );
+    let socket = io.main().socket(id).unwrap();
+    assert_eq!(socket.transport(), TransportKind::WebSocket);
+    // The raw client sends no Origin and talks plain HTTP.
+    assert!(!socket.handshake().xdomain());
+    assert!(!socket.handshake().secure());
 }
 
 #[test]

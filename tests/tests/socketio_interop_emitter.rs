@@ -4,7 +4,8 @@
 //! and share its ack (the first answer wins); `once` runs once; a listener
 //! removed by its id no longer runs (`listener_count` says 0); catch-alls run
 //! before the listeners, a prepended one first, and outgoing catch-alls see
-//! the emits; `socket.use`-style middlewares change an event (`double`:
+//! the emits; the handshake's `xdomain` (the client sends an Origin) and
+//! `secure` (plain HTTP); `socket.use`-style middlewares change an event (`double`:
 //! 21 → 42) or reject it, the rejection reaching the socket's error hook.
 
 mod socketio_common;
@@ -104,7 +105,10 @@ fn server() -> Server {
             ack.send(&log).ok();
         });
         let count = socket.listener_count("multi");
-        socket.emit("hello", &count).ok();
+        let handshake = socket.handshake();
+        socket
+            .emit("hello", &(count, handshake.xdomain(), handshake.secure()))
+            .ok();
     });
     io
 }
@@ -122,7 +126,11 @@ async fn listeners_middlewares_and_hooks_as_in_node() {
             Duration::from_secs(30),
         )
         .await;
-        assert_eq!(step(&lines, "hello")["args"], json!([2]), "{transport}");
+        assert_eq!(
+            step(&lines, "hello")["args"],
+            json!([2, true, false]),
+            "{transport}"
+        );
         assert_eq!(step(&lines, "multi")["ack"], json!("a"), "{transport}");
         assert_eq!(step(&lines, "once")["ack"], json!(1), "{transport}");
         assert_eq!(step(&lines, "double")["ack"], json!(42), "{transport}");

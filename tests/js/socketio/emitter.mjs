@@ -8,7 +8,7 @@ import { client, connected, main, next, out, within } from "./lib.mjs";
 const transports = [process.env.TRANSPORT ?? "websocket"];
 
 main(async () => {
-  const s = client("/", { transports });
+  const s = client("/", { transports, extraHeaders: { origin: "http://elsewhere.test" } });
   const hello = next(s, "hello");
   await connected(s);
   out({ step: "hello", args: await hello });
