@@ -30,6 +30,7 @@
 
 mod ack;
 mod client;
+mod client_files;
 mod error;
 mod event_handler;
 mod extensions;

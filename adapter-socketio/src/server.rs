@@ -121,6 +121,24 @@ impl ServerBuilder {
         self
     }
 
+    /// Serves the JavaScript client under the server's path, as Node's
+    /// `serveClient`: `socket.io.js`, `socket.io.min.js`,
+    /// `socket.io.esm.min.js`, the msgpack build and their source maps,
+    /// read now from `dist` (npm `socket.io-client`'s `dist/` directory),
+    /// with the package version as `ETag` and 304 for a matching
+    /// `If-None-Match`. `Err` when `dist` holds none of them.
+    ///
+    /// ```no_run
+    /// let io = roomcast_socketio::Server::builder()
+    ///     .serve_client("node_modules/socket.io-client/dist")?
+    ///     .build();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn serve_client(mut self, dist: impl AsRef<std::path::Path>) -> std::io::Result<Self> {
+        self.config.engine.static_files = Some(crate::client_files::load(dist.as_ref())?);
+        Ok(self)
+    }
+
     /// The packet codec (default: JSON, compatible with the reference).
     pub fn parser(mut self, parser: impl Parser) -> Self {
         self.parser = Arc::new(parser);

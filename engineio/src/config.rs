@@ -120,6 +120,9 @@ pub struct EngineConfig {
     pub outbox: OutboxConfig,
     /// The most sessions at once; a handshake beyond gets 503 (default 100 000).
     pub max_sessions: usize,
+    /// Files served under the path beside the engine (default none), e.g.
+    /// the Socket.IO client builds.
+    pub static_files: Option<crate::StaticFiles>,
 }
 
 impl Default for EngineConfig {
@@ -137,6 +140,7 @@ impl Default for EngineConfig {
             handshake_headers: None,
             outbox: OutboxConfig::default(),
             max_sessions: 100_000,
+            static_files: None,
         }
     }
 }
@@ -156,6 +160,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("handshake_headers", &self.handshake_headers.is_some())
             .field("outbox", &self.outbox)
             .field("max_sessions", &self.max_sessions)
+            .field("static_files", &self.static_files.is_some())
             .finish()
     }
 }

@@ -34,6 +34,7 @@ mod response;
 mod service;
 mod sessions;
 pub mod socket;
+mod static_files;
 #[cfg(feature = "ws")]
 mod websocket;
 
@@ -50,3 +51,4 @@ pub use packet::{
 pub use response::{Body, ErrorCode};
 pub use service::{EngineLayer, EngineService, Mounted};
 pub use socket::Socket;
+pub use static_files::StaticFiles;
