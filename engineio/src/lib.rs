@@ -39,7 +39,8 @@ mod static_files;
 mod websocket;
 
 pub use config::{
-    AllowRequest, EngineConfig, HandshakeHeaders, RemoteAddr, RequestInfo, TransportKind,
+    allow_request, allow_request_async, AllowFuture, AllowRequest, EngineConfig, HandshakeHeaders,
+    RemoteAddr, RequestInfo, TransportKind,
 };
 pub use cors::{AllowOrigin, Cors};
 pub use engine::Engine;
