@@ -96,7 +96,7 @@ impl Socket {
         let _enter = span.enter();
         let ns = self.0.ns.clone();
         let middlewares = ns.middlewares();
-        let connect = ns.connect_handler();
+        let connect = ns.connect_handlers();
         let socket = self.clone();
         let on_panic = {
             let socket = self.clone();
@@ -120,7 +120,7 @@ impl Socket {
             }
             on_joined();
             tracing::debug!(recovered = socket.recovered(), "socket connected");
-            if let Some(connect) = connect {
+            for connect in connect {
                 let _ = connect(socket.clone()).await;
             }
             socket.connect_handler_returned();
