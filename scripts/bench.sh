@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Load benchmarks: the roomcast bench server, the Node socket.io 4.8 server
-# (bench/node) and a bare WebSocket "ceiling" (bench/src/bin/ceiling.rs),
-# each driven by roomcast-bench; writes BENCHMARKS.md from the JSON results.
+# Load benchmarks: the roomcast bench server, the socketioxide 0.18 server
+# (bench/socketioxide), the Node socket.io 4.8 server (bench/node) and a bare
+# WebSocket "ceiling" (bench/src/bin/ceiling.rs), each driven by
+# roomcast-bench; writes BENCHMARKS.md from the JSON results.
+#
+# bench/socketioxide is a package outside the workspace (its own Cargo.lock),
+# built here into the workspace's target/ so `cargo test` never builds it.
 #
 #   bash scripts/bench.sh
 #
@@ -17,7 +21,7 @@
 # Environment (defaults in brackets):
 #   RUNS [3]           runs of every scenario against every server (medians)
 #   DURATION [10]      seconds of each measured window; WARMUP [2] before it
-#   SERVERS            [roomcast node ceiling]
+#   SERVERS            [roomcast socketioxide node ceiling]
 #   SCENARIOS          [echo fanout-1k fanout-10k fanout-latency connect idle polling
 #                       cluster-fanout]
 #   QUIET_LOAD [0.7]   wait for a 1-minute load average below this first...
@@ -32,7 +36,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
-SERVERS=${SERVERS:-"roomcast node ceiling"}
+SERVERS=${SERVERS:-"roomcast socketioxide node ceiling"}
 SCENARIOS=${SCENARIOS:-"echo fanout-1k fanout-10k fanout-latency connect idle polling cluster-fanout"}
 QUIET_LOAD=${QUIET_LOAD:-0.7}
 WAIT_QUIET=${WAIT_QUIET:-1200}
@@ -72,6 +76,11 @@ esac
 echo "bench: building (release)" >&2
 cargo build --release -q -p roomcast-bench --bins
 cargo build --release -q -p roomcast-examples --bin bench-server
+case " $SERVERS " in
+  *" socketioxide "*)
+    cargo build --release -q --locked --manifest-path bench/socketioxide/Cargo.toml \
+      --target-dir target ;;
+esac
 REVISION="commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if ! git diff --quiet HEAD -- . ':!BENCHMARKS.md' 2>/dev/null; then
   REVISION="$REVISION with uncommitted changes"
@@ -111,6 +120,12 @@ start_server() { # name, mode (ws|polling|broadcast); env passes through
         taskset -c 0 "$BIN/bench-server" "$PORT" --polling >"$log" 2>&1 &
       else
         taskset -c 0 "$BIN/bench-server" "$PORT" >"$log" 2>&1 &
+      fi ;;
+    socketioxide)
+      if [ "$mode" = polling ]; then
+        taskset -c 0 "$BIN/socketioxide-bench-server" "$PORT" --polling >"$log" 2>&1 &
+      else
+        taskset -c 0 "$BIN/socketioxide-bench-server" "$PORT" >"$log" 2>&1 &
       fi ;;
     node)
       if [ "$mode" = polling ]; then
@@ -158,8 +173,8 @@ trap 'stop_server; stop_cluster' EXIT
 # cluster-fanout: a redis-server, two servers on it, the generator.
 run_cluster() { # server, run
   local server=$1 run=$2 redis_port a_pid a_port b_pid b_port
-  if [ "$server" = ceiling ]; then
-    return 0 # no cluster without a protocol
+  if [ "$server" = ceiling ] || [ "$server" = socketioxide ]; then
+    return 0 # no cluster without a protocol; the socketioxide server has no Redis adapter
   fi
   if ! command -v redis-server >/dev/null 2>&1; then
     echo "bench: cluster-fanout needs redis-server (scripts/setup-test-deps.sh installs it)" >&2

@@ -1,6 +1,7 @@
 //! `BENCHMARKS.md` from a directory of JSON results: every server's figures
 //! per case (medians over the runs, each run's value beside), the ratios
-//! roomcast/Node and roomcast/ceiling, and each target met or missed.
+//! roomcast/socketioxide, roomcast/Node and roomcast/ceiling, and each
+//! target met or missed.
 //! Every number in it comes from the JSON files; none is typed by hand.
 
 use std::collections::BTreeMap;
@@ -14,7 +15,9 @@ use crate::report::{singular, Report};
 /// The label of the server the targets are about.
 const SUBJECT: &str = "roomcast";
 /// Servers in the order they are shown.
-const ORDER: [&str; 3] = ["roomcast", "node", "ceiling"];
+const ORDER: [&str; 4] = ["roomcast", "socketioxide", "node", "ceiling"];
+/// The peers roomcast is compared with, in the order of the ratio lines.
+const PEERS: [&str; 3] = ["socketioxide", "node", "ceiling"];
 
 /// One of the targets.
 struct Target {
@@ -390,10 +393,10 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         let is_idle = any.scenario == "idle";
         let has_loss = any.expected.is_some();
         let mut head = format!(
-            "| server | {}/s | p50 | p99 | p99.9 | server CPU µs/{unit} | of which kernel | server CPU % | generator CPU % | other CPU % |",
+            "| server | {}/s | p50 | p99 | p99.9 | server CPU µs/{unit} | of which kernel | server CPU % | generator CPU % | other CPU % | load (1 min) |",
             any.unit
         );
-        let mut rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|".to_string();
+        let mut rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|".to_string();
         if has_loss {
             head += " lost / expected |";
             rule += "---:|";
@@ -408,7 +411,7 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         for name in servers(by_server) {
             let r = &by_server[name];
             let mut row = format!(
-                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 cell(r.median(|x| Some(x.ops_per_s))),
                 ms(r.latency(|l| l.p50)),
                 ms(r.latency(|l| l.p99)),
@@ -418,6 +421,7 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
                 cell(r.median(|x| x.server_cpu_pct)),
                 cell(r.median(|x| x.gen_cpu_pct)),
                 cell(r.median(|x| x.other_cpu_pct)),
+                cell(r.median(|x| Some(x.load1_start))),
             );
             if has_loss {
                 let lost: u64 = r.0.iter().filter_map(|x| x.lost).sum();
@@ -445,7 +449,7 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         }
         let subject = by_server.get(SUBJECT);
         let mut ratios = Vec::new();
-        for other in ["node", "ceiling"] {
+        for other in PEERS {
             if let (Some(s), Some(o)) = (subject, by_server.get(other)) {
                 let metric = if is_idle {
                     format!(
