@@ -22,8 +22,8 @@
 #   RUNS [3]           runs of every scenario against every server (medians)
 #   DURATION [10]      seconds of each measured window; WARMUP [2] before it
 #   SERVERS            [roomcast socketioxide node ceiling]
-#   SCENARIOS          [echo fanout-1k fanout-10k fanout-latency connect idle polling
-#                       cluster-fanout]
+#   SCENARIOS          [echo echo-w1 fanout-1k fanout-10k fanout-latency connect
+#                       connect-upgrade idle polling cluster-fanout]
 #   QUIET_LOAD [0.7]   wait for a 1-minute load average below this first...
 #   WAIT_QUIET [1200]  ...polling every 30 s for at most this many seconds
 #                      (then run anyway and say so in the report)
@@ -37,7 +37,7 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 SERVERS=${SERVERS:-"roomcast socketioxide node ceiling"}
-SCENARIOS=${SCENARIOS:-"echo fanout-1k fanout-10k fanout-latency connect idle polling cluster-fanout"}
+SCENARIOS=${SCENARIOS:-"echo echo-w1 fanout-1k fanout-10k fanout-latency connect connect-upgrade idle polling cluster-fanout"}
 QUIET_LOAD=${QUIET_LOAD:-0.7}
 WAIT_QUIET=${WAIT_QUIET:-1200}
 OUT=${OUT:-target/bench/$(date -u +%Y%m%dT%H%M%SZ)}
@@ -226,6 +226,8 @@ run_one() { # server, scenario, run
     fanout-10k)     args=(fanout -n 10000 -b 2); mode=broadcast ;;
     fanout-latency) args=(fanout-latency -n 10000 --rate 10); mode=broadcast ;;
     connect)        args=(connect -k 50) ;;
+    connect-upgrade) args=(connect -k 50 --upgrade); mode=polling ;;
+    echo-w1)        args=(echo -c 100 -w 1) ;;
     idle)           args=(idle -c 10000) ;;
     polling)        args=(polling -c 50 -w 4); mode=polling ;;
     *) echo "bench: unknown scenario $scenario" >&2; return 1 ;;

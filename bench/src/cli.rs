@@ -193,6 +193,10 @@ pub struct ConnectArgs {
     /// Connections being opened at once.
     #[arg(short = 'k', long, default_value_t = 50)]
     pub inflight: usize,
+    /// Connect as the default socket.io-client does: polling handshake and
+    /// CONNECT, then the WebSocket probe and upgrade.
+    #[arg(long)]
+    pub upgrade: bool,
 }
 
 /// `idle`.

@@ -4,7 +4,8 @@
 //!
 //! - [`proto`]: Engine.IO / Socket.IO text packets, built and parsed by hand.
 //! - [`client`]: WebSocket connections, the Engine.IO handshake and the
-//!   Socket.IO namespace connect.
+//!   Socket.IO namespace connect; [`upgrade`]: the default client's path
+//!   (polling handshake, then the WebSocket upgrade).
 //! - [`stats`]: counters, latency histograms, the progress line and the
 //!   measured window (server and generator CPU from `/proc`).
 //! - [`scenarios`]: echo, fanout, fanout-latency, connect, idle, polling.
@@ -23,6 +24,7 @@ pub mod proto;
 pub mod report;
 pub mod scenarios;
 pub mod stats;
+pub mod upgrade;
 
 /// Microseconds since the generator started (one clock for every
 /// connection, so a timestamp put in a payload by one connection can be

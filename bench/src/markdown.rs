@@ -557,6 +557,13 @@ fn describe(r: &Report) -> String {
             p("subscribers"),
             p("rate")
         ),
+        "connect" if r.params.get("upgrade").and_then(|v| v.as_bool()) == Some(true) => format!(
+            "New connections, {} in flight, as the default socket.io-client makes them: the \
+             Engine.IO handshake over long-polling (fresh HTTP/1 connection), Socket.IO CONNECT \
+             over polling, the WebSocket probe (`2probe`/`3probe`) and the upgrade (`5`); then \
+             closed. Latency: that whole set-up.",
+            p("inflight")
+        ),
         "connect" => format!(
             "New connections, {} in flight: TCP connect, WebSocket upgrade, Engine.IO open, \
              Socket.IO CONNECT and its reply (ceiling: up to the upgrade); then closed. Latency: \
