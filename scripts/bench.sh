@@ -23,13 +23,14 @@
 #   DURATION [10]      seconds of each measured window; WARMUP [2] before it
 #   SERVERS            [roomcast socketioxide node ceiling]
 #   SCENARIOS          [echo echo-w1 fanout-1k fanout-10k fanout-latency connect
-#                       connect-upgrade idle polling cluster-fanout]
+#                       connect-upgrade idle polling reconnect-storm cluster-fanout]
 #   QUIET_LOAD [0.7]   wait for a 1-minute load average below this first...
 #   WAIT_QUIET [1200]  ...polling every 30 s for at most this many seconds
 #                      (then run anyway and say so in the report)
 #   OUT                results directory [target/bench/<UTC time>]
 #   REPORT             [BENCHMARKS.md]; REPORT= (empty) writes no report
 #   PORT [3900]        first port; each server start takes the next one
+#   STORM_CLIENTS [10000]  clients of reconnect-storm
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,12 +38,13 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 SERVERS=${SERVERS:-"roomcast socketioxide node ceiling"}
-SCENARIOS=${SCENARIOS:-"echo echo-w1 fanout-1k fanout-10k fanout-latency connect connect-upgrade idle polling cluster-fanout"}
+SCENARIOS=${SCENARIOS:-"echo echo-w1 fanout-1k fanout-10k fanout-latency connect connect-upgrade idle polling reconnect-storm cluster-fanout"}
 QUIET_LOAD=${QUIET_LOAD:-0.7}
 WAIT_QUIET=${WAIT_QUIET:-1200}
 OUT=${OUT:-target/bench/$(date -u +%Y%m%dT%H%M%SZ)}
 REPORT=${REPORT-BENCHMARKS.md}
 PORT=${PORT:-3900}
+STORM_CLIENTS=${STORM_CLIENTS:-10000}
 BIN=target/release
 
 # 10k connections in each process.
@@ -141,6 +143,9 @@ start_server() { # name, mode (ws|polling|broadcast); env passes through
       fi ;;
   esac
   SERVER_PID=$!
+  if [ -n "${STORM_PID_FILE:-}" ]; then
+    echo "$SERVER_PID" >"$STORM_PID_FILE"
+  fi
   for _ in $(seq 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
       sleep 0.5 # let the accept of that probe be forgotten
@@ -217,10 +222,52 @@ run_cluster() { # server, run
   sleep 1
 }
 
+# reconnect-storm: STORM_CLIENTS clients on a server that is stopped and
+# started again on the same port; the generator says when its clients are
+# all connected (a ready file) and reads the new server's PID (a PID file).
+run_storm() { # server, run
+  local server=$1 run=$2 ready pidfile gen
+  if [ "$server" = ceiling ]; then
+    return 0 # no reconnection without a protocol
+  fi
+  ready="$OUT/logs/storm-$server-$run.ready"; pidfile="$OUT/logs/storm-$server-$run.pid"
+  rm -f "$ready" "$pidfile"
+  if ! start_server "$server" polling; then
+    stop_server
+    return 0
+  fi
+  local json="$OUT/reconnect-storm-$server-$run.json"
+  local log="$OUT/logs/reconnect-storm-$server-$run.log"
+  echo "bench: run $run/$RUNS reconnect-storm against $server (pid $SERVER_PID, port $PORT)" >&2
+  taskset -c 1 "$BIN/roomcast-bench" reconnect-storm -c "$STORM_CLIENTS" \
+    --ready-file "$ready" --pid-file "$pidfile" \
+    --addr "127.0.0.1:$PORT" --label "$server" --json "$json" >"$log" 2>&1 &
+  gen=$!
+  for _ in $(seq 1200); do
+    [ -f "$ready" ] && break
+    kill -0 "$gen" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -f "$ready" ]; then
+    stop_server
+    PORT=$((PORT - 1)) # the same port again
+    STORM_PID_FILE=$pidfile start_server "$server" polling || true
+  fi
+  if wait "$gen"; then
+    grep -E "/s |server CPU|errors|latency" "$log" | grep -v '^\[' | sed 's/^/    /' >&2 || true
+  else
+    echo "bench: FAILED (log: $log)" >&2
+    tail -5 "$log" >&2
+  fi
+  stop_server
+  sleep 1
+}
+
 run_one() { # server, scenario, run
   local server=$1 scenario=$2 run=$3 mode=ws args raw=()
   case $scenario in
     cluster-fanout) run_cluster "$server" "$run"; return 0 ;;
+    reconnect-storm) run_storm "$server" "$run"; return 0 ;;
     echo)           args=(echo -c 100 -w 8) ;;
     fanout-1k)      args=(fanout -n 1000 -b 10); mode=broadcast ;;
     fanout-10k)     args=(fanout -n 10000 -b 2); mode=broadcast ;;

@@ -227,6 +227,7 @@ fn load(dir: &Path) -> io::Result<(Table, Vec<String>)> {
             "connect",
             "idle",
             "polling",
+            "reconnect-storm",
             "cluster-fanout",
         ]
         .iter()
@@ -482,6 +483,9 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         if any.cluster.is_some() {
             write_nodes(w, by_server);
         }
+        if any.scenario == "reconnect-storm" {
+            write_storm(w, by_server);
+        }
         let _ = writeln!(w);
     }
 
@@ -490,6 +494,24 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         let _ = writeln!(w, "{}", text.trim_end());
     }
     std::fs::write(&args.out, md)
+}
+
+/// A reconnect storm: how long until every client was back, and what failed.
+fn write_storm(w: &mut String, by_server: &BTreeMap<String, Runs>) {
+    for name in servers(by_server) {
+        let r = &by_server[name];
+        let p =
+            |k: &'static str| move |x: &Report| x.params.get(k).and_then(serde_json::Value::as_f64);
+        let _ = writeln!(
+            w,
+            "\n{name}: all {} clients back {} s after the first disconnect; handshake errors {}, \
+             attempts refused while the server was down {}.",
+            cell(r.median(p("connections"))),
+            cell(r.median(p("all_back_s"))),
+            cell(r.median(p("handshake_errors"))),
+            cell(r.median(p("refused_attempts"))),
+        );
+    }
 }
 
 /// Per node of a cluster case: the local (trigger's) and the remote node.
@@ -569,6 +591,18 @@ fn describe(r: &Report) -> String {
              Socket.IO CONNECT and its reply (ceiling: up to the upgrade); then closed. Latency: \
              that whole set-up.",
             p("inflight")
+        ),
+        "reconnect-storm" => format!(
+            "{} connected clients; the server is stopped and started again on the same port, and \
+             every client reconnects with socket.io-client's default backoff (1 s, 2 s, 4 s, \
+             capped at 5 s, ±50 %){}. Operations: reconnections; latency: from a client's \
+             disconnect to its reconnection; server CPU: the new process's, per reconnection.",
+            p("connections"),
+            if r.params.get("ws_only").and_then(|v| v.as_bool()) == Some(true) {
+                " over WebSocket only"
+            } else {
+                " along the default client's path (polling handshake and CONNECT, probe, upgrade)"
+            }
         ),
         "idle" => format!(
             "{} connected clients that only answer pings: the server's RSS before and after \
