@@ -10,7 +10,8 @@
 //!   measured window (server and generator CPU from `/proc`).
 //! - [`scenarios`]: echo, fanout, fanout-latency, connect, idle, polling.
 //! - [`report`]: the result of one run (table and JSON) and
-//!   [`markdown`]: `BENCHMARKS.md` from a directory of results.
+//!   [`markdown`]: `BENCHMARKS.md` from a directory of results, with the
+//!   ratio targets of [`ratios`].
 //!
 //! Everything runs on one thread (a `current_thread` runtime and a
 //! `LocalSet`), so shared state is `Rc` / `Cell` and the generator can be
@@ -21,6 +22,7 @@ pub mod client;
 pub mod markdown;
 pub mod procfs;
 pub mod proto;
+pub mod ratios;
 pub mod report;
 pub mod scenarios;
 pub mod stats;

@@ -106,7 +106,7 @@ fn with_loss(r: &Runs, (text, ok): (String, bool)) -> (String, bool) {
 }
 
 /// The runs of one case against one server.
-struct Runs(Vec<Report>);
+pub struct Runs(pub Vec<Report>);
 
 impl Runs {
     fn values(&self, f: impl Fn(&Report) -> Option<f64>) -> Vec<f64> {
@@ -117,7 +117,8 @@ impl Runs {
             .collect()
     }
 
-    fn median(&self, f: impl Fn(&Report) -> Option<f64>) -> Option<f64> {
+    /// The median of `f` over the runs that have it.
+    pub fn median(&self, f: impl Fn(&Report) -> Option<f64>) -> Option<f64> {
         let mut v = self.values(f);
         if v.is_empty() {
             return None;
@@ -166,6 +167,15 @@ fn cell(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_string(), num)
 }
 
+/// A whole number (thousands separated from 1000 on).
+fn count(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.abs() >= 1000.0 => num(v),
+        Some(v) => format!("{v:.0}"),
+        None => "–".to_string(),
+    }
+}
+
 fn ms(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_string(), |us| format!("{} ms", num(us / 1000.0)))
 }
@@ -190,7 +200,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
 }
 
 /// Case → server → runs.
-type Table = BTreeMap<String, BTreeMap<String, Runs>>;
+pub type Table = BTreeMap<String, BTreeMap<String, Runs>>;
 
 fn load(dir: &Path) -> io::Result<(Table, Vec<String>)> {
     let mut files = Vec::new();
@@ -381,6 +391,11 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         let verdict = if ok { "**met**" } else { "**missed**" };
         let _ = writeln!(w, "| {} | {} | {} |", t.what, text, verdict);
     }
+    for t in &crate::ratios::TARGETS {
+        let (text, ok) = (t.check)(&table).unwrap_or_else(|| ("not run".to_string(), false));
+        let verdict = if ok { "**met**" } else { "**missed**" };
+        let _ = writeln!(w, "| {} | {} | {} |", t.what, text, verdict);
+    }
     let _ = writeln!(w);
 
     let _ = writeln!(w, "## Results\n");
@@ -506,10 +521,10 @@ fn write_storm(w: &mut String, by_server: &BTreeMap<String, Runs>) {
             w,
             "\n{name}: all {} clients back {} s after the first disconnect; handshake errors {}, \
              attempts refused while the server was down {}.",
-            cell(r.median(p("connections"))),
+            count(r.median(p("connections"))),
             cell(r.median(p("all_back_s"))),
-            cell(r.median(p("handshake_errors"))),
-            cell(r.median(p("refused_attempts"))),
+            count(r.median(p("handshake_errors"))),
+            count(r.median(p("refused_attempts"))),
         );
     }
 }

@@ -132,7 +132,16 @@ async fn serve(port: u16, polling: bool) -> std::io::Result<()> {
         }
     );
     loop {
-        let (stream, _) = listener.accept().await?;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of descriptors (EMFILE) or a connection reset before it
+            // was accepted: that connection is lost, the server goes on.
+            Err(e) => {
+                eprintln!("accept: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
         let _ = stream.set_nodelay(true);
         let svc = svc.clone();
         tokio::spawn(async move {

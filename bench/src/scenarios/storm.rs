@@ -166,6 +166,9 @@ async fn client_loop(
             .is_ok()
         {}
         stats.conn(false);
+        // The closed socket's descriptor goes now, not once the client is
+        // back: 10k of them would stand in the way of the new ones.
+        drop(ws);
         let down = Instant::now();
         if storm.first_down.get().is_none() {
             storm.first_down.set(Some(down));
