@@ -30,7 +30,8 @@
 #   OUT                results directory [target/bench/<UTC time>]
 #   REPORT             [BENCHMARKS.md]; REPORT= (empty) writes no report
 #   PORT [3900]        first port; each server start takes the next one
-#   STORM_CLIENTS [10000]  clients of reconnect-storm
+#   STORM_CLIENTS [10000]  clients of reconnect-storm; STORM_FLAGS [] more
+#                      options for it (--ws-only: reconnect over WebSocket only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -239,7 +240,8 @@ run_storm() { # server, run
   local json="$OUT/reconnect-storm-$server-$run.json"
   local log="$OUT/logs/reconnect-storm-$server-$run.log"
   echo "bench: run $run/$RUNS reconnect-storm against $server (pid $SERVER_PID, port $PORT)" >&2
-  taskset -c 1 "$BIN/roomcast-bench" reconnect-storm -c "$STORM_CLIENTS" \
+  # shellcheck disable=SC2086 # STORM_FLAGS: extra words, e.g. --ws-only
+  taskset -c 1 "$BIN/roomcast-bench" reconnect-storm -c "$STORM_CLIENTS" ${STORM_FLAGS:-} \
     --ready-file "$ready" --pid-file "$pidfile" \
     --addr "127.0.0.1:$PORT" --label "$server" --json "$json" >"$log" 2>&1 &
   gen=$!

@@ -122,7 +122,12 @@ async fn serve(port: u16, polling: bool) -> std::io::Result<()> {
         );
     });
 
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    // A backlog of 4096, as the roomcast bench server (tokio's `bind` asks
+    // for 1024): the reconnect storm overflows a short accept queue.
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(([127, 0, 0, 1], port).into())?;
+    let listener = socket.listen(4096)?;
     println!(
         "socketioxide 0.18 bench server listening on 127.0.0.1:{port} ({})",
         if polling {
