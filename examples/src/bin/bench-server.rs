@@ -95,7 +95,7 @@ async fn serve(port: u16, polling: bool) -> std::io::Result<()> {
             },
         );
     });
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let listener = listen(port)?;
     println!(
         "roomcast bench-server listening on 127.0.0.1:{port} ({}{})",
         if polling {
@@ -110,4 +110,14 @@ async fn serve(port: u16, polling: bool) -> std::io::Result<()> {
         }
     );
     io.serve(listener).await
+}
+
+/// Listens on 127.0.0.1 with a backlog of 4096 (tokio's `bind` asks for
+/// 1024): 10k clients reconnecting at once overflow a short accept queue
+/// (the `reconnect-storm` scenario).
+fn listen(port: u16) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(([127, 0, 0, 1], port).into())?;
+    socket.listen(4096)
 }
