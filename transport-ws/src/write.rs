@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use roomcast_core::Frame;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::deflate::Deflate;
 use crate::scratch::{return_scratch, take_scratch, WRITE_SCRATCH};
 use crate::wire::{self, OP_BINARY, OP_CLOSE, OP_TEXT};
 use crate::WsConnection;
@@ -22,7 +23,7 @@ where
 {
     /// Encodes one frame behind the bytes not yet written.
     pub(crate) fn queue_frame(&mut self, frame: &Frame) {
-        encode(&mut self.unsent, frame);
+        encode(&mut self.unsent, frame, self.deflate.as_deref_mut());
     }
 
     /// Queues a close frame, once.
@@ -65,7 +66,7 @@ where
         out.clear();
         let mut result = Ok(());
         for frame in frames.drain(..) {
-            encode(&mut out, &frame);
+            encode(&mut out, &frame, self.deflate.as_deref_mut());
             if out.len() >= WRITE_CHUNK && result.is_ok() {
                 result = self.write_now(cx, &mut out);
             }
@@ -117,9 +118,17 @@ fn write_some<S: AsyncWrite + Unpin>(
     Ok(written)
 }
 
-fn encode(out: &mut Vec<u8>, frame: &Frame) {
-    match frame {
-        Frame::Text(text) => wire::put_frame(out, OP_TEXT, text.as_bytes()),
-        Frame::Binary(bytes) => wire::put_frame(out, OP_BINARY, bytes),
+/// Encodes one frame, compressed (RSV1 set) when `permessage-deflate` was
+/// agreed and the frame qualifies.
+fn encode(out: &mut Vec<u8>, frame: &Frame, deflate: Option<&mut Deflate>) {
+    let (opcode, payload) = match frame {
+        Frame::Text(text) => (OP_TEXT, text.as_bytes()),
+        Frame::Binary(bytes) => (OP_BINARY, bytes),
+    };
+    if let Some(deflated) = deflate.and_then(|d| d.deflate(payload, frame.compress())) {
+        wire::put_header_rsv(out, opcode, true, deflated.len());
+        out.extend_from_slice(&deflated);
+        return;
     }
+    wire::put_frame(out, opcode, payload);
 }
