@@ -67,4 +67,4 @@ pub use roomcast_core::{ClientId, Room};
 pub use roomcast_engineio as engineio;
 pub use server::{Server, ServerBuilder, ServerConfig};
 pub use server_events::{ServerAcks, ServerEvent};
-pub use socket::Socket;
+pub use socket::{CompressEmit, Socket};

@@ -31,6 +31,9 @@ pub struct BroadcastOperator {
     target: Target,
     flags: Flags,
     timeout: Option<Duration>,
+    /// Whether a compressing transport may compress the events (Node's
+    /// `compress` flag; default true).
+    compress: bool,
 }
 
 impl BroadcastOperator {
@@ -40,6 +43,7 @@ impl BroadcastOperator {
             target: Target::all(),
             flags: Flags::default(),
             timeout: None,
+            compress: true,
         }
     }
 
@@ -77,6 +81,21 @@ impl BroadcastOperator {
         self
     }
 
+    /// Whether the events may be compressed (default true), as Node's
+    /// `compress(false)`: with false they are sent uncompressed over
+    /// WebSocket (`permessage-deflate`) and do not make a polling answer
+    /// compressed. Only this node's recipients see the flag.
+    ///
+    /// ```no_run
+    /// # fn f(io: roomcast_socketio::Server) {
+    /// io.to(["room"]).compress(false).emit("tick", &[1, 2, 3]).ok();
+    /// # }
+    /// ```
+    pub fn compress(mut self, compress: bool) -> Self {
+        self.compress = compress;
+        self
+    }
+
     /// How long [`BroadcastOperator::emit_with_ack`] waits for answers
     /// (default: until every recipient answered or disconnected; the other
     /// nodes' answers until the cluster's own request timeout), and
@@ -89,7 +108,7 @@ impl BroadcastOperator {
 
     /// Sends an event to every recipient.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        let message = encode_event(self.ns.name(), event, data, None)?;
+        let message = encode_event(self.ns.name(), event, data, None)?.compress(self.compress);
         let recipients = match self.ns.recovery() {
             // Stored with its offset and queued here under the store's
             // lock; the other nodes get it without the offset.
@@ -158,8 +177,9 @@ impl BroadcastOperator {
         R: DeserializeOwned,
     {
         let id = self.ns.next_ack_id();
-        let message =
-            encode_event(self.ns.name(), event, data, Some(id)).map_err(EmitError::from)?;
+        let message = encode_event(self.ns.name(), event, data, Some(id))
+            .map_err(EmitError::from)?
+            .compress(self.compress);
         let mut pending = Vec::new();
         // Slots are registered before the hub queues the packet: an answer
         // can never arrive before its slot exists.

@@ -120,6 +120,16 @@ pub struct EngineConfig {
     pub outbox: OutboxConfig,
     /// The most sessions at once; a handshake beyond gets 503 (default 100 000).
     pub max_sessions: usize,
+    /// WebSocket compression (`permessage-deflate`, RFC 7692), negotiated
+    /// with clients that offer it; off by default, as Node's
+    /// `perMessageDeflate: false`.
+    #[cfg(feature = "ws")]
+    pub per_message_deflate: Option<roomcast_transport_ws::PerMessageDeflate>,
+    /// gzip/deflate of long-polling answers per `Accept-Encoding`; on by
+    /// default (1024-byte threshold), as Node's `httpCompression`. `None`
+    /// turns it off.
+    #[cfg(feature = "polling")]
+    pub http_compression: Option<roomcast_transport_polling::compress::HttpCompression>,
 }
 
 impl Default for EngineConfig {
@@ -137,6 +147,10 @@ impl Default for EngineConfig {
             handshake_headers: None,
             outbox: OutboxConfig::default(),
             max_sessions: 100_000,
+            #[cfg(feature = "ws")]
+            per_message_deflate: None,
+            #[cfg(feature = "polling")]
+            http_compression: Some(Default::default()),
         }
     }
 }
@@ -156,7 +170,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("handshake_headers", &self.handshake_headers.is_some())
             .field("outbox", &self.outbox)
             .field("max_sessions", &self.max_sessions)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

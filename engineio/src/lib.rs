@@ -18,6 +18,8 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(all(feature = "ws", feature = "polling")), allow(dead_code))]
 
+#[cfg(feature = "polling")]
+mod compression;
 mod config;
 mod cors;
 mod engine;
@@ -48,5 +50,9 @@ pub use packet::{
     decode as decode_packet, message_binary, message_text, Packet, PacketError, MESSAGE_PREFIX,
 };
 pub use response::{Body, ErrorCode};
+#[cfg(feature = "polling")]
+pub use roomcast_transport_polling::compress::HttpCompression;
+#[cfg(feature = "ws")]
+pub use roomcast_transport_ws::PerMessageDeflate;
 pub use service::{EngineLayer, EngineService, Mounted};
 pub use socket::Socket;

@@ -28,6 +28,7 @@ use hyper::body::Body as HttpBody;
 use roomcast_core::{ClientId, CloseReason, Endpoint, Frame};
 use roomcast_transport_polling::{body, payload, wait_for_frames, PollOutcome};
 
+use crate::compression;
 use crate::config::TransportKind;
 use crate::handshake::Handshake;
 use crate::packet;
@@ -67,7 +68,7 @@ where
         Method::GET => {
             let (res, close_sent) = get(&socket).await;
             socket.polled(close_sent);
-            res
+            compression::compress_answer(res, req.headers(), &registry.config).await
         }
         Method::POST if is_binary_payload(req.headers()) => {
             tracing::info!(sid = %socket.id(), "closing session: binary polling payload");
@@ -106,7 +107,8 @@ impl Drop for Aborted<'_> {
 }
 
 fn payload_response(frames: &[Frame]) -> Response<Body> {
-    respond(StatusCode::OK, PAYLOAD_TYPE, payload::encode(frames))
+    let res = respond(StatusCode::OK, PAYLOAD_TYPE, payload::encode(frames));
+    compression::mark_uncompressed(res, frames)
 }
 
 /// Answers a GET; also tells whether the answer carries the close packet.

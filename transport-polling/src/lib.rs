@@ -7,6 +7,7 @@
 //!   record separator `\x1e`, binary as `b` + base64).
 //! - [`body`]: reading a request body with a size limit.
 //! - [`wait_for_frames`]: holding a GET until frames are queued.
+//! - [`compress`]: gzip or deflate of an answer, per `Accept-Encoding`.
 //!
 //! The session layer (roomcast-engineio) decides what a request means for a
 //! session (handshake, upgrade, errors).
@@ -15,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod body;
+pub mod compress;
 pub mod payload;
 
 use std::future::Future;

@@ -243,7 +243,10 @@ fn append_arg(message: &Message, arg: &str) -> Option<Message> {
     buf.put_slice(b"\"");
     buf.put_slice(arg.as_bytes());
     buf.put_slice(b"\"]");
-    let text = roomcast_core::Text::from_utf8(buf.freeze()).ok()?;
+    let mut text = roomcast_core::Text::from_utf8(buf.freeze()).ok()?;
+    if !frames[0].compress() {
+        text = text.uncompressed();
+    }
     let mut out = Vec::with_capacity(frames.len());
     out.push(Frame::Text(text));
     out.extend_from_slice(&frames[1..]);

@@ -18,10 +18,13 @@
 //! [`connection`] the table of one connection's sockets; [`session`] its
 //! part in connection state recovery.
 
+mod compress;
 mod connection;
 mod handlers;
 mod lifecycle;
 mod session;
+
+pub use compress::CompressEmit;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
