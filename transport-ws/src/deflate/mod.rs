@@ -70,6 +70,25 @@ pub struct PerMessageDeflate {
     pub client_max_window_bits: u8,
 }
 
+impl PerMessageDeflate {
+    /// The parameters agreed for a client's `Sec-WebSocket-Extensions`
+    /// value (the first acceptable offer), for servers that answer the
+    /// handshake themselves; [`handshake::accept_with`](crate::handshake::accept_with)
+    /// calls it.
+    ///
+    /// ```
+    /// use roomcast_transport_ws::PerMessageDeflate;
+    /// let agreed = PerMessageDeflate::default()
+    ///     .negotiate("permessage-deflate; client_max_window_bits=10")
+    ///     .unwrap();
+    /// assert_eq!(agreed.client_max_window_bits(), 10);
+    /// assert_eq!(agreed.to_string(), "permessage-deflate; client_max_window_bits=10");
+    /// ```
+    pub fn negotiate(&self, offers: &str) -> Option<Negotiated> {
+        negotiate::negotiate(std::iter::once(offers), self)
+    }
+}
+
 impl Default for PerMessageDeflate {
     fn default() -> Self {
         PerMessageDeflate {

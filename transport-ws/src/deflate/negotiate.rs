@@ -61,6 +61,13 @@ impl Negotiated {
     }
 }
 
+impl std::fmt::Display for Negotiated {
+    /// The `Sec-WebSocket-Extensions` value that answers the offer.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.header())
+    }
+}
+
 /// The first acceptable `permessage-deflate` offer among the header values,
 /// with the server's settings applied.
 pub(crate) fn negotiate<'a>(
