@@ -10,17 +10,26 @@
 //         {"step":"poll","encoding":"...","length":n} (polling GETs)
 //         {"step":"done","big":bool,"plain":bool,"echo":bool,"transport":"..."}
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
-const require = createRequire(import.meta.url);
-const bundle = readFileSync(require.resolve("socket.io-client/dist/socket.io.min.js"), "utf8");
+const here = dirname(fileURLToPath(import.meta.url));
+const bundle = readFileSync(
+  join(here, "..", "node_modules", "socket.io-client", "dist", "socket.io.min.js"),
+  "utf8",
+);
 const report = (o) => console.log(JSON.stringify(o));
 const origin = `http://127.0.0.1:${process.env.PORT}`;
 const transport = process.env.TRANSPORT ?? "websocket";
 const browser = await chromium.launch({
   executablePath: process.env.ROOMCAST_CHROMIUM || "/usr/bin/chromium",
-  args: JSON.parse(process.env.CHROMIUM_ARGS ?? "[]"),
+  // The page comes from playwright's router, not the network: chromium's
+  // local-network checks would refuse its connections to 127.0.0.1.
+  args: [
+    ...JSON.parse(process.env.CHROMIUM_ARGS ?? "[]"),
+    "--disable-features=LocalNetworkAccessChecks",
+  ],
 });
 try {
   const page = await browser.newPage();
