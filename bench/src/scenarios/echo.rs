@@ -95,13 +95,13 @@ async fn run_compress(args: EchoArgs, offer: bool) -> io::Result<Report> {
     scenario
         .run(&args.common, |common, stats| async move {
             let wire = Rc::new(Wire::default());
-            let body: Rc<str> = json_like(args.payload_bytes).into();
+            let seed = Rc::new(Cell::new(1u64));
             let agreed = Rc::new(Cell::new(0usize));
             let setup = Setup::new(common.setup_concurrency);
             let mut tasks = Tasks::default();
             for _ in 0..args.connections {
                 let (common, stats, setup) = (common.clone(), stats.clone(), setup.clone());
-                let (wire, agreed, body) = (wire.clone(), agreed.clone(), body.clone());
+                let (wire, agreed, seed) = (wire.clone(), agreed.clone(), seed.clone());
                 let (window, padding) = (args.window.max(1), args.payload_bytes);
                 tasks.spawn(async move {
                     let connect = DeflateWs::connect(&common, offer, wire);
@@ -115,7 +115,13 @@ async fn run_compress(args: EchoArgs, offer: bool) -> io::Result<Report> {
                         padding,
                         next_id: 0,
                     };
-                    let next = || format!("42[\"echo\",{},{body}]", now_us());
+                    // Every event its own records: what context takeover
+                    // gains is what real traffic shares (keys, shape).
+                    let next = || {
+                        seed.set(seed.get() + 1);
+                        let body = json_like(padding, seed.get());
+                        format!("42[\"echo\",{},{body}]", now_us())
+                    };
                     let mut out: Vec<String> = (0..window).map(|_| next()).collect();
                     loop {
                         if let Err(e) = ws.send_all(&mut out).await {
@@ -160,8 +166,8 @@ async fn run_compress(args: EchoArgs, offer: bool) -> io::Result<Report> {
 
 /// About `n` bytes of JSON that compresses as application data does (an
 /// array of small records with varying values), not as padding does.
-fn json_like(n: usize) -> String {
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+fn json_like(n: usize, seed: u64) -> String {
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let mut out = String::from("[");
     let words = ["alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa"];
     for i in 0u64.. {
