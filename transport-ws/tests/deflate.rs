@@ -369,3 +369,35 @@ async fn a_decompression_bomb_closes_with_1009() {
     eventually("the message", || probe.got.lock().len() == 1).await;
     assert_eq!(probe.got.lock()[0].len(), 1_000_000);
 }
+
+#[tokio::test]
+async fn compress_false_marks_the_text_frame_not_the_attachments() {
+    // A differences-from-Node case (README): the packet's binary
+    // attachment still follows the threshold.
+    let Setup {
+        mut client, probe, ..
+    } = start(
+        Some("permessage-deflate"),
+        PerMessageDeflate::default(),
+        1 << 20,
+    );
+    let header = format!(
+        "451-[\"f\",{{\"_placeholder\":true,\"num\":0}},\"{}\"]",
+        "p".repeat(2000)
+    );
+    let m = Message::many(vec![
+        Frame::text(header.clone()),
+        Frame::binary(vec![1u8; 4000]),
+    ])
+    .compress(false);
+    probe.outbox.push(&m, false).unwrap();
+    assert_eq!(
+        read_frame(&mut client).await,
+        (false, 1, header.into_bytes())
+    );
+    let (rsv1, op, z) = read_frame(&mut client).await;
+    assert!(rsv1 && op == 2);
+    assert_eq!(inflate(&mut Decompress::new(false), &z), vec![1u8; 4000]);
+    // The mark costs a text frame no room.
+    assert!(std::mem::size_of::<Frame>() <= 40);
+}

@@ -215,15 +215,14 @@ impl Sender {
 
     fn next_text(&mut self) -> String {
         let t = now_us();
-        let text = if self.raw {
+        if self.raw {
             proto::raw(&[t], self.padding)
         } else if self.ack {
             self.next_id += 1;
             proto::event("echo-ack", Some(self.next_id), &[t], self.padding)
         } else {
             proto::event("echo", None, &[t], self.padding)
-        };
-        text
+        }
     }
 
     /// The send time carried by an answer, if `text` is one.
