@@ -68,4 +68,4 @@ pub use roomcast_engineio as engineio;
 pub use roomcast_engineio::TransportKind;
 pub use server::{Server, ServerBuilder, ServerConfig};
 pub use server_events::{ServerAcks, ServerEvent};
-pub use socket::{ListenerId, Socket, SocketError, Volatile};
+pub use socket::{CompressEmit, ListenerId, Socket, SocketError, Volatile};

@@ -305,6 +305,11 @@ impl Namespace {
         self.operator().volatile()
     }
 
+    /// Whether the events may be compressed (Node's `compress(false)`).
+    pub fn compress(&self, compress: bool) -> BroadcastOperator {
+        self.operator().compress(compress)
+    }
+
     /// How long `emit_with_ack` waits.
     pub fn timeout(&self, timeout: std::time::Duration) -> BroadcastOperator {
         self.operator().timeout(timeout)

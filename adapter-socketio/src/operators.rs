@@ -32,6 +32,9 @@ pub struct BroadcastOperator {
     target: Target,
     flags: Flags,
     timeout: Option<Duration>,
+    /// Whether a compressing transport may compress the events (Node's
+    /// `compress` flag; default true).
+    compress: bool,
 }
 
 impl BroadcastOperator {
@@ -41,6 +44,7 @@ impl BroadcastOperator {
             target: Target::all(),
             flags: Flags::default(),
             timeout: None,
+            compress: true,
         }
     }
 
@@ -78,6 +82,21 @@ impl BroadcastOperator {
         self
     }
 
+    /// Whether the events may be compressed (default true), as Node's
+    /// `compress(false)`: with false they are sent uncompressed over
+    /// WebSocket (`permessage-deflate`) and do not make a polling answer
+    /// compressed. Only this node's recipients see the flag.
+    ///
+    /// ```no_run
+    /// # fn f(io: roomcast_socketio::Server) {
+    /// io.to(["room"]).compress(false).emit("tick", &[1, 2, 3]).ok();
+    /// # }
+    /// ```
+    pub fn compress(mut self, compress: bool) -> Self {
+        self.compress = compress;
+        self
+    }
+
     /// How long [`BroadcastOperator::emit_with_ack`] waits for answers
     /// (default: until every recipient answered or disconnected; the other
     /// nodes' answers until the cluster's own request timeout), and
@@ -97,7 +116,8 @@ impl BroadcastOperator {
         let message = self
             .ns
             .parser()
-            .encode_event(self.ns.name(), event, data, None)?;
+            .encode_event(self.ns.name(), event, data, None)?
+            .compress(self.compress);
         let recipients = match self.ns.recovery() {
             // Stored with its offset and queued here under the store's
             // lock; the other nodes get it without the offset.
@@ -190,7 +210,8 @@ impl BroadcastOperator {
             .ns
             .parser()
             .encode_event(self.ns.name(), event, data, Some(id))
-            .map_err(EmitError::from)?;
+            .map_err(EmitError::from)?
+            .compress(self.compress);
         let mut pending = Vec::new();
         // Slots are registered before the hub queues the packet: an answer
         // can never arrive before its slot exists.

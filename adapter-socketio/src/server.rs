@@ -119,6 +119,31 @@ impl ServerBuilder {
         self
     }
 
+    /// Turns WebSocket compression (`permessage-deflate`) on, for clients
+    /// that offer it (browsers and `socket.io-client` on Node do); off by
+    /// default, as Node's `perMessageDeflate: false`.
+    ///
+    /// ```
+    /// use roomcast_socketio::{engineio::PerMessageDeflate, Server};
+    /// let io = Server::builder()
+    ///     .per_message_deflate(PerMessageDeflate { threshold: 512, ..PerMessageDeflate::default() })
+    ///     .build();
+    /// assert!(io.engine().config().per_message_deflate.is_some());
+    /// ```
+    #[cfg(feature = "ws")]
+    pub fn per_message_deflate(mut self, config: roomcast_engineio::PerMessageDeflate) -> Self {
+        self.config.engine.per_message_deflate = Some(config);
+        self
+    }
+
+    /// gzip/deflate of long-polling answers (default: on, 1024-byte
+    /// threshold, as Node's `httpCompression`); `None` turns it off.
+    #[cfg(feature = "polling")]
+    pub fn http_compression(mut self, config: Option<roomcast_engineio::HttpCompression>) -> Self {
+        self.config.engine.http_compression = config;
+        self
+    }
+
     /// Turns connection state recovery on: a client whose connection was
     /// lost gets its socket back (id, rooms, data) and every event it
     /// missed, within `config.max_disconnection_duration`.

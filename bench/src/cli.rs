@@ -111,6 +111,12 @@ pub struct EchoArgs {
     /// Emit `echo-ack` with an ack id and wait for the ack, not the echo.
     #[arg(long)]
     pub ack: bool,
+    /// `echo` only: connect with the generator's own WebSocket client,
+    /// offering `permessage-deflate` (`on`) or not (`off`), and report the
+    /// bytes on the wire per event (both directions). Without it, the
+    /// tungstenite client as for the other scenarios.
+    #[arg(long, value_parser = ["on", "off"])]
+    pub compress: Option<String>,
 }
 
 /// `fanout` (closed loop).

@@ -5,7 +5,9 @@
 //! - [`proto`]: Engine.IO / Socket.IO text packets, built and parsed by hand.
 //! - [`client`]: WebSocket connections, the Engine.IO handshake and the
 //!   Socket.IO namespace connect; [`upgrade`]: the default client's path
-//!   (polling handshake, then the WebSocket upgrade).
+//!   (polling handshake, then the WebSocket upgrade); [`deflate_client`]:
+//!   the hand-written client of `echo --compress` (`permessage-deflate`,
+//!   bytes counted).
 //! - [`stats`]: counters, latency histograms, the progress line and the
 //!   measured window (server and generator CPU from `/proc`).
 //! - [`scenarios`]: echo, fanout, fanout-latency, connect, idle, polling.
@@ -19,6 +21,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod deflate_client;
 pub mod markdown;
 pub mod procfs;
 pub mod proto;

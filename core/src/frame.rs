@@ -8,6 +8,12 @@
 //! packet header followed by its binary attachments). A message is queued and
 //! delivered as a unit: its frames are contiguous in every recipient's queue,
 //! and a message either fits in the queue whole or is not queued at all.
+//!
+//! A text frame may be marked *not to be compressed*
+//! ([`Text::uncompressed`], [`Message::compress`]): a transport that
+//! compresses (WebSocket permessage-deflate, gzip on long-polling) sends it
+//! as it is. The mark travels with the frame through every queue; it is not
+//! part of the frame's value (equality and hashing look at the bytes only).
 
 use std::sync::Arc;
 
@@ -21,19 +27,56 @@ use serde::{Deserialize, Serialize};
 /// let t = Text::from("4hello");
 /// assert_eq!(t.as_str(), "4hello");
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
-pub struct Text(Bytes);
+#[derive(Clone, Default)]
+pub struct Text(Bytes, NoCompress);
+
+/// Whether a text frame must be sent uncompressed (`compress(false)`).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+struct NoCompress(bool);
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for Text {}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
 
 impl Text {
     /// Wraps bytes after checking that they are UTF-8.
     pub fn from_utf8(bytes: Bytes) -> Result<Self, std::str::Utf8Error> {
         std::str::from_utf8(&bytes)?;
-        Ok(Text(bytes))
+        Ok(Text(bytes, NoCompress(false)))
     }
 
     /// Text from a static string, without copying.
     pub const fn from_static(s: &'static str) -> Self {
-        Text(Bytes::from_static(s.as_bytes()))
+        Text(Bytes::from_static(s.as_bytes()), NoCompress(false))
+    }
+
+    /// The same text, marked to be sent uncompressed (the `compress(false)`
+    /// of an emit).
+    ///
+    /// ```
+    /// use roomcast_core::Text;
+    /// let t = Text::from("4hello");
+    /// assert!(t.compress());
+    /// assert!(!t.uncompressed().compress());
+    /// ```
+    pub fn uncompressed(self) -> Text {
+        Text(self.0, NoCompress(true))
+    }
+
+    /// Whether a compressing transport may compress this text (true unless
+    /// marked with [`Text::uncompressed`]).
+    pub fn compress(&self) -> bool {
+        !self.1 .0
     }
 
     /// The text.
@@ -57,7 +100,7 @@ impl Text {
     /// Returns `None` when `start` is not a character boundary.
     pub fn slice_from(&self, start: usize) -> Option<Text> {
         if self.as_str().is_char_boundary(start) {
-            Some(Text(self.0.slice(start..)))
+            Some(Text(self.0.slice(start..), self.1))
         } else {
             None
         }
@@ -76,13 +119,13 @@ impl Text {
 
 impl From<String> for Text {
     fn from(s: String) -> Self {
-        Text(Bytes::from(s))
+        Text(Bytes::from(s), NoCompress(false))
     }
 }
 
 impl From<&str> for Text {
     fn from(s: &str) -> Self {
-        Text(Bytes::copy_from_slice(s.as_bytes()))
+        Text(Bytes::copy_from_slice(s.as_bytes()), NoCompress(false))
     }
 }
 
@@ -142,6 +185,15 @@ impl Frame {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Whether a compressing transport may compress this frame: binary
+    /// frames always, text frames unless marked [`Text::uncompressed`].
+    pub fn compress(&self) -> bool {
+        match self {
+            Frame::Text(t) => t.compress(),
+            Frame::Binary(_) => true,
+        }
+    }
 }
 
 /// One or more frames queued and delivered as a unit.
@@ -170,6 +222,30 @@ impl Message {
             }
         }
         Message::Many(frames.into())
+    }
+
+    /// The same message, its text frames marked to be sent uncompressed
+    /// when `compress` is false (the `compress(false)` of an emit); as it
+    /// is when `compress` is true. Binary frames carry no mark: a
+    /// compressing transport applies its threshold to them.
+    ///
+    /// ```
+    /// use roomcast_core::{Frame, Message};
+    /// let m = Message::from(Frame::text("42[\"hi\"]")).compress(false);
+    /// assert!(!m.frames()[0].compress());
+    /// ```
+    pub fn compress(self, compress: bool) -> Self {
+        if compress {
+            return self;
+        }
+        let mark = |f: &Frame| match f {
+            Frame::Text(t) => Frame::Text(t.clone().uncompressed()),
+            Frame::Binary(b) => Frame::Binary(b.clone()),
+        };
+        match self {
+            Message::One(f) => Message::One(mark(&f)),
+            Message::Many(fs) => Message::Many(fs.iter().map(mark).collect()),
+        }
     }
 
     /// The frames, in order.

@@ -178,6 +178,16 @@ pub struct EngineConfig {
     /// Files served under the path beside the engine (default none), e.g.
     /// the Socket.IO client builds.
     pub static_files: Option<crate::StaticFiles>,
+    /// WebSocket compression (`permessage-deflate`, RFC 7692), negotiated
+    /// with clients that offer it; off by default, as Node's
+    /// `perMessageDeflate: false`.
+    #[cfg(feature = "ws")]
+    pub per_message_deflate: Option<roomcast_transport_ws::PerMessageDeflate>,
+    /// gzip/deflate of long-polling answers per `Accept-Encoding`; on by
+    /// default (1024-byte threshold), as Node's `httpCompression`. `None`
+    /// turns it off.
+    #[cfg(feature = "polling")]
+    pub http_compression: Option<roomcast_transport_polling::compress::HttpCompression>,
 }
 
 impl Default for EngineConfig {
@@ -197,6 +207,10 @@ impl Default for EngineConfig {
             max_sessions: 100_000,
             allow_eio3: false,
             static_files: None,
+            #[cfg(feature = "ws")]
+            per_message_deflate: None,
+            #[cfg(feature = "polling")]
+            http_compression: Some(Default::default()),
         }
     }
 }
@@ -218,7 +232,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("max_sessions", &self.max_sessions)
             .field("allow_eio3", &self.allow_eio3)
             .field("static_files", &self.static_files.is_some())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

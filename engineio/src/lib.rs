@@ -19,6 +19,8 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(all(feature = "ws", feature = "polling")), allow(dead_code))]
 
+#[cfg(feature = "polling")]
+mod compression;
 mod config;
 mod cors;
 mod engine;
@@ -53,6 +55,10 @@ pub use packet::{
 };
 pub use protocol::Protocol;
 pub use response::{Body, ErrorCode};
+#[cfg(feature = "polling")]
+pub use roomcast_transport_polling::compress::HttpCompression;
+#[cfg(feature = "ws")]
+pub use roomcast_transport_ws::PerMessageDeflate;
 pub use service::{EngineLayer, EngineService, Mounted};
 pub use socket::Socket;
 pub use static_files::StaticFiles;

@@ -31,6 +31,7 @@ use hyper::body::Body as HttpBody;
 use roomcast_core::{ClientId, CloseReason, Endpoint, Frame};
 use roomcast_transport_polling::{body, payload, payload_v3, wait_for_frames, PollOutcome};
 
+use crate::compression;
 use crate::config::TransportKind;
 use crate::handshake::Handshake;
 use crate::packet;
@@ -72,7 +73,7 @@ where
         Method::GET => {
             let (res, close_sent) = get(&socket).await;
             socket.polled(close_sent);
-            res
+            compression::compress_answer(res, req.headers(), &registry.config).await
         }
         Method::POST if is_binary_payload(req.headers()) && socket.protocol() == Protocol::V4 => {
             tracing::info!(sid = %socket.id(), "closing session: binary polling payload");
@@ -121,7 +122,7 @@ impl Drop for Aborted<'_> {
 
 /// One answer of frames, in the session's payload format.
 fn payload_response(socket: &Socket, frames: &[Frame]) -> Response<Body> {
-    match socket.protocol() {
+    let res = match socket.protocol() {
         Protocol::V4 => respond(StatusCode::OK, PAYLOAD_TYPE, payload::encode(frames)),
         Protocol::V3 => {
             let encoded = payload_v3::encode(frames, !socket.handshake().base64);
@@ -132,7 +133,8 @@ fn payload_response(socket: &Socket, frames: &[Frame]) -> Response<Body> {
             };
             respond(StatusCode::OK, kind, encoded.body)
         }
-    }
+    };
+    compression::mark_uncompressed(res, frames)
 }
 
 /// Answers a GET; also tells whether the answer carries the close packet.

@@ -50,7 +50,8 @@ pub(crate) fn handshake<B>(
     handshake: Handshake,
     mut req: Request<B>,
 ) -> Response<Body> {
-    let (response, upgrade) = match ws_handshake::accept(&mut req) {
+    let deflate = registry.config.per_message_deflate;
+    let (response, upgrade, agreed) = match ws_handshake::accept_with(&mut req, deflate.as_ref()) {
         Ok(x) => x,
         Err(e) => {
             tracing::debug!(error = %e, "bad websocket handshake");
@@ -72,7 +73,8 @@ pub(crate) fn handshake<B>(
                     return;
                 }
             };
-            let conn = WsConnection::new(io, ws_config(&registry, handshake.protocol));
+            let conn = WsConnection::new(io, ws_config(&registry, handshake.protocol))
+                .with_deflate(agreed);
             let socket = registry.open(id, handshake);
             let open = packet::open_packet(&registry.config, id, TransportKind::WebSocket);
             let _ = socket.outbox().push_control(Frame::Text(open));
@@ -100,7 +102,8 @@ pub(crate) fn upgrade<B>(
     if !socket.begin_upgrade() {
         return refuse_after_handshake(&socket, req);
     }
-    let (response, upgrade) = match ws_handshake::accept(&mut req) {
+    let deflate = registry.config.per_message_deflate;
+    let (response, upgrade, agreed) = match ws_handshake::accept_with(&mut req, deflate.as_ref()) {
         Ok(x) => x,
         Err(e) => {
             tracing::debug!(error = %e, "bad websocket handshake");
@@ -116,7 +119,7 @@ pub(crate) fn upgrade<B>(
         async move {
             let probed = match upgrade.await {
                 Ok(io) => {
-                    let mut conn = WsConnection::new(io, config);
+                    let mut conn = WsConnection::new(io, config).with_deflate(agreed);
                     let result = tokio::select! {
                         r = tokio::time::timeout(timeout, probe(&mut conn, &socket)) => r.ok().flatten(),
                         _ = socket.closed() => None,

@@ -8,6 +8,7 @@
 //!   (Engine.IO v3: length-prefixed packets, text or binary form).
 //! - [`body`]: reading a request body with a size limit.
 //! - [`wait_for_frames`]: holding a GET until frames are queued.
+//! - [`compress`]: gzip or deflate of an answer, per `Accept-Encoding`.
 //!
 //! The session layer (roomcast-engineio) decides what a request means for a
 //! session (handshake, upgrade, errors).
@@ -16,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod body;
+pub mod compress;
 pub mod payload;
 pub mod payload_v3;
 

@@ -11,6 +11,7 @@ use std::task::{ready, Poll};
 use roomcast_core::Frame;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::deflate::{Deflate, Negotiated};
 use crate::error::ReadEnd;
 use crate::{WsConfig, WsError};
 
@@ -24,13 +25,17 @@ pub struct WsConnection<S> {
     pub(crate) config: WsConfig,
     /// The start of a frame whose end has not arrived.
     pub(crate) partial: Vec<u8>,
-    /// A fragmented message being put together: its opcode and payload.
-    pub(crate) fragments: Option<(u8, Vec<u8>)>,
+    /// A fragmented message being put together: its opcode, whether it is
+    /// compressed, and its payload.
+    pub(crate) fragments: Option<(u8, bool, Vec<u8>)>,
     /// Messages read by [`WsConnection::recv`] but not handed out yet.
     pub(crate) backlog: VecDeque<Frame>,
     /// Encoded bytes the socket has not taken yet.
     pub(crate) unsent: Vec<u8>,
     pub(crate) close_sent: bool,
+    /// `permessage-deflate`, when negotiated (its zlib state is allocated
+    /// with the first message that needs it).
+    pub(crate) deflate: Option<Box<Deflate>>,
 }
 
 impl<S> std::fmt::Debug for WsConnection<S> {
@@ -56,7 +61,17 @@ where
             backlog: VecDeque::new(),
             unsent: Vec::new(),
             close_sent: false,
+            deflate: None,
         }
+    }
+
+    /// Compresses and inflates messages with the `permessage-deflate`
+    /// parameters agreed in the handshake
+    /// ([`handshake::accept_with`](crate::handshake::accept_with)); `None`
+    /// leaves the connection uncompressed.
+    pub fn with_deflate(mut self, agreed: Option<Negotiated>) -> Self {
+        self.deflate = agreed.map(|a| Box::new(Deflate::new(a)));
+        self
     }
 
     /// The next data message from the peer; pings are answered, pongs

@@ -9,6 +9,9 @@ use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
+use crate::deflate::negotiate::negotiate;
+use crate::{Negotiated, PerMessageDeflate};
+
 /// Why a request is not a valid WebSocket upgrade.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HandshakeError {
@@ -51,6 +54,33 @@ pub type Upgrade = std::pin::Pin<
 /// The response must be returned from the service for the upgrade to
 /// complete.
 pub fn accept<B>(req: &mut Request<B>) -> Result<(Response<()>, Upgrade), HandshakeError> {
+    accept_with(req, None).map(|(response, upgrade, _)| (response, upgrade))
+}
+
+/// As [`accept`], and negotiates `permessage-deflate` when `deflate` is
+/// given and the client offers it: the answer carries the agreed
+/// parameters, to be handed to
+/// [`WsConnection::with_deflate`](crate::WsConnection::with_deflate).
+///
+/// ```
+/// use roomcast_transport_ws::{handshake, PerMessageDeflate};
+/// let mut req = http::Request::get("/")
+///     .header("connection", "Upgrade")
+///     .header("upgrade", "websocket")
+///     .header("sec-websocket-version", "13")
+///     .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+///     .header("sec-websocket-extensions", "permessage-deflate; client_max_window_bits")
+///     .body(())
+///     .unwrap();
+/// // Without hyper's upgrade handle the request cannot be upgraded.
+/// let refused = handshake::accept_with(&mut req, Some(&PerMessageDeflate::default()));
+/// assert!(matches!(refused, Err(handshake::HandshakeError::NoUpgrade)));
+/// ```
+#[allow(clippy::type_complexity)]
+pub fn accept_with<B>(
+    req: &mut Request<B>,
+    deflate: Option<&PerMessageDeflate>,
+) -> Result<(Response<()>, Upgrade, Option<Negotiated>), HandshakeError> {
     if req.method() != http::Method::GET {
         return Err(HandshakeError::Method);
     }
@@ -69,6 +99,13 @@ pub fn accept<B>(req: &mut Request<B>) -> Result<(Response<()>, Upgrade), Handsh
         .get(header::SEC_WEBSOCKET_KEY)
         .ok_or(HandshakeError::Key)?;
     let accept_key = derive_accept_key(key.as_bytes());
+    let agreed = deflate.and_then(|config| {
+        let offers = headers
+            .get_all(header::SEC_WEBSOCKET_EXTENSIONS)
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        negotiate(offers, config)
+    });
     let on_upgrade = req
         .extensions_mut()
         .remove::<OnUpgrade>()
@@ -81,6 +118,9 @@ pub fn accept<B>(req: &mut Request<B>) -> Result<(Response<()>, Upgrade), Handsh
     if let Ok(v) = HeaderValue::from_str(&accept_key) {
         h.insert(header::SEC_WEBSOCKET_ACCEPT, v);
     }
+    if let Some(v) = agreed.and_then(|a| HeaderValue::from_str(&a.header()).ok()) {
+        h.insert(header::SEC_WEBSOCKET_EXTENSIONS, v);
+    }
     let upgrade: Upgrade = Box::pin(async move { on_upgrade.await.map(TokioIo::new) });
-    Ok((response, upgrade))
+    Ok((response, upgrade, agreed))
 }

@@ -33,12 +33,18 @@
 //!   [`Endpoint::transport_closed`](roomcast_core::Endpoint::transport_closed). A message over the size limit closes
 //!   the connection with code 1009 (message too big), a protocol violation
 //!   with 1002, a text message that is not UTF-8 with 1007.
+//! - **Compression**: `permessage-deflate` (RFC 7692) when the server
+//!   enables it ([`PerMessageDeflate`], negotiated by
+//!   [`handshake::accept_with`]); see `deflate/` for its semantics (the
+//!   threshold, the parameters, bounded inflating, a broadcast compressed
+//!   once).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod config;
 mod connection;
+mod deflate;
 mod error;
 pub mod handshake;
 mod read;
@@ -49,4 +55,5 @@ mod write;
 
 pub use config::WsConfig;
 pub use connection::WsConnection;
+pub use deflate::{Negotiated, PerMessageDeflate};
 pub use error::WsError;

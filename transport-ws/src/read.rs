@@ -150,7 +150,10 @@ where
             let payload = &mut buf[pos + h.size..end];
             wire::unmask(payload, h.mask);
             pos = end;
-            self.on_frame(h.opcode, h.fin, payload, deliver)?;
+            if h.rsv1 && self.deflate.is_none() {
+                return Err(WsError::Protocol("RSV1 set without permessage-deflate").into());
+            }
+            self.on_frame(h.opcode, h.fin, h.rsv1, payload, deliver)?;
         }
         Ok(pos)
     }
@@ -159,6 +162,7 @@ where
         &mut self,
         opcode: u8,
         fin: bool,
+        compressed: bool,
         payload: &[u8],
         deliver: &mut dyn FnMut(Frame) -> Result<(), CloseReason>,
     ) -> Result<(), ReadEnd> {
@@ -179,14 +183,17 @@ where
                     return Err(WsError::Protocol("new message inside a fragmented one").into());
                 }
                 if fin {
-                    let frame = message(opcode, Bytes::copy_from_slice(payload))?;
-                    deliver(frame).map_err(ReadEnd::Refused)?;
+                    let data = match (compressed, self.deflate.as_deref_mut()) {
+                        (true, Some(d)) => Bytes::from(d.inflate(payload, max)?),
+                        _ => Bytes::copy_from_slice(payload),
+                    };
+                    deliver(message(opcode, data)?).map_err(ReadEnd::Refused)?;
                 } else {
-                    self.fragments = Some((opcode, payload.to_vec()));
+                    self.fragments = Some((opcode, compressed, payload.to_vec()));
                 }
             }
             OP_CONTINUATION => {
-                let Some((first, mut data)) = self.fragments.take() else {
+                let Some((first, compressed, mut data)) = self.fragments.take() else {
                     return Err(WsError::Protocol("continuation without a message").into());
                 };
                 if data.len() + payload.len() > max {
@@ -194,10 +201,12 @@ where
                 }
                 data.extend_from_slice(payload);
                 if fin {
-                    let frame = message(first, Bytes::from(data))?;
-                    deliver(frame).map_err(ReadEnd::Refused)?;
+                    if let (true, Some(d)) = (compressed, self.deflate.as_deref_mut()) {
+                        data = d.inflate(&data, max)?;
+                    }
+                    deliver(message(first, Bytes::from(data))?).map_err(ReadEnd::Refused)?;
                 } else {
-                    self.fragments = Some((first, data));
+                    self.fragments = Some((first, compressed, data));
                 }
             }
             // `wire::parse` lets no other opcode through.

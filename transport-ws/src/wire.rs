@@ -1,8 +1,9 @@
 //! The WebSocket wire format (RFC 6455 §5), server side: frame headers
 //! read from clients (always masked) and written to them (never masked).
 //!
-//! Only what a server needs: no extensions (a reserved bit set is an error),
-//! no outbound fragmentation. Parsing never panics and never trusts a length
+//! Only what a server needs: one extension bit (RSV1, `permessage-deflate`:
+//! reported to the caller, refused on control and continuation frames;
+//! RSV2 and RSV3 are errors), no outbound fragmentation. Parsing never panics and never trusts a length
 //! before checking it against the caller's limit.
 
 use crate::WsError;
@@ -19,6 +20,8 @@ pub(crate) const OP_PONG: u8 = 0xA;
 pub(crate) struct Header {
     pub(crate) fin: bool,
     pub(crate) opcode: u8,
+    /// RSV1: the message is compressed (first data frame only).
+    pub(crate) rsv1: bool,
     pub(crate) mask: [u8; 4],
     /// Payload length (checked against the limit given to [`parse`]).
     pub(crate) len: usize,
@@ -33,9 +36,10 @@ pub(crate) fn parse(buf: &[u8], max_len: usize) -> Result<Option<Header>, WsErro
         [b0, b1, ..] => (*b0, *b1),
         _ => return Ok(None),
     };
-    if b0 & 0x70 != 0 {
+    if b0 & 0x30 != 0 {
         return Err(WsError::Protocol("reserved bits set"));
     }
+    let rsv1 = b0 & 0x40 != 0;
     if b1 & 0x80 == 0 {
         return Err(WsError::Protocol("unmasked client frame"));
     }
@@ -53,7 +57,12 @@ pub(crate) fn parse(buf: &[u8], max_len: usize) -> Result<Option<Header>, WsErro
         n => (u64::from(n), 2),
     };
     match opcode {
-        OP_CONTINUATION | OP_TEXT | OP_BINARY => {}
+        OP_TEXT | OP_BINARY => {}
+        OP_CONTINUATION if !rsv1 => {}
+        OP_CONTINUATION => return Err(WsError::Protocol("RSV1 on a continuation frame")),
+        OP_CLOSE | OP_PING | OP_PONG if rsv1 => {
+            return Err(WsError::Protocol("RSV1 on a control frame"));
+        }
         OP_CLOSE | OP_PING | OP_PONG => {
             if !fin || len > 125 {
                 return Err(WsError::Protocol("fragmented or long control frame"));
@@ -75,6 +84,7 @@ pub(crate) fn parse(buf: &[u8], max_len: usize) -> Result<Option<Header>, WsErro
     Ok(Some(Header {
         fin,
         opcode,
+        rsv1,
         mask,
         // Fits: at most `max_len`, a usize.
         len: len as usize,
@@ -100,7 +110,13 @@ pub(crate) fn unmask(payload: &mut [u8], mask: [u8; 4]) {
 
 /// Appends a server frame header (FIN set, unmasked) for a payload of `len`.
 pub(crate) fn put_header(out: &mut Vec<u8>, opcode: u8, len: usize) {
-    out.push(0x80 | opcode);
+    put_header_rsv(out, opcode, false, len);
+}
+
+/// Appends a server frame header with RSV1 (a compressed message) when
+/// `rsv1`.
+pub(crate) fn put_header_rsv(out: &mut Vec<u8>, opcode: u8, rsv1: bool, len: usize) {
+    out.push(0x80 | if rsv1 { 0x40 } else { 0 } | opcode);
     if len < 126 {
         out.push(len as u8);
     } else if len <= usize::from(u16::MAX) {
@@ -165,8 +181,16 @@ mod tests {
         put_frame(&mut unmasked, OP_TEXT, b"hi");
         assert!(matches!(parse(&unmasked, 100), Err(WsError::Protocol(_))));
         let mut rsv = client_frame(true, OP_TEXT, b"hi");
-        rsv[0] |= 0x40;
+        rsv[0] |= 0x20;
         assert!(matches!(parse(&rsv, 100), Err(WsError::Protocol(_))));
+        let mut rsv1 = client_frame(true, OP_TEXT, b"hi");
+        rsv1[0] |= 0x40;
+        assert!(parse(&rsv1, 100).unwrap().unwrap().rsv1);
+        for op in [OP_PING, OP_CONTINUATION] {
+            let mut f = client_frame(true, op, b"hi");
+            f[0] |= 0x40;
+            assert!(matches!(parse(&f, 100), Err(WsError::Protocol(_))));
+        }
         let long_ping = client_frame(true, OP_PING, &[0; 126]);
         assert!(matches!(parse(&long_ping, 1000), Err(WsError::Protocol(_))));
         let split_ping = client_frame(false, OP_PING, b"x");

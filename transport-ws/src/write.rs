@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use roomcast_core::Frame;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::deflate::Deflate;
 use crate::scratch::{return_scratch, take_scratch, WRITE_SCRATCH};
 use crate::wire::{self, OP_BINARY, OP_CLOSE, OP_TEXT};
 use crate::WsConnection;
@@ -22,7 +23,12 @@ where
 {
     /// Encodes one frame behind the bytes not yet written.
     pub(crate) fn queue_frame(&mut self, frame: &Frame) {
-        encode(&mut self.unsent, frame, self.config.binary_prefix);
+        encode(
+            &mut self.unsent,
+            frame,
+            self.config.binary_prefix,
+            self.deflate.as_deref_mut(),
+        );
     }
 
     /// Queues a close frame, once.
@@ -66,7 +72,7 @@ where
         let mut result = Ok(());
         let prefix = self.config.binary_prefix;
         for frame in frames.drain(..) {
-            encode(&mut out, &frame, prefix);
+            encode(&mut out, &frame, prefix, self.deflate.as_deref_mut());
             if out.len() >= WRITE_CHUNK && result.is_ok() {
                 result = self.write_now(cx, &mut out);
             }
@@ -118,16 +124,37 @@ fn write_some<S: AsyncWrite + Unpin>(
     Ok(written)
 }
 
-fn encode(out: &mut Vec<u8>, frame: &Frame, binary_prefix: Option<u8>) {
-    match (frame, binary_prefix) {
-        (Frame::Text(text), _) => wire::put_frame(out, OP_TEXT, text.as_bytes()),
-        (Frame::Binary(bytes), None) => wire::put_frame(out, OP_BINARY, bytes),
+/// Encodes one frame, compressed (RSV1 set) when `permessage-deflate` was
+/// agreed and the frame qualifies; a binary frame gets `binary_prefix`
+/// before its payload (Engine.IO v3's type byte).
+fn encode(
+    out: &mut Vec<u8>,
+    frame: &Frame,
+    binary_prefix: Option<u8>,
+    deflate: Option<&mut Deflate>,
+) {
+    let (opcode, payload) = match (frame, binary_prefix) {
+        (Frame::Text(text), _) => (OP_TEXT, text.as_bytes().clone()),
+        (Frame::Binary(bytes), None) => (OP_BINARY, bytes.clone()),
         (Frame::Binary(bytes), Some(prefix)) => {
-            wire::put_header(out, OP_BINARY, bytes.len() + 1);
-            out.push(prefix);
-            out.extend_from_slice(bytes);
+            if deflate.is_none() {
+                wire::put_header(out, OP_BINARY, bytes.len() + 1);
+                out.push(prefix);
+                out.extend_from_slice(bytes);
+                return;
+            }
+            let mut prefixed = Vec::with_capacity(bytes.len() + 1);
+            prefixed.push(prefix);
+            prefixed.extend_from_slice(bytes);
+            (OP_BINARY, bytes::Bytes::from(prefixed))
         }
+    };
+    if let Some(deflated) = deflate.and_then(|d| d.deflate(&payload, frame.compress())) {
+        wire::put_header_rsv(out, opcode, true, deflated.len());
+        out.extend_from_slice(&deflated);
+        return;
     }
+    wire::put_frame(out, opcode, &payload);
 }
 
 #[cfg(test)]
@@ -137,11 +164,11 @@ mod tests {
     #[test]
     fn a_binary_prefix_goes_before_the_payload_and_counts_in_the_length() {
         let mut out = Vec::new();
-        encode(&mut out, &Frame::binary(vec![1, 2]), Some(4));
-        encode(&mut out, &Frame::text("4a"), Some(4));
+        encode(&mut out, &Frame::binary(vec![1, 2]), Some(4), None);
+        encode(&mut out, &Frame::text("4a"), Some(4), None);
         assert_eq!(out, [0x82, 3, 4, 1, 2, 0x81, 2, b'4', b'a']);
         out.clear();
-        encode(&mut out, &Frame::binary(vec![1, 2]), None);
+        encode(&mut out, &Frame::binary(vec![1, 2]), None, None);
         assert_eq!(out, [0x82, 2, 1, 2]);
     }
 }

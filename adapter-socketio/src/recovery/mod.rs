@@ -240,7 +240,13 @@ impl Recovery {
     ) -> R {
         let mut store = self.store.lock();
         let offset = self.offset_string(store.next_seq());
-        let Some(with_offset) = self.parser.append_arg(message, &offset) else {
+        // The offset's copy keeps the packet's compress(false).
+        let compress = message.frames().first().is_none_or(|f| f.compress());
+        let Some(with_offset) = self
+            .parser
+            .append_arg(message, &offset)
+            .map(|m| m.compress(compress))
+        else {
             drop(store);
             return deliver(message);
         };

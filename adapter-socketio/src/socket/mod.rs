@@ -18,12 +18,15 @@
 //! [`connection`] the table of one connection's sockets; [`session`] its
 //! part in connection state recovery.
 
+mod compress;
 mod connection;
 mod handlers;
 mod lifecycle;
 mod listeners;
 mod session;
 mod volatile;
+
+pub use compress::CompressEmit;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};

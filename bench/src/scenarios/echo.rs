@@ -7,7 +7,10 @@
 //! new event, so the window stays full. Raw mode sends `<t> xx…` frames
 //! that the server sends back unchanged.
 
+use std::cell::Cell;
+use std::fmt::Write;
 use std::io;
+use std::rc::Rc;
 
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
@@ -15,13 +18,17 @@ use tokio_tungstenite::tungstenite::Message;
 use super::{merge, Measured, Scenario, Setup, Tasks};
 use crate::cli::EchoArgs;
 use crate::client::{self, send_all};
+use crate::deflate_client::{DeflateWs, Wire};
 use crate::now_us;
 use crate::proto::{self, Incoming};
 use crate::report::Report;
-use crate::stats::measure;
+use crate::stats::{measure, Meter};
 
 /// Runs the scenario.
 pub async fn run(args: EchoArgs) -> io::Result<Report> {
+    if let Some(mode) = args.compress.clone() {
+        return run_compress(args, mode == "on").await;
+    }
     let ack = if args.ack { " ack" } else { "" };
     let case = format!("echo c={} w={}{ack}", args.connections, args.window);
     let event = json!({ "event": if args.ack { "echo-ack" } else { "echo" } });
@@ -73,6 +80,120 @@ pub async fn run(args: EchoArgs) -> io::Result<Report> {
         .await
 }
 
+/// `echo --compress on|off`: the same loop over [`DeflateWs`], with the
+/// bytes on the wire per event in the report's parameters
+/// (`wire_bytes_per_event`, both directions, headers included) and whether
+/// the server agreed to compress (`deflate`).
+async fn run_compress(args: EchoArgs, offer: bool) -> io::Result<Report> {
+    let mode = if offer { "on" } else { "off" };
+    let case = format!(
+        "echo c={} w={} p={} compress={mode}",
+        args.connections, args.window, args.payload_bytes
+    );
+    let event = json!({ "event": "echo", "compress": mode });
+    let scenario = Scenario::new("echo", "events", case, merge(event, params(&args)));
+    scenario
+        .run(&args.common, |common, stats| async move {
+            let wire = Rc::new(Wire::default());
+            let seed = Rc::new(Cell::new(1u64));
+            let agreed = Rc::new(Cell::new(0usize));
+            let setup = Setup::new(common.setup_concurrency);
+            let mut tasks = Tasks::default();
+            for _ in 0..args.connections {
+                let (common, stats, setup) = (common.clone(), stats.clone(), setup.clone());
+                let (wire, agreed, seed) = (wire.clone(), agreed.clone(), seed.clone());
+                let (window, padding) = (args.window.max(1), args.payload_bytes);
+                tasks.spawn(async move {
+                    let connect = DeflateWs::connect(&common, offer, wire);
+                    let Some(mut ws) = setup.run(&stats, connect).await else {
+                        return;
+                    };
+                    agreed.set(agreed.get() + usize::from(ws.compressed));
+                    let sender = Sender {
+                        raw: false,
+                        ack: false,
+                        padding,
+                        next_id: 0,
+                    };
+                    // Every event its own records: what context takeover
+                    // gains is what real traffic shares (keys, shape).
+                    let next = || {
+                        seed.set(seed.get() + 1);
+                        let body = json_like(padding, seed.get());
+                        format!("42[\"echo\",{},{body}]", now_us())
+                    };
+                    let mut out: Vec<String> = (0..window).map(|_| next()).collect();
+                    loop {
+                        if let Err(e) = ws.send_all(&mut out).await {
+                            stats.fail("send", e);
+                            stats.conn(false);
+                            return;
+                        }
+                        let turn = ws.read_turn(&mut out, |text, out| {
+                            if let Some(sent) = sender.answer_time(text) {
+                                stats.record(now_us().saturating_sub(sent));
+                                stats.op();
+                                out.push(next());
+                            }
+                        });
+                        if let Err(e) = turn.await {
+                            stats.fail("connection", e);
+                            stats.conn(false);
+                            return;
+                        }
+                    }
+                });
+            }
+            let connections = setup.wait(args.connections).await?;
+            stats.phase.set("warmup");
+            tokio::time::sleep(common.warmup()).await;
+            let before = wire.total();
+            let meter = Meter::start(&stats, common.server_pid);
+            tokio::time::sleep(common.duration()).await;
+            let window = meter.stop(&stats);
+            let bytes = wire.total() - before;
+            drop(tasks);
+            let per_event = bytes as f64 / window.ops.max(1) as f64;
+            let mut measured = Measured::new(window, connections);
+            measured.params = json!({
+                "deflate": agreed.get() == connections && connections > 0,
+                "wire_bytes_per_event": (per_event * 10.0).round() / 10.0,
+            });
+            Ok(measured)
+        })
+        .await
+}
+
+/// About `n` bytes of JSON that compresses as application data does (an
+/// array of small records with varying values), not as padding does.
+fn json_like(n: usize, seed: u64) -> String {
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut out = String::from("[");
+    let words = ["alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa"];
+    for i in 0u64.. {
+        if out.len() >= n {
+            break;
+        }
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            "{{\"id\":{},\"user\":\"user-{}\",\"score\":{}.{:03},\"tag\":\"{}\"}}",
+            x % 100_000,
+            x % 977,
+            x % 100,
+            (x >> 20) % 1000,
+            words[(x >> 40) as usize % words.len()]
+        );
+    }
+    out.push(']');
+    out
+}
+
 /// The parameters of an `echo` or `polling` run.
 pub fn params(args: &EchoArgs) -> Value {
     let (connections, window) = (args.connections, args.window);
@@ -89,16 +210,19 @@ struct Sender {
 
 impl Sender {
     fn next(&mut self) -> Message {
+        Message::text(self.next_text())
+    }
+
+    fn next_text(&mut self) -> String {
         let t = now_us();
-        let text = if self.raw {
+        if self.raw {
             proto::raw(&[t], self.padding)
         } else if self.ack {
             self.next_id += 1;
             proto::event("echo-ack", Some(self.next_id), &[t], self.padding)
         } else {
             proto::event("echo", None, &[t], self.padding)
-        };
-        Message::text(text)
+        }
     }
 
     /// The send time carried by an answer, if `text` is one.

@@ -8,10 +8,12 @@
 //! - `fanout` `{"room","count","payload"}`: emits `count` events `fanout`
 //!   carrying `payload` to that room, then acks.
 //!
-//! `cargo run --release -p roomcast-examples --bin bench-server [port] [--polling]`
+//! `cargo run --release -p roomcast-examples --bin bench-server [port] [--polling] [--deflate]`
 //!
 //! WebSocket only unless `--polling` (then long-polling too), on
-//! 127.0.0.1, logging off.
+//! 127.0.0.1, logging off. `--deflate` turns `permessage-deflate` on (the
+//! defaults: 1024-byte threshold, context takeover), for
+//! `roomcast-bench echo --compress on|off`.
 //!
 //! With `REDIS_URL` set (`redis://127.0.0.1:6379`), the server joins the
 //! cluster on that Redis (Node's redis-adapter protocol, key `KEY`, default
@@ -50,13 +52,14 @@ fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let port: u16 = args.iter().find_map(|a| a.parse().ok()).unwrap_or(3000);
     let polling = args.iter().any(|a| a == "--polling");
+    let deflate = args.iter().any(|a| a == "--deflate");
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
-        .block_on(serve(port, polling))
+        .block_on(serve(port, polling, deflate))
 }
 
-async fn serve(port: u16, polling: bool) -> std::io::Result<()> {
+async fn serve(port: u16, polling: bool, deflate: bool) -> std::io::Result<()> {
     let mut builder = Server::builder().engine(|e| {
         e.transports = if polling {
             vec![TransportKind::Polling, TransportKind::WebSocket]
@@ -72,6 +75,9 @@ async fn serve(port: u16, polling: bool) -> std::io::Result<()> {
             .await
             .map_err(std::io::Error::other)?;
         builder = builder.cluster(cluster);
+    }
+    if deflate {
+        builder = builder.per_message_deflate(Default::default());
     }
     let io = builder.build();
     io.on_connect(|socket: Socket| async move {
