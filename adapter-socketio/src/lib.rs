@@ -35,12 +35,15 @@
 #![warn(missing_docs)]
 
 mod ack;
+#[cfg(feature = "admin-ui")]
+pub mod admin;
 mod client;
 mod error;
 mod extensions;
 mod handler;
 mod handshake;
 mod namespace;
+mod observe;
 mod operators;
 pub mod parser;
 mod reason;

@@ -53,6 +53,7 @@ struct Inner {
     outgoing_listeners: AtomicIsize,
     server_events: crate::server_events::ServerEventHandlers,
     recovery: std::sync::OnceLock<Arc<crate::recovery::Recovery>>,
+    observers: std::sync::OnceLock<Arc<crate::observe::Observers>>,
 }
 
 impl std::fmt::Debug for Namespace {
@@ -76,6 +77,7 @@ impl Namespace {
             outgoing_listeners: AtomicIsize::new(0),
             server_events: Default::default(),
             recovery: std::sync::OnceLock::new(),
+            observers: std::sync::OnceLock::new(),
         }))
     }
 
@@ -137,6 +139,15 @@ impl Namespace {
 
     pub(crate) fn set_recovery(&self, recovery: Arc<crate::recovery::Recovery>) {
         let _ = self.0.recovery.set(recovery);
+    }
+
+    pub(crate) fn set_observers(&self, observers: Arc<crate::observe::Observers>) {
+        let _ = self.0.observers.set(observers);
+    }
+
+    /// The server's hooks (none on a dynamic namespace's template).
+    pub(crate) fn observers(&self) -> Option<&Arc<crate::observe::Observers>> {
+        self.0.observers.get()
     }
 
     /// Connection state recovery, when the server has it on.

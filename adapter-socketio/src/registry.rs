@@ -14,6 +14,7 @@ use parking_lot::RwLock;
 use roomcast_core::cluster::Cluster;
 use roomcast_core::Hub;
 
+use crate::observe::Observers;
 use crate::remote::NamespaceRemote;
 use crate::Namespace;
 
@@ -26,6 +27,7 @@ pub(crate) struct NamespaceRegistry {
     cluster: Arc<dyn Cluster>,
     max_rooms_per_socket: usize,
     recovery: Option<crate::RecoveryConfig>,
+    observers: Arc<Observers>,
 }
 
 impl NamespaceRegistry {
@@ -40,7 +42,13 @@ impl NamespaceRegistry {
             cluster,
             max_rooms_per_socket,
             recovery,
+            observers: Arc::default(),
         }
+    }
+
+    /// The hooks every namespace of this server calls.
+    pub(crate) fn observers(&self) -> &Arc<Observers> {
+        &self.observers
     }
 
     fn hub(&self, name: &str) -> Hub {
@@ -53,6 +61,7 @@ impl NamespaceRegistry {
         if let Some(config) = &self.recovery {
             ns.set_recovery(crate::recovery::Recovery::new(config.clone()));
         }
+        ns.set_observers(self.observers.clone());
         self.cluster
             .attach(ns.name(), NamespaceRemote::new(ns.clone()));
         ns
@@ -60,10 +69,22 @@ impl NamespaceRegistry {
 
     /// The static namespace `name`, created if needed.
     pub(crate) fn of(&self, name: &str) -> Namespace {
-        self.namespaces
+        if let Some(ns) = self.get(name) {
+            return ns;
+        }
+        let mut created = false;
+        let ns = self
+            .namespaces
             .entry(name.to_string())
-            .or_insert_with(|| self.attach(Namespace::new(name, self.hub(name))))
-            .clone()
+            .or_insert_with(|| {
+                created = true;
+                self.attach(Namespace::new(name, self.hub(name)))
+            })
+            .clone();
+        if created {
+            self.observers.namespace_created(&ns);
+        }
+        ns
     }
 
     /// A dynamic template: names `matches` accepts become its children.
@@ -104,11 +125,18 @@ impl NamespaceRegistry {
             .iter()
             .find(|(matcher, _)| matcher(name))
             .map(|(_, parent)| parent.clone())?;
+        let mut created = false;
         let ns = self
             .namespaces
             .entry(name.to_string())
-            .or_insert_with(|| self.attach(parent.child(name, self.hub(name))))
+            .or_insert_with(|| {
+                created = true;
+                self.attach(parent.child(name, self.hub(name)))
+            })
             .clone();
+        if created {
+            self.observers.namespace_created(&ns);
+        }
         Some(ns)
     }
 }

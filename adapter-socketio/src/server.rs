@@ -206,6 +206,17 @@ impl Handler for EngineHandler {
     }
 }
 
+/// A [`Server`] handle that does not keep it alive.
+#[derive(Clone)]
+pub(crate) struct WeakServer(Weak<Inner>);
+
+impl WeakServer {
+    /// The server, unless it is gone.
+    pub(crate) fn upgrade(&self) -> Option<Server> {
+        self.0.upgrade().map(Server)
+    }
+}
+
 /// A Socket.IO v5 server. Cheap to clone (a handle).
 ///
 /// As in the reference server, the server is also its main namespace `/`:
@@ -291,6 +302,16 @@ impl Server {
     /// The main namespace `/` (the server also derefs to it).
     pub fn main(&self) -> Namespace {
         (**self).clone()
+    }
+
+    /// A handle that does not keep the server alive.
+    pub(crate) fn downgrade(&self) -> WeakServer {
+        WeakServer(Arc::downgrade(&self.0))
+    }
+
+    /// Every namespace and the server's hooks.
+    pub(crate) fn registry(&self) -> &Arc<NamespaceRegistry> {
+        &self.0.namespaces
     }
 
     /// The engine underneath (sessions, transports, options).

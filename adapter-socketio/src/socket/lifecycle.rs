@@ -120,6 +120,9 @@ impl Socket {
             }
             on_joined();
             tracing::debug!(recovered = socket.recovered(), "socket connected");
+            if let Some(observers) = socket.0.ns.observers() {
+                observers.socket_connected(&socket);
+            }
             if let Some(connect) = connect {
                 let _ = connect(socket.clone()).await;
             }

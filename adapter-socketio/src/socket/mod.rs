@@ -127,6 +127,11 @@ impl Socket {
         &self.0.extensions
     }
 
+    /// The Engine.IO connection this socket is on.
+    pub(crate) fn conn(&self) -> &Arc<roomcast_engineio::Socket> {
+        &self.0.conn
+    }
+
     pub(crate) fn conn_outbox(&self) -> Arc<roomcast_core::Outbox> {
         self.0.conn.outbox().clone()
     }
