@@ -17,7 +17,7 @@
 use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
-use roomcast_core::{CloseReason, Frame};
+use roomcast_core::{metrics, CloseReason, Frame};
 use serde_json::Value;
 
 use crate::parser::{Decoder, Packet, PacketType};
@@ -65,6 +65,7 @@ impl Client {
 
     /// One Engine.IO message of this connection.
     pub(crate) fn receive(self: &Arc<Self>, frame: Frame) -> Result<(), CloseReason> {
+        metrics::add(&metrics::COUNTERS.bytes_in, frame.len() as u64);
         let decoded = {
             let mut decoder = self.decoder.lock();
             match frame {
@@ -84,6 +85,9 @@ impl Client {
                 return Err(CloseReason::ParseError);
             }
         };
+        if matches!(packet.kind, PacketType::Event | PacketType::BinaryEvent) {
+            metrics::add(&metrics::COUNTERS.events_in, 1);
+        }
         self.dispatch(packet)
     }
 

@@ -42,6 +42,8 @@ mod error;
 mod extensions;
 mod handler;
 mod handshake;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod namespace;
 mod observe;
 mod operators;

@@ -26,6 +26,7 @@ pub(crate) trait Observer: Send + Sync + 'static {
 pub(crate) struct Observers(RwLock<Vec<Arc<dyn Observer>>>);
 
 impl Observers {
+    #[cfg_attr(not(feature = "admin-ui"), allow(dead_code))]
     pub(crate) fn add(&self, observer: Arc<dyn Observer>) {
         self.0.write().push(observer);
     }

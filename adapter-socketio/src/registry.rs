@@ -47,6 +47,7 @@ impl NamespaceRegistry {
     }
 
     /// The hooks every namespace of this server calls.
+    #[cfg_attr(not(feature = "admin-ui"), allow(dead_code))]
     pub(crate) fn observers(&self) -> &Arc<Observers> {
         &self.observers
     }

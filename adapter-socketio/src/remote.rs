@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use roomcast_core::cluster::{NodeId, RemoteClient, RemoteHandler, Request, Response};
+use roomcast_core::metrics;
 use roomcast_core::{Flags, Frame, Message, Text};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -45,6 +46,7 @@ fn local(flags: Flags) -> Flags {
 #[async_trait]
 impl RemoteHandler for NamespaceRemote {
     async fn handle(&self, from: NodeId, request: Request, reply: mpsc::Sender<Response>) {
+        metrics::add(&metrics::COUNTERS.cluster_received, 1);
         let hub = self.ns.hub();
         match request {
             Request::Broadcast {

@@ -207,9 +207,11 @@ impl Handler for EngineHandler {
 }
 
 /// A [`Server`] handle that does not keep it alive.
+#[cfg_attr(not(feature = "admin-ui"), allow(dead_code))]
 #[derive(Clone)]
 pub(crate) struct WeakServer(Weak<Inner>);
 
+#[cfg_attr(not(feature = "admin-ui"), allow(dead_code))]
 impl WeakServer {
     /// The server, unless it is gone.
     pub(crate) fn upgrade(&self) -> Option<Server> {
@@ -305,11 +307,13 @@ impl Server {
     }
 
     /// A handle that does not keep the server alive.
+    #[cfg_attr(not(feature = "admin-ui"), allow(dead_code))]
     pub(crate) fn downgrade(&self) -> WeakServer {
         WeakServer(Arc::downgrade(&self.0))
     }
 
     /// Every namespace and the server's hooks.
+    #[cfg_attr(not(any(feature = "admin-ui", feature = "metrics")), allow(dead_code))]
     pub(crate) fn registry(&self) -> &Arc<NamespaceRegistry> {
         &self.0.namespaces
     }

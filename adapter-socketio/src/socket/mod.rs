@@ -128,6 +128,7 @@ impl Socket {
     }
 
     /// The Engine.IO connection this socket is on.
+    #[cfg_attr(not(any(feature = "admin-ui", feature = "metrics")), allow(dead_code))]
     pub(crate) fn conn(&self) -> &Arc<roomcast_engineio::Socket> {
         &self.0.conn
     }
@@ -142,6 +143,7 @@ impl Socket {
         check_event(event)?;
         let message = encode_event(self.0.ns.name(), event, data, None)?;
         self.notify_outgoing(event, data);
+        roomcast_core::metrics::add(&roomcast_core::metrics::COUNTERS.events_out, 1);
         self.send_event(&message)
     }
 
@@ -165,6 +167,7 @@ impl Socket {
             attachments,
         );
         self.notify_outgoing_values(event, args);
+        roomcast_core::metrics::add(&roomcast_core::metrics::COUNTERS.events_out, 1);
         self.send_event(&message)
     }
 
@@ -215,6 +218,10 @@ impl Socket {
     }
 
     pub(crate) fn send_raw(&self, message: &Message) -> Result<(), EmitError> {
+        if roomcast_core::metrics::ENABLED {
+            let bytes: usize = message.frames().iter().map(|f| f.len()).sum();
+            roomcast_core::metrics::add(&roomcast_core::metrics::COUNTERS.bytes_out, bytes as u64);
+        }
         match self.0.conn.send(message) {
             Ok(_) => Ok(()),
             Err(PushError::Closed) => Err(EmitError::Closed),
