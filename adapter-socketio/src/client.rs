@@ -65,7 +65,7 @@ impl Client {
 
     /// One Engine.IO message of this connection.
     pub(crate) fn receive(self: &Arc<Self>, frame: Frame) -> Result<(), CloseReason> {
-        metrics::add(&metrics::COUNTERS.bytes_in, frame.len() as u64);
+        metrics::add(metrics::Counter::BytesIn, frame.len() as u64);
         let decoded = {
             let mut decoder = self.decoder.lock();
             match frame {
@@ -86,7 +86,7 @@ impl Client {
             }
         };
         if matches!(packet.kind, PacketType::Event | PacketType::BinaryEvent) {
-            metrics::add(&metrics::COUNTERS.events_in, 1);
+            metrics::add(metrics::Counter::EventsIn, 1);
         }
         self.dispatch(packet)
     }

@@ -46,7 +46,7 @@ fn local(flags: Flags) -> Flags {
 #[async_trait]
 impl RemoteHandler for NamespaceRemote {
     async fn handle(&self, from: NodeId, request: Request, reply: mpsc::Sender<Response>) {
-        metrics::add(&metrics::COUNTERS.cluster_received, 1);
+        metrics::add(metrics::Counter::ClusterReceived, 1);
         let hub = self.ns.hub();
         match request {
             Request::Broadcast {

@@ -76,7 +76,7 @@ pub(crate) async fn run_subscriber(
                     s.connected.store(true, Ordering::Release);
                     if down_logged {
                         s.stats.reconnects.fetch_add(1, Ordering::Relaxed);
-                        metrics::add(&metrics::COUNTERS.redis_reconnects, 1);
+                        metrics::add(metrics::Counter::RedisReconnects, 1);
                         tracing::info!(%node, key = %s.options.key, "redis link back; subscriptions restored");
                         down_logged = false;
                     }
@@ -141,7 +141,7 @@ pub(crate) async fn run_publisher(
         }
         let sent = pipe.query_async::<()>(&mut conn).await;
         if sent.is_ok() {
-            metrics::add(&metrics::COUNTERS.cluster_published, batch.len() as u64);
+            metrics::add(metrics::Counter::ClusterPublished, batch.len() as u64);
         }
         if let Err(e) = sent {
             let Some(s) = shared.upgrade() else { return };

@@ -2,11 +2,14 @@
 //! `metrics` (without it every [`add`] compiles to nothing and every
 //! counter stays 0).
 //!
-//! Semantics: each counter is one relaxed atomic, only ever increased, for
-//! the whole process (every server and namespace in it). Counts on the
-//! fan-out path are taken once per broadcast (its deliveries and bytes are
-//! added in one step), never once per recipient, so two threads
-//! broadcasting do not fight over a cache line per client. Bytes are the
+//! Semantics: each counter only ever increases, for the whole process
+//! (every server and namespace in it). Each thread counts in its own block
+//! of atomics, written only by that thread with a plain relaxed load and
+//! store (no read-modify-write, no shared cache line); a scrape sums the
+//! blocks, and a thread that ends folds its block into a shared one. A
+//! scrape sees every add made before it on the adding thread, others a
+//! moment later. Counts on the fan-out path are taken once per broadcast
+//! (its deliveries and bytes in one step), never once per recipient. Bytes are the
 //! Socket.IO/Engine.IO payloads queued for clients or received from them,
 //! before WebSocket or long-polling framing (and before compression).
 //!
@@ -15,78 +18,168 @@
 //! scrape reads them from the server at that time.
 //!
 //! ```
-//! use roomcast_core::metrics::{self, COUNTERS};
-//! metrics::add(&COUNTERS.events_in, 1);
+//! use roomcast_core::metrics::{self, Counter};
+//! metrics::add(Counter::EventsIn, 1);
 //! let scrape = metrics::counters();
 //! assert!(scrape.iter().any(|c| c.name == "roomcast_events_received_total"));
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
+#[cfg(feature = "metrics")]
+use std::sync::Arc;
 
-/// The counters. See the [module docs](self).
-pub struct Counters {
+#[cfg(feature = "metrics")]
+use parking_lot::Mutex;
+
+/// One counter. See the [module docs](self).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub enum Counter {
     /// Socket.IO events received from clients.
-    pub events_in: AtomicU64,
+    EventsIn,
     /// Socket.IO events sent: one per socket emit, one per broadcast delivery.
-    pub events_out: AtomicU64,
+    EventsOut,
     /// Message bytes received from clients.
-    pub bytes_in: AtomicU64,
+    BytesIn,
     /// Message bytes queued for clients.
-    pub bytes_out: AtomicU64,
+    BytesOut,
     /// Broadcasts applied on this node.
-    pub broadcasts: AtomicU64,
+    Broadcasts,
     /// Clients whose queue took a broadcast.
-    pub deliveries: AtomicU64,
+    Deliveries,
     /// Messages dropped because the client's queue was full (volatile, or
     /// the drop overflow policy).
-    pub dropped: AtomicU64,
+    Dropped,
     /// Clients disconnected because their queue overflowed.
-    pub slow_disconnects: AtomicU64,
-    /// Engine.IO requests refused, by the protocol's error code (0–5).
-    pub handshake_errors: [AtomicU64; 6],
+    SlowDisconnects,
     /// Polling sessions upgraded to WebSocket.
-    pub upgrades: AtomicU64,
+    Upgrades,
     /// Engine.IO sessions opened.
-    pub sessions_opened: AtomicU64,
+    SessionsOpened,
     /// Messages published to the cluster.
-    pub cluster_published: AtomicU64,
+    ClusterPublished,
     /// Messages received from other nodes.
-    pub cluster_received: AtomicU64,
+    ClusterReceived,
     /// Reconnections to Redis (roomcast-cluster-redis).
-    pub redis_reconnects: AtomicU64,
+    RedisReconnects,
+    /// An Engine.IO request refused with error code 0 (the next five: 1–5).
+    HandshakeError0,
+    #[doc(hidden)]
+    HandshakeError1,
+    #[doc(hidden)]
+    HandshakeError2,
+    #[doc(hidden)]
+    HandshakeError3,
+    #[doc(hidden)]
+    HandshakeError4,
+    #[doc(hidden)]
+    HandshakeError5,
 }
 
-const ZERO: AtomicU64 = AtomicU64::new(0);
+const COUNT: usize = Counter::HandshakeError5 as usize + 1;
 
-/// The process's counters.
-pub static COUNTERS: Counters = Counters {
-    events_in: ZERO,
-    events_out: ZERO,
-    bytes_in: ZERO,
-    bytes_out: ZERO,
-    broadcasts: ZERO,
-    deliveries: ZERO,
-    dropped: ZERO,
-    slow_disconnects: ZERO,
-    handshake_errors: [ZERO; 6],
-    upgrades: ZERO,
-    sessions_opened: ZERO,
-    cluster_published: ZERO,
-    cluster_received: ZERO,
-    redis_reconnects: ZERO,
-};
+impl Counter {
+    /// The counter of Engine.IO error `code` (0–5).
+    pub fn handshake_error(code: u8) -> Option<Counter> {
+        use Counter::*;
+        [
+            HandshakeError0,
+            HandshakeError1,
+            HandshakeError2,
+            HandshakeError3,
+            HandshakeError4,
+            HandshakeError5,
+        ]
+        .get(usize::from(code))
+        .copied()
+    }
+}
+
+struct Block([AtomicU64; COUNT]);
+
+impl Block {
+    const fn new() -> Self {
+        const ZERO: AtomicU64 = AtomicU64::new(0);
+        Block([ZERO; COUNT])
+    }
+}
+
+/// What threads that ended had counted.
+#[cfg(feature = "metrics")]
+static RETIRED: Block = Block::new();
+/// The blocks of the threads alive.
+#[cfg(feature = "metrics")]
+static LIVE: Mutex<Vec<Arc<Block>>> = Mutex::new(Vec::new());
+
+/// This thread's block, registered on first use and folded into
+/// [`RETIRED`] when the thread ends.
+#[cfg(feature = "metrics")]
+struct Local(Arc<Block>);
+
+#[cfg(feature = "metrics")]
+impl Local {
+    fn register() -> Self {
+        let block = Arc::new(Block::new());
+        LIVE.lock().push(block.clone());
+        Local(block)
+    }
+}
+
+#[cfg(feature = "metrics")]
+impl Drop for Local {
+    fn drop(&mut self) {
+        let mut live = LIVE.lock();
+        live.retain(|b| !Arc::ptr_eq(b, &self.0));
+        for (retired, mine) in RETIRED.0.iter().zip(&self.0 .0) {
+            retired.fetch_add(mine.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+    }
+}
+
+#[cfg(feature = "metrics")]
+thread_local! {
+    static LOCAL: Local = Local::register();
+}
 
 /// Adds `n` to `counter` (nothing without the `metrics` feature).
 #[inline(always)]
-pub fn add(counter: &AtomicU64, n: u64) {
+pub fn add(counter: Counter, n: u64) {
     #[cfg(feature = "metrics")]
-    counter.fetch_add(n, Ordering::Relaxed);
+    let _ = LOCAL.try_with(|local| {
+        // Only this thread writes its block: no read-modify-write needed.
+        let cell = &local.0 .0[counter as usize];
+        cell.store(
+            cell.load(Ordering::Relaxed).wrapping_add(n),
+            Ordering::Relaxed,
+        );
+    });
     #[cfg(not(feature = "metrics"))]
     let _ = (counter, n);
 }
 
 /// Whether the counters count (the `metrics` feature).
 pub const ENABLED: bool = cfg!(feature = "metrics");
+
+/// Every counter's total now.
+fn totals() -> [u64; COUNT] {
+    #[allow(unused_mut)]
+    let mut totals = [0u64; COUNT];
+    #[cfg(feature = "metrics")]
+    {
+        let live = LIVE.lock();
+        for block in live.iter().map(|b| &**b).chain([&RETIRED]) {
+            for (t, c) in totals.iter_mut().zip(&block.0) {
+                *t = t.wrapping_add(c.load(Ordering::Relaxed));
+            }
+        }
+    }
+    totals
+}
+
+/// One counter's total now.
+pub fn value(counter: Counter) -> u64 {
+    totals()[counter as usize]
+}
 
 /// One counter as a scrape shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,86 +196,88 @@ pub struct CounterValue {
 
 /// Every counter's value now, grouped by name in a fixed order.
 pub fn counters() -> Vec<CounterValue> {
-    let c = &COUNTERS;
-    let plain = |name, help, counter: &AtomicU64| CounterValue {
+    use Counter::*;
+    let t = totals();
+    let plain = |name, help, counter: Counter| CounterValue {
         name,
         help,
         label: None,
-        value: counter.load(Ordering::Relaxed),
+        value: t[counter as usize],
     };
     let mut all = vec![
         plain(
             "roomcast_events_received_total",
             "Socket.IO events received from clients.",
-            &c.events_in,
+            EventsIn,
         ),
         plain(
             "roomcast_events_sent_total",
             "Socket.IO events sent (socket emits and broadcast deliveries).",
-            &c.events_out,
+            EventsOut,
         ),
         plain(
             "roomcast_bytes_received_total",
             "Message bytes received from clients, before transport framing.",
-            &c.bytes_in,
+            BytesIn,
         ),
         plain(
             "roomcast_bytes_sent_total",
             "Message bytes queued for clients, before transport framing.",
-            &c.bytes_out,
+            BytesOut,
         ),
         plain(
             "roomcast_broadcasts_total",
             "Broadcasts applied on this node.",
-            &c.broadcasts,
+            Broadcasts,
         ),
         plain(
             "roomcast_broadcast_deliveries_total",
             "Clients whose queue took a broadcast.",
-            &c.deliveries,
+            Deliveries,
         ),
         plain(
             "roomcast_dropped_messages_total",
             "Messages dropped for a full client queue (volatile or drop policy).",
-            &c.dropped,
+            Dropped,
         ),
         plain(
             "roomcast_slow_client_disconnects_total",
             "Clients disconnected because their queue overflowed.",
-            &c.slow_disconnects,
+            SlowDisconnects,
         ),
         plain(
             "roomcast_engine_sessions_opened_total",
             "Engine.IO sessions opened.",
-            &c.sessions_opened,
+            SessionsOpened,
         ),
         plain(
             "roomcast_upgrades_total",
             "Polling sessions upgraded to WebSocket.",
-            &c.upgrades,
+            Upgrades,
         ),
         plain(
             "roomcast_cluster_published_total",
             "Messages published to the cluster.",
-            &c.cluster_published,
+            ClusterPublished,
         ),
         plain(
             "roomcast_cluster_received_total",
             "Messages received from other nodes.",
-            &c.cluster_received,
+            ClusterReceived,
         ),
         plain(
             "roomcast_redis_reconnects_total",
             "Reconnections to Redis.",
-            &c.redis_reconnects,
+            RedisReconnects,
         ),
     ];
-    for (code, counter) in c.handshake_errors.iter().enumerate() {
+    for code in 0..6u8 {
+        let counter = Counter::handshake_error(code).unwrap_or(HandshakeError0);
         all.push(CounterValue {
             name: "roomcast_handshake_errors_total",
             help: "Engine.IO requests refused, by error code.",
             label: Some(("code", code.to_string())),
-            value: counter.load(Ordering::Relaxed),
+            value: t[counter as usize],
         });
     }
     all
@@ -192,9 +287,8 @@ pub fn counters() -> Vec<CounterValue> {
 /// of `bytes` bytes.
 #[inline]
 pub fn broadcast(deliveries: usize, bytes: usize) {
-    let c = &COUNTERS;
-    add(&c.broadcasts, 1);
-    add(&c.deliveries, deliveries as u64);
-    add(&c.events_out, deliveries as u64);
-    add(&c.bytes_out, (deliveries * bytes) as u64);
+    add(Counter::Broadcasts, 1);
+    add(Counter::Deliveries, deliveries as u64);
+    add(Counter::EventsOut, deliveries as u64);
+    add(Counter::BytesOut, (deliveries * bytes) as u64);
 }

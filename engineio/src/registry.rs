@@ -46,7 +46,7 @@ impl Registry {
     /// Creates and registers a session; the caller queues the open packet,
     /// then calls [`Registry::start`].
     pub(crate) fn open(&self, id: ClientId, handshake: Arc<Handshake>) -> Arc<Socket> {
-        roomcast_core::metrics::add(&roomcast_core::metrics::COUNTERS.sessions_opened, 1);
+        roomcast_core::metrics::add(roomcast_core::metrics::Counter::SessionsOpened, 1);
         let config = &self.config;
         let socket = Socket::new(
             id,

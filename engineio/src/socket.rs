@@ -246,7 +246,7 @@ impl Socket {
     pub(crate) fn finish_upgrade(&self) -> bool {
         let done = self.transition(&[Phase::Probed], Phase::WebSocket);
         if done {
-            roomcast_core::metrics::add(&roomcast_core::metrics::COUNTERS.upgrades, 1);
+            roomcast_core::metrics::add(roomcast_core::metrics::Counter::Upgrades, 1);
         }
         done
     }

@@ -143,7 +143,7 @@ impl Socket {
         check_event(event)?;
         let message = encode_event(self.0.ns.name(), event, data, None)?;
         self.notify_outgoing(event, data);
-        roomcast_core::metrics::add(&roomcast_core::metrics::COUNTERS.events_out, 1);
+        roomcast_core::metrics::add(roomcast_core::metrics::Counter::EventsOut, 1);
         self.send_event(&message)
     }
 
@@ -167,7 +167,7 @@ impl Socket {
             attachments,
         );
         self.notify_outgoing_values(event, args);
-        roomcast_core::metrics::add(&roomcast_core::metrics::COUNTERS.events_out, 1);
+        roomcast_core::metrics::add(roomcast_core::metrics::Counter::EventsOut, 1);
         self.send_event(&message)
     }
 
@@ -220,7 +220,7 @@ impl Socket {
     pub(crate) fn send_raw(&self, message: &Message) -> Result<(), EmitError> {
         if roomcast_core::metrics::ENABLED {
             let bytes: usize = message.frames().iter().map(|f| f.len()).sum();
-            roomcast_core::metrics::add(&roomcast_core::metrics::COUNTERS.bytes_out, bytes as u64);
+            roomcast_core::metrics::add(roomcast_core::metrics::Counter::BytesOut, bytes as u64);
         }
         match self.0.conn.send(message) {
             Ok(_) => Ok(()),
