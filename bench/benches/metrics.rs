@@ -5,7 +5,14 @@
 //! lengths). The counters run once per broadcast, whatever the number of
 //! recipients, so the 1-member case is the worst ratio.
 //!
-//! `cargo bench -p roomcast-bench --bench metrics`
+//! `cargo bench -p roomcast-bench --features metrics --bench metrics`
+//!
+//! Measured (2 cores shared with other builds, load average ~12):
+//! counters per broadcast 2.9 ns; broadcast + drain to 1 member 211 ns
+//! (1.4 %), to 100 members 18.3 µs (0.02 %), to 1000 members 157 µs
+//! (0.002 %). With one atomic `fetch_add` per counter instead of the
+//! per-thread blocks the counters took 43.7 ns (25 % of the 1-member
+//! broadcast).
 
 use std::hint::black_box;
 use std::sync::Arc;

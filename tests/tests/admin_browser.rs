@@ -2,7 +2,8 @@
 //! with `ADMIN=1` (`js/admin/browser.mjs`): the UI is served by the server
 //! at `/admin/`, refuses a wrong password, logs in, shows the clients'
 //! sockets, their room and this server; a join and a disconnect done from
-//! the UI reach the real socket.io-client.
+//! the UI reach the real socket.io-client. Its `/metrics` scrape counts
+//! what happened.
 
 #[allow(dead_code)]
 mod chapter;
@@ -58,4 +59,25 @@ async fn the_admin_ui_shows_and_operates_the_chapter_server() {
     assert_eq!(line(&lines, "servers_page"), true);
     assert_eq!(line(&lines, "joined"), &json!(["hi"]));
     assert_eq!(line(&lines, "disconnected"), "io server disconnect");
+
+    // The same server's Prometheus scrape.
+    let scrape = chapter::get(server.port, "/metrics", &[]).await;
+    assert_eq!(scrape.status, 200);
+    assert!(scrape
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/plain; version=0.0.4")));
+    let text = scrape.text();
+    for series in [
+        "roomcast_sockets{namespace=\"/admin\",transport=\"websocket\"}",
+        "roomcast_rooms{namespace=\"/\"}",
+        "roomcast_engine_sessions_opened_total",
+    ] {
+        assert!(text.contains(series), "{series} missing in\n{text}");
+    }
+    let received: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("roomcast_events_received_total "))
+        .and_then(|v| v.parse().ok())
+        .expect("events received");
+    assert!(received >= 2, "the clients' joins were counted:\n{text}");
 }

@@ -1,5 +1,6 @@
 //! `ADMIN=1`: the chapter's server watched and operated from the Socket.IO
-//! Admin UI (the admin namespace `/admin`, the UI's files at `/admin/`).
+//! Admin UI (the admin namespace `/admin`, the UI's files at `/admin/`),
+//! and scraped by Prometheus (`/metrics`).
 //!
 //! - `ADMIN_USER` / `ADMIN_PASSWORD`: the UI's login (the password is
 //!   hashed with bcrypt at start). With both unset there is no login, and
@@ -10,11 +11,12 @@
 
 use std::path::{Path, PathBuf};
 
-use axum::response::Redirect;
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use axum::Router;
 use roomcast_socketio::admin::{self, AdminOptions};
-use roomcast_socketio::Server;
+use roomcast_socketio::{metrics, Server};
 
 /// Why the admin part could not start.
 #[derive(Debug, thiserror::Error)]
@@ -52,8 +54,8 @@ pub fn ui_dir(chapter_dir: &Path) -> Option<PathBuf> {
         .find(|dir| dir.join("index.html").is_file())
 }
 
-/// Instruments `io` and adds the UI's files to `app`; prints what an
-/// operator needs to know.
+/// Instruments `io`, adds `/metrics` and the UI's files to `app`; prints
+/// what an operator needs to know.
 pub fn mount(io: &Server, app: Router, chapter_dir: &Path) -> Result<Router, AdminSetupError> {
     let options = match (var("ADMIN_USER"), var("ADMIN_PASSWORD")) {
         (Some(user), Some(password)) => {
@@ -70,6 +72,21 @@ pub fn mount(io: &Server, app: Router, chapter_dir: &Path) -> Result<Router, Adm
         _ => return Err(AdminSetupError::HalfLogin),
     };
     admin::instrument(io, options)?;
+    let scraped = io.clone();
+    let app = app.route(
+        "/metrics",
+        get(move || {
+            let io = scraped.clone();
+            async move {
+                (
+                    [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+                    metrics::render(&io),
+                )
+                    .into_response()
+            }
+        }),
+    );
+    println!("Metrics at /metrics.");
     let Some(dir) = ui_dir(chapter_dir) else {
         println!("Admin UI: files not found (set ADMIN_UI_DIR to @socket.io/admin-ui's ui/dist).");
         return Ok(app);
