@@ -24,6 +24,7 @@
 //! assert!(scrape.iter().any(|c| c.name == "roomcast_events_received_total"));
 //! ```
 
+#[cfg(feature = "metrics")]
 use std::sync::atomic::{AtomicU64, Ordering};
 #[cfg(feature = "metrics")]
 use std::sync::Arc;
@@ -95,12 +96,13 @@ impl Counter {
     }
 }
 
+#[cfg(feature = "metrics")]
 struct Block([AtomicU64; COUNT]);
 
+#[cfg(feature = "metrics")]
 impl Block {
     const fn new() -> Self {
-        const ZERO: AtomicU64 = AtomicU64::new(0);
-        Block([ZERO; COUNT])
+        Block([const { AtomicU64::new(0) }; COUNT])
     }
 }
 
