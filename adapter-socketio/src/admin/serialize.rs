@@ -93,7 +93,9 @@ fn remote(socket: &RemoteSocket, nsp: &str) -> Value {
 /// Every socket of every namespace, across the cluster.
 pub(super) async fn all_sockets(io: &Server) -> Vec<Value> {
     let mut all = Vec::new();
-    for ns in io.registry().all() {
+    let mut namespaces = io.registry().all();
+    namespaces.sort_by(|a, b| a.name().cmp(b.name()));
+    for ns in namespaces {
         for socket in ns.fetch_sockets().await {
             all.push(match socket.as_local() {
                 Some(local_socket) => local(local_socket),

@@ -7,7 +7,8 @@
 //! those of them on polling (`pollingClientsCount`, counted over the
 //! sessions that joined a namespace), and sockets per namespace. Each node
 //! of a cluster sends its own; the UI shows one row per `serverId`.
-//! `uptime` is the seconds since `instrument` (Node: since the process
+//! Namespaces are listed by name (Node: by creation). `uptime` is the
+//! seconds since `instrument` (Node: since the process
 //! started). `aggregatedEvents`: see [`events`](super::events).
 
 use std::collections::{HashMap, HashSet};
@@ -56,7 +57,8 @@ pub(super) fn spawn(
         loop {
             tick.tick().await;
             let Some(io) = io.upgrade() else { return };
-            let namespaces = io.registry().all();
+            let mut namespaces = io.registry().all();
+            namespaces.sort_by(|a, b| a.name().cmp(b.name()));
             let mut polling = HashSet::new();
             let mut details = Vec::with_capacity(namespaces.len());
             for ns in &namespaces {
