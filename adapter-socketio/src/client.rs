@@ -17,7 +17,7 @@
 use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
-use roomcast_core::{metrics, CloseReason, Frame};
+use roomcast_core::{CloseReason, Frame};
 use serde_json::Value;
 
 use crate::parser::{Decoder, Packet, PacketType};
@@ -65,7 +65,7 @@ impl Client {
 
     /// One Engine.IO message of this connection.
     pub(crate) fn receive(self: &Arc<Self>, frame: Frame) -> Result<(), CloseReason> {
-        metrics::add(metrics::Counter::BytesIn, frame.len() as u64);
+        roomcast_core::metrics::add(roomcast_core::metrics::Counter::BytesIn, frame.len() as u64);
         let decoded = {
             let mut decoder = self.decoder.lock();
             match frame {
@@ -86,7 +86,7 @@ impl Client {
             }
         };
         if matches!(packet.kind, PacketType::Event | PacketType::BinaryEvent) {
-            metrics::add(metrics::Counter::EventsIn, 1);
+            roomcast_core::metrics::add(roomcast_core::metrics::Counter::EventsIn, 1);
         }
         self.dispatch(packet)
     }
