@@ -110,3 +110,49 @@ async fn a_hash_that_is_not_bcrypt_is_refused_and_no_instrument_no_namespace() {
         "44/admin,{\"message\":\"Invalid namespace\"}"
     );
 }
+
+/// The UI's operations reach sockets on another node, and `all_sockets`
+/// lists them.
+#[tokio::test]
+async fn operations_reach_the_sockets_of_other_nodes() {
+    use roomcast_core::cluster::memory::MemoryBus;
+    use roomcast_core::cluster::Cluster;
+    let bus = MemoryBus::new();
+    let node = || {
+        Server::builder()
+            .cluster(bus.node() as std::sync::Arc<dyn Cluster>)
+            .build()
+    };
+    let (a, b) = (node(), node());
+    admin::instrument(&a, AdminOptions::no_auth()).expect("instrument");
+    let (pa, pb) = (serve(&a).await, serve(&b).await);
+    let (mut client, sid) = Raw::connect(pb, "/").await;
+
+    let (mut ui, _) = Raw::connect(pa, "/admin").await;
+    let all = event(&mut ui, "all_sockets").await;
+    assert!(
+        all[0]
+            .as_array()
+            .expect("sockets")
+            .iter()
+            .any(|s| s["id"] == sid.as_str()),
+        "{all:?}"
+    );
+    ui.send(&format!("42/admin,[\"join\",\"/\",\"from-ui\",\"{sid}\"]"))
+        .await;
+    let id: ClientId = sid.parse().expect("id");
+    let b2 = b.clone();
+    eventually("the join on the other node", move || {
+        b2.socket(id)
+            .is_some_and(|s| s.rooms().iter().any(|r| r.as_str() == "from-ui"))
+    })
+    .await;
+    ui.send(&format!(
+        "42/admin,[\"emit\",\"/\",\"from-ui\",\"hello\",1]"
+    ))
+    .await;
+    assert_eq!(client.text().await, "42[\"hello\",1]");
+    ui.send(&format!("42/admin,[\"_disconnect\",\"/\",false,\"{sid}\"]"))
+        .await;
+    assert_eq!(client.text().await, "41");
+}
