@@ -147,10 +147,8 @@ async fn operations_reach_the_sockets_of_other_nodes() {
             .is_some_and(|s| s.rooms().iter().any(|r| r.as_str() == "from-ui"))
     })
     .await;
-    ui.send(&format!(
-        "42/admin,[\"emit\",\"/\",\"from-ui\",\"hello\",1]"
-    ))
-    .await;
+    ui.send("42/admin,[\"emit\",\"/\",\"from-ui\",\"hello\",1]")
+        .await;
     assert_eq!(client.text().await, "42[\"hello\",1]");
     ui.send(&format!("42/admin,[\"_disconnect\",\"/\",false,\"{sid}\"]"))
         .await;
