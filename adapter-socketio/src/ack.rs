@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::parser::{decode_args, encode_ack, DecodeError};
+use crate::parser::{decode_args, DecodeError};
 use crate::{EmitError, Socket};
 
 /// An answer from a client, not yet decoded.
@@ -95,7 +95,8 @@ impl AckSender {
         if self.sent.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        let message = encode_ack(self.socket.ns().name(), id, data)?;
+        let ns = self.socket.ns();
+        let message = ns.parser().encode_ack(ns.name(), id, data)?;
         self.socket.send_raw(&message)
     }
 }
@@ -108,7 +109,7 @@ impl AckSender {
         if self.sent.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        let message = crate::parser::encode_value(
+        let message = self.socket.ns().parser().encode_value(
             crate::parser::PacketType::Ack,
             self.socket.ns().name(),
             Some(id),

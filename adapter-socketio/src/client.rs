@@ -13,14 +13,16 @@
 //! - A connection that joins no namespace within `connect_timeout` is closed.
 //! - When the connection closes, every socket on it disconnects with the
 //!   connection's reason.
+//! - A Socket.IO v4 connection (a v2 client) joins `/` when it opens, and
+//!   its CONNECTs name a namespace with a query; see `protocol.rs`.
 
 use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 use roomcast_core::{CloseReason, Frame};
-use serde_json::Value;
 
 use crate::parser::{Decoder, Packet, PacketType};
+use crate::protocol::ProtocolVersion;
 use crate::registry::NamespaceRegistry;
 use crate::reserved::is_reserved;
 use crate::socket::ConnectionSockets;
@@ -29,6 +31,7 @@ use crate::{ConnectError, DisconnectReason, Handshake, Socket};
 /// One connection's Socket.IO side. See the [module docs](self).
 pub(crate) struct Client {
     conn: Arc<roomcast_engineio::Socket>,
+    protocol: ProtocolVersion,
     decoder: Mutex<Box<dyn Decoder>>,
     sockets: Arc<ConnectionSockets>,
     namespaces: Weak<NamespaceRegistry>,
@@ -46,6 +49,7 @@ impl Client {
         max_event_name_len: usize,
     ) -> Self {
         Client {
+            protocol: ProtocolVersion::of(&conn),
             conn,
             decoder: Mutex::new(decoder),
             sockets: Arc::default(),
@@ -102,10 +106,7 @@ impl Client {
     fn dispatch(self: &Arc<Self>, packet: Packet) -> Result<(), CloseReason> {
         let socket = self.sockets.get(&packet.namespace);
         match (packet.kind, socket) {
-            (PacketType::Connect, None) => {
-                self.connect(packet);
-                Ok(())
-            }
+            (PacketType::Connect, None) => self.connect(packet),
             (PacketType::Connect | PacketType::ConnectError, _) => {
                 tracing::info!(sid = %self.conn.id(), ns = %packet.namespace, "closing connection: unexpected packet");
                 Err(CloseReason::ParseError)
@@ -124,22 +125,48 @@ impl Client {
 
     /// A CONNECT for a namespace this connection is not in: a new socket,
     /// whose lifecycle the socket runs from here.
-    fn connect(self: &Arc<Self>, packet: Packet) {
+    fn connect(self: &Arc<Self>, packet: Packet) -> Result<(), CloseReason> {
         let Some(namespaces) = self.namespaces.upgrade() else {
-            return;
+            return Ok(());
         };
-        let name = packet.namespace;
+        let (name, auth) = self.protocol.connect_target(packet.namespace, packet.data);
+        if self.sockets.get(&name).is_some() {
+            // `0/chat?x=1` once `/chat` is joined (v4 names carry a query).
+            tracing::info!(sid = %self.conn.id(), ns = %name, "closing connection: second CONNECT");
+            return Err(CloseReason::ParseError);
+        }
         let Some(ns) = namespaces.for_connect(&name) else {
             let err = ConnectError::new("Invalid namespace");
-            let _ = self.conn.send(&err.encode(&name));
-            return;
-        };
-        let auth = match packet.data {
-            Some(Value::Object(map)) => Value::Object(map),
-            _ => Value::Object(Default::default()),
+            let _ = self.conn.send(&err.encode(namespaces.parser(), &name));
+            return Ok(());
         };
         let handshake = Handshake::new(auth, self.conn.handshake().clone());
+        if let Some(recovery) = ns.recovery().filter(|r| r.asks_log(&handshake.auth)) {
+            // Restoring from the cluster's log is a round trip: the socket
+            // starts when it is back (a connection closed meanwhile starts
+            // none; its session was used up).
+            let recovery = recovery.clone();
+            let client = self.clone();
+            tokio::spawn(async move {
+                let restore = recovery.take_from_log(&handshake.auth).await;
+                if !client.conn.is_closed() {
+                    client.start(ns, handshake, restore);
+                }
+            });
+            return Ok(());
+        }
         let restore = ns.recovery().and_then(|r| r.take(&handshake.auth));
+        self.start(ns, handshake, restore);
+        Ok(())
+    }
+
+    /// Creates the socket of a CONNECT and runs its lifecycle.
+    fn start(
+        self: &Arc<Self>,
+        ns: crate::Namespace,
+        handshake: Handshake,
+        restore: Option<crate::recovery::Restore>,
+    ) {
         let socket = Socket::new(ns, self.conn.clone(), &self.sockets, handshake, restore);
         self.sockets.insert(socket.clone());
         let client = self.clone();
@@ -148,6 +175,20 @@ impl Client {
                 timer.abort();
             }
         });
+    }
+
+    /// A Socket.IO v4 connection (a v2 client) is in `/` from its opening,
+    /// as if it had sent a CONNECT (see [`ProtocolVersion`]).
+    pub(crate) fn opened(self: &Arc<Self>) {
+        if self.protocol.joins_main_on_open() {
+            let _ = self.connect(Packet {
+                kind: PacketType::Connect,
+                namespace: "/".to_owned(),
+                id: None,
+                data: None,
+                attachments: Vec::new(),
+            });
+        }
     }
 
     /// The connection closed: every socket leaves with its reason.

@@ -53,18 +53,22 @@ impl ConnectError {
         self
     }
 
-    pub(crate) fn encode(&self, ns: &str) -> Message {
+    /// `{"message": …, "data": …}`, as a Socket.IO v5 CONNECT_ERROR.
+    pub(crate) fn to_value(&self) -> Value {
         let mut body = serde_json::Map::new();
         body.insert("message".into(), Value::String(self.message.clone()));
         if let Some(data) = &self.data {
             body.insert("data".into(), data.clone());
         }
-        parser::encode_value(
-            parser::PacketType::ConnectError,
-            ns,
-            None,
-            Some(&Value::Object(body)),
-            &[],
-        )
+        Value::Object(body)
+    }
+
+    /// The CONNECT_ERROR with `data` for namespace `ns`.
+    pub(crate) fn encode_data(parser: &dyn parser::Parser, ns: &str, data: &Value) -> Message {
+        parser.encode_value(parser::PacketType::ConnectError, ns, None, Some(data), &[])
+    }
+
+    pub(crate) fn encode(&self, parser: &dyn parser::Parser, ns: &str) -> Message {
+        Self::encode_data(parser, ns, &self.to_value())
     }
 }

@@ -48,6 +48,7 @@ mod namespace;
 mod observe;
 mod operators;
 pub mod parser;
+mod protocol;
 mod reason;
 mod recovery;
 mod registry;

@@ -53,6 +53,8 @@ struct Inner {
     outgoing_listeners: AtomicIsize,
     server_events: crate::server_events::ServerEventHandlers,
     recovery: std::sync::OnceLock<Arc<crate::recovery::Recovery>>,
+    /// The server's packet codec: everything sent on this namespace.
+    parser: Arc<dyn crate::parser::Parser>,
     observers: std::sync::OnceLock<Arc<crate::observe::Observers>>,
 }
 
@@ -66,7 +68,7 @@ impl std::fmt::Debug for Namespace {
 }
 
 impl Namespace {
-    pub(crate) fn new(name: &str, hub: Hub) -> Self {
+    pub(crate) fn new(name: &str, hub: Hub, parser: Arc<dyn crate::parser::Parser>) -> Self {
         Namespace(Arc::new(Inner {
             name: name.to_string(),
             hub,
@@ -77,13 +79,14 @@ impl Namespace {
             outgoing_listeners: AtomicIsize::new(0),
             server_events: Default::default(),
             recovery: std::sync::OnceLock::new(),
+            parser,
             observers: std::sync::OnceLock::new(),
         }))
     }
 
     /// A namespace with the same handlers (for a dynamic namespace's child).
     pub(crate) fn child(&self, name: &str, hub: Hub) -> Self {
-        let child = Namespace::new(name, hub);
+        let child = Namespace::new(name, hub, self.0.parser.clone());
         *child.0.connect.write() = self.0.connect.read().clone();
         *child.0.middlewares.write() = self.0.middlewares.read().clone();
         child
@@ -153,6 +156,11 @@ impl Namespace {
     /// Connection state recovery, when the server has it on.
     pub(crate) fn recovery(&self) -> Option<&Arc<crate::recovery::Recovery>> {
         self.0.recovery.get()
+    }
+
+    /// The server's packet codec.
+    pub(crate) fn parser(&self) -> &dyn crate::parser::Parser {
+        &*self.0.parser
     }
 
     pub(crate) fn next_ack_id(&self) -> u64 {

@@ -14,7 +14,7 @@ use roomcast_core::{ClientId, Flags, Message, Room, Target};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::parser::{args_to_value, encode_event, DecodeError};
+use crate::parser::{args_to_value, DecodeError};
 use crate::{AckError, BroadcastAcks, EmitError, Namespace, RemoteSocket, Socket};
 
 /// Recipients and flags for a broadcast. Built from a server, namespace or
@@ -89,11 +89,33 @@ impl BroadcastOperator {
 
     /// Sends an event to every recipient.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        let message = encode_event(self.ns.name(), event, data, None)?;
+        let message = self
+            .ns
+            .parser()
+            .encode_event(self.ns.name(), event, data, None)?;
         let recipients = match self.ns.recovery() {
             // Stored with its offset and queued here under the store's
             // lock; the other nodes get it without the offset.
-            Some(recovery) if !self.flags.volatile => {
+            // Through the cluster's log: delivered here when read back,
+            // with the log's offset, as on every other node. Outgoing
+            // listeners hear it now, for the sockets here it is meant for.
+            Some(recovery)
+                if !self.flags.volatile && !self.flags.local && recovery.log().is_some() =>
+            {
+                if let Some(log) = recovery.log() {
+                    log.log()
+                        .append(self.ns.name(), &self.target, self.flags, message.frames())
+                        .unwrap_or_else(
+                            |e| tracing::warn!(error = %e, "event not appended to the log"),
+                        );
+                }
+                if self.ns.any_outgoing_listeners() {
+                    self.ns.hub().select(&self.target)
+                } else {
+                    Vec::new()
+                }
+            }
+            Some(recovery) if !self.flags.volatile && recovery.log().is_none() => {
                 let local = Flags {
                     local: true,
                     ..self.flags
@@ -158,8 +180,11 @@ impl BroadcastOperator {
         R: DeserializeOwned,
     {
         let id = self.ns.next_ack_id();
-        let message =
-            encode_event(self.ns.name(), event, data, Some(id)).map_err(EmitError::from)?;
+        let message = self
+            .ns
+            .parser()
+            .encode_event(self.ns.name(), event, data, Some(id))
+            .map_err(EmitError::from)?;
         let mut pending = Vec::new();
         // Slots are registered before the hub queues the packet: an answer
         // can never arrive before its slot exists.
@@ -184,7 +209,10 @@ impl BroadcastOperator {
             None
         } else {
             // Without an ack id: each node assigns its own.
-            let frames = encode_event(self.ns.name(), event, data, None)
+            let frames = self
+                .ns
+                .parser()
+                .encode_event(self.ns.name(), event, data, None)
                 .map_err(EmitError::from)?
                 .frames()
                 .to_vec();

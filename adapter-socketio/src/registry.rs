@@ -15,6 +15,7 @@ use roomcast_core::cluster::Cluster;
 use roomcast_core::Hub;
 
 use crate::observe::Observers;
+use crate::parser::Parser;
 use crate::remote::NamespaceRemote;
 use crate::Namespace;
 
@@ -28,6 +29,7 @@ pub(crate) struct NamespaceRegistry {
     max_rooms_per_socket: usize,
     recovery: Option<crate::RecoveryConfig>,
     observers: Arc<Observers>,
+    parser: Arc<dyn Parser>,
 }
 
 impl NamespaceRegistry {
@@ -35,6 +37,7 @@ impl NamespaceRegistry {
         cluster: Arc<dyn Cluster>,
         max_rooms_per_socket: usize,
         recovery: Option<crate::RecoveryConfig>,
+        parser: Arc<dyn Parser>,
     ) -> Self {
         NamespaceRegistry {
             namespaces: DashMap::new(),
@@ -43,6 +46,7 @@ impl NamespaceRegistry {
             max_rooms_per_socket,
             recovery,
             observers: Arc::default(),
+            parser,
         }
     }
 
@@ -50,6 +54,11 @@ impl NamespaceRegistry {
     #[cfg_attr(not(feature = "admin-ui"), allow(dead_code))]
     pub(crate) fn observers(&self) -> &Arc<Observers> {
         &self.observers
+    }
+
+    /// The server's packet codec.
+    pub(crate) fn parser(&self) -> &dyn Parser {
+        &*self.parser
     }
 
     fn hub(&self, name: &str) -> Hub {
@@ -60,7 +69,12 @@ impl NamespaceRegistry {
     /// Routes what other nodes forward for this namespace to it.
     fn attach(&self, ns: Namespace) -> Namespace {
         if let Some(config) = &self.recovery {
-            ns.set_recovery(crate::recovery::Recovery::new(config.clone()));
+            ns.set_recovery(crate::recovery::Recovery::new(
+                config.clone(),
+                ns.name(),
+                self.cluster.log(),
+                self.parser.clone(),
+            ));
         }
         ns.set_observers(self.observers.clone());
         self.cluster
@@ -79,7 +93,7 @@ impl NamespaceRegistry {
             .entry(name.to_string())
             .or_insert_with(|| {
                 created = true;
-                self.attach(Namespace::new(name, self.hub(name)))
+                self.attach(Namespace::new(name, self.hub(name), self.parser.clone()))
             })
             .clone();
         if created {
@@ -93,7 +107,7 @@ impl NamespaceRegistry {
         &self,
         matches: impl Fn(&str) -> bool + Send + Sync + 'static,
     ) -> Namespace {
-        let template = Namespace::new("(dynamic)", self.hub("(dynamic)"));
+        let template = Namespace::new("(dynamic)", self.hub("(dynamic)"), self.parser.clone());
         self.dynamic
             .write()
             .push((Arc::new(matches), template.clone()));

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use roomcast_core::cluster::{NodeId, RemoteClient, RemoteHandler, Request, Response};
 use roomcast_core::metrics;
-use roomcast_core::{Flags, Frame, Message, Text};
+use roomcast_core::Flags;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -45,6 +45,31 @@ fn local(flags: Flags) -> Flags {
 
 #[async_trait]
 impl RemoteHandler for NamespaceRemote {
+    /// A broadcast read from the cluster's log: delivered through the
+    /// namespace's recovery (with its offset) when it recovers through the
+    /// log; otherwise delivered unless this node sent it (it was delivered
+    /// here at once).
+    fn logged(&self, mut entry: roomcast_core::cluster::log::Logged) {
+        let hub = self.ns.hub();
+        let own = entry.from == hub.cluster().node_id();
+        if !own {
+            // Another node's entry, in this parser's format.
+            let Some(message) = self.ns.parser().adopt(std::mem::take(&mut entry.frames)) else {
+                tracing::debug!(node = %entry.from, "logged broadcast in a format this parser cannot take");
+                return;
+            };
+            entry.frames = message.frames().to_vec();
+        }
+        match self.ns.recovery().and_then(|r| r.log()) {
+            Some(log) => log.deliver(hub, entry, own),
+            None if own => {}
+            None => {
+                let message = roomcast_core::Message::many(entry.frames);
+                hub.broadcast(&entry.target, &message, local(entry.flags));
+            }
+        }
+    }
+
     async fn handle(&self, from: NodeId, request: Request, reply: mpsc::Sender<Response>) {
         metrics::add(metrics::Counter::ClusterReceived, 1);
         let hub = self.ns.hub();
@@ -53,9 +78,14 @@ impl RemoteHandler for NamespaceRemote {
                 target,
                 flags,
                 frames,
-            } => {
-                hub.broadcast(&target, &Message::many(frames), local(flags));
-            }
+            } => match self.ns.parser().adopt(frames) {
+                Some(message) => {
+                    hub.broadcast(&target, &message, local(flags));
+                }
+                None => {
+                    tracing::debug!(node = %from, "forwarded broadcast in a format this parser cannot take")
+                }
+            },
             Request::AddRooms { target, rooms } => hub.add_rooms(&target, &rooms, true),
             Request::RemoveRooms { target, rooms } => hub.remove_rooms(&target, &rooms, true),
             Request::Disconnect {
@@ -94,12 +124,15 @@ impl RemoteHandler for NamespaceRemote {
                 ..
             } => {
                 let id = self.ns.next_ack_id();
-                let Some(frames) = with_ack_id(frames, id) else {
+                let parser = self.ns.parser();
+                let adopted = parser.adopt(frames);
+                let Some(message) =
+                    adopted.and_then(|m| parser.with_ack_id(m.frames().to_vec(), id))
+                else {
                     tracing::debug!(node = %from, "forwarded broadcast with ack is not an event");
                     let _ = reply.send(Response::AckCount { request, count: 0 }).await;
                     return;
                 };
-                let message = Message::many(frames);
                 let mut pending = Vec::new();
                 for socket in hub
                     .select(&target)
@@ -180,71 +213,4 @@ pub(crate) fn handshake_json(h: &Handshake) -> Value {
         "query": query,
         "auth": h.auth,
     })
-}
-
-/// The event frames with `id` written in as the ack id: after the type,
-/// the attachment count and the namespace (`42/chat,["a"]` →
-/// `42/chat,17["a"]`). `None` when the first frame is not an event
-/// without an ack id.
-pub(crate) fn with_ack_id(mut frames: Vec<Frame>, id: u64) -> Option<Vec<Frame>> {
-    let Frame::Text(text) = frames.first()? else {
-        return None;
-    };
-    let s = text.as_str();
-    let rest = s.strip_prefix('4')?;
-    let kind = rest.as_bytes().first()?;
-    let mut at = 2;
-    if *kind == b'5' {
-        at += s[at..].find('-')? + 1;
-    } else if *kind != b'2' {
-        return None;
-    }
-    if s[at..].starts_with('/') {
-        at += s[at..].find(',')? + 1;
-    }
-    if !s[at..].starts_with('[') {
-        return None;
-    }
-    let mut out = String::with_capacity(s.len() + 20);
-    out.push_str(&s[..at]);
-    out.push_str(itoa::Buffer::new().format(id));
-    out.push_str(&s[at..]);
-    frames[0] = Frame::Text(Text::from(out));
-    Some(frames)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn first(frames: Option<Vec<Frame>>) -> Option<String> {
-        match frames?.into_iter().next()? {
-            Frame::Text(t) => Some(t.as_str().to_string()),
-            Frame::Binary(_) => None,
-        }
-    }
-
-    #[test]
-    fn writes_the_ack_id() {
-        let f = |s: &'static str| vec![Frame::text(s)];
-        assert_eq!(
-            first(with_ack_id(f("42[\"a\"]"), 17)).unwrap(),
-            "4217[\"a\"]"
-        );
-        assert_eq!(
-            first(with_ack_id(f("42/chat,[\"a\"]"), 3)).unwrap(),
-            "42/chat,3[\"a\"]"
-        );
-        assert_eq!(
-            first(with_ack_id(
-                vec![Frame::text("451-/x,[\"a\",{}]"), Frame::binary(vec![1])],
-                9
-            ))
-            .unwrap(),
-            "451-/x,9[\"a\",{}]"
-        );
-        assert_eq!(with_ack_id(f("4217[\"a\"]"), 1), None, "already has one");
-        assert_eq!(with_ack_id(f("43[\"a\"]"), 1), None);
-        assert_eq!(with_ack_id(vec![Frame::binary(vec![1])], 1), None);
-    }
 }

@@ -98,6 +98,21 @@ impl ServerBuilder {
         self
     }
 
+    /// Accepts Socket.IO v2 clients (Engine.IO v3, Socket.IO protocol v4)
+    /// beside current ones (default false: their handshake is refused with
+    /// "Unsupported protocol version"), as Node's `allowEIO3`. A v2
+    /// client's connection joins `/` as soon as it opens, and its CONNECT
+    /// query is the socket's auth; see the README for the differences.
+    ///
+    /// ```
+    /// let io = roomcast_socketio::Server::builder().allow_eio3(true).build();
+    /// assert!(io.engine().config().allow_eio3);
+    /// ```
+    pub fn allow_eio3(mut self, allow: bool) -> Self {
+        self.config.engine.allow_eio3 = allow;
+        self
+    }
+
     /// Turns connection state recovery on: a client whose connection was
     /// lost gets its socket back (id, rooms, data) and every event it
     /// missed, within `config.max_disconnection_duration`.
@@ -124,6 +139,7 @@ impl ServerBuilder {
             self.cluster,
             self.config.max_rooms_per_socket,
             self.config.recovery.clone(),
+            self.parser.clone(),
         );
         let inner = Arc::new(Inner {
             config: self.config.clone(),
@@ -179,6 +195,7 @@ impl Handler for EngineHandler {
             }
         });
         client.set_connect_timer(timer.abort_handle());
+        client.opened();
         Some(client)
     }
 

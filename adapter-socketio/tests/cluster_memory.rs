@@ -2,7 +2,8 @@
 //! memory`): the broadcast operators of one node reach the sockets of the
 //! other — emit to a room, emit with acks (one answer per socket, counted
 //! per node), room changes, disconnects, fetching the sockets and rooms of
-//! every node — and `local()` keeps an operation on its own node.
+//! every node — and `local()` keeps an operation on its own node; nodes
+//! whose clients use different parsers (JSON, MessagePack) share all that.
 
 mod common;
 
@@ -172,4 +173,97 @@ async fn a_forwarded_ack_never_takes_a_local_ack_slot() {
     assert_eq!(local.unwrap(), "for-b");
     let remote = within("remote acks", remote).await.unwrap().unwrap();
     assert_eq!(remote.into_answers(), ["for-a"]);
+}
+
+/// A node whose clients speak MessagePack, beside a JSON one: what each
+/// forwards reaches the other's clients in their own format (converted
+/// once per node), broadcasts with acks included.
+#[tokio::test]
+async fn nodes_with_different_parsers_share_broadcasts() {
+    use roomcast_socketio::parser::{MsgPackParser, Packet, PacketType, Parser};
+    let bus = MemoryBus::new();
+    let json = node(&bus);
+    let msgpack = Server::builder()
+        .cluster(bus.node() as Arc<dyn Cluster>)
+        .parser(MsgPackParser::new())
+        .build();
+    msgpack.on_connect(|socket: Socket| async move {
+        socket.join(["r"]);
+    });
+    let (pj, pm) = (serve(&json).await, serve(&msgpack).await);
+    let (mut on_json, _) = joined(pj, "r").await;
+
+    let parser = MsgPackParser::new();
+    let mut decoder = parser.decoder();
+    let mut on_msgpack = Raw::open(pm).await;
+    let connect = parser.encode_value(PacketType::Connect, "/", None, None, &[]);
+    let roomcast_core::Frame::Binary(connect) = &connect.frames()[0] else {
+        unreachable!()
+    };
+    on_msgpack.send_binary(connect).await;
+    let mut next = async || -> Packet {
+        let frame = bytes::Bytes::from(on_msgpack.binary().await);
+        decoder.decode_binary(frame).unwrap().unwrap()
+    };
+    let reply = next().await;
+    assert_eq!(reply.kind, PacketType::Connect);
+    eventually("the msgpack socket is in r", || {
+        msgpack.main().hub().clients_in("r").len() == 1
+    })
+    .await;
+
+    // JSON node → MessagePack client, bytes inside.
+    json.to(["r"])
+        .emit("news", &("hi", bytes::Bytes::from_static(&[1, 2])))
+        .unwrap();
+    assert_eq!(
+        on_json.text().await,
+        r#"451-["news","hi",{"_placeholder":true,"num":0}]"#
+    );
+    assert_eq!(on_json.binary().await, vec![1, 2]);
+    let news = next().await;
+    assert_eq!(news.event_name(), Some("news"));
+    let (hi, data): (String, bytes::Bytes) = news.decode_args().unwrap();
+    assert_eq!((hi.as_str(), &data[..]), ("hi", &[1u8, 2][..]));
+
+    // MessagePack node → JSON client.
+    msgpack.to(["r"]).emit("back", &7).unwrap();
+    assert_eq!(on_json.text().await, r#"42["back",7]"#);
+    assert_eq!(next().await.args(), &[serde_json::json!(7)]);
+
+    // A broadcast with acks from the JSON node: the MessagePack client
+    // gets an ack id of its node and its answer comes back.
+    let asking = json.clone();
+    let acks = tokio::spawn(async move {
+        asking
+            .to(["r"])
+            .timeout(Duration::from_secs(5))
+            .emit_with_ack::<_, String>("ask", &())
+            .await
+    });
+    let json_ask = on_json.text().await;
+    let id: u64 = json_ask
+        .strip_prefix("42")
+        .and_then(|s| s.strip_suffix("[\"ask\"]"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    on_json.send(&format!("43{id}[\"from json\"]")).await;
+    let ask = next().await;
+    assert_eq!(ask.event_name(), Some("ask"));
+    let answer = parser.encode_value(
+        PacketType::Ack,
+        "/",
+        ask.id,
+        Some(&serde_json::json!(["from msgpack"])),
+        &[],
+    );
+    let roomcast_core::Frame::Binary(answer) = &answer.frames()[0] else {
+        unreachable!()
+    };
+    on_msgpack.send_binary(answer).await;
+    let acks = within("the acks", acks).await.unwrap().unwrap();
+    assert_eq!(acks.responses.len(), 1);
+    assert_eq!(acks.responses[0].1, "from json");
+    assert_eq!(acks.remote, vec!["from msgpack".to_string()]);
 }

@@ -130,70 +130,78 @@ impl Shared {
     }
 
     fn on_response(&self, payload: &[u8]) -> Result<(), WireError> {
-        let msg = wire::decode(payload)?;
-        let Some(rid) = wire::request_id_of(&msg) else {
-            return Err(WireError::Shape("response without requestId"));
-        };
-        let t = wire::u64_of(&msg, "type");
-        let from = NodeId::from(wire::str_of(&msg, "uid").unwrap_or("?"));
-        let mut shape_error = None;
-        self.pending.answer(
-            &rid,
-            |p| {
-                let request = p.local_id;
-                let body = match (p.kind, t) {
-                    (Kind::Acks, Some(kind::BROADCAST_CLIENT_COUNT)) => {
-                        let count = wire::u64_of(&msg, "clientCount").unwrap_or(0) as usize;
-                        p.answered += 1;
-                        p.acks_expected += count;
-                        Response::AckCount { request, count }
+        apply_response(&self.pending, &wire::decode(payload)?)
+    }
+}
+
+/// Hands an answer (`{uid, type, requestId, ...}` as Node's redis adapter
+/// has it) to the request it answers.
+pub(crate) fn apply_response(
+    pending: &crate::pending::PendingRequests,
+    msg: &Mp,
+) -> Result<(), WireError> {
+    let Some(rid) = wire::request_id_of(msg) else {
+        return Err(WireError::Shape("response without requestId"));
+    };
+    let t = wire::u64_of(msg, "type");
+    let from = NodeId::from(wire::str_of(msg, "uid").unwrap_or("?"));
+    let mut shape_error = None;
+    pending.answer(
+        &rid,
+        |p| {
+            let request = p.local_id;
+            let body = match (p.kind, t) {
+                (Kind::Acks, Some(kind::BROADCAST_CLIENT_COUNT)) => {
+                    let count = wire::u64_of(msg, "clientCount").unwrap_or(0) as usize;
+                    p.answered += 1;
+                    p.acks_expected += count;
+                    Response::AckCount { request, count }
+                }
+                (Kind::Acks, Some(kind::BROADCAST_ACK)) => {
+                    p.acks_received += 1;
+                    let mut attachments = Vec::new();
+                    let arg = field(msg, "packet")
+                        .map_or(Json::Null, |v| mp_to_json(v, &mut attachments));
+                    Response::Ack {
+                        request,
+                        payload: wire::json_bytes(&Json::Array(vec![arg])),
+                        attachments,
                     }
-                    (Kind::Acks, Some(kind::BROADCAST_ACK)) => {
-                        p.acks_received += 1;
-                        let mut attachments = Vec::new();
-                        let arg = field(&msg, "packet")
-                            .map_or(Json::Null, |v| mp_to_json(v, &mut attachments));
-                        Response::Ack {
-                            request,
-                            payload: wire::json_bytes(&Json::Array(vec![arg])),
-                            attachments,
-                        }
+                }
+                (Kind::ServerMessage, _) => {
+                    p.answered += 1;
+                    let data = field(msg, "data").map_or(Json::Null, wire::to_json);
+                    Response::ServerMessage {
+                        request,
+                        payload: wire::json_bytes(&data),
                     }
-                    (Kind::ServerMessage, _) => {
-                        p.answered += 1;
-                        let data = field(&msg, "data").map_or(Json::Null, wire::to_json);
-                        Response::ServerMessage {
-                            request,
-                            payload: wire::json_bytes(&data),
-                        }
-                    }
-                    (Kind::Fetch, _) => {
-                        p.answered += 1;
-                        let Some(Mp::Array(sockets)) = field(&msg, "sockets") else {
-                            shape_error = Some("fetch answer without sockets");
-                            return None;
-                        };
-                        let clients = sockets.iter().filter_map(remote_client).collect();
-                        Response::Clients { request, clients }
-                    }
-                    (Kind::Rooms, _) => {
-                        p.answered += 1;
-                        let rooms = wire::rooms_of(field(&msg, "rooms"));
-                        Response::Rooms { request, rooms }
-                    }
-                    (Kind::Acks, _) => {
-                        shape_error = Some("unexpected answer to a broadcast with acks");
+                }
+                (Kind::Fetch, _) => {
+                    p.answered += 1;
+                    let Some(Mp::Array(sockets)) = field(msg, "sockets") else {
+                        shape_error = Some("fetch answer without sockets");
                         return None;
-                    }
-                };
-                Some(body)
-            },
-            &from,
-        );
-        match shape_error {
-            Some(e) => Err(WireError::Shape(e)),
-            None => Ok(()),
-        }
+                    };
+                    let clients = sockets.iter().filter_map(remote_client).collect();
+                    Response::Clients { request, clients }
+                }
+                (Kind::Rooms, _) => {
+                    p.answered += 1;
+                    let rooms = wire::rooms_of(field(msg, "rooms"));
+                    Response::Rooms { request, rooms }
+                }
+                (Kind::Acks, _) => {
+                    shape_error = Some("unexpected answer to a broadcast with acks");
+                    return None;
+                }
+            };
+            Some(body)
+        },
+        &from,
+    );
+    match shape_error {
+        Some(e) => Err(WireError::Shape(e)),
+        None => Ok(()),
     }
 }
 

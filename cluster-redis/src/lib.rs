@@ -86,9 +86,11 @@ mod incoming;
 mod link;
 mod packet;
 mod pending;
+pub mod streams;
 mod wire;
 
 pub use cluster::{RedisCluster, RedisClusterBuilder};
+pub use streams::{RedisStreamsCluster, RedisStreamsClusterBuilder};
 
 /// The state of a node's Redis link and what it counted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -10,6 +10,7 @@
 //! - [`to_node`] parses the frame header and JSON and puts the attachments
 //!   back where their placeholders are. A binary event becomes type 2
 //!   (`EVENT`): Node's encoder picks `BINARY_EVENT` itself from the content.
+//!   A frame of the MessagePack parser is already Node's object.
 //! - [`to_frames`] does the reverse: `bin` values become placeholders and
 //!   attachments, and the header gets type 5 when there are any.
 //!
@@ -86,7 +87,21 @@ fn parse_header(text: &str) -> Result<Header<'_>, PacketError> {
 }
 
 /// Node's packet object for an encoded event.
+///
+/// A node with the MessagePack parser hands over one binary frame that is
+/// already such an object (`{type, nsp, id?, data}`, bytes as `bin`): it is
+/// passed on as it is.
 pub fn to_node(frames: &[Frame]) -> Result<Mp, PacketError> {
+    if let [Frame::Binary(packet)] = frames {
+        let packet = rmpv::decode::read_value(&mut &packet[..])
+            .map_err(|_| PacketError::Malformed("not a MessagePack packet"))?;
+        if field(&packet, "type").and_then(Mp::as_u64) != Some(EVENT)
+            || field(&packet, "nsp").and_then(Mp::as_str).is_none()
+        {
+            return Err(PacketError::NotAnEvent);
+        }
+        return Ok(packet);
+    }
     let Some(Frame::Text(text)) = frames.first() else {
         return Err(PacketError::NotAnEvent);
     };
@@ -369,6 +384,20 @@ mod tests {
         assert!(to_node(&[Frame::text("43[1]")]).is_err());
         assert!(to_node(&[Frame::text("42[")]).is_err());
         assert!(to_node(&[Frame::text(r#"451-["e",{"_placeholder":true,"num":3}]"#)]).is_err());
+        // A MessagePack parser's frame is Node's object already.
+        let packet = Mp::Map(vec![
+            (Mp::from("type"), Mp::from(EVENT)),
+            (Mp::from("nsp"), Mp::from("/")),
+            (
+                Mp::from("data"),
+                Mp::Array(vec![Mp::from("ev"), Mp::Binary(vec![1, 2])]),
+            ),
+        ]);
+        let mut bytes = Vec::new();
+        rmpv::encode::write_value(&mut bytes, &packet).unwrap();
+        let frame = Frame::Binary(Bytes::from(bytes));
+        assert_eq!(to_node(std::slice::from_ref(&frame)).unwrap(), packet);
+        assert!(to_node(&[Frame::binary(vec![0xc1u8])]).is_err());
         assert!(to_node(&[Frame::binary(vec![4])]).is_err());
         assert!(to_frames(&Mp::from(3)).is_err());
         let no_event = Mp::Map(vec![

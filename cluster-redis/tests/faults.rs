@@ -12,7 +12,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{cluster, eventually, joined, serve, server, RedisProcess};
+use common::{cluster, eventually, joined, publish, serve, server, RedisProcess};
 use roomcast_core::cluster::Cluster;
 
 /// What the test's tasks log (the runtime is one thread: the subscriber
@@ -105,8 +105,6 @@ async fn hostile_messages_are_skipped() {
     let pa = serve(&a).await;
     let (mut on_a, _) = joined(pa, "r").await;
 
-    let client = redis::Client::open(redis.url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
     let huge = vec![b'{'; 2_000_000];
     let deep = vec![0x91u8; 100_000];
     let garbage: [(&str, &[u8]); 9] = [
@@ -124,12 +122,7 @@ async fn hostile_messages_are_skipped() {
         ("test-request#/#", &huge),
     ];
     for (channel, payload) in garbage {
-        let _: i64 = redis::cmd("PUBLISH")
-            .arg(channel)
-            .arg(payload)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
+        publish(&redis.url(), channel, payload).await;
     }
     eventually("skipped and counted", || ca.stats().skipped >= 8).await;
     // The node still works and the client got nothing from the garbage.

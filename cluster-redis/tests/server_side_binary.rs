@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{eventually, within, RedisProcess};
+use common::{eventually, publish, within, RedisProcess};
 use futures_util::StreamExt;
 use roomcast_cluster_redis::RedisCluster;
 use roomcast_socketio::Server;
@@ -65,17 +65,6 @@ async fn listen(url: &str, channel: &str) -> mpsc::UnboundedReceiver<Vec<u8>> {
         }
     });
     rx
-}
-
-async fn publish(url: &str, channel: &str, payload: &[u8]) {
-    let client = redis::Client::open(url).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let _: i64 = redis::cmd("PUBLISH")
-        .arg(channel)
-        .arg(payload)
-        .query_async(&mut conn)
-        .await
-        .unwrap();
 }
 
 fn uid_of(json: &[u8]) -> String {

@@ -120,6 +120,10 @@ pub struct EngineConfig {
     pub outbox: OutboxConfig,
     /// The most sessions at once; a handshake beyond gets 503 (default 100 000).
     pub max_sessions: usize,
+    /// Whether Engine.IO v3 clients (Socket.IO v2) may connect (default
+    /// false: their handshake gets code 5, "Unsupported protocol version").
+    /// Node's `allowEIO3`; see [`Protocol`](crate::Protocol).
+    pub allow_eio3: bool,
 }
 
 impl Default for EngineConfig {
@@ -137,6 +141,7 @@ impl Default for EngineConfig {
             handshake_headers: None,
             outbox: OutboxConfig::default(),
             max_sessions: 100_000,
+            allow_eio3: false,
         }
     }
 }
@@ -156,6 +161,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("handshake_headers", &self.handshake_headers.is_some())
             .field("outbox", &self.outbox)
             .field("max_sessions", &self.max_sessions)
+            .field("allow_eio3", &self.allow_eio3)
             .finish()
     }
 }

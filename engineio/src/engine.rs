@@ -21,6 +21,7 @@ use crate::config::{EngineConfig, RemoteAddr, RequestInfo, TransportKind};
 use crate::cors;
 use crate::handler::Handler;
 use crate::handshake::Handshake;
+use crate::protocol::Protocol;
 use crate::query::Query;
 use crate::registry::Registry;
 use crate::response::{error, error_with, respond, Body, ErrorCode};
@@ -168,9 +169,9 @@ impl Engine {
             let Some(socket) = socket else {
                 return error(ErrorCode::UnknownSid);
             };
-            // Every request of a session says `EIO=4`, as its handshake did
+            // Every request of a session names its handshake's revision
             // (the reference server: "protocol mismatch", code 3).
-            if q.eio.as_deref() != Some("4") {
+            if Protocol::from_query(q.eio.as_deref()) != socket.protocol() {
                 return error(ErrorCode::BadRequest);
             }
             return match transport {
@@ -192,7 +193,8 @@ impl Engine {
                 Bytes::from_static(b"Service Unavailable"),
             );
         }
-        if q.eio.as_deref() != Some("4") {
+        let protocol = Protocol::from_query(q.eio.as_deref());
+        if protocol == Protocol::V3 && !config.allow_eio3 {
             return error(ErrorCode::UnsupportedProtocolVersion);
         }
         let remote_addr = req.extensions().get::<RemoteAddr>().map(|r| r.0);
@@ -213,12 +215,14 @@ impl Engine {
             .as_ref()
             .map(|h| h(&info, id))
             .unwrap_or_default();
-        let handshake = Handshake::new(
+        let mut handshake = Handshake::new(
             detached_uri(req.uri()),
             req.headers(),
             remote_addr,
             transport,
         );
+        handshake.protocol = protocol;
+        handshake.base64 = q.b64;
         let mut res = match transport {
             #[cfg(feature = "ws")]
             TransportKind::WebSocket => crate::websocket::handshake(registry, id, handshake, req),

@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use http::{HeaderMap, Uri};
 
 use crate::config::TransportKind;
+use crate::protocol::Protocol;
 
 /// What the client sent when it opened the session.
 ///
@@ -26,6 +27,12 @@ pub struct Handshake {
     pub issued: SystemTime,
     /// The transport the session opened on.
     pub transport: TransportKind,
+    /// The Engine.IO revision of the session (v4 unless the engine allows
+    /// v3 and the client asked for it).
+    pub protocol: Protocol,
+    /// Engine.IO v3: the client asked for binary as base64 in polling
+    /// bodies (`b64`).
+    pub(crate) base64: bool,
 }
 
 impl Handshake {
@@ -62,6 +69,8 @@ impl Handshake {
             remote_addr,
             issued: SystemTime::now(),
             transport,
+            protocol: Protocol::V4,
+            base64: false,
         }
     }
 

@@ -5,6 +5,10 @@
 //! once sent, the client has `timeout` to answer. A pong that comes when
 //! none is awaited changes nothing. The session ([`Socket`](crate::Socket))
 //! sends the ping and closes on a late pong; this module only keeps time.
+//!
+//! Engine.IO v3 runs the other way ([`Heartbeat::client_pings`]): the
+//! client pings, and the session times out `interval + timeout` after the
+//! last ping (or its opening); nothing is ever due but the timeout.
 
 use std::time::{Duration, Instant};
 
@@ -33,6 +37,8 @@ struct Clock {
 /// One session's heartbeat clock.
 #[derive(Debug)]
 pub(crate) struct Heartbeat {
+    /// Whether the client pings (Engine.IO v3) instead of the server.
+    client_pings: bool,
     interval: Duration,
     timeout: Duration,
     clock: Mutex<Clock>,
@@ -43,6 +49,7 @@ impl Heartbeat {
     /// A clock whose first ping is due `interval` from now.
     pub(crate) fn new(interval: Duration, timeout: Duration) -> Self {
         Heartbeat {
+            client_pings: false,
             interval,
             timeout,
             clock: Mutex::new(Clock {
@@ -51,6 +58,30 @@ impl Heartbeat {
             }),
             pong: Notify::new(),
         }
+    }
+
+    /// A clock for a client that pings (Engine.IO v3): the session times
+    /// out `interval + timeout` from now unless [`Heartbeat::client_ping`]
+    /// moves it.
+    pub(crate) fn client_pings(interval: Duration, timeout: Duration) -> Self {
+        let window = interval + timeout;
+        Heartbeat {
+            client_pings: true,
+            interval: window,
+            timeout: window,
+            clock: Mutex::new(Clock {
+                due: Instant::now() + window,
+                awaiting_pong: false,
+            }),
+            pong: Notify::new(),
+        }
+    }
+
+    /// The client pinged (v3): the timeout moves to a full window from now,
+    /// and [`Heartbeat::pong_received`] wakes.
+    pub(crate) fn client_ping(&self) {
+        self.clock.lock().due = Instant::now() + self.interval;
+        self.pong.notify_one();
     }
 
     /// When something is next due.
@@ -71,7 +102,8 @@ impl Heartbeat {
         self.pong.notify_one();
     }
 
-    /// Completes at the next pong (the deadline may have moved).
+    /// Completes at the next pong, or the next client ping in v3 (the
+    /// deadline may have moved).
     pub(crate) fn pong_received(&self) -> Notified<'_> {
         self.pong.notified()
     }
@@ -83,7 +115,7 @@ impl Heartbeat {
         if now < clock.due {
             return Due::Nothing;
         }
-        if clock.awaiting_pong {
+        if clock.awaiting_pong || self.client_pings {
             return Due::Timeout;
         }
         clock.awaiting_pong = true;
@@ -112,5 +144,23 @@ mod tests {
         hb.pong();
         assert!(hb.deadline() > Instant::now() + Duration::from_millis(500));
         assert_eq!(hb.due(Instant::now()), Due::Nothing);
+    }
+
+    #[test]
+    fn a_client_driven_clock_only_times_out_and_each_ping_moves_it() {
+        let hb = Heartbeat::client_pings(Duration::from_secs(1), Duration::from_secs(2));
+        let first = hb.deadline();
+        assert!(first >= Instant::now() + Duration::from_millis(2500));
+        assert_eq!(hb.due(Instant::now()), Due::Nothing);
+        std::thread::sleep(Duration::from_millis(5));
+        hb.client_ping();
+        assert!(hb.deadline() > first, "a ping moves the timeout");
+        assert_eq!(hb.due(hb.deadline()), Due::Timeout);
+        hb.pong();
+        assert_eq!(
+            hb.due(hb.deadline()),
+            Due::Timeout,
+            "a pong changes nothing"
+        );
     }
 }

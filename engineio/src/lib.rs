@@ -1,5 +1,6 @@
 //! roomcast-engineio: Engine.IO v4 sessions over WebSocket and HTTP
-//! long-polling, with the upgrade from one to the other.
+//! long-polling, with the upgrade from one to the other (and Engine.IO v3
+//! sessions when allowed, see [`Protocol`]).
 //!
 //! The session layer lives here, between the transports (which only move
 //! frames) and Socket.IO (which only sees messages): it owns the handshake,
@@ -28,6 +29,7 @@ mod packet;
 mod phase;
 #[cfg(feature = "polling")]
 mod polling;
+mod protocol;
 mod query;
 mod registry;
 mod response;
@@ -47,6 +49,7 @@ pub use handshake::Handshake;
 pub use packet::{
     decode as decode_packet, message_binary, message_text, Packet, PacketError, MESSAGE_PREFIX,
 };
+pub use protocol::Protocol;
 pub use response::{Body, ErrorCode};
 pub use service::{EngineLayer, EngineService, Mounted};
 pub use socket::Socket;

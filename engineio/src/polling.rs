@@ -17,8 +17,11 @@
 //!   is answered `ok`. An overlapping POST closes the session; a body over
 //!   `max_payload` gets 413; an undecodable payload closes the session with
 //!   a parse error and gets 400. A body sent as `application/octet-stream`
-//!   (Engine.IO v3 binary payloads; v4 payloads are text) closes the session
-//!   and gets 400, as from the reference server.
+//!   (Engine.IO v3 binary payloads; v4 payloads are text) closes a v4
+//!   session and gets 400, as from the reference server.
+//! - An Engine.IO v3 session ([`Protocol::V3`]) reads and writes the v3
+//!   payload format (`payload_v3`): answers are in its binary form when
+//!   they hold a binary packet and the handshake did not ask for base64.
 
 use std::sync::Arc;
 
@@ -26,24 +29,26 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Body as HttpBody;
 use roomcast_core::{ClientId, CloseReason, Endpoint, Frame};
-use roomcast_transport_polling::{body, payload, wait_for_frames, PollOutcome};
+use roomcast_transport_polling::{body, payload, payload_v3, wait_for_frames, PollOutcome};
 
 use crate::config::TransportKind;
 use crate::handshake::Handshake;
 use crate::packet;
 use crate::phase::{Phase, PollRequest};
+use crate::protocol::Protocol;
 use crate::registry::Registry;
 use crate::response::{error, respond, Body, ErrorCode};
 use crate::socket::Socket;
 
 const PAYLOAD_TYPE: &str = "text/plain; charset=UTF-8";
+const BINARY_PAYLOAD_TYPE: &str = "application/octet-stream";
 
 /// A handshake over polling: opens the session and answers the open packet.
 pub(crate) fn handshake(registry: &Registry, id: ClientId, handshake: Handshake) -> Response<Body> {
     let socket = registry.open(id, Arc::new(handshake));
     let open = packet::open_packet(&registry.config, id, TransportKind::Polling);
     registry.start(&socket);
-    respond(StatusCode::OK, PAYLOAD_TYPE, open.into_bytes())
+    payload_response(&socket, &[Frame::Text(open)])
 }
 
 /// A GET or POST for a polling session.
@@ -69,12 +74,21 @@ where
             socket.polled(close_sent);
             res
         }
-        Method::POST if is_binary_payload(req.headers()) => {
+        Method::POST if is_binary_payload(req.headers()) && socket.protocol() == Protocol::V4 => {
             tracing::info!(sid = %socket.id(), "closing session: binary polling payload");
             socket.shutdown(CloseReason::TransportError);
             error(ErrorCode::BadRequest)
         }
-        Method::POST => post(&socket, req.into_body(), registry.config.max_payload).await,
+        Method::POST => {
+            let binary = is_binary_payload(req.headers());
+            post(
+                &socket,
+                req.into_body(),
+                binary,
+                registry.config.max_payload,
+            )
+            .await
+        }
         _ => error(ErrorCode::BadRequest),
     };
     aborted.armed = false;
@@ -105,8 +119,20 @@ impl Drop for Aborted<'_> {
     }
 }
 
-fn payload_response(frames: &[Frame]) -> Response<Body> {
-    respond(StatusCode::OK, PAYLOAD_TYPE, payload::encode(frames))
+/// One answer of frames, in the session's payload format.
+fn payload_response(socket: &Socket, frames: &[Frame]) -> Response<Body> {
+    match socket.protocol() {
+        Protocol::V4 => respond(StatusCode::OK, PAYLOAD_TYPE, payload::encode(frames)),
+        Protocol::V3 => {
+            let encoded = payload_v3::encode(frames, !socket.handshake().base64);
+            let kind = if encoded.binary {
+                BINARY_PAYLOAD_TYPE
+            } else {
+                PAYLOAD_TYPE
+            };
+            respond(StatusCode::OK, kind, encoded.body)
+        }
+    }
 }
 
 /// Answers a GET; also tells whether the answer carries the close packet.
@@ -122,7 +148,10 @@ async fn get(socket: &Socket) -> (Response<Body>, bool) {
         interrupt.as_mut().enable();
         match socket.phase() {
             Phase::WebSocket => {
-                return (payload_response(&[Frame::Text(packet::NOOP)]), false);
+                return (
+                    payload_response(socket, &[Frame::Text(packet::NOOP)]),
+                    false,
+                );
             }
             Phase::Probed => {
                 let mut frames = Vec::new();
@@ -130,7 +159,7 @@ async fn get(socket: &Socket) -> (Response<Body>, bool) {
                 if frames.is_empty() {
                     frames.push(Frame::Text(packet::NOOP));
                 }
-                return (payload_response(&frames), false);
+                return (payload_response(socket, &frames), false);
             }
             Phase::Polling | Phase::Upgrading | Phase::Closed(_) => {}
         }
@@ -157,16 +186,19 @@ async fn get(socket: &Socket) -> (Response<Body>, bool) {
                     matches!(frames.last(), Some(Frame::Text(t)) if *t == packet::CLOSE);
                 if last_is_close && frames.len() > 1 {
                     frames.pop();
-                    return (payload_response(&frames), false);
+                    return (payload_response(socket, &frames), false);
                 }
-                return (payload_response(&frames), last_is_close || closed.is_some());
+                return (
+                    payload_response(socket, &frames),
+                    last_is_close || closed.is_some(),
+                );
             }
             PollOutcome::Interrupted => continue,
         }
     }
 }
 
-async fn post<B>(socket: &Socket, body: B, max_payload: usize) -> Response<Body>
+async fn post<B>(socket: &Socket, body: B, binary: bool, max_payload: usize) -> Response<Body>
 where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: std::fmt::Display,
@@ -187,7 +219,11 @@ where
             return error(ErrorCode::BadRequest);
         }
     };
-    let frames = match payload::decode(data) {
+    let decoded = match socket.protocol() {
+        Protocol::V4 => payload::decode(data),
+        Protocol::V3 => payload_v3::decode(data, binary),
+    };
+    let frames = match decoded {
         Ok(frames) => frames,
         Err(e) => {
             tracing::info!(sid = %socket.id(), error = %e, "closing session: invalid polling payload");

@@ -1,5 +1,5 @@
-//! The query parameters the engine routes on: `transport`, `sid`, `EIO`
-//! (percent-decoded; others ignored, a repeated one keeps its last value).
+//! The query parameters the engine routes on: `transport`, `sid`, `EIO`,
+//! and v3's `b64` (percent-decoded; others ignored, a repeated one keeps its last value).
 
 /// The engine's query parameters of one request.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -7,6 +7,8 @@ pub(crate) struct Query {
     pub(crate) transport: Option<String>,
     pub(crate) sid: Option<String>,
     pub(crate) eio: Option<String>,
+    /// `b64` is present (Engine.IO v3: binary as base64 in polling bodies).
+    pub(crate) b64: bool,
 }
 
 impl Query {
@@ -18,6 +20,7 @@ impl Query {
                 "transport" => out.transport = Some(v.into_owned()),
                 "sid" => out.sid = Some(v.into_owned()),
                 "EIO" => out.eio = Some(v.into_owned()),
+                "b64" => out.b64 = true,
                 _ => {}
             }
         }

@@ -10,7 +10,10 @@
 //!   transition that does not apply to the current phase changes nothing.
 //! - **Heartbeat**: `ping_interval` after the session opens, and after each
 //!   pong, the server sends a ping; without a pong within `ping_timeout` the
-//!   session closes with [`CloseReason::PingTimeout`]. The timer is the
+//!   session closes with [`CloseReason::PingTimeout`]. In Engine.IO v3
+//!   ([`Protocol::V3`]) the client pings and the server answers; without a
+//!   ping for `ping_interval + ping_timeout` the session closes alike, and
+//!   a pong from the client closes it with a transport error. The timer is the
 //!   session's [`Endpoint::deadline`]: a WebSocket connection task drives it;
 //!   a session that opened on long-polling has a small task for it.
 //! - **Close** happens once, whichever path comes first (client close
@@ -40,6 +43,7 @@ use crate::handshake::Handshake;
 use crate::heartbeat::{Due, Heartbeat};
 use crate::packet::{self, Packet};
 use crate::phase::{Phase, PollRequest};
+use crate::protocol::Protocol;
 use crate::sessions::Sessions;
 
 #[derive(Debug)]
@@ -117,7 +121,10 @@ impl Socket {
                 get_pending: false,
                 post_pending: false,
             }),
-            heartbeat: Heartbeat::new(config.ping_interval, config.ping_timeout),
+            heartbeat: match handshake.protocol {
+                Protocol::V4 => Heartbeat::new(config.ping_interval, config.ping_timeout),
+                Protocol::V3 => Heartbeat::client_pings(config.ping_interval, config.ping_timeout),
+            },
             linger: config.ping_timeout,
             handshake,
             close_signal: Notify::new(),
@@ -141,6 +148,11 @@ impl Socket {
     /// The handshake (shared: the layer above keeps it without copying).
     pub fn handshake(&self) -> &Arc<Handshake> {
         &self.handshake
+    }
+
+    /// The session's Engine.IO revision, decided at its handshake.
+    pub fn protocol(&self) -> Protocol {
+        self.handshake.protocol
     }
 
     /// The transport in use now.
@@ -330,7 +342,8 @@ impl Socket {
         if self.is_closed() {
             return Ok(());
         }
-        let packet = packet::decode(frame).map_err(|e| {
+        let v3 = self.protocol() == Protocol::V3;
+        let packet = self.protocol().decode(frame).map_err(|e| {
             tracing::info!(sid = %self.id, error = %e, "closing session: invalid engine.io packet");
             CloseReason::ParseError
         })?;
@@ -342,11 +355,18 @@ impl Socket {
                     _ => Ok(()),
                 }
             }
+            Packet::Pong if v3 => {
+                tracing::info!(sid = %self.id, "closing session: pong from a v3 client (invalid heartbeat direction)");
+                Err(CloseReason::TransportError)
+            }
             Packet::Pong => {
                 self.heartbeat.pong();
                 Ok(())
             }
             Packet::Ping(data) => {
+                if v3 {
+                    self.heartbeat.client_ping();
+                }
                 let mut answer = String::with_capacity(data.len() + 1);
                 answer.push('3');
                 answer.push_str(data.as_str());

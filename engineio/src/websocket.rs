@@ -28,15 +28,17 @@ use tracing::Instrument;
 use crate::config::TransportKind;
 use crate::handshake::Handshake;
 use crate::packet::{self, PROBE};
+use crate::protocol::Protocol;
 use crate::registry::Registry;
 use crate::response::{error, Body, ErrorCode};
 use crate::socket::Socket;
 
-fn ws_config(registry: &Registry) -> WsConfig {
+fn ws_config(registry: &Registry, protocol: Protocol) -> WsConfig {
     let c = &registry.config;
     WsConfig {
         max_message_size: c.max_payload,
         close_grace: c.ping_timeout,
+        binary_prefix: protocol.binary_prefix(),
     }
 }
 
@@ -70,7 +72,7 @@ pub(crate) fn handshake<B>(
                     return;
                 }
             };
-            let conn = WsConnection::new(io, ws_config(&registry));
+            let conn = WsConnection::new(io, ws_config(&registry, handshake.protocol));
             let socket = registry.open(id, handshake);
             let open = packet::open_packet(&registry.config, id, TransportKind::WebSocket);
             let _ = socket.outbox().push_control(Frame::Text(open));
@@ -106,7 +108,7 @@ pub(crate) fn upgrade<B>(
             return error(ErrorCode::BadRequest);
         }
     };
-    let config = ws_config(registry);
+    let config = ws_config(registry, socket.protocol());
     let timeout = registry.config.upgrade_timeout;
     let registry = registry.clone();
     let span = tracing::info_span!("engine_upgrade", sid = %socket.id());
@@ -162,6 +164,7 @@ fn refuse_after_handshake<B>(socket: &Socket, mut req: Request<B>) -> Response<B
             let config = WsConfig {
                 max_message_size: 0,
                 close_grace: std::time::Duration::from_secs(1),
+                ..WsConfig::default()
             };
             let closing = WsConnection::new(io, config).close(None);
             let _ = tokio::time::timeout(config.close_grace, closing).await;

@@ -32,8 +32,12 @@
 //!
 //! [`ClusterNodeConfig::from_env`] reads `REDIS_URL`, `KEY`, `ADAPTER`
 //! (`redis`: joins the cluster with `roomcast-cluster-redis`, which speaks
-//! the Node redis-adapter protocol; `memory`: one node without Redis) and
-//! `NAME`, and `RECOVERY=1` (connection state recovery on, with a
+//! the Node redis-adapter protocol; `streams`: its Redis Streams mode, which
+//! speaks `@socket.io/redis-streams-adapter`'s and keeps recovery sessions
+//! in Redis, `KEY` naming the stream, the channel prefix and the session
+//! keys; `memory`: one node without Redis) and
+//! `NAME`, `PARSER=msgpack` (the clients use `socket.io-msgpack-parser`)
+//! and `RECOVERY=1` (connection state recovery on, with a
 //! `max_disconnection_duration` of [`RECOVERY_MAX_DISCONNECTION`]);
 //! [`server`] builds the node. "Across the cluster" is the server
 //! API's cluster-wide operations: `to(room).emit`, `emit_with_ack` (local
@@ -44,7 +48,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
-use roomcast_cluster_redis::{RedisCluster, RedisClusterError};
+use roomcast_cluster_redis::{RedisCluster, RedisClusterError, RedisStreamsCluster};
 use roomcast_socketio::{AckSender, Args, RecoveryConfig, Server, ServerEvent, Socket};
 use serde::de::DeserializeOwned;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
@@ -67,6 +71,9 @@ pub const RECOVERY_MAX_DISCONNECTION: Duration = Duration::from_secs(30);
 pub enum Adapter {
     /// Through Redis, speaking `@socket.io/redis-adapter`'s protocol.
     Redis,
+    /// Through one Redis stream, speaking
+    /// `@socket.io/redis-streams-adapter`'s protocol (recovery across nodes).
+    Streams,
     /// Alone: no other node, no Redis.
     Memory,
 }
@@ -84,12 +91,19 @@ pub struct ClusterNodeConfig {
     pub redis_url: String,
     /// The channels' key prefix, shared by the whole cluster (`socket.io`).
     pub key: String,
-    /// Redis or memory.
+    /// Redis, Redis Streams or memory.
     pub adapter: Adapter,
     /// What this node answers to a server-side `whoami`.
     pub name: String,
     /// Connection state recovery on (`RECOVERY=1`).
     pub recovery: bool,
+    /// How long a lost session is kept with recovery on
+    /// ([`RECOVERY_MAX_DISCONNECTION`]; `RECOVERY_MAX_MS`, a test extension).
+    pub recovery_max: Duration,
+    /// The clients speak `socket.io-msgpack-parser` (`PARSER=msgpack`),
+    /// not the default JSON (`PARSER=json`). The cluster's wire does not
+    /// change.
+    pub msgpack: bool,
 }
 
 impl ClusterNodeConfig {
@@ -101,18 +115,25 @@ impl ClusterNodeConfig {
             adapter,
             name: name.into(),
             recovery: false,
+            recovery_max: RECOVERY_MAX_DISCONNECTION,
+            msgpack: false,
         }
     }
 
-    /// From `REDIS_URL`, `KEY`, `ADAPTER` (`redis` or `memory`, default
+    /// From `REDIS_URL`, `KEY`, `ADAPTER` (`redis`, `streams` or `memory`, default
     /// `redis`), `NAME` (default `rust-<port>`) and `RECOVERY` (`1` or
-    /// `0`, default `0`).
+    /// `0`, default `0`) and `PARSER` (`json` or `msgpack`, default `json`).
     pub fn from_env(port: u16) -> Result<Self, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let adapter = match var("ADAPTER").as_deref() {
             None | Some("redis") => Adapter::Redis,
+            Some("streams") => Adapter::Streams,
             Some("memory") => Adapter::Memory,
-            Some(other) => return Err(format!("ADAPTER={other}: expected redis or memory")),
+            Some(other) => {
+                return Err(format!(
+                    "ADAPTER={other}: expected redis, streams or memory"
+                ))
+            }
         };
         let mut config = ClusterNodeConfig::new(
             adapter,
@@ -128,6 +149,17 @@ impl ClusterNodeConfig {
             None | Some("0") => false,
             Some("1") => true,
             Some(other) => return Err(format!("RECOVERY={other}: expected 1 or 0")),
+        };
+        if let Some(ms) = var("RECOVERY_MAX_MS") {
+            let ms: u64 = ms
+                .parse()
+                .map_err(|_| format!("RECOVERY_MAX_MS={ms}: expected milliseconds"))?;
+            config.recovery_max = Duration::from_millis(ms);
+        }
+        config.msgpack = match var("PARSER").as_deref() {
+            None | Some("json") => false,
+            Some("msgpack") => true,
+            Some(other) => return Err(format!("PARSER={other}: expected json or msgpack")),
         };
         Ok(config)
     }
@@ -149,9 +181,12 @@ pub enum StartError {
 /// A node: a server with the contract's handlers, joined to its cluster.
 pub async fn server(config: &ClusterNodeConfig) -> Result<Server, StartError> {
     let mut builder = Server::builder();
+    if config.msgpack {
+        builder = builder.parser(roomcast_socketio::parser::MsgPackParser::new());
+    }
     if config.recovery {
         builder = builder.recovery(RecoveryConfig {
-            max_disconnection_duration: RECOVERY_MAX_DISCONNECTION,
+            max_disconnection_duration: config.recovery_max,
             ..RecoveryConfig::default()
         });
     }
@@ -168,9 +203,33 @@ pub async fn server(config: &ClusterNodeConfig) -> Result<Server, StartError> {
                 })?;
             builder.cluster(cluster).build()
         }
+        Adapter::Streams => {
+            let cluster = RedisStreamsCluster::builder(config.redis_url.as_str())
+                .stream(config.key.as_str())
+                .channel_prefix(config.key.as_str())
+                .session_prefix(session_prefix(&config.key))
+                .build()
+                .await
+                .map_err(|source| StartError::Redis {
+                    url: config.redis_url.clone(),
+                    source,
+                })?;
+            builder.cluster(cluster).build()
+        }
     };
     install(&io, &config.name);
     Ok(io)
+}
+
+/// The session key prefix for `KEY` in streams mode: Node's
+/// `sio:session:` for the default key, `<KEY>:session:` otherwise (the Node
+/// twin does the same).
+pub fn session_prefix(key: &str) -> String {
+    if key == "socket.io" {
+        "sio:session:".into()
+    } else {
+        format!("{key}:session:")
+    }
 }
 
 /// The `fanout` event's argument.

@@ -46,6 +46,7 @@ fuzz_target!(|data: &[u8]| {
         let config = WsConfig {
             max_message_size: 4096,
             close_grace: std::time::Duration::from_millis(100),
+            ..WsConfig::default()
         };
         let serve = WsConnection::new(server, config).serve(&sink);
         let feed = async move {

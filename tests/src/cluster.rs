@@ -105,13 +105,25 @@ impl ClusterNode {
             "RUST_LOG",
             std::env::var("RUST_LOG").unwrap_or("info".into()),
         );
-        Self::start(cmd, name, Kind::Rust, spec, adapter == "redis").await
+        let redis = adapter == "redis" || adapter == "streams";
+        Self::start(cmd, name, Kind::Rust, spec, redis).await
     }
 
     /// The Node reference server (socket.io 4.8 + @socket.io/redis-adapter).
     pub async fn node(name: &str, spec: &ClusterSpec) -> ClusterNode {
+        Self::node_with_env(name, spec, &[]).await
+    }
+
+    /// [`ClusterNode::node`] with extra environment variables
+    /// (`ADAPTER=streams`, `RECOVERY=1`, `PARSER=msgpack`).
+    pub async fn node_with_env(
+        name: &str,
+        spec: &ClusterSpec,
+        env: &[(&str, &str)],
+    ) -> ClusterNode {
         let node = require_node().expect("gate the test with require_cluster_js()");
         let mut cmd = Command::new(node);
+        cmd.envs(env.iter().copied());
         cmd.arg(js_dir().join("cluster/cluster-node.mjs"))
             .arg("0")
             .current_dir(js_dir());
@@ -189,11 +201,20 @@ impl ClusterNode {
 /// Waits until as many connections subscribe to the cluster's request
 /// channel of `/` as `nodes` has Redis nodes.
 pub async fn wait_subscribed(spec: &ClusterSpec, nodes: &[&ClusterNode]) {
-    let channel = format!("{}-request#/#", spec.key);
+    wait_subscribers(spec, nodes, &format!("{}-request#/#", spec.key)).await;
+}
+
+/// [`wait_subscribed`] for a streams cluster: the subscribers of its
+/// public channel of `/` (`KEY#/#`, the streams adapter's node count).
+pub async fn wait_subscribed_streams(spec: &ClusterSpec, nodes: &[&ClusterNode]) {
+    wait_subscribers(spec, nodes, &format!("{}#/#", spec.key)).await;
+}
+
+async fn wait_subscribers(spec: &ClusterSpec, nodes: &[&ClusterNode], channel: &str) {
     let want = nodes.iter().filter(|n| n.redis).count() as i64;
     let deadline = Instant::now() + START;
     loop {
-        let got = spec.redis.subscribers(&channel).await.unwrap_or(-1);
+        let got = spec.redis.subscribers(channel).await.unwrap_or(-1);
         if got == want {
             return;
         }

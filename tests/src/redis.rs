@@ -157,3 +157,80 @@ pub fn unique_key(test: &str) -> String {
         .unwrap_or_default();
     format!("roomcast-test:{test}:{}:{nanos}", std::process::id())
 }
+
+/// A `redis-server` of the test's own on a free loopback port (for tests
+/// that stop or restart it), killed on drop.
+pub struct OwnRedis {
+    /// Where it listens.
+    pub redis: Redis,
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl OwnRedis {
+    /// Starts one; `None` with a SKIP line when `redis-server` is missing
+    /// outside CI (a panic under `CI=true`).
+    pub async fn start() -> Option<OwnRedis> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let mut r = OwnRedis {
+            redis: Redis {
+                addr: format!("127.0.0.1:{port}"),
+            },
+            port,
+            child: None,
+        };
+        if !r.spawn().await {
+            assert!(!is_ci(), "redis-server is required under CI=true");
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** SKIP: redis-server not installed ***\n"
+            );
+            return None;
+        }
+        Some(r)
+    }
+
+    async fn spawn(&mut self) -> bool {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        let Ok(child) = child else { return false };
+        self.child = Some(child);
+        for _ in 0..500 {
+            if TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("redis-server did not listen on {}", self.port);
+    }
+
+    /// Whether it accepts connections now.
+    pub async fn is_up(&self) -> bool {
+        TcpStream::connect(("127.0.0.1", self.port)).await.is_ok()
+    }
+
+    /// Starts it again (after it stopped or was shut down), empty.
+    pub async fn restart(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        assert!(self.spawn().await, "redis-server restarts");
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}

@@ -24,6 +24,11 @@ struct Mixed {
 
 impl Mixed {
     async fn start(test: &str) -> Option<Mixed> {
+        Self::start_with(test, &[]).await
+    }
+
+    /// With `env` for every node (`PARSER=msgpack`).
+    async fn start_with(test: &str, env: &[(&str, &str)]) -> Option<Mixed> {
         require_cluster_js()?;
         let redis = require_redis().await?;
         let spec = ClusterSpec {
@@ -31,9 +36,9 @@ impl Mixed {
             key: unique_key(test),
         };
         let (a, b, n) = tokio::join!(
-            ClusterNode::rust(NAMES[0], &spec, "redis"),
-            ClusterNode::rust(NAMES[1], &spec, "redis"),
-            ClusterNode::node(NAMES[2], &spec)
+            ClusterNode::rust_with_env(NAMES[0], &spec, "redis", env),
+            ClusterNode::rust_with_env(NAMES[1], &spec, "redis", env),
+            ClusterNode::node_with_env(NAMES[2], &spec, env)
         );
         wait_subscribed(&spec, &[&a, &b, &n]).await;
         Some(Mixed {
@@ -64,6 +69,24 @@ async fn mixed_cluster_contract_over_websocket() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mixed_cluster_contract_over_polling() {
     contract("polling").await;
+}
+
+/// Every node and client with `socket.io-msgpack-parser`: the Redis wire is
+/// the same (MessagePack packet objects), the client wire is MessagePack.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mixed_cluster_contract_with_msgpack_over_websocket() {
+    let env = [("PARSER", "msgpack")];
+    let Some(cluster) = Mixed::start_with("mixed-contract-msgpack", &env).await else {
+        return;
+    };
+    run_checks(
+        "contract.mjs",
+        &cluster.nodes(),
+        "websocket",
+        &[("PARSER", "msgpack".into())],
+    )
+    .await
+    .assert(&contract_checks(&NAMES));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

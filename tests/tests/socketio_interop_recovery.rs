@@ -32,13 +32,17 @@ fn server(
     max_disconnection: Duration,
     reasons: Log<DisconnectReason>,
     middleware: Log<String>,
+    parser: &str,
 ) -> Server {
-    let io = Server::builder()
-        .recovery(RecoveryConfig {
-            max_disconnection_duration: max_disconnection,
-            ..RecoveryConfig::default()
-        })
-        .build();
+    let builder = Server::builder().recovery(RecoveryConfig {
+        max_disconnection_duration: max_disconnection,
+        ..RecoveryConfig::default()
+    });
+    let io = match parser {
+        "msgpack" => builder.parser(roomcast_socketio::parser::MsgPackParser::new()),
+        _ => builder,
+    }
+    .build();
     io.use_middleware(move |socket: Socket| {
         let middleware = middleware.clone();
         async move {
@@ -107,10 +111,16 @@ async fn run(
     transport: &str,
     scenario: &str,
     max_disconnection: Duration,
+    parser: &str,
 ) -> (Value, Log<DisconnectReason>, Log<String>) {
     let reasons = Log::default();
     let middleware = Log::default();
-    let io = server(max_disconnection, reasons.clone(), middleware.clone());
+    let io = server(
+        max_disconnection,
+        reasons.clone(),
+        middleware.clone(),
+        parser,
+    );
     let port = socketio_common::serve(&io).await;
     let lines = node_ok(
         "recovery.mjs",
@@ -119,6 +129,7 @@ async fn run(
             ("TRANSPORT", transport),
             ("SCENARIO", scenario),
             ("AWAY_MS", "1500"),
+            ("PARSER", parser),
         ],
         Duration::from_secs(40),
     )
@@ -126,9 +137,9 @@ async fn run(
     (step(&lines, "result").clone(), reasons, middleware)
 }
 
-async fn cut(transport: &str) {
+async fn cut(transport: &str, parser: &str) {
     let Some(_) = require_js_deps() else { return };
-    let (r, reasons, middleware) = run(transport, "cut", Duration::from_secs(120)).await;
+    let (r, reasons, middleware) = run(transport, "cut", Duration::from_secs(120), parser).await;
     let n = 200u64;
     assert_eq!(r["fresh"], false, "a fresh socket is not recovered: {r}");
     assert_eq!(r["recovered"], true, "{r}");
@@ -184,17 +195,28 @@ async fn cut(transport: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cut_mid_stream_over_websocket_recovers_everything() {
-    cut("websocket").await;
+    cut("websocket", "json").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cut_mid_stream_over_polling_recovers_everything() {
-    cut("polling").await;
+    cut("polling", "json").await;
+}
+
+/// The offsets are appended to MessagePack packets too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cut_mid_stream_with_msgpack_over_websocket_recovers_everything() {
+    cut("websocket", "msgpack").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cut_mid_stream_with_msgpack_over_polling_recovers_everything() {
+    cut("polling", "msgpack").await;
 }
 
 async fn not_recovered(transport: &str, scenario: &str, max_disconnection: Duration) {
     let Some(_) = require_js_deps() else { return };
-    let (r, _, middleware) = run(transport, scenario, max_disconnection).await;
+    let (r, _, middleware) = run(transport, scenario, max_disconnection, "json").await;
     assert_eq!(
         middleware.len(),
         3,

@@ -4,7 +4,8 @@
 //! open until the server has something to send, and POSTs what it sends.
 //! This crate owns the parts that do not depend on the session protocol:
 //! - [`payload`]: the body format (Engine.IO v4: packets separated by the
-//!   record separator `\x1e`, binary as `b` + base64).
+//!   record separator `\x1e`, binary as `b` + base64), and [`payload_v3`]
+//!   (Engine.IO v3: length-prefixed packets, text or binary form).
 //! - [`body`]: reading a request body with a size limit.
 //! - [`wait_for_frames`]: holding a GET until frames are queued.
 //!
@@ -16,6 +17,7 @@
 
 pub mod body;
 pub mod payload;
+pub mod payload_v3;
 
 use std::future::Future;
 

@@ -26,6 +26,10 @@ pub enum PayloadError {
     /// A text packet is not valid UTF-8.
     #[error("invalid UTF-8 in a text packet")]
     Utf8,
+    /// A packet's length (Engine.IO v3 payloads) is malformed or does not
+    /// match the body.
+    #[error("invalid packet length in payload")]
+    Length,
 }
 
 /// Encodes frames into one payload.

@@ -16,6 +16,10 @@ pub struct WsConfig {
     /// Once the session has closed, how long the peer has to take the last
     /// frames before the connection is dropped.
     pub close_grace: Duration,
+    /// A byte written in front of every binary message the server sends
+    /// (default none). Engine.IO v3 puts its packet type there (`4`); the
+    /// frames themselves stay shared, the byte is added while encoding.
+    pub binary_prefix: Option<u8>,
 }
 
 impl Default for WsConfig {
@@ -23,6 +27,7 @@ impl Default for WsConfig {
         WsConfig {
             max_message_size: 1_000_000,
             close_grace: Duration::from_secs(20),
+            binary_prefix: None,
         }
     }
 }

@@ -22,7 +22,7 @@ where
 {
     /// Encodes one frame behind the bytes not yet written.
     pub(crate) fn queue_frame(&mut self, frame: &Frame) {
-        encode(&mut self.unsent, frame);
+        encode(&mut self.unsent, frame, self.config.binary_prefix);
     }
 
     /// Queues a close frame, once.
@@ -64,8 +64,9 @@ where
         let mut out = take_scratch(&WRITE_SCRATCH);
         out.clear();
         let mut result = Ok(());
+        let prefix = self.config.binary_prefix;
         for frame in frames.drain(..) {
-            encode(&mut out, &frame);
+            encode(&mut out, &frame, prefix);
             if out.len() >= WRITE_CHUNK && result.is_ok() {
                 result = self.write_now(cx, &mut out);
             }
@@ -117,9 +118,30 @@ fn write_some<S: AsyncWrite + Unpin>(
     Ok(written)
 }
 
-fn encode(out: &mut Vec<u8>, frame: &Frame) {
-    match frame {
-        Frame::Text(text) => wire::put_frame(out, OP_TEXT, text.as_bytes()),
-        Frame::Binary(bytes) => wire::put_frame(out, OP_BINARY, bytes),
+fn encode(out: &mut Vec<u8>, frame: &Frame, binary_prefix: Option<u8>) {
+    match (frame, binary_prefix) {
+        (Frame::Text(text), _) => wire::put_frame(out, OP_TEXT, text.as_bytes()),
+        (Frame::Binary(bytes), None) => wire::put_frame(out, OP_BINARY, bytes),
+        (Frame::Binary(bytes), Some(prefix)) => {
+            wire::put_header(out, OP_BINARY, bytes.len() + 1);
+            out.push(prefix);
+            out.extend_from_slice(bytes);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_binary_prefix_goes_before_the_payload_and_counts_in_the_length() {
+        let mut out = Vec::new();
+        encode(&mut out, &Frame::binary(vec![1, 2]), Some(4));
+        encode(&mut out, &Frame::text("4a"), Some(4));
+        assert_eq!(out, [0x82, 3, 4, 1, 2, 0x81, 2, b'4', b'a']);
+        out.clear();
+        encode(&mut out, &Frame::binary(vec![1, 2]), None);
+        assert_eq!(out, [0x82, 2, 1, 2]);
     }
 }

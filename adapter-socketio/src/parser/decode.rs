@@ -156,7 +156,11 @@ fn parse(text: &str, limits: &DecoderLimits) -> Result<(Packet, usize), DecodeEr
 }
 
 /// Checks the ack id and payload shape against the packet type.
-fn check(kind: PacketType, id: Option<u64>, data: Option<&Value>) -> Result<(), DecodeError> {
+pub(crate) fn check(
+    kind: PacketType,
+    id: Option<u64>,
+    data: Option<&Value>,
+) -> Result<(), DecodeError> {
     let invalid = |reason| Err(DecodeError::InvalidPayload { kind, reason });
     match kind {
         PacketType::Connect | PacketType::Disconnect | PacketType::ConnectError if id.is_some() => {

@@ -74,6 +74,24 @@ impl Parser for JsonParser {
     ) -> Message {
         encode_value(kind, namespace, id, data, attachments)
     }
+
+    fn builtin(&self) -> Option<super::Builtin> {
+        Some(super::Builtin::Json)
+    }
+
+    fn append_arg(&self, message: &Message, arg: &str) -> Option<Message> {
+        super::json_splice::append_arg(message, arg)
+    }
+
+    fn with_ack_id(&self, frames: Vec<Frame>, id: u64) -> Option<Message> {
+        super::json_splice::with_ack_id(frames, id).map(Message::many)
+    }
+
+    /// A MessagePack parser's frame (one binary frame, which no JSON
+    /// packet starts with) is decoded and written again as JSON.
+    fn adopt(&self, frames: Vec<Frame>) -> Option<Message> {
+        super::json_splice::adopt(&self.limits, frames)
+    }
 }
 
 /// Encodes a packet whose data is already a JSON value.

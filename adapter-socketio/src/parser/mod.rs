@@ -44,18 +44,31 @@
 //! # Pluggable parsers
 //!
 //! [`Parser`] is object-safe: it hands out per-connection [`Decoder`]s and
-//! encodes packets whose data is already a [`serde_json::Value`]. The default
-//! [`JsonParser`] also has generic fast paths ([`json::encode_event`],
-//! [`json::encode_ack`]) that serialize straight into the output buffer.
+//! encodes packets whose data is already a [`serde_json::Value`]. The
+//! server holds one (`ServerBuilder::parser`) and every packet it sends
+//! goes through it: CONNECT answers, errors, emits, acks, broadcasts (once
+//! per broadcast, the frames shared by every recipient), what the cluster
+//! forwards ([`Parser::adopt`], [`Parser::with_ack_id`]) and recovery
+//! offsets ([`Parser::append_arg`]). Typed arguments go through
+//! `encode_event` / `encode_ack` on `dyn Parser`: the two built-in parsers
+//! serialize them straight into the frame ([`json::encode_event`],
+//! [`json::encode_ack`] for JSON), other parsers get them as a JSON value
+//! ([`args_to_value`]).
+//!
+//! Two parsers ship: [`JsonParser`] (npm `socket.io-parser`, the default)
+//! and [`MsgPackParser`] (npm `socket.io-msgpack-parser`).
 
 use bytes::Bytes;
-use roomcast_core::Message;
+use roomcast_core::{Frame, Message};
+use serde::Serialize;
 
 pub mod args;
 mod de;
 mod de_value;
 mod decode;
 pub mod json;
+mod json_splice;
+pub mod msgpack;
 pub mod packet;
 pub(crate) mod ser;
 mod ser_placeholder;
@@ -65,6 +78,7 @@ mod tests;
 pub use args::Args;
 pub use de::{decode_args, from_value};
 pub use json::{encode_ack, encode_event, encode_value, JsonDecoder, JsonParser};
+pub use msgpack::{MsgPackDecoder, MsgPackParser};
 pub use packet::{Packet, PacketType};
 pub use ser::args_to_value;
 
@@ -92,6 +106,161 @@ pub trait Parser: Send + Sync + 'static {
         data: Option<&serde_json::Value>,
         attachments: &[Bytes],
     ) -> Message;
+
+    /// Which built-in format this parser writes, if it is one of ours:
+    /// typed arguments are then serialized straight into the frame,
+    /// without a JSON value between.
+    fn builtin(&self) -> Option<Builtin> {
+        None
+    }
+
+    /// `message` (an `EVENT` without ack id this parser encoded) with `arg`
+    /// appended as its last argument; `None` for any other message.
+    /// Connection state recovery appends offsets this way. The default
+    /// decodes the message and encodes it again.
+    fn append_arg(&self, message: &Message, arg: &str) -> Option<Message> {
+        append_arg_decoding(self, message, arg)
+    }
+
+    /// `frames` (an `EVENT` without ack id, as the cluster forwards a
+    /// broadcast with acks) with ack id `id` written in; `None` for any
+    /// other packet. The default decodes and encodes again.
+    fn with_ack_id(&self, frames: Vec<Frame>, id: u64) -> Option<Message> {
+        let packet = decode_frames(self, &frames)?;
+        if !packet.kind.is_event() || packet.id.is_some() {
+            return None;
+        }
+        Some(self.encode_value(
+            packet.kind,
+            &packet.namespace,
+            Some(id),
+            packet.data.as_ref(),
+            &packet.attachments,
+        ))
+    }
+
+    /// A message other nodes forwarded, in this parser's format. Nodes of
+    /// one cluster normally share their parser and the frames pass as they
+    /// are (the default); a parser may convert frames of another format
+    /// (`None`: cannot).
+    fn adopt(&self, frames: Vec<Frame>) -> Option<Message> {
+        Some(Message::many(frames))
+    }
+}
+
+/// The formats of the parsers this crate ships ([`Parser::builtin`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Builtin {
+    /// [`JsonParser`].
+    Json,
+    /// [`MsgPackParser`].
+    MsgPack,
+}
+
+impl dyn Parser {
+    /// Encodes an event with typed arguments (the argument rules of the
+    /// [module](self)); `id` requests an acknowledgement.
+    ///
+    /// ```
+    /// use roomcast_socketio::parser::{JsonParser, Parser};
+    /// use roomcast_core::Frame;
+    /// let parser: &dyn Parser = &JsonParser::new();
+    /// let msg = parser.encode_event("/", "hello", &("world", 1), None).unwrap();
+    /// assert_eq!(msg.frames(), &[Frame::text("42[\"hello\",\"world\",1]")]);
+    /// ```
+    pub fn encode_event<T: Serialize + ?Sized>(
+        &self,
+        namespace: &str,
+        event: &str,
+        args: &T,
+        id: Option<u64>,
+    ) -> Result<Message, EncodeError> {
+        check_namespace(namespace)?;
+        match self.builtin() {
+            Some(Builtin::Json) => return json::encode_event(namespace, event, args, id),
+            Some(Builtin::MsgPack) => {
+                return msgpack::encode_args(PacketType::Event, namespace, id, Some(event), args)
+            }
+            None => {}
+        }
+        let (data, attachments) = args_to_value(Some(event), args)?;
+        Ok(self.encode_value(PacketType::Event, namespace, id, Some(&data), &attachments))
+    }
+
+    /// Encodes an acknowledgement for ack id `id` with typed arguments.
+    pub fn encode_ack<T: Serialize + ?Sized>(
+        &self,
+        namespace: &str,
+        id: u64,
+        args: &T,
+    ) -> Result<Message, EncodeError> {
+        check_namespace(namespace)?;
+        match self.builtin() {
+            Some(Builtin::Json) => return json::encode_ack(namespace, id, args),
+            Some(Builtin::MsgPack) => {
+                return msgpack::encode_args(PacketType::Ack, namespace, Some(id), None, args)
+            }
+            None => {}
+        }
+        let (data, attachments) = args_to_value(None, args)?;
+        Ok(self.encode_value(
+            PacketType::Ack,
+            namespace,
+            Some(id),
+            Some(&data),
+            &attachments,
+        ))
+    }
+}
+
+fn check_namespace(namespace: &str) -> Result<(), EncodeError> {
+    if namespace.is_empty() || (namespace.starts_with('/') && !namespace.contains(',')) {
+        Ok(())
+    } else {
+        Err(EncodeError::InvalidNamespace(namespace.to_owned()))
+    }
+}
+
+/// [`Parser::append_arg`] by decoding the message and encoding it again.
+pub(crate) fn append_arg_decoding<P: Parser + ?Sized>(
+    parser: &P,
+    message: &Message,
+    arg: &str,
+) -> Option<Message> {
+    let mut packet = decode_frames(parser, message.frames())?;
+    if !packet.kind.is_event() || packet.id.is_some() {
+        return None;
+    }
+    match packet.data.as_mut() {
+        Some(serde_json::Value::Array(items)) => items.push(arg.into()),
+        _ => return None,
+    }
+    Some(parser.encode_value(
+        packet.kind,
+        &packet.namespace,
+        None,
+        packet.data.as_ref(),
+        &packet.attachments,
+    ))
+}
+
+/// The one packet `frames` hold, decoded with a fresh decoder of `parser`
+/// (text frames carry the Engine.IO `4`, as the encoders write them).
+pub(crate) fn decode_frames<P: Parser + ?Sized>(parser: &P, frames: &[Frame]) -> Option<Packet> {
+    let mut decoder = parser.decoder();
+    let mut packet = None;
+    for frame in frames {
+        if packet.is_some() {
+            return None;
+        }
+        packet = match frame {
+            Frame::Text(t) => decoder.decode_text(t.as_str().strip_prefix('4')?),
+            Frame::Binary(b) => decoder.decode_binary(b.clone()),
+        }
+        .ok()?;
+    }
+    packet
 }
 
 /// Per-connection packet decoder.
@@ -200,6 +369,10 @@ pub enum DecodeError {
         /// How many attachments the packet has.
         count: usize,
     },
+    /// A MessagePack frame that is not a valid packet (or a text frame
+    /// where only binary ones are expected).
+    #[error("invalid MessagePack packet: {0}")]
+    InvalidMessagePack(&'static str),
     /// The arguments do not match the requested Rust type.
     #[error("invalid arguments: {0}")]
     InvalidArgs(String),

@@ -27,7 +27,7 @@ use super::EncodeError;
 
 /// How a top-level value maps to arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
+pub(crate) enum Shape {
     /// Each element is an argument.
     Spread,
     /// No argument.
@@ -36,7 +36,7 @@ enum Shape {
     Single,
 }
 
-fn shape_of<T: Serialize + ?Sized>(value: &T) -> Shape {
+pub(crate) fn shape_of<T: Serialize + ?Sized>(value: &T) -> Shape {
     match value.serialize(Probe) {
         Err(Found(shape)) => shape,
         // Serialized nothing at all: an odd impl; treat it as a value.

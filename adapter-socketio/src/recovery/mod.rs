@@ -35,16 +35,17 @@
 //!   nodes forward is delivered but not stored here: a client recovers
 //!   what was sent from the node it reconnects to.
 
+pub(crate) mod log;
 pub(crate) mod store;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::{BufMut, BytesMut};
 use parking_lot::Mutex;
-use roomcast_core::{ClientId, Frame, Message, Target};
+use roomcast_core::{ClientId, Message, Target};
 use serde_json::Value;
 
+use crate::parser::Parser;
 use crate::DisconnectReason;
 use store::{Session, Store};
 
@@ -102,12 +103,25 @@ pub(crate) struct Recovery {
     /// namespace is never taken for one of ours.
     epoch: String,
     store: Mutex<Store>,
+    /// The cluster's shared log, when it has one: sessions and packets
+    /// are kept there instead of in `store` ([`log`]).
+    log: Option<log::LogRecovery>,
+    /// Appends offsets to the encoded events.
+    parser: Arc<dyn Parser>,
 }
 
 /// What a CONNECT's auth asks to restore, checked against the store.
 pub(crate) struct Restore {
     pub(crate) session: Session,
-    offset: u64,
+    from: Source,
+}
+
+/// Where a restore's missed packets come from.
+enum Source {
+    /// This node's store, after this offset.
+    Memory(u64),
+    /// The cluster's log.
+    Log(log::Pending),
 }
 
 /// How a socket entered its namespace.
@@ -119,12 +133,43 @@ pub(crate) enum Entered {
 }
 
 impl Recovery {
-    pub(crate) fn new(config: RecoveryConfig) -> Arc<Self> {
+    /// Recovery for namespace `scope`, through the cluster's `log` when
+    /// it keeps one; `parser` appends offsets to the encoded events.
+    pub(crate) fn new(
+        config: RecoveryConfig,
+        scope: &str,
+        log: Option<Arc<dyn roomcast_core::cluster::log::SessionLog>>,
+        parser: Arc<dyn Parser>,
+    ) -> Arc<Self> {
         let store = Store::new(config.max_disconnection_duration, config.max_stored_bytes);
         Arc::new(Recovery {
             config,
             epoch: ClientId::random().as_str()[..8].replace('-', "_"),
             store: Mutex::new(store),
+            log: log.map(|l| log::LogRecovery::new(l, scope, parser.clone())),
+            parser,
+        })
+    }
+
+    /// The log this namespace recovers through, if any.
+    pub(crate) fn log(&self) -> Option<&log::LogRecovery> {
+        self.log.as_ref()
+    }
+
+    /// Whether a CONNECT with this auth asks the log for a session (an
+    /// asynchronous round trip: see [`Recovery::take_from_log`]).
+    pub(crate) fn asks_log(&self, auth: &Value) -> bool {
+        self.log.is_some()
+            && auth.get("pid").is_some_and(Value::is_string)
+            && auth.get("offset").is_some_and(Value::is_string)
+    }
+
+    /// The session a CONNECT's auth names, from the cluster's log.
+    pub(crate) async fn take_from_log(&self, auth: &Value) -> Option<Restore> {
+        let (session, pending) = self.log.as_ref()?.take(auth).await?;
+        Some(Restore {
+            session,
+            from: Source::Log(pending),
         })
     }
 
@@ -150,6 +195,9 @@ impl Recovery {
     /// The session a CONNECT's auth names, if it can be recovered now
     /// (removed from the store: a session is restored once).
     pub(crate) fn take(&self, auth: &Value) -> Option<Restore> {
+        if self.log.is_some() {
+            return None;
+        }
         let pid = auth.get("pid")?.as_str()?;
         let offset = self.parse_offset(auth.get("offset")?.as_str()?)?;
         let now = Instant::now();
@@ -158,16 +206,30 @@ impl Recovery {
             return None;
         }
         let session = store.take_session(now, pid)?;
-        Some(Restore { session, offset })
+        Some(Restore {
+            session,
+            from: Source::Memory(offset),
+        })
     }
 
     /// Keeps the session of a socket whose connection was lost.
     pub(crate) fn persist(&self, session: Session) {
+        if let Some(log) = &self.log {
+            let saved = roomcast_core::cluster::log::SavedSession {
+                sid: session.sid.as_str().to_string(),
+                pid: session.pid,
+                rooms: session.rooms,
+                data: session.data.to_string().into_bytes(),
+            };
+            log.log()
+                .persist(log.scope(), saved, self.config.max_disconnection_duration);
+            return;
+        }
         self.store.lock().persist(Instant::now(), session);
     }
 
     /// Stores `message` (an EVENT without ack id, sent to `target`) with
-    /// the next offset as its last argument and calls `deliver` with that
+    /// the next offset as its last argument (written in by the parser) and calls `deliver` with that
     /// copy, under the store's lock. A message that is not a JSON event
     /// array is delivered as it is and not stored.
     pub(crate) fn record<R>(
@@ -178,7 +240,7 @@ impl Recovery {
     ) -> R {
         let mut store = self.store.lock();
         let offset = self.offset_string(store.next_seq());
-        let Some(with_offset) = append_arg(message, &offset) else {
+        let Some(with_offset) = self.parser.append_arg(message, &offset) else {
             drop(store);
             return deliver(message);
         };
@@ -201,11 +263,40 @@ impl Recovery {
         reply: impl FnOnce(&str),
         mut send: impl FnMut(&Message),
     ) -> Option<Entered> {
+        if let Some(log) = &self.log {
+            let Some((r, Source::Log(pending))) = restore.map(|r| (r, &r.from)) else {
+                if !join(false) {
+                    return None;
+                }
+                let pid = Self::new_pid();
+                reply(&pid);
+                return Some(Entered::Fresh(pid));
+            };
+            let pid = std::cell::OnceCell::new();
+            let recovered = log.enter(
+                &r.session,
+                pending,
+                join,
+                |recovered| {
+                    let p = pid.get_or_init(|| match recovered {
+                        true => r.session.pid.clone(),
+                        false => Self::new_pid(),
+                    });
+                    reply(p);
+                },
+                send,
+            )?;
+            return Some(match (recovered, pid.into_inner()) {
+                (true, _) => Entered::Recovered,
+                (false, p) => Entered::Fresh(p.unwrap_or_else(Self::new_pid)),
+            });
+        }
         let mut store = self.store.lock();
-        let missed = restore.and_then(|r| {
-            store
-                .missed(Instant::now(), r.offset, &r.session)
-                .map(|m| (r, m))
+        let missed = restore.and_then(|r| match r.from {
+            Source::Memory(offset) => store
+                .missed(Instant::now(), offset, &r.session)
+                .map(|m| (r, m)),
+            Source::Log(_) => None,
         });
         if !join(missed.is_some()) {
             return None;
@@ -227,55 +318,15 @@ impl Recovery {
     }
 }
 
-/// `message` with `arg` appended to its JSON argument array, or `None`
-/// when its first frame is not text ending in `]`. Attachments are shared.
-fn append_arg(message: &Message, arg: &str) -> Option<Message> {
-    let frames = message.frames();
-    let Some(Frame::Text(text)) = frames.first() else {
-        return None;
-    };
-    let head = text.as_str().strip_suffix(']')?;
-    let mut buf = BytesMut::with_capacity(head.len() + arg.len() + 4);
-    buf.put_slice(head.as_bytes());
-    buf.put_slice(b",");
-    // Offsets are made of URL-safe characters, digits, `_` and `-`:
-    // nothing to escape.
-    buf.put_slice(b"\"");
-    buf.put_slice(arg.as_bytes());
-    buf.put_slice(b"\"]");
-    let text = roomcast_core::Text::from_utf8(buf.freeze()).ok()?;
-    let mut out = Vec::with_capacity(frames.len());
-    out.push(Frame::Text(text));
-    out.extend_from_slice(&frames[1..]);
-    Some(Message::many(out))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn appends_the_offset_and_keeps_attachments() {
-        let m = Message::many(vec![
-            Frame::text("451-[\"e\",{\"_placeholder\":true,\"num\":0}]"),
-            Frame::binary(vec![1u8, 2]),
-        ]);
-        let out = append_arg(&m, "ab-3").unwrap();
-        let Frame::Text(t) = &out.frames()[0] else {
-            panic!()
-        };
-        assert_eq!(
-            t.as_str(),
-            "451-[\"e\",{\"_placeholder\":true,\"num\":0},\"ab-3\"]"
-        );
-        assert_eq!(out.frames()[1], m.frames()[1]);
-        assert!(append_arg(&Message::from(Frame::binary(vec![1u8])), "x").is_none());
-    }
-
-    #[test]
     fn offsets_of_another_store_are_refused() {
-        let a = Recovery::new(RecoveryConfig::default());
-        let b = Recovery::new(RecoveryConfig::default());
+        let json = Arc::new(crate::parser::JsonParser::new());
+        let a = Recovery::new(RecoveryConfig::default(), "/", None, json.clone());
+        let b = Recovery::new(RecoveryConfig::default(), "/", None, json);
         let off = a.offset_string(7);
         assert_eq!(a.parse_offset(&off), Some(7));
         assert_eq!(b.parse_offset(&off), None);

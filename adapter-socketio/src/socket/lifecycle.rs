@@ -42,7 +42,7 @@
 use std::collections::VecDeque;
 
 use crate::handler;
-use crate::parser::{encode_value, Packet, PacketType};
+use crate::parser::{Packet, PacketType};
 use crate::{ConnectError, DisconnectReason};
 
 use super::Socket;
@@ -190,7 +190,12 @@ impl Socket {
     /// `Middlewares` → `Disconnected`, telling the client why.
     fn refuse(&self, error: &ConnectError) {
         self.abandon();
-        let _ = self.send_raw(&error.encode(self.0.ns.name()));
+        let data = self.protocol().refusal_data(error);
+        let _ = self.send_raw(&ConnectError::encode_data(
+            self.0.ns.parser(),
+            self.0.ns.name(),
+            &data,
+        ));
     }
 
     /// `Middlewares` → `Disconnected`, silently.
@@ -253,7 +258,13 @@ impl Socket {
         if !self.connected() {
             return;
         }
-        let packet = encode_value(PacketType::Disconnect, self.0.ns.name(), None, None, &[]);
+        let packet = self.0.ns.parser().encode_value(
+            PacketType::Disconnect,
+            self.0.ns.name(),
+            None,
+            None,
+            &[],
+        );
         let _ = self.send_raw(&packet);
         self.close(DisconnectReason::ServerNamespaceDisconnect);
     }

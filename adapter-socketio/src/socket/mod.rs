@@ -37,7 +37,8 @@ pub(crate) use connection::ConnectionSockets;
 pub(crate) use handlers::ConnectFn;
 
 use crate::ack::{AckError, AckReply, AckSlot};
-use crate::parser::{encode_event, encode_value, PacketType};
+use crate::parser::PacketType;
+use crate::protocol::ProtocolVersion;
 use crate::reserved::check_event;
 use crate::{BroadcastOperator, EmitError, Extensions, Handshake, Namespace};
 use handlers::Handlers;
@@ -80,9 +81,8 @@ impl Socket {
         handshake: Handshake,
         restore: Option<crate::recovery::Restore>,
     ) -> Self {
-        let id = restore
-            .as_ref()
-            .map_or_else(ClientId::random, |r| r.session.sid);
+        let fresh = || ProtocolVersion::of(&conn).socket_id(ns.name(), conn.id());
+        let id = restore.as_ref().map_or_else(fresh, |r| r.session.sid);
         let data = restore.as_ref().map(|r| r.session.data.clone());
         let socket = Socket(Arc::new(Inner {
             id,
@@ -100,6 +100,11 @@ impl Socket {
             let _ = socket.set_data(&data);
         }
         socket
+    }
+
+    /// The Socket.IO revision of the socket's connection.
+    pub(crate) fn protocol(&self) -> ProtocolVersion {
+        ProtocolVersion::of(&self.0.conn)
     }
 
     /// The socket's id (also the name of its own room).
@@ -141,7 +146,11 @@ impl Socket {
     /// is several arguments, `()` none).
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         check_event(event)?;
-        let message = encode_event(self.0.ns.name(), event, data, None)?;
+        let message = self
+            .0
+            .ns
+            .parser()
+            .encode_event(self.0.ns.name(), event, data, None)?;
         self.notify_outgoing(event, data);
         roomcast_core::metrics::add(roomcast_core::metrics::Counter::EventsOut, 1);
         self.send_event(&message)
@@ -159,7 +168,7 @@ impl Socket {
         let mut data = Vec::with_capacity(args.len() + 1);
         data.push(Value::String(event.to_string()));
         data.extend_from_slice(args);
-        let message = encode_value(
+        let message = self.0.ns.parser().encode_value(
             PacketType::Event,
             self.0.ns.name(),
             None,
@@ -185,8 +194,12 @@ impl Socket {
     {
         check_event(event)?;
         let id = self.0.ns.next_ack_id();
-        let message =
-            encode_event(self.0.ns.name(), event, data, Some(id)).map_err(EmitError::from)?;
+        let message = self
+            .0
+            .ns
+            .parser()
+            .encode_event(self.0.ns.name(), event, data, Some(id))
+            .map_err(EmitError::from)?;
         let reply = self.register_ack(id).ok_or(AckError::Disconnected)?;
         self.notify_outgoing(event, data);
         if let Err(e) = self.send_raw(&message) {

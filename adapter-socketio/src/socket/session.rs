@@ -6,7 +6,7 @@
 use roomcast_core::{Message, Room, Target};
 
 use super::Socket;
-use crate::parser::{encode_value, PacketType};
+use crate::parser::PacketType;
 use crate::recovery::{keeps_session, store::Session, Entered, Restore};
 use crate::{DisconnectReason, EmitError};
 
@@ -89,15 +89,12 @@ impl Socket {
     }
 
     fn send_connect(&self, pid: Option<&str>) {
-        let data = match pid {
-            Some(pid) => serde_json::json!({ "sid": self.0.id.as_str(), "pid": pid }),
-            None => serde_json::json!({ "sid": self.0.id.as_str() }),
-        };
-        let reply = encode_value(
+        let data = self.protocol().connect_data(self.0.id, pid);
+        let reply = self.0.ns.parser().encode_value(
             PacketType::Connect,
             self.0.ns.name(),
             None,
-            Some(&data),
+            data.as_ref(),
             &[],
         );
         let _ = self.send_raw(&reply);
@@ -107,6 +104,22 @@ impl Socket {
     /// is stored and carries its offset.
     pub(super) fn send_event(&self, message: &Message) -> Result<(), EmitError> {
         match self.0.ns.recovery() {
+            Some(recovery) if recovery.log().is_some() => {
+                let target = Target::to([Room::of_client(self.0.id)]);
+                let log = recovery.log().map(|l| l.log().clone());
+                if let Some(log) = log {
+                    log.append(
+                        self.0.ns.name(),
+                        &target,
+                        Default::default(),
+                        message.frames(),
+                    )
+                    .unwrap_or_else(
+                        |e| tracing::warn!(error = %e, "event not appended to the log"),
+                    );
+                }
+                Ok(())
+            }
             Some(recovery) => {
                 let target = Target::to([Room::of_client(self.0.id)]);
                 recovery.record(&target, message, |m| self.send_raw(m))

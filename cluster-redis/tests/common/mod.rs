@@ -134,3 +134,15 @@ pub async fn joined(addr: SocketAddr, room: &str) -> (Raw, String) {
     assert_eq!(raw.text().await, "431[]");
     (raw, sid)
 }
+
+/// Publishes `payload` on `channel` of the Redis at `url`, as another node would.
+pub async fn publish(url: &str, channel: &str, payload: &[u8]) {
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: i64 = redis::cmd("PUBLISH")
+        .arg(channel)
+        .arg(payload)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+}

@@ -30,6 +30,7 @@
 //! messages, socket data, ack arguments) are JSON text, the format every
 //! Socket.IO server shares. [`memory`] links nodes in one process.
 
+pub mod log;
 pub mod memory;
 mod node;
 
@@ -229,6 +230,13 @@ impl Responses {
 pub trait RemoteHandler: Send + Sync + 'static {
     /// Applies a request from another node; answers go back through `reply`.
     async fn handle(&self, from: NodeId, request: Request, reply: mpsc::Sender<Response>);
+
+    /// Delivers one broadcast read from the cluster's log (see [`log`]),
+    /// in log order, this node's own appends included. Clusters without a
+    /// log never call it.
+    fn logged(&self, entry: log::Logged) {
+        let _ = entry;
+    }
 }
 
 /// Forwards operations to the other nodes of a cluster.
@@ -263,6 +271,12 @@ pub trait Cluster: Send + Sync + 'static {
 
     /// Stops routing requests for `scope`.
     fn detach(&self, scope: &str);
+
+    /// The shared log of broadcasts and sessions, for clusters that keep
+    /// one (connection state recovery across nodes); `None` by default.
+    fn log(&self) -> Option<Arc<dyn log::SessionLog>> {
+        None
+    }
 }
 
 /// A cluster of one node: forwards nothing.

@@ -233,19 +233,16 @@ impl Hub {
         id: ClientId,
         rooms: impl IntoIterator<Item = R>,
     ) -> Result<(), HubError> {
-        let member = self.member(id)?;
-        let mut mine = member.rooms.lock();
-        if mine.gone {
-            return Err(HubError::UnknownClient(id));
-        }
-        for room in rooms {
-            let room = room.into();
-            if mine.set.len() >= self.max_rooms && !mine.set.contains(&room) {
-                return Err(HubError::TooManyRooms(id, self.max_rooms));
+        self.with_rooms(id, |member, mine| {
+            for room in rooms {
+                let room = room.into();
+                if mine.set.len() >= self.max_rooms && !mine.set.contains(&room) {
+                    return Err(HubError::TooManyRooms(id, self.max_rooms));
+                }
+                self.add_locked(id, member, mine, room);
             }
-            self.add_locked(id, &member, &mut mine, room);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Makes a client leave rooms (those it is not in are ignored). A client
@@ -256,21 +253,33 @@ impl Hub {
         id: ClientId,
         rooms: impl IntoIterator<Item = R>,
     ) -> Result<(), HubError> {
+        self.with_rooms(id, |_, mine| {
+            for room in rooms {
+                let room = room.into();
+                if mine.set.remove(&room) {
+                    let _span =
+                        tracing::debug_span!("leave", scope = %self.scope, client = %id, room = %room)
+                            .entered();
+                    self.remove_member(id, &room);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs `change` on a connected client's rooms, under its lock; a client
+    /// that is gone (or going) is [`HubError::UnknownClient`].
+    fn with_rooms<T>(
+        &self,
+        id: ClientId,
+        change: impl FnOnce(&Arc<Member>, &mut Rooms) -> Result<T, HubError>,
+    ) -> Result<T, HubError> {
         let member = self.member(id)?;
         let mut mine = member.rooms.lock();
         if mine.gone {
             return Err(HubError::UnknownClient(id));
         }
-        for room in rooms {
-            let room = room.into();
-            if mine.set.remove(&room) {
-                let _span =
-                    tracing::debug_span!("leave", scope = %self.scope, client = %id, room = %room)
-                        .entered();
-                self.remove_member(id, &room);
-            }
-        }
-        Ok(())
+        change(&member, &mut mine)
     }
 
     fn member(&self, id: ClientId) -> Result<Arc<Member>, HubError> {

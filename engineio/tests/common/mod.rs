@@ -190,6 +190,16 @@ impl TestServer {
         assert_eq!(self.close_count(sid), 1, "on_close calls for {sid}");
     }
 
+    /// [`TestServer::assert_closed_once`] with no session left, then a GET
+    /// for the polling session `sid` is refused as unknown.
+    #[cfg(feature = "polling")]
+    pub async fn assert_polling_session_gone(&self, sid: ClientId, reason: CloseReason) {
+        self.assert_closed_once(sid, reason, 0).await;
+        get(self.addr, &polling(sid))
+            .await
+            .assert_error(400, 1, "Session ID unknown");
+    }
+
     /// Every event so far.
     pub fn log(&self) -> Vec<Event> {
         self.log.lock().clone()

@@ -10,10 +10,13 @@
 //! `ADAPTER=redis` (default) joins the cluster at `REDIS_URL` (default
 //! `redis://127.0.0.1:6379`) with the key prefix `KEY` (default `socket.io`),
 //! speaking `@socket.io/redis-adapter`'s protocol, so Node socket.io servers
-//! with that adapter can share the cluster; `ADAPTER=memory` is one node
+//! with that adapter can share the cluster; `ADAPTER=streams` joins through
+//! one Redis stream named `KEY`, speaking `@socket.io/redis-streams-adapter`'s
+//! protocol, with recovery sessions kept in Redis (a client recovers on any
+//! node); `ADAPTER=memory` is one node
 //! without Redis. `NAME` is what it answers to a server-side `whoami`
 //! (default `rust-<port>`). `RECOVERY=1` turns connection state recovery
-//! on (sessions kept 30 s; stored on this node only). Port 0 picks a free port. Once it serves it
+//! on (sessions kept 30 s; on this node only, except with `ADAPTER=streams`). Port 0 picks a free port. Once it serves it
 //! prints one JSON line: `{"listening": <port>, "name": "<name>"}`.
 
 use roomcast_examples::cluster_node::{self, ClusterNodeConfig};

@@ -5,7 +5,12 @@
 //   node cluster/cluster-node.mjs PORT     (PORT 0: any free port)
 //
 // Env: REDIS_URL (default redis://127.0.0.1:6379), KEY (the adapter's key
-// prefix, default socket.io), NAME (this server's name, default node-PORT).
+// prefix, default socket.io), NAME (this server's name, default node-PORT),
+// ADAPTER (redis, the default, or streams: @socket.io/redis-streams-adapter
+// 0.3 on the stream KEY, channel prefix KEY, session keys `sio:session:` for
+// the default KEY and `KEY:session:` otherwise, as the Rust example),
+// RECOVERY=1 (connectionStateRecovery, maxDisconnectionDuration 30 s, or
+// RECOVERY_MAX_MS, a test extension).
 // Both transports; binds 127.0.0.1 only. Prints one JSON line
 // {"listening": port, "name": ...} once it serves and its Redis
 // subscriptions are made.
@@ -46,11 +51,17 @@
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
+import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
 import { createClient } from "redis";
+import msgpackParser from "socket.io-msgpack-parser";
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 3000);
 const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
 const KEY = process.env.KEY || "socket.io";
+const STREAMS = process.env.ADAPTER === "streams";
+const RECOVERY = process.env.RECOVERY === "1";
+// PARSER=msgpack: the clients speak socket.io-msgpack-parser (the adapter's wire does not change).
+const parser = process.env.PARSER === "msgpack" ? { parser: msgpackParser } : {};
 
 const pub = createClient({ url: REDIS_URL });
 const sub = pub.duplicate();
@@ -58,8 +69,23 @@ for (const c of [pub, sub]) c.on("error", (err) => console.error(`redis: ${err.m
 await Promise.all([pub.connect(), sub.connect()]);
 
 const http = createServer();
-const io = new Server(http, { transports: ["polling", "websocket"] });
-io.adapter(createAdapter(pub, sub, { key: KEY, requestsTimeout: 3000 }));
+const io = new Server(http, {
+  transports: ["polling", "websocket"],
+  ...parser,
+  ...(RECOVERY ? { connectionStateRecovery: { maxDisconnectionDuration: Number(process.env.RECOVERY_MAX_MS || 30000) } } : {}),
+});
+if (STREAMS) {
+  io.adapter(
+    createStreamsAdapter(pub, {
+      streamName: KEY,
+      channelPrefix: KEY,
+      sessionKeyPrefix: KEY === "socket.io" ? "sio:session:" : `${KEY}:session:`,
+      blockTimeInMs: 1000,
+    }),
+  );
+} else {
+  io.adapter(createAdapter(pub, sub, { key: KEY, requestsTimeout: 3000 }));
+}
 
 io.on("connection", (socket) => {
   const ackOf = (args) => (typeof args[args.length - 1] === "function" ? args.pop() : () => {});
@@ -139,6 +165,9 @@ io.on("tell", (event, ...args) => io.local.emit(event, ...args));
 // more subscription answered means Redis has made them all.
 await sub.subscribe(`${KEY}-ready#${process.pid}`, () => {});
 await sub.unsubscribe(`${KEY}-ready#${process.pid}`);
+// The streams adapter connects its reader and subscriber on connections of
+// its own; give them a moment (the tests also wait for its subscription).
+if (STREAMS) await new Promise((r) => setTimeout(r, 300));
 
 http.listen(port, "127.0.0.1", () => {
   const bound = http.address().port;

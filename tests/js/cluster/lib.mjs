@@ -6,49 +6,17 @@
 // when not ok);
 // the Rust test asserts that every expected check is there and ok.
 import { io } from "socket.io-client";
+import msgpackParser from "socket.io-msgpack-parser";
 import { isDeepStrictEqual } from "node:util";
 
 export const SERVERS = JSON.parse(process.env.SERVERS ?? "[]");
 if (SERVERS.length === 0) throw new Error("SERVERS is not set");
 export const TRANSPORT = process.env.TRANSPORT ?? "websocket";
-/** How long one wait may take before the check fails. */
-export const STEP_MS = Number(process.env.STEP_MS ?? 8000);
+export { STEP_MS, out, sleep, within, next, until, norm } from "../script.mjs";
+import { out, within, norm, runMain } from "../script.mjs";
 
-export const out = (obj) => console.log(JSON.stringify(obj));
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Resolves with `promise`, or rejects after `ms` naming `what`. */
-export function within(promise, what, ms = STEP_MS) {
-  let timer;
-  const deadline = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
-/** Waits until `cond()` holds, polling every 5 ms. */
-export async function until(cond, what, ms = STEP_MS) {
-  await within(
-    (async () => {
-      while (!cond()) await sleep(5);
-    })(),
-    what,
-    ms,
-  );
-}
-
-const isBinary = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
-
-/** JSON-friendly copy: binary values become {"bytes":[...]}. */
-export function norm(v) {
-  if (isBinary(v)) {
-    const u8 = v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-    return { bytes: Array.from(u8) };
-  }
-  if (Array.isArray(v)) return v.map(norm);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, norm(x)]));
-  return v === undefined ? null : v;
-}
+/** PARSER=msgpack: the clients use socket.io-msgpack-parser (the servers must too). */
+const parserOpts = process.env.PARSER === "msgpack" ? { parser: msgpackParser } : {};
 
 const clients = new Set();
 
@@ -62,6 +30,7 @@ export async function client(server, name) {
     forceNew: true,
     reconnection: false,
     transports: [TRANSPORT],
+    ...parserOpts,
   });
   clients.add(socket);
   const c = { name, socket, log: [], reasons: [] };
@@ -109,20 +78,6 @@ export async function check(fields, want, body) {
 }
 
 /** Runs the script body, then disconnects every client and exits. */
-export async function main(body) {
-  const deadline = Number(process.env.DEADLINE_MS ?? 90000);
-  const guard = setTimeout(() => {
-    out({ error: `script deadline of ${deadline} ms passed` });
-    process.exit(2);
-  }, deadline);
-  try {
-    await body();
-    clearTimeout(guard);
-    for (const s of clients) s.disconnect();
-    setTimeout(() => process.exit(0), 500).unref();
-  } catch (e) {
-    console.error(e);
-    out({ error: String((e && e.stack) || e) });
-    process.exit(1);
-  }
+export function main(body) {
+  return runMain(body, { clients, deadlineMs: 90000, lingerMs: 500 });
 }
