@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Load benchmarks: the roomcast bench server, the Node socket.io 4.8 server
-# (bench/node) and a bare WebSocket "ceiling" (bench/src/bin/ceiling.rs),
-# each driven by roomcast-bench; writes BENCHMARKS.md from the JSON results.
+# Load benchmarks: the roomcast bench server, the socketioxide 0.18 server
+# (bench/socketioxide), the Node socket.io 4.8 server (bench/node) and a bare
+# WebSocket "ceiling" (bench/src/bin/ceiling.rs), each driven by
+# roomcast-bench; writes BENCHMARKS.md from the JSON results.
+#
+# bench/socketioxide is a package outside the workspace (its own Cargo.lock),
+# built here into the workspace's target/ so `cargo test` never builds it.
 #
 #   bash scripts/bench.sh
 #
@@ -17,28 +21,31 @@
 # Environment (defaults in brackets):
 #   RUNS [3]           runs of every scenario against every server (medians)
 #   DURATION [10]      seconds of each measured window; WARMUP [2] before it
-#   SERVERS            [roomcast node ceiling]
-#   SCENARIOS          [echo fanout-1k fanout-10k fanout-latency connect idle polling
-#                       cluster-fanout]
+#   SERVERS            [roomcast socketioxide node ceiling]
+#   SCENARIOS          [echo echo-w1 fanout-1k fanout-10k fanout-latency connect
+#                       connect-upgrade idle polling reconnect-storm cluster-fanout]
 #   QUIET_LOAD [0.7]   wait for a 1-minute load average below this first...
 #   WAIT_QUIET [1200]  ...polling every 30 s for at most this many seconds
 #                      (then run anyway and say so in the report)
 #   OUT                results directory [target/bench/<UTC time>]
 #   REPORT             [BENCHMARKS.md]; REPORT= (empty) writes no report
 #   PORT [3900]        first port; each server start takes the next one
+#   STORM_CLIENTS [10000]  clients of reconnect-storm; STORM_FLAGS [] more
+#                      options for it (--ws-only: reconnect over WebSocket only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
-SERVERS=${SERVERS:-"roomcast node ceiling"}
-SCENARIOS=${SCENARIOS:-"echo fanout-1k fanout-10k fanout-latency connect idle polling cluster-fanout"}
+SERVERS=${SERVERS:-"roomcast socketioxide node ceiling"}
+SCENARIOS=${SCENARIOS:-"echo echo-w1 fanout-1k fanout-10k fanout-latency connect connect-upgrade idle polling reconnect-storm cluster-fanout"}
 QUIET_LOAD=${QUIET_LOAD:-0.7}
 WAIT_QUIET=${WAIT_QUIET:-1200}
 OUT=${OUT:-target/bench/$(date -u +%Y%m%dT%H%M%SZ)}
 REPORT=${REPORT-BENCHMARKS.md}
 PORT=${PORT:-3900}
+STORM_CLIENTS=${STORM_CLIENTS:-10000}
 BIN=target/release
 
 # 10k connections in each process.
@@ -72,6 +79,11 @@ esac
 echo "bench: building (release)" >&2
 cargo build --release -q -p roomcast-bench --bins
 cargo build --release -q -p roomcast-examples --bin bench-server
+case " $SERVERS " in
+  *" socketioxide "*)
+    cargo build --release -q --locked --manifest-path bench/socketioxide/Cargo.toml \
+      --target-dir target ;;
+esac
 REVISION="commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if ! git diff --quiet HEAD -- . ':!BENCHMARKS.md' 2>/dev/null; then
   REVISION="$REVISION with uncommitted changes"
@@ -112,6 +124,12 @@ start_server() { # name, mode (ws|polling|broadcast); env passes through
       else
         taskset -c 0 "$BIN/bench-server" "$PORT" >"$log" 2>&1 &
       fi ;;
+    socketioxide)
+      if [ "$mode" = polling ]; then
+        taskset -c 0 "$BIN/socketioxide-bench-server" "$PORT" --polling >"$log" 2>&1 &
+      else
+        taskset -c 0 "$BIN/socketioxide-bench-server" "$PORT" >"$log" 2>&1 &
+      fi ;;
     node)
       if [ "$mode" = polling ]; then
         taskset -c 0 node bench/node/server.js "$PORT" --polling >"$log" 2>&1 &
@@ -126,6 +144,9 @@ start_server() { # name, mode (ws|polling|broadcast); env passes through
       fi ;;
   esac
   SERVER_PID=$!
+  if [ -n "${STORM_PID_FILE:-}" ]; then
+    echo "$SERVER_PID" >"$STORM_PID_FILE"
+  fi
   for _ in $(seq 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
       sleep 0.5 # let the accept of that probe be forgotten
@@ -158,8 +179,8 @@ trap 'stop_server; stop_cluster' EXIT
 # cluster-fanout: a redis-server, two servers on it, the generator.
 run_cluster() { # server, run
   local server=$1 run=$2 redis_port a_pid a_port b_pid b_port
-  if [ "$server" = ceiling ]; then
-    return 0 # no cluster without a protocol
+  if [ "$server" = ceiling ] || [ "$server" = socketioxide ]; then
+    return 0 # no cluster without a protocol; the socketioxide server has no Redis adapter
   fi
   if ! command -v redis-server >/dev/null 2>&1; then
     echo "bench: cluster-fanout needs redis-server (scripts/setup-test-deps.sh installs it)" >&2
@@ -202,15 +223,60 @@ run_cluster() { # server, run
   sleep 1
 }
 
+# reconnect-storm: STORM_CLIENTS clients on a server that is stopped and
+# started again on the same port; the generator says when its clients are
+# all connected (a ready file) and reads the new server's PID (a PID file).
+run_storm() { # server, run
+  local server=$1 run=$2 ready pidfile gen
+  if [ "$server" = ceiling ]; then
+    return 0 # no reconnection without a protocol
+  fi
+  ready="$OUT/logs/storm-$server-$run.ready"; pidfile="$OUT/logs/storm-$server-$run.pid"
+  rm -f "$ready" "$pidfile"
+  if ! start_server "$server" polling; then
+    stop_server
+    return 0
+  fi
+  local json="$OUT/reconnect-storm-$server-$run.json"
+  local log="$OUT/logs/reconnect-storm-$server-$run.log"
+  echo "bench: run $run/$RUNS reconnect-storm against $server (pid $SERVER_PID, port $PORT)" >&2
+  # shellcheck disable=SC2086 # STORM_FLAGS: extra words, e.g. --ws-only
+  taskset -c 1 "$BIN/roomcast-bench" reconnect-storm -c "$STORM_CLIENTS" ${STORM_FLAGS:-} \
+    --ready-file "$ready" --pid-file "$pidfile" \
+    --addr "127.0.0.1:$PORT" --label "$server" --json "$json" >"$log" 2>&1 &
+  gen=$!
+  for _ in $(seq 1200); do
+    [ -f "$ready" ] && break
+    kill -0 "$gen" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -f "$ready" ]; then
+    stop_server
+    PORT=$((PORT - 1)) # the same port again
+    STORM_PID_FILE=$pidfile start_server "$server" polling || true
+  fi
+  if wait "$gen"; then
+    grep -E "/s |server CPU|errors|latency" "$log" | grep -v '^\[' | sed 's/^/    /' >&2 || true
+  else
+    echo "bench: FAILED (log: $log)" >&2
+    tail -5 "$log" >&2
+  fi
+  stop_server
+  sleep 1
+}
+
 run_one() { # server, scenario, run
   local server=$1 scenario=$2 run=$3 mode=ws args raw=()
   case $scenario in
     cluster-fanout) run_cluster "$server" "$run"; return 0 ;;
+    reconnect-storm) run_storm "$server" "$run"; return 0 ;;
     echo)           args=(echo -c 100 -w 8) ;;
     fanout-1k)      args=(fanout -n 1000 -b 10); mode=broadcast ;;
     fanout-10k)     args=(fanout -n 10000 -b 2); mode=broadcast ;;
     fanout-latency) args=(fanout-latency -n 10000 --rate 10); mode=broadcast ;;
     connect)        args=(connect -k 50) ;;
+    connect-upgrade) args=(connect -k 50 --upgrade); mode=polling ;;
+    echo-w1)        args=(echo -c 100 -w 1) ;;
     idle)           args=(idle -c 10000) ;;
     polling)        args=(polling -c 50 -w 4); mode=polling ;;
     *) echo "bench: unknown scenario $scenario" >&2; return 1 ;;

@@ -1,9 +1,9 @@
 //! Acknowledgements, both ways.
 //!
 //! - Client → server: an event sent with an ack id gives its handler an
-//!   [`AckSender`]; sending on it answers that id once (later sends are
-//!   ignored). Dropping it unanswered sends nothing, as in the reference
-//!   server.
+//!   [`AckSender`]; sending consumes it, so the id is answered at most once
+//!   (the compiler enforces it). Dropping it unanswered sends nothing, as
+//!   in the reference server.
 //! - Server → client: [`Socket::emit_with_ack`](crate::Socket::emit_with_ack)
 //!   registers the id before the packet is queued, then waits for the answer
 //!   until the timeout ([`AckError::Timeout`]) or the socket's disconnect
@@ -13,6 +13,7 @@
 //!   one answer per recipient, naming those that did not answer in time.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use roomcast_core::ClientId;
@@ -70,15 +71,31 @@ pub enum AckError {
 pub struct AckSender {
     socket: Socket,
     id: Option<u64>,
-    sent: AtomicBool,
+    /// Set when several listeners of one event share its ack: the first
+    /// `send` answers.
+    shared: Option<Arc<AtomicBool>>,
 }
 
 impl AckSender {
-    pub(crate) fn new(socket: Socket, id: Option<u64>) -> Self {
+    pub(crate) fn new(socket: Socket, id: Option<u64>, shared: bool) -> Self {
+        let shared = (shared && id.is_some()).then(Arc::default);
+        AckSender { socket, id, shared }
+    }
+
+    /// Another handle on a shared ack.
+    pub(crate) fn share(&self) -> Self {
         AckSender {
-            socket,
-            id,
-            sent: AtomicBool::new(false),
+            socket: self.socket.clone(),
+            id: self.id,
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// The id to answer, unless another listener answered first.
+    fn take_id(&self) -> Option<u64> {
+        match &self.shared {
+            Some(sent) if sent.swap(true, Ordering::AcqRel) => None,
+            _ => self.id,
         }
     }
 
@@ -89,12 +106,11 @@ impl AckSender {
 
     /// Sends the acknowledgement with these arguments (same rules as
     /// `emit`: a tuple is several arguments). Does nothing when none was
-    /// asked for or one was already sent.
-    pub fn send<T: Serialize + ?Sized>(&self, data: &T) -> Result<(), EmitError> {
-        let Some(id) = self.id else { return Ok(()) };
-        if self.sent.swap(true, Ordering::AcqRel) {
+    /// asked for. It consumes the sender: an ack is answered once.
+    pub fn send<T: Serialize + ?Sized>(self, data: &T) -> Result<(), EmitError> {
+        let Some(id) = self.take_id() else {
             return Ok(());
-        }
+        };
         let ns = self.socket.ns();
         let message = ns.parser().encode_ack(ns.name(), id, data)?;
         self.socket.send_raw(&message)
@@ -104,11 +120,10 @@ impl AckSender {
 impl AckSender {
     /// Sends the acknowledgement with raw arguments whose placeholders refer
     /// to `attachments`.
-    pub fn send_raw(&self, args: &[Value], attachments: &[Bytes]) -> Result<(), EmitError> {
-        let Some(id) = self.id else { return Ok(()) };
-        if self.sent.swap(true, Ordering::AcqRel) {
+    pub fn send_raw(self, args: &[Value], attachments: &[Bytes]) -> Result<(), EmitError> {
+        let Some(id) = self.take_id() else {
             return Ok(());
-        }
+        };
         let message = self.socket.ns().parser().encode_value(
             crate::parser::PacketType::Ack,
             self.socket.ns().name(),

@@ -61,6 +61,19 @@ impl Handshake {
         self.request.transport.as_str()
     }
 
+    /// Whether the first request came from another origin: it carried an
+    /// `Origin` header (Node's `xdomain`).
+    pub fn xdomain(&self) -> bool {
+        self.headers().contains_key(http::header::ORIGIN)
+    }
+
+    /// Whether the first request's URI was `https` (Node's `secure`). A
+    /// host that terminates TLS in front of roomcast hands it a plain
+    /// request, so this is false there unless the host rewrites the URI.
+    pub fn secure(&self) -> bool {
+        self.request.uri.scheme() == Some(&http::uri::Scheme::HTTPS)
+    }
+
     /// Milliseconds since the Unix epoch at which the connection opened.
     pub fn issued(&self) -> u128 {
         self.time()

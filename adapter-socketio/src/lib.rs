@@ -14,18 +14,12 @@
 //!
 //! # async fn run() -> std::io::Result<()> {
 //! let io = Server::new();
-//! let io2 = io.clone();
-//! io.on_connect(move |socket: Socket| {
-//!     let io = io2.clone();
-//!     async move {
-//!         socket.on("join", move |socket: Socket, room: String, _: AckSender| {
-//!             let io = io.clone();
-//!             async move {
-//!                 socket.join([room.as_str()]);
-//!                 io.to([room.as_str()]).emit("hello", &format!("welcome to {room}")).ok();
-//!             }
-//!         });
-//!     }
+//! io.on_connect(|socket: Socket| async move {
+//!     socket.on("join", |socket: Socket, room: String, ack: AckSender| async move {
+//!         socket.join([room.as_str()]);
+//!         socket.ns().to([room.as_str()]).emit("hello", &format!("welcome to {room}")).ok();
+//!         ack.send(&"joined").ok();
+//!     });
 //! });
 //! io.serve(tokio::net::TcpListener::bind("127.0.0.1:3000").await?).await
 //! # }
@@ -38,7 +32,9 @@ mod ack;
 #[cfg(feature = "admin-ui")]
 pub mod admin;
 mod client;
+mod client_files;
 mod error;
+mod event_handler;
 mod extensions;
 mod handler;
 mod handshake;
@@ -57,10 +53,13 @@ mod remote_socket;
 mod reserved;
 mod server;
 mod server_events;
+mod server_io;
 mod socket;
+mod state;
 
 pub use ack::{AckError, AckReply, AckSender, BroadcastAcks};
 pub use error::{ConnectError, EmitError};
+pub use event_handler::EventHandler;
 pub use extensions::Extensions;
 pub use handshake::Handshake;
 pub use namespace::Namespace;
@@ -71,6 +70,7 @@ pub use recovery::RecoveryConfig;
 pub use remote_socket::RemoteSocket;
 pub use roomcast_core::{ClientId, Room};
 pub use roomcast_engineio as engineio;
+pub use roomcast_engineio::TransportKind;
 pub use server::{Server, ServerBuilder, ServerConfig};
 pub use server_events::{ServerAcks, ServerEvent};
-pub use socket::Socket;
+pub use socket::{ListenerId, Socket, SocketError, Volatile};

@@ -52,7 +52,7 @@ pub fn render(io: &Server) -> String {
             sockets.insert((ns.name().to_string(), transport), 0);
         }
         for socket in ns.sockets().into_iter().filter_map(|id| ns.socket(id)) {
-            let transport = socket.transport();
+            let transport = socket.transport().as_str();
             *sockets
                 .entry((ns.name().to_string(), transport))
                 .or_default() += 1;

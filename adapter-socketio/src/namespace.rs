@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::socket::ConnectFn;
+use crate::state::{AppState, SharedState};
 use crate::{
     AckError, BroadcastAcks, BroadcastOperator, ConnectError, EmitError, RemoteSocket, Socket,
 };
@@ -43,11 +44,11 @@ use crate::{
 #[derive(Clone)]
 pub struct Namespace(Arc<Inner>);
 
-struct Inner {
+pub(crate) struct Inner {
     name: String,
     hub: Hub,
     sockets: DashMap<ClientId, Socket>,
-    connect: RwLock<Option<ConnectFn>>,
+    connect: RwLock<Vec<ConnectFn>>,
     middlewares: RwLock<Vec<ConnectFn>>,
     ack_ids: AtomicU64,
     outgoing_listeners: AtomicIsize,
@@ -56,7 +57,19 @@ struct Inner {
     /// The server's packet codec: everything sent on this namespace.
     parser: Arc<dyn crate::parser::Parser>,
     observers: std::sync::OnceLock<Arc<crate::observe::Observers>>,
+    state: std::sync::OnceLock<SharedState>,
+    /// A dynamic template's children (Node's parent namespace).
+    children: DashMap<String, Namespace>,
+    /// Called when the last socket of a child namespace left, if the
+    /// server cleans up empty children.
+    on_empty: std::sync::OnceLock<OnEmpty>,
 }
+
+/// The name of a dynamic template, which has no sockets of its own.
+pub(crate) const TEMPLATE_NAME: &str = "(dynamic)";
+
+/// What a child namespace calls when its last socket left.
+pub(crate) type OnEmpty = Box<dyn Fn(&Namespace) + Send + Sync>;
 
 impl std::fmt::Debug for Namespace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -73,7 +86,7 @@ impl Namespace {
             name: name.to_string(),
             hub,
             sockets: DashMap::new(),
-            connect: RwLock::new(None),
+            connect: RwLock::new(Vec::new()),
             middlewares: RwLock::new(Vec::new()),
             ack_ids: AtomicU64::new(0),
             outgoing_listeners: AtomicIsize::new(0),
@@ -81,6 +94,9 @@ impl Namespace {
             recovery: std::sync::OnceLock::new(),
             parser,
             observers: std::sync::OnceLock::new(),
+            state: std::sync::OnceLock::new(),
+            children: DashMap::new(),
+            on_empty: std::sync::OnceLock::new(),
         }))
     }
 
@@ -89,7 +105,32 @@ impl Namespace {
         let child = Namespace::new(name, hub, self.0.parser.clone());
         *child.0.connect.write() = self.0.connect.read().clone();
         *child.0.middlewares.write() = self.0.middlewares.read().clone();
+        self.0.children.insert(name.to_string(), child.clone());
         child
+    }
+
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<Inner> {
+        Arc::downgrade(&self.0)
+    }
+
+    pub(crate) fn upgrade(weak: &std::sync::Weak<Inner>) -> Option<Namespace> {
+        weak.upgrade().map(Namespace)
+    }
+
+    /// A child removed from the server: its parent forgets it.
+    pub(crate) fn forget_child(&self, name: &str) {
+        self.0.children.remove(name);
+    }
+
+    pub(crate) fn set_on_empty(&self, on_empty: OnEmpty) {
+        let _ = self.0.on_empty.set(on_empty);
+    }
+
+    /// The namespaces a dynamic template (from
+    /// [`Server::of_matching`](crate::Server::of_matching)) created so far
+    /// and that still exist; empty for any other namespace.
+    pub fn children(&self) -> Vec<Namespace> {
+        self.0.children.iter().map(|c| c.value().clone()).collect()
     }
 
     /// The name, e.g. `/` or `/chat`.
@@ -104,6 +145,8 @@ impl Namespace {
 
     /// Runs `handler(socket)` for every socket that connects. Handlers it
     /// registers are in place before any event of that socket is handled.
+    /// Several connect handlers run in registration order, each after the
+    /// previous one returned (Node's several `on("connection")` listeners).
     pub fn on_connect<F, Fut>(&self, handler: F)
     where
         F: Fn(Socket) -> Fut + Send + Sync + 'static,
@@ -116,7 +159,7 @@ impl Namespace {
                 Ok(())
             })
         });
-        *self.0.connect.write() = Some(f);
+        self.0.connect.write().push(f);
     }
 
     /// Adds a middleware, run for every connecting socket before the
@@ -136,7 +179,7 @@ impl Namespace {
         self.0.middlewares.read().clone()
     }
 
-    pub(crate) fn connect_handler(&self) -> Option<ConnectFn> {
+    pub(crate) fn connect_handlers(&self) -> Vec<ConnectFn> {
         self.0.connect.read().clone()
     }
 
@@ -151,6 +194,30 @@ impl Namespace {
     /// The server's hooks (none on a dynamic namespace's template).
     pub(crate) fn observers(&self) -> Option<&Arc<crate::observe::Observers>> {
         self.0.observers.get()
+    }
+
+    pub(crate) fn set_state(&self, state: SharedState) {
+        let _ = self.0.state.set(state);
+    }
+
+    pub(crate) fn app_state(&self) -> &AppState {
+        static NONE: std::sync::LazyLock<AppState> = std::sync::LazyLock::new(AppState::default);
+        self.0.state.get().map_or(&*NONE, |s| s)
+    }
+
+    /// The application's value of type `T`, given to
+    /// [`ServerBuilder::state`](crate::ServerBuilder::state).
+    ///
+    /// # Panics
+    ///
+    /// When the builder was given no `T` (see [`Namespace::try_state`]).
+    pub fn state<T: Send + Sync + 'static>(&self) -> &T {
+        self.app_state().expect::<T>()
+    }
+
+    /// The application's value of type `T`, if the builder was given one.
+    pub fn try_state<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.app_state().get::<T>()
     }
 
     /// Connection state recovery, when the server has it on.
@@ -197,6 +264,11 @@ impl Namespace {
     pub(crate) fn remove(&self, socket: &Socket) {
         self.0.hub.disconnect(socket.id());
         self.0.sockets.remove(&socket.id());
+        if self.0.sockets.is_empty() {
+            if let Some(on_empty) = self.0.on_empty.get() {
+                on_empty(self);
+            }
+        }
     }
 
     /// A connected socket of this namespace, on this node.
@@ -249,8 +321,16 @@ impl Namespace {
         self.operator().timeout(timeout)
     }
 
-    /// Sends an event to every socket of the namespace.
+    /// Sends an event to every socket of the namespace. On a dynamic
+    /// template (Node's parent namespace) it reaches the sockets of every
+    /// child it created.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        for child in self.0.children.iter() {
+            child.value().emit(event, data)?;
+        }
+        if self.0.name == TEMPLATE_NAME {
+            return Ok(());
+        }
         self.operator().emit(event, data)
     }
 
@@ -343,8 +423,15 @@ impl Namespace {
         self.operator().sockets_leave(rooms)
     }
 
-    /// Disconnects every socket (and closes their connections when `close`).
-    pub fn disconnect_sockets(&self, close: bool) {
-        self.operator().disconnect_sockets(close)
+    /// Disconnects every socket from the namespace (their connections
+    /// stay open for other namespaces).
+    pub fn disconnect_sockets(&self) {
+        self.operator().disconnect_sockets()
+    }
+
+    /// Disconnects every socket and closes their connections (Node's
+    /// `disconnectSockets(true)`).
+    pub fn close_connections(&self) {
+        self.operator().close_connections()
     }
 }

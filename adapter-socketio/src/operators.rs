@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::parser::{args_to_value, DecodeError};
+use crate::reserved::check_event;
 use crate::{AckError, BroadcastAcks, EmitError, Namespace, RemoteSocket, Socket};
 
 /// Recipients and flags for a broadcast. Built from a server, namespace or
@@ -88,7 +89,11 @@ impl BroadcastOperator {
     }
 
     /// Sends an event to every recipient.
+    ///
+    /// A reserved event name (`connect`, `disconnect`, …) is refused with
+    /// [`EmitError::Reserved`], as by [`Socket::emit`].
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        check_event(event)?;
         let message = self
             .ns
             .parser()
@@ -179,6 +184,7 @@ impl BroadcastOperator {
         T: Serialize + ?Sized,
         R: DeserializeOwned,
     {
+        check_event(event)?;
         let id = self.ns.next_ack_id();
         let message = self
             .ns
@@ -352,22 +358,34 @@ impl BroadcastOperator {
     /// Makes the recipients join rooms.
     pub fn sockets_join<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
         let rooms: Vec<Room> = rooms.into_iter().map(Into::into).collect();
-        self.ns
-            .hub()
-            .add_rooms(&self.target, &rooms, self.flags.local);
+        match self.flags.local {
+            true => self.ns.hub().add_rooms_local(&self.target, &rooms),
+            false => self.ns.hub().add_rooms(&self.target, &rooms),
+        }
     }
 
     /// Makes the recipients leave rooms.
     pub fn sockets_leave<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
         let rooms: Vec<Room> = rooms.into_iter().map(Into::into).collect();
-        self.ns
-            .hub()
-            .remove_rooms(&self.target, &rooms, self.flags.local);
+        match self.flags.local {
+            true => self.ns.hub().remove_rooms_local(&self.target, &rooms),
+            false => self.ns.hub().remove_rooms(&self.target, &rooms),
+        }
     }
 
     /// Disconnects the recipients from the namespace, on every node unless
-    /// `local`; with `close`, closes their whole connections.
-    pub fn disconnect_sockets(&self, close: bool) {
+    /// `local`; their connections stay open for other namespaces.
+    pub fn disconnect_sockets(&self) {
+        self.disconnect(false)
+    }
+
+    /// Disconnects the recipients and closes their whole connections, on
+    /// every node unless `local` (Node's `disconnectSockets(true)`).
+    pub fn close_connections(&self) {
+        self.disconnect(true)
+    }
+
+    pub(crate) fn disconnect(&self, close: bool) {
         let cluster = self.ns.hub().cluster();
         if !self.flags.local && cluster.forwards() {
             let request = Request::Disconnect {

@@ -5,7 +5,10 @@
 //! its first CONNECT; templates are tried in the order they were added.
 //! Every namespace gets its own hub on the server's cluster and attaches
 //! its [`remote`](crate::remote) handler to it. A namespace, once created,
-//! stays for the server's life.
+//! stays for the server's life — except a dynamic child when the server
+//! cleans up empty children (`cleanup_empty_child_namespaces`): it is
+//! removed (from the table, its parent and the cluster) when its last
+//! socket leaves, and a later CONNECT creates it afresh.
 
 use std::sync::Arc;
 
@@ -17,19 +20,22 @@ use roomcast_core::Hub;
 use crate::observe::Observers;
 use crate::parser::Parser;
 use crate::remote::NamespaceRemote;
+use crate::state::SharedState;
 use crate::Namespace;
 
 type Matcher = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// Every namespace of one server.
 pub(crate) struct NamespaceRegistry {
-    namespaces: DashMap<String, Namespace>,
+    namespaces: Arc<DashMap<String, Namespace>>,
     dynamic: RwLock<Vec<(Matcher, Namespace)>>,
     cluster: Arc<dyn Cluster>,
     max_rooms_per_socket: usize,
     recovery: Option<crate::RecoveryConfig>,
     observers: Arc<Observers>,
     parser: Arc<dyn Parser>,
+    state: SharedState,
+    cleanup_empty_children: bool,
 }
 
 impl NamespaceRegistry {
@@ -38,15 +44,19 @@ impl NamespaceRegistry {
         max_rooms_per_socket: usize,
         recovery: Option<crate::RecoveryConfig>,
         parser: Arc<dyn Parser>,
+        state: SharedState,
+        cleanup_empty_children: bool,
     ) -> Self {
         NamespaceRegistry {
-            namespaces: DashMap::new(),
+            namespaces: Arc::new(DashMap::new()),
             dynamic: RwLock::new(Vec::new()),
             cluster,
             max_rooms_per_socket,
             recovery,
             observers: Arc::default(),
             parser,
+            state,
+            cleanup_empty_children,
         }
     }
 
@@ -68,6 +78,7 @@ impl NamespaceRegistry {
 
     /// Routes what other nodes forward for this namespace to it.
     fn attach(&self, ns: Namespace) -> Namespace {
+        ns.set_state(self.state.clone());
         if let Some(config) = &self.recovery {
             ns.set_recovery(crate::recovery::Recovery::new(
                 config.clone(),
@@ -107,7 +118,9 @@ impl NamespaceRegistry {
         &self,
         matches: impl Fn(&str) -> bool + Send + Sync + 'static,
     ) -> Namespace {
-        let template = Namespace::new("(dynamic)", self.hub("(dynamic)"), self.parser.clone());
+        let name = crate::namespace::TEMPLATE_NAME;
+        let template = Namespace::new(name, self.hub(name), self.parser.clone());
+        template.set_state(self.state.clone());
         self.dynamic
             .write()
             .push((Arc::new(matches), template.clone()));
@@ -146,12 +159,40 @@ impl NamespaceRegistry {
             .entry(name.to_string())
             .or_insert_with(|| {
                 created = true;
-                self.attach(parent.child(name, self.hub(name)))
+                let child = self.attach(parent.child(name, self.hub(name)));
+                if self.cleanup_empty_children {
+                    child.set_on_empty(self.remover(parent.clone()));
+                }
+                child
             })
             .clone();
         if created {
             self.observers.namespace_created(&ns);
         }
         Some(ns)
+    }
+
+    /// Removes an empty child from the server, its parent and the cluster.
+    /// Weak: the table holds the child, which holds this.
+    fn remover(&self, parent: Namespace) -> crate::namespace::OnEmpty {
+        let table = Arc::downgrade(&self.namespaces);
+        let cluster = Arc::downgrade(&self.cluster);
+        let parent = parent.downgrade();
+        Box::new(move |child: &Namespace| {
+            let Some(table) = table.upgrade() else { return };
+            if table
+                .remove_if(child.name(), |_, ns| ns.is_empty())
+                .is_none()
+            {
+                return;
+            }
+            tracing::debug!(ns = %child.name(), "empty child namespace removed");
+            if let Some(cluster) = cluster.upgrade() {
+                cluster.detach(child.name());
+            }
+            if let Some(parent) = Namespace::upgrade(&parent) {
+                parent.forget_child(child.name());
+            }
+        })
     }
 }

@@ -86,8 +86,8 @@ impl RemoteHandler for NamespaceRemote {
                     tracing::debug!(node = %from, "forwarded broadcast in a format this parser cannot take")
                 }
             },
-            Request::AddRooms { target, rooms } => hub.add_rooms(&target, &rooms, true),
-            Request::RemoveRooms { target, rooms } => hub.remove_rooms(&target, &rooms, true),
+            Request::AddRooms { target, rooms } => hub.add_rooms_local(&target, &rooms),
+            Request::RemoveRooms { target, rooms } => hub.remove_rooms_local(&target, &rooms),
             Request::Disconnect {
                 target,
                 close_connection,
@@ -97,7 +97,7 @@ impl RemoteHandler for NamespaceRemote {
                 .to(target.rooms)
                 .except(target.except)
                 .local()
-                .disconnect_sockets(close_connection),
+                .disconnect(close_connection),
             Request::FetchClients { request, target } => {
                 let clients = hub
                     .select(&target)

@@ -173,12 +173,19 @@ impl RemoteSocket {
         }
     }
 
-    /// Disconnects it (and closes its connection when `close`).
-    pub fn disconnect(&self, close: bool) {
+    /// Disconnects it from the namespace (Node's `disconnect()`).
+    pub fn disconnect(&self) {
         match &self.local {
-            Some(socket) if close => socket.disconnect_all(),
             Some(socket) => socket.disconnect(),
-            None => self.only().disconnect_sockets(close),
+            None => self.only().disconnect_sockets(),
+        }
+    }
+
+    /// Disconnects it and closes its connection (Node's `disconnect(true)`).
+    pub fn disconnect_all(&self) {
+        match &self.local {
+            Some(socket) => socket.disconnect_all(),
+            None => self.only().close_connections(),
         }
     }
 }

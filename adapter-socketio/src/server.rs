@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use crate::client::Client;
 use crate::parser::{JsonParser, Parser};
 use crate::registry::NamespaceRegistry;
+use crate::state::AppState;
 use crate::{Namespace, RecoveryConfig};
 
 /// Server options. The defaults are the reference server's.
@@ -34,6 +35,9 @@ pub struct ServerConfig {
     pub engine: EngineConfig,
     /// Connection state recovery (off): see [`RecoveryConfig`].
     pub recovery: Option<RecoveryConfig>,
+    /// Whether a namespace created by a dynamic matcher is removed when its
+    /// last socket leaves (false, as Node's `cleanupEmptyChildNamespaces`).
+    pub cleanup_empty_child_namespaces: bool,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +51,7 @@ impl Default for ServerConfig {
                 ..EngineConfig::default()
             },
             recovery: None,
+            cleanup_empty_child_namespaces: false,
         }
     }
 }
@@ -65,6 +70,7 @@ pub struct ServerBuilder {
     config: ServerConfig,
     parser: Arc<dyn Parser>,
     cluster: Arc<dyn Cluster>,
+    state: AppState,
 }
 
 impl ServerBuilder {
@@ -121,6 +127,33 @@ impl ServerBuilder {
         self
     }
 
+    /// Removes a namespace created by a dynamic matcher
+    /// ([`Server::of_matching`]) when its last socket leaves (Node's
+    /// `cleanupEmptyChildNamespaces`); otherwise children stay for the
+    /// server's life and grow with every name clients try.
+    pub fn cleanup_empty_child_namespaces(mut self) -> Self {
+        self.config.cleanup_empty_child_namespaces = true;
+        self
+    }
+
+    /// Serves the JavaScript client under the server's path, as Node's
+    /// `serveClient`: `socket.io.js`, `socket.io.min.js`,
+    /// `socket.io.esm.min.js`, the msgpack build and their source maps,
+    /// read now from `dist` (npm `socket.io-client`'s `dist/` directory),
+    /// with the package version as `ETag` and 304 for a matching
+    /// `If-None-Match`. `Err` when `dist` holds none of them.
+    ///
+    /// ```no_run
+    /// let io = roomcast_socketio::Server::builder()
+    ///     .serve_client("node_modules/socket.io-client/dist")?
+    ///     .build();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn serve_client(mut self, dist: impl AsRef<std::path::Path>) -> std::io::Result<Self> {
+        self.config.engine.static_files = Some(crate::client_files::load(dist.as_ref())?);
+        Ok(self)
+    }
+
     /// The packet codec (default: JSON, compatible with the reference).
     pub fn parser(mut self, parser: impl Parser) -> Self {
         self.parser = Arc::new(parser);
@@ -133,6 +166,29 @@ impl ServerBuilder {
         self
     }
 
+    /// Adds a value to the application's state, one per type, read from
+    /// any socket with [`Socket::state`](crate::Socket::state) (and from
+    /// [`Namespace::state`] or [`Server::state`]): handlers need not capture
+    /// anything.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use roomcast_socketio::{Server, Socket};
+    ///
+    /// #[derive(Default)]
+    /// struct Visits(AtomicU64);
+    ///
+    /// let io = Server::builder().state(Visits::default()).build();
+    /// io.on_connect(|socket: Socket| async move {
+    ///     socket.state::<Visits>().0.fetch_add(1, Ordering::Relaxed);
+    /// });
+    /// assert_eq!(io.state::<Visits>().0.load(Ordering::Relaxed), 0);
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
+        self
+    }
+
     /// The server.
     pub fn build(self) -> Server {
         let namespaces = NamespaceRegistry::new(
@@ -140,6 +196,8 @@ impl ServerBuilder {
             self.config.max_rooms_per_socket,
             self.config.recovery.clone(),
             self.parser.clone(),
+            Arc::new(self.state),
+            self.config.cleanup_empty_child_namespaces,
         );
         let inner = Arc::new(Inner {
             config: self.config.clone(),
@@ -238,9 +296,10 @@ impl WeakServer {
 
 /// A Socket.IO v5 server. Cheap to clone (a handle).
 ///
-/// As in the reference server, the server is also its main namespace `/`:
-/// it derefs to it, so `io.on_connect`, `io.to(…)`, `io.emit(…)` and every
-/// other [`Namespace`] method act on `/`.
+/// The methods Node has on `io` that act on the main namespace `/`
+/// (`on_connect`, `use_middleware`, `emit`, `to`, `except`, `fetch_sockets`,
+/// …) are here too and act on `/`; every other namespace method is on
+/// [`Server::main`] or [`Server::of`].
 ///
 /// ```no_run
 /// use roomcast_socketio::{AckSender, Server, Socket};
@@ -268,17 +327,6 @@ impl std::fmt::Debug for Server {
     }
 }
 
-impl std::ops::Deref for Server {
-    type Target = Namespace;
-
-    fn deref(&self) -> &Namespace {
-        self.0
-            .main
-            .get()
-            .expect("the main namespace is created at build time")
-    }
-}
-
 impl Default for Server {
     fn default() -> Self {
         Self::new()
@@ -297,6 +345,7 @@ impl Server {
             config: ServerConfig::default(),
             parser: Arc::new(JsonParser::new()),
             cluster: Arc::new(LocalOnly::new()),
+            state: AppState::default(),
         }
     }
 
@@ -318,9 +367,16 @@ impl Server {
         self.0.namespaces.get(name)
     }
 
-    /// The main namespace `/` (the server also derefs to it).
+    /// The main namespace `/` (Node's `io.sockets`).
     pub fn main(&self) -> Namespace {
-        (**self).clone()
+        self.main_ns().clone()
+    }
+
+    pub(crate) fn main_ns(&self) -> &Namespace {
+        self.0
+            .main
+            .get()
+            .expect("the main namespace is created at build time")
     }
 
     /// A handle that does not keep the server alive.

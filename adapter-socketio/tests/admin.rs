@@ -53,7 +53,7 @@ async fn readonly_offers_and_applies_no_operation() {
     let stats = event(&mut ui, "server_stats").await;
     assert_eq!(stats[0]["namespaces"][0]["name"], "/");
     let id: ClientId = sid.parse().expect("id");
-    let socket = io.socket(id).expect("still connected");
+    let socket = io.main().socket(id).expect("still connected");
     assert!(!socket.rooms().iter().any(|r| r.as_str() == "nope"));
 }
 
@@ -143,7 +143,8 @@ async fn operations_reach_the_sockets_of_other_nodes() {
     let id: ClientId = sid.parse().expect("id");
     let b2 = b.clone();
     eventually("the join on the other node", move || {
-        b2.socket(id)
+        b2.main()
+            .socket(id)
             .is_some_and(|s| s.rooms().iter().any(|r| r.as_str() == "from-ui"))
     })
     .await;

@@ -102,7 +102,7 @@ async fn broadcasts_and_room_operations_cross_nodes() {
     assert_eq!(on_a.text().await, r#"42["direct",1]"#);
 
     // Disconnects too.
-    a.to(["vip"]).disconnect_sockets(false);
+    a.to(["vip"]).disconnect_sockets();
     assert_eq!(on_b.text().await, "41");
     eventually("B's socket gone", || b.main().len() == 1).await;
 }

@@ -60,7 +60,11 @@ async function start() {
     io.adapter(createAdapter(pub, sub, { key: process.env.KEY || "socket.io" }));
     cluster = ", redis cluster";
   }
-  io.listen(port);
+  // A backlog of 4096, as the Rust bench servers (Node's default is 511):
+  // the reconnect storm overflows a short accept queue.
+  const httpServer = require("http").createServer();
+  io.attach(httpServer);
+  httpServer.listen({ port, backlog: 4096 });
   console.log(`node socket.io ${require("socket.io/package.json").version} listening on 127.0.0.1:${port} (${polling ? "polling+websocket" : "websocket"}${cluster})`);
 }
 

@@ -34,6 +34,10 @@ pub enum Command {
     /// New connections: TCP connect to namespace CONNECT reply, K in
     /// flight, each then closed.
     Connect(ConnectArgs),
+    /// C clients connected, the server restarted by the script, all
+    /// reconnecting with socket.io-client's default backoff: time until all
+    /// are back, server CPU per reconnection, handshake errors.
+    ReconnectStorm(StormArgs),
     /// Server RSS with no client and with N idle connected clients.
     Idle(IdleArgs),
     /// `echo` over HTTP long-polling only.
@@ -193,6 +197,34 @@ pub struct ConnectArgs {
     /// Connections being opened at once.
     #[arg(short = 'k', long, default_value_t = 50)]
     pub inflight: usize,
+    /// Connect as the default socket.io-client does: polling handshake and
+    /// CONNECT, then the WebSocket probe and upgrade.
+    #[arg(long)]
+    pub upgrade: bool,
+}
+
+/// `reconnect-storm`.
+#[derive(Args, Debug, Clone)]
+pub struct StormArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Clients.
+    #[arg(short, long, default_value_t = 10_000)]
+    pub connections: usize,
+    /// Reconnect over WebSocket only (default: the default client's path,
+    /// polling handshake then upgrade).
+    #[arg(long)]
+    pub ws_only: bool,
+    /// Created once every client is connected: the script then restarts
+    /// the server.
+    #[arg(long)]
+    pub ready_file: PathBuf,
+    /// Where the script writes the new server's PID.
+    #[arg(long)]
+    pub pid_file: PathBuf,
+    /// Seconds the storm may take at most.
+    #[arg(long, default_value_t = 120.0)]
+    pub timeout: f64,
 }
 
 /// `idle`.

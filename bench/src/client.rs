@@ -34,16 +34,22 @@ pub fn io_err(e: impl std::fmt::Display) -> io::Error {
 /// Connects and upgrades: to `<path>?EIO=4&transport=websocket`, or to `/`
 /// in raw mode.
 pub async fn open_ws(common: &Common) -> io::Result<Ws> {
+    if common.raw {
+        open_url(common, format!("ws://{}/", common.addr)).await
+    } else {
+        open_ws_query(common, "EIO=4&transport=websocket").await
+    }
+}
+
+/// Connects and upgrades to `<path>?<query>`.
+pub async fn open_ws_query(common: &Common, query: &str) -> io::Result<Ws> {
+    let url = format!("ws://{}{}?{query}", common.addr, common.path);
+    open_url(common, url).await
+}
+
+async fn open_url(common: &Common, url: String) -> io::Result<Ws> {
     let stream = TcpStream::connect(common.addr).await?;
     stream.set_nodelay(true)?;
-    let url = if common.raw {
-        format!("ws://{}/", common.addr)
-    } else {
-        format!(
-            "ws://{}{}?EIO=4&transport=websocket",
-            common.addr, common.path
-        )
-    };
     let (ws, _) = client_async_with_config(url, stream, Some(ws_config()))
         .await
         .map_err(io_err)?;
@@ -53,10 +59,20 @@ pub async fn open_ws(common: &Common) -> io::Result<Ws> {
 /// Waits for the Engine.IO open packet, sends CONNECT to `/` and waits for
 /// the reply, answering pings meanwhile.
 pub async fn socketio_connect(ws: &mut Ws) -> io::Result<()> {
+    socketio_handshake(ws, true).await
+}
+
+/// Waits for the Socket.IO CONNECT reply (the CONNECT went out already),
+/// answering pings meanwhile.
+pub async fn socketio_connected(ws: &mut Ws) -> io::Result<()> {
+    socketio_handshake(ws, false).await
+}
+
+async fn socketio_handshake(ws: &mut Ws, connect_on_open: bool) -> io::Result<()> {
     loop {
         let text = next_text(ws).await?;
         match proto::parse(&text) {
-            Incoming::Open(_) => ws
+            Incoming::Open(_) if connect_on_open => ws
                 .send(Message::text(proto::CONNECT))
                 .await
                 .map_err(io_err)?,

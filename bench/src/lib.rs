@@ -4,12 +4,14 @@
 //!
 //! - [`proto`]: Engine.IO / Socket.IO text packets, built and parsed by hand.
 //! - [`client`]: WebSocket connections, the Engine.IO handshake and the
-//!   Socket.IO namespace connect.
+//!   Socket.IO namespace connect; [`upgrade`]: the default client's path
+//!   (polling handshake, then the WebSocket upgrade).
 //! - [`stats`]: counters, latency histograms, the progress line and the
 //!   measured window (server and generator CPU from `/proc`).
 //! - [`scenarios`]: echo, fanout, fanout-latency, connect, idle, polling.
 //! - [`report`]: the result of one run (table and JSON) and
-//!   [`markdown`]: `BENCHMARKS.md` from a directory of results.
+//!   [`markdown`]: `BENCHMARKS.md` from a directory of results, with the
+//!   ratio targets of [`ratios`].
 //!
 //! Everything runs on one thread (a `current_thread` runtime and a
 //! `LocalSet`), so shared state is `Rc` / `Cell` and the generator can be
@@ -20,9 +22,11 @@ pub mod client;
 pub mod markdown;
 pub mod procfs;
 pub mod proto;
+pub mod ratios;
 pub mod report;
 pub mod scenarios;
 pub mod stats;
+pub mod upgrade;
 
 /// Microseconds since the generator started (one clock for every
 /// connection, so a timestamp put in a payload by one connection can be

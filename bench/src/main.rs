@@ -68,6 +68,9 @@ fn main() -> ExitCode {
                         (a.common.json.clone(), scenarios::connect::run(a).await)
                     }
                     Command::Idle(a) => (a.common.json.clone(), scenarios::idle::run(a).await),
+                    Command::ReconnectStorm(a) => {
+                        (a.common.json.clone(), scenarios::storm::run(a).await)
+                    }
                     Command::Polling(a) => {
                         (a.common.json.clone(), scenarios::polling::run(a).await)
                     }

@@ -1,6 +1,7 @@
 //! `BENCHMARKS.md` from a directory of JSON results: every server's figures
 //! per case (medians over the runs, each run's value beside), the ratios
-//! roomcast/Node and roomcast/ceiling, and each target met or missed.
+//! roomcast/socketioxide, roomcast/Node and roomcast/ceiling, and each
+//! target met or missed.
 //! Every number in it comes from the JSON files; none is typed by hand.
 
 use std::collections::BTreeMap;
@@ -14,7 +15,9 @@ use crate::report::{singular, Report};
 /// The label of the server the targets are about.
 const SUBJECT: &str = "roomcast";
 /// Servers in the order they are shown.
-const ORDER: [&str; 3] = ["roomcast", "node", "ceiling"];
+const ORDER: [&str; 4] = ["roomcast", "socketioxide", "node", "ceiling"];
+/// The peers roomcast is compared with, in the order of the ratio lines.
+const PEERS: [&str; 3] = ["socketioxide", "node", "ceiling"];
 
 /// One of the issue's targets.
 struct Target {
@@ -103,7 +106,7 @@ fn with_loss(r: &Runs, (text, ok): (String, bool)) -> (String, bool) {
 }
 
 /// The runs of one case against one server.
-struct Runs(Vec<Report>);
+pub struct Runs(pub Vec<Report>);
 
 impl Runs {
     fn values(&self, f: impl Fn(&Report) -> Option<f64>) -> Vec<f64> {
@@ -114,7 +117,8 @@ impl Runs {
             .collect()
     }
 
-    fn median(&self, f: impl Fn(&Report) -> Option<f64>) -> Option<f64> {
+    /// The median of `f` over the runs that have it.
+    pub fn median(&self, f: impl Fn(&Report) -> Option<f64>) -> Option<f64> {
         let mut v = self.values(f);
         if v.is_empty() {
             return None;
@@ -163,6 +167,15 @@ fn cell(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_string(), num)
 }
 
+/// A whole number (thousands separated from 1000 on).
+fn count(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.abs() >= 1000.0 => num(v),
+        Some(v) => format!("{v:.0}"),
+        None => "–".to_string(),
+    }
+}
+
 fn ms(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_string(), |us| format!("{} ms", num(us / 1000.0)))
 }
@@ -187,7 +200,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
 }
 
 /// Case → server → runs.
-type Table = BTreeMap<String, BTreeMap<String, Runs>>;
+pub type Table = BTreeMap<String, BTreeMap<String, Runs>>;
 
 fn load(dir: &Path) -> io::Result<(Table, Vec<String>)> {
     let mut files = Vec::new();
@@ -224,6 +237,7 @@ fn load(dir: &Path) -> io::Result<(Table, Vec<String>)> {
             "connect",
             "idle",
             "polling",
+            "reconnect-storm",
             "cluster-fanout",
         ]
         .iter()
@@ -377,6 +391,11 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         let verdict = if ok { "**met**" } else { "**missed**" };
         let _ = writeln!(w, "| {} | {} | {} |", t.what, text, verdict);
     }
+    for t in &crate::ratios::TARGETS {
+        let (text, ok) = (t.check)(&table).unwrap_or_else(|| ("not run".to_string(), false));
+        let verdict = if ok { "**met**" } else { "**missed**" };
+        let _ = writeln!(w, "| {} | {} | {} |", t.what, text, verdict);
+    }
     let _ = writeln!(w);
 
     let _ = writeln!(w, "## Results\n");
@@ -390,10 +409,10 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         let is_idle = any.scenario == "idle";
         let has_loss = any.expected.is_some();
         let mut head = format!(
-            "| server | {}/s | p50 | p99 | p99.9 | server CPU µs/{unit} | of which kernel | server CPU % | generator CPU % | other CPU % |",
+            "| server | {}/s | p50 | p99 | p99.9 | server CPU µs/{unit} | of which kernel | server CPU % | generator CPU % | other CPU % | load (1 min) |",
             any.unit
         );
-        let mut rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|".to_string();
+        let mut rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|".to_string();
         if has_loss {
             head += " lost / expected |";
             rule += "---:|";
@@ -408,7 +427,7 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         for name in servers(by_server) {
             let r = &by_server[name];
             let mut row = format!(
-                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 cell(r.median(|x| Some(x.ops_per_s))),
                 ms(r.latency(|l| l.p50)),
                 ms(r.latency(|l| l.p99)),
@@ -418,6 +437,7 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
                 cell(r.median(|x| x.server_cpu_pct)),
                 cell(r.median(|x| x.gen_cpu_pct)),
                 cell(r.median(|x| x.other_cpu_pct)),
+                cell(r.median(|x| Some(x.load1_start))),
             );
             if has_loss {
                 let lost: u64 = r.0.iter().filter_map(|x| x.lost).sum();
@@ -445,7 +465,7 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         }
         let subject = by_server.get(SUBJECT);
         let mut ratios = Vec::new();
-        for other in ["node", "ceiling"] {
+        for other in PEERS {
             if let (Some(s), Some(o)) = (subject, by_server.get(other)) {
                 let metric = if is_idle {
                     format!(
@@ -478,6 +498,9 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         if any.cluster.is_some() {
             write_nodes(w, by_server);
         }
+        if any.scenario == "reconnect-storm" {
+            write_storm(w, by_server);
+        }
         let _ = writeln!(w);
     }
 
@@ -486,6 +509,24 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         let _ = writeln!(w, "{}", text.trim_end());
     }
     std::fs::write(&args.out, md)
+}
+
+/// A reconnect storm: how long until every client was back, and what failed.
+fn write_storm(w: &mut String, by_server: &BTreeMap<String, Runs>) {
+    for name in servers(by_server) {
+        let r = &by_server[name];
+        let p =
+            |k: &'static str| move |x: &Report| x.params.get(k).and_then(serde_json::Value::as_f64);
+        let _ = writeln!(
+            w,
+            "\n{name}: all {} clients back {} s after the first disconnect; handshake errors {}, \
+             attempts refused while the server was down {}.",
+            count(r.median(p("connections"))),
+            cell(r.median(p("all_back_s"))),
+            count(r.median(p("handshake_errors"))),
+            count(r.median(p("refused_attempts"))),
+        );
+    }
 }
 
 /// Per node of a cluster case: the local (trigger's) and the remote node.
@@ -553,11 +594,30 @@ fn describe(r: &Report) -> String {
             p("subscribers"),
             p("rate")
         ),
+        "connect" if r.params.get("upgrade").and_then(|v| v.as_bool()) == Some(true) => format!(
+            "New connections, {} in flight, as the default socket.io-client makes them: the \
+             Engine.IO handshake over long-polling (fresh HTTP/1 connection), Socket.IO CONNECT \
+             over polling, the WebSocket probe (`2probe`/`3probe`) and the upgrade (`5`); then \
+             closed. Latency: that whole set-up.",
+            p("inflight")
+        ),
         "connect" => format!(
             "New connections, {} in flight: TCP connect, WebSocket upgrade, Engine.IO open, \
              Socket.IO CONNECT and its reply (ceiling: up to the upgrade); then closed. Latency: \
              that whole set-up.",
             p("inflight")
+        ),
+        "reconnect-storm" => format!(
+            "{} connected clients; the server is stopped and started again on the same port, and \
+             every client reconnects with socket.io-client's default backoff (1 s, 2 s, 4 s, \
+             capped at 5 s, ±50 %){}. Operations: reconnections; latency: from a client's \
+             disconnect to its reconnection; server CPU: the new process's, per reconnection.",
+            p("connections"),
+            if r.params.get("ws_only").and_then(|v| v.as_bool()) == Some(true) {
+                " over WebSocket only"
+            } else {
+                " along the default client's path (polling handshake and CONNECT, probe, upgrade)"
+            }
         ),
         "idle" => format!(
             "{} connected clients that only answer pings: the server's RSS before and after \

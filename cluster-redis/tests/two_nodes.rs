@@ -125,7 +125,7 @@ async fn every_operation_crosses_nodes() {
     // A remote socket's own actions reach it on its node.
     remote[0].emit("direct", "to-b").unwrap();
     assert_eq!(on_b.text().await, r#"42["direct","to-b"]"#);
-    remote[0].disconnect(false);
+    remote[0].disconnect();
     assert_eq!(on_b.text().await, "41");
     eventually("B's socket gone", || b.main().len() == 1).await;
 }

@@ -38,7 +38,7 @@ use crate::{CloseReason, Frame, Outbox};
 /// impl Endpoint for Echo {
 ///     fn outbox(&self) -> &Outbox { &self.outbox }
 ///     fn receive(&self, frame: Frame) -> Result<(), CloseReason> {
-///         self.outbox.push(&frame.into(), false).map(|_| ()).map_err(|_| CloseReason::SlowConsumer)
+///         self.outbox.push(&frame.into()).map(|_| ()).map_err(|_| CloseReason::SlowConsumer)
 ///     }
 ///     fn transport_closed(&self, reason: CloseReason) { *self.closed.lock().unwrap() = Some(reason); }
 /// }

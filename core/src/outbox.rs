@@ -96,7 +96,7 @@ pub enum PushError {
 /// ```
 /// use roomcast_core::{Frame, Message, Outbox, OutboxConfig, Pushed};
 /// let outbox = Outbox::new(OutboxConfig::default());
-/// assert_eq!(outbox.push(&Message::from(Frame::text("hi")), false), Ok(Pushed::Queued));
+/// assert_eq!(outbox.push(&Message::from(Frame::text("hi"))), Ok(Pushed::Queued));
 /// let mut batch = Vec::new();
 /// outbox.drain(&mut batch);
 /// assert_eq!(batch, vec![Frame::text("hi")]);
@@ -134,8 +134,20 @@ impl Outbox {
         }
     }
 
-    /// Queues a message, applying the bound and the overflow policy.
-    pub fn push(&self, message: &Message, volatile: bool) -> Result<Pushed, PushError> {
+    /// Queues a message, applying the bound and the overflow policy: one
+    /// that does not fit disconnects the client (or is dropped under
+    /// [`Overflow::Drop`]).
+    pub fn push(&self, message: &Message) -> Result<Pushed, PushError> {
+        self.enqueue(message, false)
+    }
+
+    /// Queues a volatile message: one that does not fit is dropped and
+    /// counted, never a reason to disconnect.
+    pub fn push_volatile(&self, message: &Message) -> Result<Pushed, PushError> {
+        self.enqueue(message, true)
+    }
+
+    fn enqueue(&self, message: &Message, volatile: bool) -> Result<Pushed, PushError> {
         let frames = message.frames();
         let mut state = self.state.lock();
         if state.closed.is_some() {
@@ -297,17 +309,14 @@ mod tests {
     #[test]
     fn keeps_order_and_message_frames_together() {
         let o = small(10, Overflow::Disconnect);
-        o.push(&msg("a"), false).unwrap();
-        o.push(
-            &Message::many(vec![
-                Frame::text("h"),
-                Frame::binary(vec![1]),
-                Frame::binary(vec![2]),
-            ]),
-            false,
-        )
+        o.push(&msg("a")).unwrap();
+        o.push(&Message::many(vec![
+            Frame::text("h"),
+            Frame::binary(vec![1]),
+            Frame::binary(vec![2]),
+        ]))
         .unwrap();
-        o.push(&msg("b"), false).unwrap();
+        o.push(&msg("b")).unwrap();
         let mut out = Vec::new();
         assert_eq!(o.drain(&mut out), None);
         assert_eq!(
@@ -326,9 +335,9 @@ mod tests {
     #[test]
     fn volatile_is_dropped_when_full_and_counted() {
         let o = small(2, Overflow::Disconnect);
-        o.push(&msg("a"), false).unwrap();
-        o.push(&msg("b"), true).unwrap();
-        assert_eq!(o.push(&msg("c"), true), Ok(Pushed::Dropped));
+        o.push(&msg("a")).unwrap();
+        o.push_volatile(&msg("b")).unwrap();
+        assert_eq!(o.push_volatile(&msg("c")), Ok(Pushed::Dropped));
         assert_eq!(o.dropped(), 1);
         assert_eq!(o.closed(), None);
     }
@@ -336,31 +345,31 @@ mod tests {
     #[test]
     fn overflow_disconnects_and_releases_memory() {
         let o = small(2, Overflow::Disconnect);
-        o.push(&msg("a"), false).unwrap();
-        o.push(&msg("b"), false).unwrap();
-        assert_eq!(o.push(&msg("c"), false), Err(PushError::Overflow));
+        o.push(&msg("a")).unwrap();
+        o.push(&msg("b")).unwrap();
+        assert_eq!(o.push(&msg("c")), Err(PushError::Overflow));
         assert_eq!(o.closed(), Some(CloseReason::SlowConsumer));
         assert_eq!(o.len(), 0);
-        assert_eq!(o.push(&msg("d"), false), Err(PushError::Closed));
+        assert_eq!(o.push(&msg("d")), Err(PushError::Closed));
     }
 
     #[test]
     fn a_message_that_does_not_fit_whole_is_not_split() {
         let o = small(3, Overflow::Drop);
-        o.push(&msg("a"), false).unwrap();
+        o.push(&msg("a")).unwrap();
         let big = Message::many(vec![
             Frame::text("h"),
             Frame::binary(vec![1]),
             Frame::binary(vec![2]),
         ]);
-        assert_eq!(o.push(&big, false), Ok(Pushed::Dropped));
+        assert_eq!(o.push(&big), Ok(Pushed::Dropped));
         assert_eq!(o.len(), 1);
     }
 
     #[test]
     fn close_keeps_queued_frames_for_a_final_flush() {
         let o = small(4, Overflow::Disconnect);
-        o.push(&msg("a"), false).unwrap();
+        o.push(&msg("a")).unwrap();
         assert!(o.close(CloseReason::ServerShutdown));
         assert!(!o.close(CloseReason::TransportClose));
         let mut out = Vec::new();
@@ -376,7 +385,7 @@ mod tests {
             tokio::spawn(async move { o.ready().await })
         };
         tokio::task::yield_now().await;
-        o.push(&msg("a"), false).unwrap();
+        o.push(&msg("a")).unwrap();
         waiter.await.unwrap();
 
         let mut out = Vec::new();
@@ -398,8 +407,8 @@ mod tests {
             tokio::spawn(async move { o.wait_closed().await })
         };
         tokio::task::yield_now().await;
-        o.push(&msg("a"), false).unwrap();
-        assert_eq!(o.push(&msg("b"), false), Err(PushError::Overflow));
+        o.push(&msg("a")).unwrap();
+        assert_eq!(o.push(&msg("b")), Err(PushError::Overflow));
         assert_eq!(waiter.await.unwrap(), CloseReason::SlowConsumer);
 
         let o = small(1, Overflow::Disconnect);

@@ -1,6 +1,8 @@
 //! Engine options, with the reference server's defaults.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,8 +80,57 @@ impl RequestInfo<'_> {
 pub struct RemoteAddr(pub SocketAddr);
 
 /// Decides whether a handshake may proceed; `Err(message)` rejects it with
-/// HTTP 403 and `{"code":4,"message":message}`.
-pub type AllowRequest = Arc<dyn Fn(&RequestInfo<'_>) -> Result<(), String> + Send + Sync>;
+/// HTTP 403 and `{"code":4,"message":message}`. It may be asynchronous (a
+/// database look-up): the request is only borrowed while the hook is
+/// called, so take what the future needs before it starts. Build one with
+/// [`allow_request`] or [`allow_request_async`].
+pub type AllowRequest = Arc<dyn Fn(&RequestInfo<'_>) -> AllowFuture + Send + Sync>;
+
+/// The verdict of an [`AllowRequest`] hook.
+pub type AllowFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+/// A synchronous [`AllowRequest`] hook.
+///
+/// ```
+/// use roomcast_engineio::{allow_request, EngineConfig};
+/// let config = EngineConfig {
+///     allow_request: Some(allow_request(|req| match req.query("token").as_deref() {
+///         Some("secret") => Ok(()),
+///         _ => Err("bad token".to_string()),
+///     })),
+///     ..EngineConfig::default()
+/// };
+/// ```
+pub fn allow_request(
+    hook: impl Fn(&RequestInfo<'_>) -> Result<(), String> + Send + Sync + 'static,
+) -> AllowRequest {
+    Arc::new(move |req| Box::pin(std::future::ready(hook(req))))
+}
+
+/// An asynchronous [`AllowRequest`] hook (Node's `allowRequest` calling
+/// back later): the closure reads the request, the future it returns
+/// decides.
+///
+/// ```
+/// use roomcast_engineio::{allow_request_async, EngineConfig};
+/// let config = EngineConfig {
+///     allow_request: Some(allow_request_async(|req| {
+///         let token = req.query("token");
+///         async move {
+///             // e.g. a database look-up
+///             if token.as_deref() == Some("secret") { Ok(()) } else { Err("bad token".into()) }
+///         }
+///     })),
+///     ..EngineConfig::default()
+/// };
+/// ```
+pub fn allow_request_async<F, Fut>(hook: F) -> AllowRequest
+where
+    F: Fn(&RequestInfo<'_>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
+    Arc::new(move |req| Box::pin(hook(req)))
+}
 
 /// Extra headers for a handshake response (for cookies), given the new
 /// session's id.
@@ -124,6 +175,9 @@ pub struct EngineConfig {
     /// false: their handshake gets code 5, "Unsupported protocol version").
     /// Node's `allowEIO3`; see [`Protocol`](crate::Protocol).
     pub allow_eio3: bool,
+    /// Files served under the path beside the engine (default none), e.g.
+    /// the Socket.IO client builds.
+    pub static_files: Option<crate::StaticFiles>,
 }
 
 impl Default for EngineConfig {
@@ -142,6 +196,7 @@ impl Default for EngineConfig {
             outbox: OutboxConfig::default(),
             max_sessions: 100_000,
             allow_eio3: false,
+            static_files: None,
         }
     }
 }
@@ -162,6 +217,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("outbox", &self.outbox)
             .field("max_sessions", &self.max_sessions)
             .field("allow_eio3", &self.allow_eio3)
+            .field("static_files", &self.static_files.is_some())
             .finish()
     }
 }

@@ -198,17 +198,26 @@ impl Engine {
             return error(ErrorCode::UnsupportedProtocolVersion);
         }
         let remote_addr = req.extensions().get::<RemoteAddr>().map(|r| r.0);
-        let info = RequestInfo {
-            method: req.method(),
-            uri: req.uri(),
-            headers: req.headers(),
-            remote_addr,
-        };
-        if let Some(allow) = &config.allow_request {
-            if let Err(message) = allow(&info) {
+        fn info<B>(req: &Request<B>, remote_addr: Option<std::net::SocketAddr>) -> RequestInfo<'_> {
+            RequestInfo {
+                method: req.method(),
+                uri: req.uri(),
+                headers: req.headers(),
+                remote_addr,
+            }
+        }
+        // The hook borrows the request only while it is called: the
+        // future it returns owns what it needs.
+        let verdict = config
+            .allow_request
+            .as_ref()
+            .map(|allow| allow(&info(&req, remote_addr)));
+        if let Some(verdict) = verdict {
+            if let Err(message) = verdict.await {
                 return error_with(ErrorCode::Forbidden, &message);
             }
         }
+        let info = info(&req, remote_addr);
         let id = ClientId::random();
         let extra = config
             .handshake_headers

@@ -36,11 +36,13 @@ mod response;
 mod service;
 mod sessions;
 pub mod socket;
+mod static_files;
 #[cfg(feature = "ws")]
 mod websocket;
 
 pub use config::{
-    AllowRequest, EngineConfig, HandshakeHeaders, RemoteAddr, RequestInfo, TransportKind,
+    allow_request, allow_request_async, AllowFuture, AllowRequest, EngineConfig, HandshakeHeaders,
+    RemoteAddr, RequestInfo, TransportKind,
 };
 pub use cors::{AllowOrigin, Cors};
 pub use engine::Engine;
@@ -53,3 +55,4 @@ pub use protocol::Protocol;
 pub use response::{Body, ErrorCode};
 pub use service::{EngineLayer, EngineService, Mounted};
 pub use socket::Socket;
+pub use static_files::StaticFiles;

@@ -22,6 +22,13 @@ use crate::response::{respond, Body};
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 impl Engine {
+    /// The answer for a request of one of the configured static files.
+    fn static_file<B>(&self, req: &Request<B>) -> Option<Response<Body>> {
+        let config = self.config();
+        let files = config.static_files.as_ref()?;
+        files.answer(&config.path, req.method(), req.uri().path(), req.headers())
+    }
+
     /// This engine as a tower / hyper service answering every request it
     /// gets (mount it at its path, e.g. axum's `route_service`).
     pub fn service(&self) -> EngineService {
@@ -48,6 +55,8 @@ impl Engine {
             async move {
                 if engine.config().matches_path(req.uri().path()) {
                     engine.handle(req).await
+                } else if let Some(res) = engine.static_file(&req) {
+                    res
                 } else {
                     respond(
                         StatusCode::NOT_FOUND,
@@ -89,6 +98,9 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
+        if let Some(res) = self.engine.static_file(&req) {
+            return Box::pin(async move { Ok(res) });
+        }
         let engine = self.engine.clone();
         Box::pin(async move { Ok(engine.handle(req).await) })
     }
@@ -147,6 +159,8 @@ where
         if self.engine.config().matches_path(req.uri().path()) {
             let engine = self.engine.clone();
             Box::pin(async move { Ok(engine.handle(req).await.map(Either::Left)) })
+        } else if let Some(res) = self.engine.static_file(&req) {
+            Box::pin(async move { Ok(res.map(Either::Left)) })
         } else {
             let fut = self.inner.call(req);
             Box::pin(async move { fut.await.map(|r| r.map(Either::Right)) })

@@ -168,7 +168,7 @@ impl Socket {
     /// Queues a message of Engine.IO message frames (text frames start
     /// with `4`, see [`message_text`](crate::message_text)).
     pub fn send(&self, message: &Message) -> Result<Pushed, PushError> {
-        self.outbox.push(message, false)
+        self.outbox.push(message)
     }
 
     /// Closes the session from the server side: the client gets a close

@@ -8,8 +8,6 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::*;
 use roomcast_core::ClientId;
 use roomcast_engineio::{EngineConfig, ErrorCode};
@@ -141,9 +139,11 @@ async fn code_3_unsupported_method_on_a_polling_session() {
 #[tokio::test]
 async fn code_4_allow_request_rejects_with_its_message() {
     let config = EngineConfig {
-        allow_request: Some(Arc::new(|req| match req.query("token").as_deref() {
-            Some("good") => Ok(()),
-            _ => Err("no entry without a token".to_string()),
+        allow_request: Some(roomcast_engineio::allow_request(|req| {
+            match req.query("token").as_deref() {
+                Some("good") => Ok(()),
+                _ => Err("no entry without a token".to_string()),
+            }
         })),
         ..EngineConfig::default()
     };
@@ -275,4 +275,31 @@ async fn websocket_message_over_max_payload_closes_with_1009() {
         .assert_closed_once(id, roomcast_core::CloseReason::TransportError, 0)
         .await;
     assert!(server.messages(id).is_empty());
+}
+
+/// An asynchronous `allow_request` (Node's `allowRequest` calling back
+/// later): the verdict comes after an await, and decides as the sync one.
+#[cfg(feature = "polling")]
+#[tokio::test]
+async fn code_4_async_allow_request_decides_after_an_await() {
+    let config = EngineConfig {
+        allow_request: Some(roomcast_engineio::allow_request_async(|req| {
+            let token = req.query("token");
+            async move {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                match token.as_deref() {
+                    Some("good") => Ok(()),
+                    _ => Err("looked up: unknown token".to_string()),
+                }
+            }
+        })),
+        ..EngineConfig::default()
+    };
+    let server = TestServer::start(config).await;
+    get(server.addr, &eio("EIO=4&transport=polling&token=bad"))
+        .await
+        .assert_error(403, 4, "looked up: unknown token");
+    let res = get(server.addr, &eio("EIO=4&transport=polling&token=good")).await;
+    assert_eq!(res.status, 200);
+    parse_open(&res.text());
 }

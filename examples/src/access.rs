@@ -130,7 +130,7 @@ pub fn check_origin(
 /// An `allow_request` hook refusing handshakes whose `Origin` is not one of
 /// `origins` (HTTP 403, code 4).
 pub fn allow_origins(origins: Vec<String>, allow_missing: bool) -> AllowRequest {
-    Arc::new(move |req: &RequestInfo<'_>| {
+    roomcast_socketio::engineio::allow_request(move |req: &RequestInfo<'_>| {
         let result = check_origin(&origins, allow_missing, req);
         if let Err(reason) = &result {
             let origin = req.headers.get("origin").map(|v| v.as_bytes());
@@ -163,7 +163,7 @@ pub fn server(config: &AccessConfig) -> Server {
         socket.on("whoami", |s: Socket, (): (), ack: AckSender| async move {
             ack.send(&s.id().as_str()).ok();
         });
-        socket.on("say", |s: Socket, text: String, _: AckSender| async move {
+        socket.on("say", |s: Socket, text: String| async move {
             s.broadcast().emit("said", &text).ok();
         });
     });

@@ -49,7 +49,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use roomcast_cluster_redis::{RedisCluster, RedisClusterError, RedisStreamsCluster};
-use roomcast_socketio::{AckSender, Args, RecoveryConfig, Server, ServerEvent, Socket};
+use roomcast_socketio::{AckSender, Args, Namespace, RecoveryConfig, Server, ServerEvent, Socket};
 use serde::de::DeserializeOwned;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde::Deserialize;
@@ -266,30 +266,23 @@ struct RemoteEmit {
 pub fn install(io: &Server, name: &str) {
     let name = name.to_string();
     io.on_server_event("whoami", move |event: ServerEvent| {
-        let name = name.clone();
-        async move {
-            event.ack(&name).ok();
-        }
+        event.ack(&name).ok();
+        async {}
     });
-    let node = io.clone();
+    let main = io.main();
     io.on_server_event("tell", move |event: ServerEvent| {
-        let io = node.clone();
-        async move {
-            let Some((Value::String(name), args)) = event.args().split_first() else {
-                tracing::debug!("tell without an event name");
-                return;
-            };
-            io.local().emit(name, &Args(args.to_vec())).ok();
+        match event.args().split_first() {
+            Some((Value::String(name), args)) => {
+                main.local().emit(name, &Args(args.to_vec())).ok();
+            }
+            _ => tracing::debug!("tell without an event name"),
         }
+        async {}
     });
-    let io = io.clone();
-    io.clone().on_connect(move |socket: Socket| {
-        let io = io.clone();
-        async move { handlers(&io, &socket) }
-    });
+    io.on_connect(|socket: Socket| async move { handlers(&socket) });
 }
 
-fn handlers(io: &Server, socket: &Socket) {
+fn handlers(socket: &Socket) {
     echo::emit_back(socket, "echo", "echo");
     echo::ack_back(socket, "echo-ack");
     socket.on(
@@ -306,36 +299,32 @@ fn handlers(io: &Server, socket: &Socket) {
             ack.send(&true).ok();
         },
     );
-    let node = io.clone();
     socket.on_raw(
         "fanout",
-        move |_: Socket, args: Vec<Value>, bins: Vec<Bytes>, ack: AckSender| {
-            let io = node.clone();
-            async move {
-                let Some(Ok(fanout)) = args.first().cloned().map(serde_json::from_value::<Fanout>)
-                else {
-                    tracing::debug!("fanout without {{room, count, payload}}");
-                    return;
-                };
-                let payload = WithAttachments {
-                    value: &fanout.payload,
-                    attachments: &bins,
-                };
-                let mut to = io.to([fanout.room.as_str()]).except(fanout.except);
-                if fanout.local {
-                    to = to.local();
-                }
-                for _ in 0..fanout.count {
-                    to.emit("fanout", &payload).ok();
-                }
-                ack.send(&true).ok();
+        |socket: Socket, args: Vec<Value>, bins: Vec<Bytes>, ack: AckSender| async move {
+            let Some(Ok(fanout)) = args.first().cloned().map(serde_json::from_value::<Fanout>)
+            else {
+                tracing::debug!("fanout without {{room, count, payload}}");
+                return;
+            };
+            let payload = WithAttachments {
+                value: &fanout.payload,
+                attachments: &bins,
+            };
+            let mut to = socket.ns().to([fanout.room.as_str()]).except(fanout.except);
+            if fanout.local {
+                to = to.local();
             }
+            for _ in 0..fanout.count {
+                to.emit("fanout", &payload).ok();
+            }
+            ack.send(&true).ok();
         },
     );
-    answer(socket, io, "room-size", |io, room: String| async move {
+    answer(socket, "room-size", |io, room: String| async move {
         io.to([room]).fetch_sockets().await.len()
     });
-    answer(socket, io, "ack-all", |io, room: String| async move {
+    answer(socket, "ack-all", |io, room: String| async move {
         let answers = io
             .to([room])
             .timeout(ACK_ALL_TIMEOUT)
@@ -361,7 +350,7 @@ fn handlers(io: &Server, socket: &Socket) {
         answers.sort();
         answers
     });
-    answer(socket, io, "servers", |io, (): ()| async move {
+    answer(socket, "servers", |io, (): ()| async move {
         // Alone (ADAPTER=memory) no server is asked and none answers.
         let others = match io
             .server_side_emit_with_ack::<_, String>("whoami", &(), SERVERS_TIMEOUT)
@@ -375,11 +364,11 @@ fn handlers(io: &Server, socket: &Socket) {
         };
         1 + others
     });
-    answer(socket, io, "sockets-join", |io, m: Move| async move {
+    answer(socket, "sockets-join", |io, m: Move| async move {
         io.to([m.room]).sockets_join([m.other]);
         true
     });
-    answer(socket, io, "sockets-leave", |io, m: Move| async move {
+    answer(socket, "sockets-leave", |io, m: Move| async move {
         io.to([m.room]).sockets_leave([m.other]);
         true
     });
@@ -390,37 +379,36 @@ fn handlers(io: &Server, socket: &Socket) {
             ack.send(&true).ok();
         },
     );
-    answer(socket, io, "room-data", |io, room: String| async move {
+    answer(socket, "room-data", |io, room: String| async move {
         let sockets = io.to([room]).fetch_sockets().await;
         let mut data: Vec<Value> = sockets.iter().map(|s| s.data_json().clone()).collect();
         data.sort_by_cached_key(|v| v.to_string());
         data
     });
-    answer(socket, io, "remote-emit", |io, e: RemoteEmit| async move {
+    answer(socket, "remote-emit", |io, e: RemoteEmit| async move {
         let sockets = io.to([e.room]).fetch_sockets().await;
         for socket in &sockets {
             socket.emit(&e.event, &e.payload).ok();
         }
         sockets.len()
     });
-    answer(socket, io, "kick", |io, room: String| async move {
-        io.to([room]).disconnect_sockets(false);
+    answer(socket, "kick", |io, room: String| async move {
+        io.to([room]).disconnect_sockets();
         true
     });
 }
 
-/// Handles `event` with `answer(server, argument)` and acks what it
+/// Handles `event` with `answer(namespace, argument)` and acks what it
 /// returns.
-fn answer<T, R, F, Fut>(socket: &Socket, io: &Server, event: &'static str, answer: F)
+fn answer<T, R, F, Fut>(socket: &Socket, event: &'static str, answer: F)
 where
     T: DeserializeOwned + Send + 'static,
     R: Serialize,
-    F: Fn(Server, T) -> Fut + Send + Sync + 'static,
+    F: Fn(Namespace, T) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = R> + Send + 'static,
 {
-    let io = io.clone();
-    socket.on(event, move |_: Socket, arg: T, ack: AckSender| {
-        let answered = answer(io.clone(), arg);
+    socket.on(event, move |socket: Socket, arg: T, ack: AckSender| {
+        let answered = answer(socket.ns().clone(), arg);
         async move {
             ack.send(&answered.await).ok();
         }

@@ -89,7 +89,7 @@ async fn node_cases(transport: &str) {
         );
     }
     eventually("every client is gone", || io.engine().session_count() == 0).await;
-    assert!(io.is_empty());
+    assert!(io.main().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

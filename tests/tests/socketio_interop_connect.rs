@@ -32,7 +32,7 @@ fn handshake_json(s: &Socket) -> Value {
         "header": h.headers().get("x-roomcast").and_then(|v| v.to_str().ok()),
         "ip": h.address().map(|a| a.ip().to_string()),
         "transport": h.transport(),
-        "now": s.transport(),
+        "now": s.transport().as_str(),
         "url_ok": h.url().starts_with("/socket.io/?"),
         "issued_recently": age < Duration::from_secs(60) && h.issued() > 0,
     })

@@ -65,7 +65,7 @@ fn events_server(log: Log<(String, Value)>) -> Server {
         async move {
             log.push((
                 "connect".into(),
-                json!({ "id": socket.id().as_str(), "transport": socket.transport() }),
+                json!({ "id": socket.id().as_str(), "transport": socket.transport().as_str() }),
             ));
             // The connect handler awaits an answer before registering its
             // handlers; the client's first events wait meanwhile.

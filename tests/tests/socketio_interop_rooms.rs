@@ -5,7 +5,7 @@
 //! `socket.broadcast()`, `socket.to(room)` / `socket.except(room)` (the sender left
 //! out), `volatile`, `local`, a socket's own room, `sockets()` / `fetch_sockets()`,
 //! `sockets_join` / `sockets_leave`, `timeout(d).emit_with_ack` (one answer per
-//! recipient, D named as timed out), and `disconnect_sockets(false / true)`, over
+//! recipient, D named as timed out), and `disconnect_sockets()` / `close_connections()`, over
 //! websocket and over polling; then
 //! compares every client's exact event list and both sides' disconnect reasons.
 
@@ -29,7 +29,7 @@ fn rooms_of(name: &str) -> &'static [&'static str] {
     }
 }
 
-/// `close_all`: end with `disconnect_sockets(true)` (closing the connections)
+/// `close_all`: end with `close_connections()` (closing the connections)
 /// rather than `false`.
 async fn rooms_and_operators(transport: &str, close_all: bool) {
     let Some(_) = require_js_deps() else { return };
@@ -144,9 +144,13 @@ async fn rooms_and_operators(transport: &str, close_all: bool) {
         assert!(started.elapsed() < Duration::from_secs(5));
 
         io.emit("done", &()).unwrap();
-        io.to(["r1"]).disconnect_sockets(false);
+        io.to(["r1"]).disconnect_sockets();
         eventually("A and B leave", || io.main().len() == 2).await;
-        io.disconnect_sockets(close_all);
+        if close_all {
+            io.close_connections();
+        } else {
+            io.disconnect_sockets();
+        }
         eventually("everyone leaves", || io.main().is_empty()).await;
         name_of
     };
@@ -199,7 +203,7 @@ async fn rooms_and_broadcast_operators_over_websocket() {
 
 #[tokio::test]
 async fn rooms_and_broadcast_operators_over_polling() {
-    // Not `disconnect_sockets(true)` over polling: a known engine bug puts the
+    // Not `close_connections()` over polling: a known engine bug puts the
     // close packet in the same polling response as the DISCONNECT packets (see
     // the ignored `server_disconnect_all_over_polling` in
     // socketio_interop_lifecycle.rs).

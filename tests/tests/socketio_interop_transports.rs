@@ -34,7 +34,7 @@ fn server(log: Log<(u64, &'static str)>, handshake: Log<&'static str>) -> Server
         handshake.push(socket.handshake().transport());
         async move {
             socket.on("n", move |s: Socket, n: u64, _: AckSender| {
-                log.push((n, s.transport()));
+                log.push((n, s.transport().as_str()));
                 async move {
                     s.emit("echo", &n).unwrap();
                 }

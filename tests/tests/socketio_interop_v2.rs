@@ -44,7 +44,7 @@ fn server(log: Log<(String, Value)>, ping: Duration) -> Server {
                 "connect".into(),
                 json!({
                     "id": socket.id().as_str(),
-                    "transport": socket.transport(),
+                    "transport": socket.transport().as_str(),
                     "v": socket.handshake().query("v"),
                     "auth": socket.handshake().auth,
                 }),

@@ -61,7 +61,8 @@ pub(super) fn listen(io: &WeakServer, socket: &Socket) {
         let close = args.get(1).and_then(Value::as_bool).unwrap_or(false);
         async move {
             match op {
-                Some(op) => op.disconnect_sockets(close),
+                Some(op) if close => op.close_connections(),
+                Some(op) => op.disconnect_sockets(),
                 None => tracing::debug!("admin disconnect ignored: bad arguments"),
             }
         }

@@ -62,7 +62,7 @@ pub(super) fn local(socket: &Socket) -> Value {
     json!({
         "id": socket.id().as_str(),
         "clientId": client_id,
-        "transport": socket.transport(),
+        "transport": socket.transport().as_str(),
         "nsp": socket.ns().name(),
         "data": data(&socket.data_json()),
         "handshake": handshake(socket),

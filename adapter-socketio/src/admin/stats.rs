@@ -64,7 +64,7 @@ pub(super) fn spawn(
             for ns in &namespaces {
                 details.push(json!({ "name": ns.name(), "socketsCount": ns.len() }));
                 for socket in ns.sockets().into_iter().filter_map(|id| ns.socket(id)) {
-                    if socket.transport() == "polling" {
+                    if socket.transport().as_str() == "polling" {
                         polling.insert(socket.conn().id());
                     }
                 }
@@ -93,7 +93,7 @@ fn report_updates(admin: &Namespace, namespaces: &[Namespace], seen: &mut HashMa
     for ns in namespaces {
         for socket in ns.sockets().into_iter().filter_map(|id| ns.socket(id)) {
             live.insert(socket.id());
-            let transport = socket.transport();
+            let transport = socket.transport().as_str();
             let data = socket.data_json();
             // First seen: compared with the transport it opened on, so an
             // upgrade before the first tick is reported too.

@@ -1,12 +1,18 @@
-//! A socket's handlers: event handlers by name, catch-all listeners, and
-//! disconnect hooks; how an incoming packet reaches them.
+//! A socket's handlers: event listeners, catch-all listeners, packet
+//! middlewares, error and disconnect hooks; how an incoming packet reaches
+//! them.
 //!
-//! Semantics:
-//! - One handler per event name: a second registration replaces the first.
-//!   Catch-all listeners ([`Socket::on_any`]) run before the event's
-//!   handler, in registration order.
-//! - An event whose arguments do not decode into the handler's type is
-//!   logged and ignored.
+//! Semantics (Node's, see [`listeners`](super::listeners)):
+//! - An incoming event first goes through the packet middlewares
+//!   ([`Socket::use_middleware`]) in order; each may change it, and the
+//!   first `Err` drops it and runs the socket's error hooks
+//!   ([`Socket::on_error`]). Then the catch-all listeners
+//!   ([`Socket::on_any`]) run, then every listener of the event, in
+//!   registration order.
+//! - An event whose arguments do not decode into a listener's type is
+//!   logged and skipped by that listener.
+//! - When several listeners share an event, they share its ack: the first
+//!   `send` answers, later ones do nothing.
 //! - Handlers run as [`handler::run`](crate::handler) runs them: the
 //!   synchronous part at once, in packet order. A panic disconnects the
 //!   socket.
@@ -14,86 +20,78 @@
 //!   clone of their socket, which would otherwise keep itself alive).
 
 use std::future::Future;
-use std::marker::PhantomData;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use parking_lot::RwLock;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::listeners::{ListenerId, Listeners};
 use super::Socket;
 use crate::ack::{AckReply, AckSender};
+use crate::event_handler::{sealed::Sealed, EventHandler};
 use crate::handler::{self, BoxFuture};
-use crate::parser::{args_to_value, decode_args, Packet, PacketType};
+use crate::parser::{args_to_value, Packet, PacketType};
 use crate::{ConnectError, DisconnectReason};
 
-/// An event handler with typed arguments.
-pub(crate) trait EventHandler: Send + Sync + 'static {
-    fn call(
-        &self,
-        socket: Socket,
-        args: &[Value],
-        attachments: &[Bytes],
-        ack: AckSender,
-    ) -> Option<BoxFuture<()>>;
+/// An event handler, its shape erased.
+pub(crate) type EventFn =
+    Arc<dyn Fn(Socket, &[Value], &[Bytes], AckSender) -> Option<BoxFuture<()>> + Send + Sync>;
+
+fn event_fn<M: 'static>(handler: impl EventHandler<M>) -> EventFn {
+    Arc::new(move |socket, args, attachments, ack| {
+        Sealed::<M>::call(&handler, socket, args, attachments, ack)
+    })
 }
 
-struct TypedEvent<F, T> {
-    f: F,
-    _args: PhantomData<fn(T)>,
-}
-
-impl<F, T, Fut> EventHandler for TypedEvent<F, T>
-where
-    F: Fn(Socket, T, AckSender) -> Fut + Send + Sync + 'static,
-    T: DeserializeOwned + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    fn call(
-        &self,
-        socket: Socket,
-        args: &[Value],
-        attachments: &[Bytes],
-        ack: AckSender,
-    ) -> Option<BoxFuture<()>> {
-        match decode_args::<T>(args, attachments) {
-            Ok(data) => Some(Box::pin((self.f)(socket, data, ack))),
-            Err(e) => {
-                tracing::debug!(socket = %socket.id(), error = %e, "event arguments do not match the handler's type; ignored");
-                None
-            }
-        }
-    }
-}
-
-/// An event handler given the raw arguments and attachments.
-struct RawEvent<F>(F);
-
-impl<F, Fut> EventHandler for RawEvent<F>
+fn raw_fn<F, Fut>(handler: F) -> EventFn
 where
     F: Fn(Socket, Vec<Value>, Vec<Bytes>, AckSender) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    fn call(
-        &self,
-        socket: Socket,
-        args: &[Value],
-        attachments: &[Bytes],
-        ack: AckSender,
-    ) -> Option<BoxFuture<()>> {
-        Some(Box::pin((self.0)(
+    Arc::new(move |socket, args, attachments, ack| {
+        Some(Box::pin(handler(
             socket,
             args.to_vec(),
             attachments.to_vec(),
             ack,
         )))
-    }
+    })
 }
 
 /// A catch-all listener: event name and raw arguments.
 type AnyListener = Arc<dyn Fn(&Socket, &str, &[Value]) + Send + Sync>;
+
+/// A packet middleware: the packet as Node gives it, `[event, ...args]`.
+type PacketMiddleware =
+    Arc<dyn Fn(&Socket, &mut Vec<Value>) -> Result<(), SocketError> + Send + Sync>;
+
+/// An error hook.
+type ErrorFn = Arc<dyn Fn(Socket, SocketError) -> BoxFuture<()> + Send + Sync>;
+
+/// Why a packet middleware rejected an event (Node's `next(new Error(..))`);
+/// it reaches the socket's [`Socket::on_error`] hooks.
+///
+/// ```
+/// let e = roomcast_socketio::SocketError::new("not allowed");
+/// assert_eq!(e.to_string(), "not allowed");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SocketError {
+    /// The error's message.
+    pub message: String,
+}
+
+impl SocketError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        SocketError {
+            message: message.into(),
+        }
+    }
+}
 
 /// A connect handler or middleware: gets the socket, may reject.
 pub(crate) type ConnectFn =
@@ -113,86 +111,94 @@ where
 /// Everything registered on one socket.
 #[derive(Default)]
 pub(super) struct Handlers {
-    events: RwLock<EventHandlers>,
-    any_incoming: RwLock<Vec<AnyListener>>,
-    any_outgoing: RwLock<Vec<AnyListener>>,
+    events: Listeners<EventFn>,
+    any_incoming: Listeners<AnyListener>,
+    any_outgoing: Listeners<AnyListener>,
+    middlewares: Listeners<PacketMiddleware>,
+    errors: RwLock<Vec<ErrorFn>>,
     pub(super) disconnecting: RwLock<Vec<DisconnectFn>>,
     pub(super) disconnected: RwLock<Vec<DisconnectFn>>,
 }
 
 impl Handlers {
     pub(super) fn has_outgoing_listeners(&self) -> bool {
-        !self.any_outgoing.read().is_empty()
+        !self.any_outgoing.is_empty()
     }
 
     /// Drops every handler and listener (the disconnect hooks are taken
     /// when they run).
     pub(super) fn clear(&self) {
-        self.events.write().0 = Vec::new();
-        self.any_incoming.write().clear();
-        self.any_outgoing.write().clear();
+        self.events.remove_event(None);
+        self.any_incoming.remove_event(None);
+        self.any_outgoing.remove_event(None);
+        self.middlewares.remove_event(None);
+        self.errors.write().clear();
         self.disconnecting.write().clear();
     }
 }
 
-/// Event handlers by name: a short list, searched in order. A socket has a
-/// handful; a hash map would cost each socket more memory than the search.
-#[derive(Default)]
-struct EventHandlers(Vec<(Box<str>, Arc<dyn EventHandler>)>);
-
-impl EventHandlers {
-    fn insert(&mut self, name: String, handler: Arc<dyn EventHandler>) {
-        match self.0.iter_mut().find(|(n, _)| **n == *name) {
-            Some(slot) => slot.1 = handler,
-            None => self.0.push((name.into_boxed_str(), handler)),
-        }
-    }
-
-    fn get(&self, name: &str) -> Option<&Arc<dyn EventHandler>> {
-        self.0.iter().find(|(n, _)| &**n == name).map(|(_, h)| h)
-    }
-
-    fn remove(&mut self, name: &str) {
-        self.0.retain(|(n, _)| &**n != name);
-    }
-}
-
 impl Socket {
-    /// Handles `event` with `handler(socket, args, ack)`. The arguments
-    /// decode into `T` (a tuple for several arguments; `serde_json::Value`
-    /// for raw JSON; `bytes::Bytes` wherever a binary attachment is). An
-    /// event whose arguments do not decode is logged and ignored. A second
-    /// handler for the same event replaces the first.
+    /// Adds a listener of `event`: an async closure `|socket: Socket|`,
+    /// `|socket: Socket, data: T|` or `|socket: Socket, data: T, ack:
+    /// AckSender|` (see [`EventHandler`]). The arguments decode into `T` (a
+    /// tuple for several arguments; `serde_json::Value` for raw JSON;
+    /// `bytes::Bytes` wherever a binary attachment is); an event whose
+    /// arguments do not decode is logged and skipped by this listener.
+    /// Several listeners of one event run in registration order (Node's
+    /// `socket.on`); the id removes this one ([`Socket::remove_listener`]).
     ///
     /// ```no_run
     /// # use roomcast_socketio::{Socket, AckSender};
     /// # fn f(socket: Socket) {
-    /// socket.on("chat", |socket: Socket, (room, text): (String, String), _ack: AckSender| async move {
+    /// socket.on("chat", |socket: Socket, (room, text): (String, String)| async move {
     ///     socket.to([room]).emit("chat", &text).ok();
+    /// });
+    /// socket.on("ping", |_: Socket, n: u32, ack: AckSender| async move {
+    ///     ack.send(&("pong", n)).ok();
     /// });
     /// # }
     /// ```
-    pub fn on<T, F, Fut>(&self, event: impl Into<String>, handler: F)
-    where
-        F: Fn(Socket, T, AckSender) -> Fut + Send + Sync + 'static,
-        T: DeserializeOwned + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        let handler = TypedEvent {
-            f: handler,
-            _args: PhantomData,
-        };
+    pub fn on<M: 'static>(
+        &self,
+        event: impl AsRef<str>,
+        handler: impl EventHandler<M>,
+    ) -> ListenerId {
         self.0
             .handlers
             .events
-            .write()
-            .insert(event.into(), Arc::new(handler));
+            .add(event.as_ref(), false, false, event_fn(handler))
     }
 
-    /// Handles `event` with its raw arguments: JSON values (binary ones as
-    /// `{"_placeholder":true,"num":N}`) and the attachments they refer to.
-    /// Useful to relay events unchanged (see [`Socket::emit_raw`]).
-    pub fn on_raw<F, Fut>(&self, event: impl Into<String>, handler: F)
+    /// Adds a listener that runs for the next `event` only (Node's `once`).
+    pub fn once<M: 'static>(
+        &self,
+        event: impl AsRef<str>,
+        handler: impl EventHandler<M>,
+    ) -> ListenerId {
+        self.0
+            .handlers
+            .events
+            .add(event.as_ref(), true, false, event_fn(handler))
+    }
+
+    /// Adds a listener of `event` that runs before the others (Node's
+    /// `prependListener`).
+    pub fn prepend_listener<M: 'static>(
+        &self,
+        event: impl AsRef<str>,
+        handler: impl EventHandler<M>,
+    ) -> ListenerId {
+        self.0
+            .handlers
+            .events
+            .add(event.as_ref(), false, true, event_fn(handler))
+    }
+
+    /// Adds a listener of `event` given its raw arguments: JSON values
+    /// (binary ones as `{"_placeholder":true,"num":N}`) and the attachments
+    /// they refer to. Useful to relay events unchanged (see
+    /// [`Socket::emit_raw`]).
+    pub fn on_raw<F, Fut>(&self, event: impl AsRef<str>, handler: F) -> ListenerId
     where
         F: Fn(Socket, Vec<Value>, Vec<Bytes>, AckSender) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
@@ -200,35 +206,160 @@ impl Socket {
         self.0
             .handlers
             .events
-            .write()
-            .insert(event.into(), Arc::new(RawEvent(handler)));
+            .add(event.as_ref(), false, false, raw_fn(handler))
     }
 
-    /// Removes the handler of `event`.
+    /// Removes every listener of `event` (Node's `removeAllListeners(event)`).
     pub fn off(&self, event: &str) {
-        self.0.handlers.events.write().remove(event);
+        self.0.handlers.events.remove_event(Some(event));
     }
 
-    /// Calls `listener(socket, event, args)` for every incoming event, before its handler.
-    pub fn on_any(&self, listener: impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static) {
+    /// Removes every listener of every event (not the catch-alls).
+    pub fn remove_all_listeners(&self) {
+        self.0.handlers.events.remove_event(None);
+    }
+
+    /// Removes one listener — of an event, a catch-all (incoming or
+    /// outgoing) or a packet middleware — by the id its registration
+    /// returned (Node's `off(event, fn)`, `offAny(fn)`, …). Whether it was
+    /// registered.
+    pub fn remove_listener(&self, id: ListenerId) -> bool {
+        let h = &self.0.handlers;
+        if h.any_outgoing.remove(id) {
+            if h.any_outgoing.is_empty() {
+                self.0.ns.outgoing_listeners(-1);
+            }
+            return true;
+        }
+        h.events.remove(id) || h.any_incoming.remove(id) || h.middlewares.remove(id)
+    }
+
+    /// The listeners of `event`, in the order they run.
+    pub fn listeners(&self, event: &str) -> Vec<ListenerId> {
+        self.0.handlers.events.ids(Some(event))
+    }
+
+    /// How many listeners `event` has.
+    pub fn listener_count(&self, event: &str) -> usize {
+        self.listeners(event).len()
+    }
+
+    /// Calls `listener(socket, event, args)` for every incoming event,
+    /// before its listeners (Node's `onAny`).
+    pub fn on_any(
+        &self,
+        listener: impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static,
+    ) -> ListenerId {
         self.0
             .handlers
             .any_incoming
-            .write()
-            .push(Arc::new(listener));
+            .add("", false, false, Arc::new(listener))
+    }
+
+    /// Same as [`Socket::on_any`], before the other catch-alls (Node's `prependAny`).
+    pub fn prepend_any(
+        &self,
+        listener: impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.0
+            .handlers
+            .any_incoming
+            .add("", false, true, Arc::new(listener))
+    }
+
+    /// Removes every incoming catch-all (Node's `offAny()`; one:
+    /// [`Socket::remove_listener`]).
+    pub fn off_any(&self) {
+        self.0.handlers.any_incoming.remove_event(None);
+    }
+
+    /// The incoming catch-alls, in the order they run (Node's `listenersAny`).
+    pub fn listeners_any(&self) -> Vec<ListenerId> {
+        self.0.handlers.any_incoming.ids(None)
     }
 
     /// Calls `listener(socket, event, args)` for every event sent to this
-    /// socket (its own emits and broadcasts that reach it).
+    /// socket (its own emits and broadcasts that reach it; Node's
+    /// `onAnyOutgoing`).
     pub fn on_any_outgoing(
         &self,
         listener: impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static,
-    ) {
-        let mut listeners = self.0.handlers.any_outgoing.write();
-        if listeners.is_empty() {
+    ) -> ListenerId {
+        self.add_outgoing(false, Arc::new(listener))
+    }
+
+    /// Same as [`Socket::on_any_outgoing`], before the others (Node's
+    /// `prependAnyOutgoing`).
+    pub fn prepend_any_outgoing(
+        &self,
+        listener: impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.add_outgoing(true, Arc::new(listener))
+    }
+
+    fn add_outgoing(&self, prepend: bool, listener: AnyListener) -> ListenerId {
+        let list = &self.0.handlers.any_outgoing;
+        if list.is_empty() {
             self.0.ns.outgoing_listeners(1);
         }
-        listeners.push(Arc::new(listener));
+        list.add("", false, prepend, listener)
+    }
+
+    /// Removes every outgoing catch-all (Node's `offAnyOutgoing()`).
+    pub fn off_any_outgoing(&self) {
+        let list = &self.0.handlers.any_outgoing;
+        if !list.is_empty() {
+            list.remove_event(None);
+            self.0.ns.outgoing_listeners(-1);
+        }
+    }
+
+    /// The outgoing catch-alls, in the order they run.
+    pub fn listeners_any_outgoing(&self) -> Vec<ListenerId> {
+        self.0.handlers.any_outgoing.ids(None)
+    }
+
+    /// Adds a packet middleware (Node's `socket.use`): it sees every
+    /// incoming event as `[event, ...args]` before any listener, may change
+    /// it, and passes it on with `Ok(())` or drops it with an `Err` that
+    /// reaches the socket's [`Socket::on_error`] hooks. Middlewares run in
+    /// order, synchronously (Node's may call `next` later).
+    ///
+    /// ```no_run
+    /// # use roomcast_socketio::{Socket, SocketError};
+    /// # fn f(socket: Socket) {
+    /// socket.use_middleware(|_socket, packet| match packet[0].as_str() {
+    ///     Some("admin") => Err(SocketError::new("not allowed")),
+    ///     _ => Ok(()),
+    /// });
+    /// socket.on_error(|socket: Socket, e: SocketError| async move {
+    ///     socket.emit("denied", &e.message).ok();
+    /// });
+    /// # }
+    /// ```
+    pub fn use_middleware(
+        &self,
+        middleware: impl Fn(&Socket, &mut Vec<Value>) -> Result<(), SocketError> + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.0
+            .handlers
+            .middlewares
+            .add("", false, false, Arc::new(middleware))
+    }
+
+    /// Runs `hook(socket, error)` when a packet middleware rejects an
+    /// event (Node's `socket.on("error")`). Without a hook the rejection is
+    /// logged.
+    pub fn on_error<F, Fut>(&self, hook: F)
+    where
+        F: Fn(Socket, SocketError) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.0
+            .handlers
+            .errors
+            .write()
+            .push(Arc::new(move |s, e| Box::pin(hook(s, e))));
     }
 
     /// Runs `hook(socket, reason)` when the socket is disconnecting, while
@@ -259,7 +390,7 @@ impl Socket {
     }
 
     pub(crate) fn notify_outgoing<T: Serialize + ?Sized>(&self, event: &str, data: &T) {
-        if self.0.handlers.any_outgoing.read().is_empty() {
+        if self.0.handlers.any_outgoing.is_empty() {
             return;
         }
         if let Ok((Value::Array(args), _)) = args_to_value(None, data) {
@@ -268,33 +399,74 @@ impl Socket {
     }
 
     pub(crate) fn notify_outgoing_values(&self, event: &str, args: &[Value]) {
-        let listeners = self.0.handlers.any_outgoing.read().clone();
-        for l in listeners {
-            l(self, event, args);
+        for l in self.0.handlers.any_outgoing.snapshot().iter() {
+            (l.f)(self, event, args);
         }
     }
 
-    /// Hands one packet to its handler (events) or to the emit waiting for
-    /// it (acks); a DISCONNECT from the client closes the socket. The
+    /// Runs the packet middlewares; `false` when one rejected the event.
+    fn run_middlewares(&self, packet: &mut Packet) -> bool {
+        let middlewares = self.0.handlers.middlewares.snapshot();
+        for m in middlewares.iter() {
+            let Some(Value::Array(data)) = packet.data.as_mut() else {
+                return false;
+            };
+            if let Err(e) = (m.f)(self, data) {
+                let hooks = self.0.handlers.errors.read().clone();
+                if hooks.is_empty() {
+                    tracing::warn!(socket = %self.0.id, error = %e, "event rejected by a middleware; no error hook");
+                }
+                for hook in hooks {
+                    let me = self.clone();
+                    handler::run(hook(self.clone(), e.clone()), move || me.disconnect());
+                }
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Runs the listeners of one event, in order.
+    fn dispatch(&self, packet: &Packet, event: &str) {
+        let args = packet.args();
+        for l in self.0.handlers.any_incoming.snapshot().iter() {
+            (l.f)(self, event, args);
+        }
+        let listeners = self.0.handlers.events.snapshot();
+        let mut matching = listeners.iter().filter(|l| &*l.event == event);
+        if matching.next().is_none() {
+            return;
+        }
+        let shared = matching.next().is_some();
+        let mut ack = Some(AckSender::new(self.clone(), packet.id, shared));
+        for l in listeners.iter().filter(|l| &*l.event == event) {
+            // A `once` listener runs only if this pass removed it.
+            if l.once && !self.0.handlers.events.remove(l.id) {
+                continue;
+            }
+            let ack = match shared {
+                true => ack.as_ref().map(AckSender::share),
+                false => ack.take(),
+            };
+            let Some(ack) = ack else { continue };
+            if let Some(fut) = (l.f)(self.clone(), args, &packet.attachments, ack) {
+                let me = self.clone();
+                handler::run(fut, move || me.disconnect());
+            }
+        }
+    }
+
+    /// Hands one packet to its listeners (events) or to the emit waiting
+    /// for it (acks); a DISCONNECT from the client closes the socket. The
     /// caller has checked that the socket is connected.
-    pub(super) fn handle(&self, packet: Packet) {
+    pub(super) fn handle(&self, mut packet: Packet) {
         match packet.kind {
             PacketType::Event | PacketType::BinaryEvent => {
-                let Some(event) = packet.event_name() else {
+                if !self.0.handlers.middlewares.is_empty() && !self.run_middlewares(&mut packet) {
                     return;
-                };
-                let args = packet.args();
-                let any = self.0.handlers.any_incoming.read().clone();
-                for l in any {
-                    l(self, event, args);
                 }
-                let handler = self.0.handlers.events.read().get(event).cloned();
-                if let Some(handler) = handler {
-                    let ack = AckSender::new(self.clone(), packet.id);
-                    if let Some(fut) = handler.call(self.clone(), args, &packet.attachments, ack) {
-                        let me = self.clone();
-                        handler::run(fut, move || me.disconnect());
-                    }
+                if let Some(event) = packet.event_name() {
+                    self.dispatch(&packet, event);
                 }
             }
             PacketType::Ack | PacketType::BinaryAck => {

@@ -92,11 +92,11 @@ impl Socket {
     /// middlewares, joining the namespace, the CONNECT answer (after
     /// `on_joined`), the connect handler, then the held events.
     pub(crate) fn connect(&self, on_joined: impl FnOnce() + Send + 'static) {
-        let span = tracing::debug_span!("connect", ns = %self.0.ns.name(), socket = %self.0.id, transport = self.transport());
+        let span = tracing::debug_span!("connect", ns = %self.0.ns.name(), socket = %self.0.id, transport = self.transport().as_str());
         let _enter = span.enter();
         let ns = self.0.ns.clone();
         let middlewares = ns.middlewares();
-        let connect = ns.connect_handler();
+        let connect = ns.connect_handlers();
         let socket = self.clone();
         let on_panic = {
             let socket = self.clone();
@@ -123,7 +123,7 @@ impl Socket {
             if let Some(observers) = socket.0.ns.observers() {
                 observers.socket_connected(&socket);
             }
-            if let Some(connect) = connect {
+            for connect in connect {
                 let _ = connect(socket.clone()).await;
             }
             socket.connect_handler_returned();

@@ -21,7 +21,9 @@
 mod connection;
 mod handlers;
 mod lifecycle;
+mod listeners;
 mod session;
+mod volatile;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
@@ -35,6 +37,9 @@ use serde_json::Value;
 
 pub(crate) use connection::ConnectionSockets;
 pub(crate) use handlers::ConnectFn;
+pub use handlers::SocketError;
+pub use listeners::ListenerId;
+pub use volatile::Volatile;
 
 use crate::ack::{AckError, AckReply, AckSlot};
 use crate::parser::PacketType;
@@ -122,9 +127,36 @@ impl Socket {
         &self.0.handshake
     }
 
-    /// The transport in use now (`polling` or `websocket`).
-    pub fn transport(&self) -> &'static str {
-        self.0.conn.transport().as_str()
+    /// The transport in use now (Node's `socket.conn.transport.name`;
+    /// [`TransportKind::as_str`](crate::TransportKind::as_str) gives that name).
+    pub fn transport(&self) -> crate::TransportKind {
+        self.0.conn.transport()
+    }
+
+    /// The application's value of type `T`, given to
+    /// [`ServerBuilder::state`](crate::ServerBuilder::state): what a
+    /// handler reaches instead of capturing clones.
+    ///
+    /// ```no_run
+    /// # use roomcast_socketio::Socket;
+    /// struct Motd(String);
+    /// # fn f(socket: Socket) {
+    /// socket.on("motd", |socket: Socket| async move {
+    ///     socket.emit("motd", &socket.state::<Motd>().0).ok();
+    /// });
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the builder was given no `T` (see [`Socket::try_state`]).
+    pub fn state<T: Send + Sync + 'static>(&self) -> &T {
+        self.0.ns.state::<T>()
+    }
+
+    /// The application's value of type `T`, if the builder was given one.
+    pub fn try_state<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.0.ns.try_state::<T>()
     }
 
     /// Typed data attached to this socket.

@@ -1,7 +1,10 @@
 //! `connect`: new connections per second. K workers each loop: TCP
 //! connect, WebSocket upgrade, the Engine.IO open packet, Socket.IO CONNECT
 //! to `/` and its reply (raw mode: up to the upgrade), timed; then a
-//! WebSocket close frame and the socket is dropped.
+//! WebSocket close frame and the socket is dropped. With `--upgrade`, each
+//! connection takes the default client's path instead (polling handshake
+//! and CONNECT, probe, upgrade: [`crate::upgrade`]) up to the `5` sent over
+//! the WebSocket.
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -12,18 +15,25 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::{Measured, Scenario, Tasks};
 use crate::cli::ConnectArgs;
-use crate::client;
 use crate::report::Report;
 use crate::stats::measure;
+use crate::{client, upgrade};
 
 /// Runs the scenario.
 pub async fn run(args: ConnectArgs) -> io::Result<Report> {
-    let case = format!("connect k={}", args.inflight);
+    if args.upgrade && args.common.raw {
+        return Err(io::Error::other("--upgrade has no raw mode"));
+    }
+    let case = format!(
+        "connect k={}{}",
+        args.inflight,
+        if args.upgrade { " upgrade" } else { "" }
+    );
     let scenario = Scenario::new(
         "connect",
         "connections",
         case,
-        json!({ "inflight": args.inflight }),
+        json!({ "inflight": args.inflight, "upgrade": args.upgrade }),
     );
     scenario
         .run(&args.common, |common, stats| async move {
@@ -33,7 +43,12 @@ pub async fn run(args: ConnectArgs) -> io::Result<Report> {
                 tasks.spawn(async move {
                     loop {
                         let start = Instant::now();
-                        match client::connect(&common).await {
+                        let conn = if args.upgrade {
+                            upgrade::connect(&common).await
+                        } else {
+                            client::connect(&common).await
+                        };
+                        match conn {
                             Ok(mut ws) => {
                                 stats.record(start.elapsed().as_micros() as u64);
                                 stats.op();

@@ -24,7 +24,7 @@ impl Hub {
                 let mut delivery = Delivery::default();
                 if let Some(members) = self.rooms.get(room) {
                     for (id, outbox) in members.iter() {
-                        self.tally(&mut delivery, *id, outbox.push(message, flags.volatile));
+                        self.tally(&mut delivery, *id, push(outbox, message, flags));
                     }
                 }
                 self.forward(target, message, flags, &delivery);
@@ -47,7 +47,7 @@ impl Hub {
     ) -> Delivery {
         let mut delivery = Delivery::default();
         for (id, outbox) in self.resolve(target) {
-            let pushed = outbox.push(message, flags.volatile);
+            let pushed = push(&outbox, message, flags);
             self.tally(&mut delivery, id, pushed);
             each(id, pushed);
         }
@@ -108,5 +108,14 @@ impl Hub {
                 seen.into_iter().collect()
             }
         }
+    }
+}
+
+/// Pushes reliably or as volatile, as `flags` say.
+fn push(outbox: &Outbox, message: &Message, flags: Flags) -> Result<Pushed, PushError> {
+    if flags.volatile {
+        outbox.push_volatile(message)
+    } else {
+        outbox.push(message)
     }
 }

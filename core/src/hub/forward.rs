@@ -35,12 +35,11 @@ impl Hub {
         }
     }
 
-    /// Makes every client in the target join rooms; forwarded unless `local`.
-    pub fn add_rooms(&self, target: &Target, rooms: &[Room], local: bool) {
-        for id in self.select(target) {
-            let _ = self.join(id, rooms.iter().cloned());
-        }
-        if !local && self.cluster.forwards() {
+    /// Makes every client in the target join rooms, here and on every
+    /// other node.
+    pub fn add_rooms(&self, target: &Target, rooms: &[Room]) {
+        self.add_rooms_local(target, rooms);
+        if self.cluster.forwards() {
             let request = Request::AddRooms {
                 target: target.clone(),
                 rooms: rooms.to_vec(),
@@ -51,12 +50,11 @@ impl Hub {
         }
     }
 
-    /// Makes every client in the target leave rooms; forwarded unless `local`.
-    pub fn remove_rooms(&self, target: &Target, rooms: &[Room], local: bool) {
-        for id in self.select(target) {
-            let _ = self.leave(id, rooms.iter().cloned());
-        }
-        if !local && self.cluster.forwards() {
+    /// Makes every client in the target leave rooms, here and on every
+    /// other node.
+    pub fn remove_rooms(&self, target: &Target, rooms: &[Room]) {
+        self.remove_rooms_local(target, rooms);
+        if self.cluster.forwards() {
             let request = Request::RemoveRooms {
                 target: target.clone(),
                 rooms: rooms.to_vec(),
@@ -64,6 +62,20 @@ impl Hub {
             if let Err(e) = self.cluster.publish(&self.scope, request) {
                 tracing::warn!(scope = %self.scope, error = %e, "remove_rooms not forwarded");
             }
+        }
+    }
+
+    /// Makes every client in the target on this node join rooms.
+    pub fn add_rooms_local(&self, target: &Target, rooms: &[Room]) {
+        for id in self.select(target) {
+            let _ = self.join(id, rooms.iter().cloned());
+        }
+    }
+
+    /// Makes every client in the target on this node leave rooms.
+    pub fn remove_rooms_local(&self, target: &Target, rooms: &[Room]) {
+        for id in self.select(target) {
+            let _ = self.leave(id, rooms.iter().cloned());
         }
     }
 }

@@ -74,32 +74,28 @@ async fn serve(port: u16, polling: bool) -> std::io::Result<()> {
         builder = builder.cluster(cluster);
     }
     let io = builder.build();
-    let io2 = io.clone();
-    io.on_connect(move |socket: Socket| {
-        let io = io2.clone();
-        async move {
-            echo::emit_back(&socket, "echo", "echo");
-            echo::ack_back(&socket, "echo-ack");
-            socket.on(
-                "join",
-                |socket: Socket, room: String, ack: AckSender| async move {
-                    socket.join([room.as_str()]);
-                    ack.send(&()).ok();
-                },
-            );
-            socket.on("fanout", move |_: Socket, req: Fanout, ack: AckSender| {
-                let io = io.clone();
-                async move {
-                    let to = io.to([req.room.as_str()]);
-                    for _ in 0..req.count {
-                        to.emit("fanout", &req.payload).ok();
-                    }
-                    ack.send(&()).ok();
+    io.on_connect(|socket: Socket| async move {
+        echo::emit_back(&socket, "echo", "echo");
+        echo::ack_back(&socket, "echo-ack");
+        socket.on(
+            "join",
+            |socket: Socket, room: String, ack: AckSender| async move {
+                socket.join([room.as_str()]);
+                ack.send(&()).ok();
+            },
+        );
+        socket.on(
+            "fanout",
+            |socket: Socket, req: Fanout, ack: AckSender| async move {
+                let to = socket.ns().to([req.room.as_str()]);
+                for _ in 0..req.count {
+                    to.emit("fanout", &req.payload).ok();
                 }
-            });
-        }
+                ack.send(&()).ok();
+            },
+        );
     });
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let listener = listen(port)?;
     println!(
         "roomcast bench-server listening on 127.0.0.1:{port} ({}{})",
         if polling {
@@ -107,11 +103,21 @@ async fn serve(port: u16, polling: bool) -> std::io::Result<()> {
         } else {
             "websocket"
         },
-        if io.hub().cluster().forwards() {
+        if io.main().hub().cluster().forwards() {
             ", redis cluster"
         } else {
             ""
         }
     );
     io.serve(listener).await
+}
+
+/// Listens on 127.0.0.1 with a backlog of 4096 (tokio's `bind` asks for
+/// 1024): 10k clients reconnecting at once overflow a short accept queue
+/// (the `reconnect-storm` scenario).
+fn listen(port: u16) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(([127, 0, 0, 1], port).into())?;
+    socket.listen(4096)
 }

@@ -1,6 +1,8 @@
-//! How the server reacts to clients: the chapter's `src/server/socket.js`.
+//! How the server reacts to clients: the chapter's `src/server/socket.js`,
+//! line for line. Its `io` inside a handler is the socket's namespace,
+//! `socket.ns()` (the main one, as the page connects to `/`).
 
-use roomcast_socketio::{AckSender, DisconnectReason, Server, Socket};
+use roomcast_socketio::{DisconnectReason, Server, Socket};
 
 use super::config::{IO_CLIENT_HELLO, IO_CLIENT_JOIN_ROOM, IO_SERVER_HELLO};
 
@@ -8,39 +10,33 @@ use super::config::{IO_CLIENT_HELLO, IO_CLIENT_JOIN_ROOM, IO_SERVER_HELLO};
 /// joins a room gets three greetings: one sent to everyone, one to the
 /// room, one to itself.
 pub fn set_up_socket(io: &Server) {
-    let io2 = io.clone();
-    io.on_connect(move |socket: Socket| {
-        let io = io2.clone();
-        async move {
-            println!("[socket.io] A client connected.");
+    io.on_connect(|socket: Socket| async move {
+        println!("[socket.io] A client connected.");
 
-            socket.on(
-                IO_CLIENT_JOIN_ROOM,
-                move |socket: Socket, room: String, _: AckSender| {
-                    let io = io.clone();
-                    async move {
-                        socket.join([room.as_str()]);
-                        println!("[socket.io] A client joined room {room}.");
+        socket.on(
+            IO_CLIENT_JOIN_ROOM,
+            |socket: Socket, room: String| async move {
+                socket.join([room.as_str()]);
+                println!("[socket.io] A client joined room {room}.");
 
-                        io.emit(IO_SERVER_HELLO, "Hello everyone!").ok();
-                        io.to([room.as_str()])
-                            .emit(IO_SERVER_HELLO, &format!("Hello clients of room {room}!"))
-                            .ok();
-                        socket.emit(IO_SERVER_HELLO, "Hello you!").ok();
-                    }
-                },
-            );
+                let io = socket.ns();
+                io.emit(IO_SERVER_HELLO, "Hello everyone!").ok();
+                io.to([room.as_str()])
+                    .emit(IO_SERVER_HELLO, &format!("Hello clients of room {room}!"))
+                    .ok();
+                socket.emit(IO_SERVER_HELLO, "Hello you!").ok();
+            },
+        );
 
-            socket.on(
-                IO_CLIENT_HELLO,
-                |_: Socket, client_message: String, _: AckSender| async move {
-                    println!("[socket.io] Client: {client_message}");
-                },
-            );
+        socket.on(
+            IO_CLIENT_HELLO,
+            |_: Socket, client_message: String| async move {
+                println!("[socket.io] Client: {client_message}");
+            },
+        );
 
-            socket.on_disconnect(|_: Socket, _: DisconnectReason| async move {
-                println!("[socket.io] A client disconnected.");
-            });
-        }
+        socket.on_disconnect(|_: Socket, _: DisconnectReason| async move {
+            println!("[socket.io] A client disconnected.");
+        });
     });
 }
