@@ -69,6 +69,7 @@ impl Client {
 
     /// One Engine.IO message of this connection.
     pub(crate) fn receive(self: &Arc<Self>, frame: Frame) -> Result<(), CloseReason> {
+        roomcast_core::metrics::add(roomcast_core::metrics::Counter::BytesIn, frame.len() as u64);
         let decoded = {
             let mut decoder = self.decoder.lock();
             match frame {
@@ -88,6 +89,9 @@ impl Client {
                 return Err(CloseReason::ParseError);
             }
         };
+        if matches!(packet.kind, PacketType::Event | PacketType::BinaryEvent) {
+            roomcast_core::metrics::add(roomcast_core::metrics::Counter::EventsIn, 1);
+        }
         self.dispatch(packet)
     }
 

@@ -29,6 +29,8 @@
 #![warn(missing_docs)]
 
 mod ack;
+#[cfg(feature = "admin-ui")]
+pub mod admin;
 mod client;
 mod client_files;
 mod error;
@@ -36,7 +38,10 @@ mod event_handler;
 mod extensions;
 mod handler;
 mod handshake;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod namespace;
+mod observe;
 mod operators;
 pub mod parser;
 mod protocol;

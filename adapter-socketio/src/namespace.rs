@@ -56,6 +56,7 @@ pub(crate) struct Inner {
     recovery: std::sync::OnceLock<Arc<crate::recovery::Recovery>>,
     /// The server's packet codec: everything sent on this namespace.
     parser: Arc<dyn crate::parser::Parser>,
+    observers: std::sync::OnceLock<Arc<crate::observe::Observers>>,
     state: std::sync::OnceLock<SharedState>,
     /// A dynamic template's children (Node's parent namespace).
     children: DashMap<String, Namespace>,
@@ -92,6 +93,7 @@ impl Namespace {
             server_events: Default::default(),
             recovery: std::sync::OnceLock::new(),
             parser,
+            observers: std::sync::OnceLock::new(),
             state: std::sync::OnceLock::new(),
             children: DashMap::new(),
             on_empty: std::sync::OnceLock::new(),
@@ -183,6 +185,15 @@ impl Namespace {
 
     pub(crate) fn set_recovery(&self, recovery: Arc<crate::recovery::Recovery>) {
         let _ = self.0.recovery.set(recovery);
+    }
+
+    pub(crate) fn set_observers(&self, observers: Arc<crate::observe::Observers>) {
+        let _ = self.0.observers.set(observers);
+    }
+
+    /// The server's hooks (none on a dynamic namespace's template).
+    pub(crate) fn observers(&self) -> Option<&Arc<crate::observe::Observers>> {
+        self.0.observers.get()
     }
 
     pub(crate) fn set_state(&self, state: SharedState) {

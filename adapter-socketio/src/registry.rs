@@ -17,6 +17,7 @@ use parking_lot::RwLock;
 use roomcast_core::cluster::Cluster;
 use roomcast_core::Hub;
 
+use crate::observe::Observers;
 use crate::parser::Parser;
 use crate::remote::NamespaceRemote;
 use crate::state::SharedState;
@@ -31,6 +32,7 @@ pub(crate) struct NamespaceRegistry {
     cluster: Arc<dyn Cluster>,
     max_rooms_per_socket: usize,
     recovery: Option<crate::RecoveryConfig>,
+    observers: Arc<Observers>,
     parser: Arc<dyn Parser>,
     state: SharedState,
     cleanup_empty_children: bool,
@@ -51,10 +53,17 @@ impl NamespaceRegistry {
             cluster,
             max_rooms_per_socket,
             recovery,
+            observers: Arc::default(),
             parser,
             state,
             cleanup_empty_children,
         }
+    }
+
+    /// The hooks every namespace of this server calls.
+    #[cfg_attr(not(feature = "admin-ui"), allow(dead_code))]
+    pub(crate) fn observers(&self) -> &Arc<Observers> {
+        &self.observers
     }
 
     /// The server's packet codec.
@@ -78,6 +87,7 @@ impl NamespaceRegistry {
                 self.parser.clone(),
             ));
         }
+        ns.set_observers(self.observers.clone());
         self.cluster
             .attach(ns.name(), NamespaceRemote::new(ns.clone()));
         ns
@@ -85,12 +95,22 @@ impl NamespaceRegistry {
 
     /// The static namespace `name`, created if needed.
     pub(crate) fn of(&self, name: &str) -> Namespace {
-        self.namespaces
+        if let Some(ns) = self.get(name) {
+            return ns;
+        }
+        let mut created = false;
+        let ns = self
+            .namespaces
             .entry(name.to_string())
             .or_insert_with(|| {
+                created = true;
                 self.attach(Namespace::new(name, self.hub(name), self.parser.clone()))
             })
-            .clone()
+            .clone();
+        if created {
+            self.observers.namespace_created(&ns);
+        }
+        ns
     }
 
     /// A dynamic template: names `matches` accepts become its children.
@@ -133,10 +153,12 @@ impl NamespaceRegistry {
             .iter()
             .find(|(matcher, _)| matcher(name))
             .map(|(_, parent)| parent.clone())?;
+        let mut created = false;
         let ns = self
             .namespaces
             .entry(name.to_string())
             .or_insert_with(|| {
+                created = true;
                 let child = self.attach(parent.child(name, self.hub(name)));
                 if self.cleanup_empty_children {
                     child.set_on_empty(self.remover(parent.clone()));
@@ -144,6 +166,9 @@ impl NamespaceRegistry {
                 child
             })
             .clone();
+        if created {
+            self.observers.namespace_created(&ns);
+        }
         Some(ns)
     }
 

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use roomcast_core::cluster::{NodeId, RemoteClient, RemoteHandler, Request, Response};
+use roomcast_core::metrics;
 use roomcast_core::Flags;
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -70,6 +71,7 @@ impl RemoteHandler for NamespaceRemote {
     }
 
     async fn handle(&self, from: NodeId, request: Request, reply: mpsc::Sender<Response>) {
+        metrics::add(metrics::Counter::ClusterReceived, 1);
         let hub = self.ns.hub();
         match request {
             Request::Broadcast {

@@ -306,6 +306,19 @@ impl Handler for EngineHandler {
     }
 }
 
+/// A [`Server`] handle that does not keep it alive.
+#[cfg_attr(not(feature = "admin-ui"), allow(dead_code))]
+#[derive(Clone)]
+pub(crate) struct WeakServer(Weak<Inner>);
+
+#[cfg_attr(not(feature = "admin-ui"), allow(dead_code))]
+impl WeakServer {
+    /// The server, unless it is gone.
+    pub(crate) fn upgrade(&self) -> Option<Server> {
+        self.0.upgrade().map(Server)
+    }
+}
+
 /// A Socket.IO v5 server. Cheap to clone (a handle).
 ///
 /// The methods Node has on `io` that act on the main namespace `/`
@@ -389,6 +402,18 @@ impl Server {
             .main
             .get()
             .expect("the main namespace is created at build time")
+    }
+
+    /// A handle that does not keep the server alive.
+    #[cfg_attr(not(feature = "admin-ui"), allow(dead_code))]
+    pub(crate) fn downgrade(&self) -> WeakServer {
+        WeakServer(Arc::downgrade(&self.0))
+    }
+
+    /// Every namespace and the server's hooks.
+    #[cfg_attr(not(any(feature = "admin-ui", feature = "metrics")), allow(dead_code))]
+    pub(crate) fn registry(&self) -> &Arc<NamespaceRegistry> {
+        &self.0.namespaces
     }
 
     /// The engine underneath (sessions, transports, options).

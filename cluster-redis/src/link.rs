@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, PubSubSink};
+use roomcast_core::metrics;
 
 use crate::cluster::Shared;
 
@@ -75,6 +76,7 @@ pub(crate) async fn run_subscriber(
                     s.connected.store(true, Ordering::Release);
                     if down_logged {
                         s.stats.reconnects.fetch_add(1, Ordering::Relaxed);
+                        metrics::add(metrics::Counter::RedisReconnects, 1);
                         tracing::info!(%node, key = %s.options.key, "redis link back; subscriptions restored");
                         down_logged = false;
                     }
@@ -137,7 +139,11 @@ pub(crate) async fn run_publisher(
         for m in &batch {
             pipe.cmd("PUBLISH").arg(&m.channel).arg(&m.payload).ignore();
         }
-        if let Err(e) = pipe.query_async::<()>(&mut conn).await {
+        let sent = pipe.query_async::<()>(&mut conn).await;
+        if sent.is_ok() {
+            metrics::add(metrics::Counter::ClusterPublished, batch.len() as u64);
+        }
+        if let Err(e) = sent {
             let Some(s) = shared.upgrade() else { return };
             s.stats
                 .dropped

@@ -36,6 +36,7 @@ pub mod endpoint;
 mod frame;
 pub mod hub;
 mod id;
+pub mod metrics;
 pub mod outbox;
 mod room;
 mod target;

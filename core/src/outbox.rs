@@ -157,11 +157,13 @@ impl Outbox {
             if volatile || self.config.overflow == Overflow::Drop {
                 drop(state);
                 self.dropped.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::add(crate::metrics::Counter::Dropped, 1);
                 return Ok(Pushed::Dropped);
             }
             state.closed = Some(CloseReason::SlowConsumer);
             state.frames = Vec::new();
             drop(state);
+            crate::metrics::add(crate::metrics::Counter::SlowDisconnects, 1);
             self.wake();
             self.closing.notify_waiters();
             return Err(PushError::Overflow);

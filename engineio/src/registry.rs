@@ -46,6 +46,7 @@ impl Registry {
     /// Creates and registers a session; the caller queues the open packet,
     /// then calls [`Registry::start`].
     pub(crate) fn open(&self, id: ClientId, handshake: Arc<Handshake>) -> Arc<Socket> {
+        roomcast_core::metrics::add(roomcast_core::metrics::Counter::SessionsOpened, 1);
         let config = &self.config;
         let socket = Socket::new(
             id,
@@ -61,7 +62,7 @@ impl Registry {
         // A WebSocket session's connection task drives its heartbeat
         // (`Endpoint::deadline`); a polling session has no task of its own.
         if socket.transport() == TransportKind::Polling {
-            let span = tracing::debug_span!("engine_session", sid = %id);
+            let span = tracing::debug_span!("engine_session", sid = %id, transport = "polling");
             tokio::spawn(socket.clone().run_heartbeat().instrument(span));
         }
         tracing::debug!(sid = %id, transport = socket.transport().as_str(), "engine session opened");

@@ -53,6 +53,9 @@ pub(crate) fn error(code: ErrorCode) -> Response<Body> {
 
 /// The error response for `code`, with `message`.
 pub(crate) fn error_with(code: ErrorCode, message: &str) -> Response<Body> {
+    if let Some(counter) = roomcast_core::metrics::Counter::handshake_error(code as u8) {
+        roomcast_core::metrics::add(counter, 1);
+    }
     let body = serde_json::json!({ "code": code as u8, "message": message }).to_string();
     let status = if code == ErrorCode::Forbidden {
         StatusCode::FORBIDDEN

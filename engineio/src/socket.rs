@@ -256,7 +256,11 @@ impl Socket {
     /// The client sent `5`: `Probed` → `WebSocket`. `false` when the
     /// session closed meanwhile.
     pub(crate) fn finish_upgrade(&self) -> bool {
-        self.transition(&[Phase::Probed], Phase::WebSocket)
+        let done = self.transition(&[Phase::Probed], Phase::WebSocket);
+        if done {
+            roomcast_core::metrics::add(roomcast_core::metrics::Counter::Upgrades, 1);
+        }
+        done
     }
 
     /// The upgrade failed or timed out: back to `Polling`.

@@ -92,7 +92,7 @@ impl Socket {
     /// middlewares, joining the namespace, the CONNECT answer (after
     /// `on_joined`), the connect handler, then the held events.
     pub(crate) fn connect(&self, on_joined: impl FnOnce() + Send + 'static) {
-        let span = tracing::debug_span!("connect", ns = %self.0.ns.name(), socket = %self.0.id);
+        let span = tracing::debug_span!("connect", ns = %self.0.ns.name(), socket = %self.0.id, transport = self.transport().as_str());
         let _enter = span.enter();
         let ns = self.0.ns.clone();
         let middlewares = ns.middlewares();
@@ -120,6 +120,9 @@ impl Socket {
             }
             on_joined();
             tracing::debug!(recovered = socket.recovered(), "socket connected");
+            if let Some(observers) = socket.0.ns.observers() {
+                observers.socket_connected(&socket);
+            }
             for connect in connect {
                 let _ = connect(socket.clone()).await;
             }

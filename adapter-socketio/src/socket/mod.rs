@@ -167,6 +167,12 @@ impl Socket {
         &self.0.extensions
     }
 
+    /// The Engine.IO connection this socket is on.
+    #[cfg_attr(not(any(feature = "admin-ui", feature = "metrics")), allow(dead_code))]
+    pub(crate) fn conn(&self) -> &Arc<roomcast_engineio::Socket> {
+        &self.0.conn
+    }
+
     pub(crate) fn conn_outbox(&self) -> Arc<roomcast_core::Outbox> {
         self.0.conn.outbox().clone()
     }
@@ -181,6 +187,7 @@ impl Socket {
             .parser()
             .encode_event(self.0.ns.name(), event, data, None)?;
         self.notify_outgoing(event, data);
+        roomcast_core::metrics::add(roomcast_core::metrics::Counter::EventsOut, 1);
         self.send_event(&message)
     }
 
@@ -204,6 +211,7 @@ impl Socket {
             attachments,
         );
         self.notify_outgoing_values(event, args);
+        roomcast_core::metrics::add(roomcast_core::metrics::Counter::EventsOut, 1);
         self.send_event(&message)
     }
 
@@ -258,6 +266,10 @@ impl Socket {
     }
 
     pub(crate) fn send_raw(&self, message: &Message) -> Result<(), EmitError> {
+        if roomcast_core::metrics::ENABLED {
+            let bytes: usize = message.frames().iter().map(|f| f.len()).sum();
+            roomcast_core::metrics::add(roomcast_core::metrics::Counter::BytesOut, bytes as u64);
+        }
         match self.0.conn.send(message) {
             Ok(_) => Ok(()),
             Err(PushError::Closed) => Err(EmitError::Closed),

@@ -146,11 +146,13 @@ impl Cluster for MemoryNode {
     }
 
     fn publish(&self, scope: &str, request: Request) -> Result<(), ClusterError> {
+        crate::metrics::add(crate::metrics::Counter::ClusterPublished, 1);
         self.send(scope, request, None).map(|_| ())
     }
 
     async fn request(&self, scope: &str, request: Request) -> Result<Responses, ClusterError> {
         let (tx, answers) = mpsc::channel(INBOX);
+        crate::metrics::add(crate::metrics::Counter::ClusterPublished, 1);
         let nodes = self.send(scope, request, Some(tx))?;
         Ok(Responses { nodes, answers })
     }

@@ -19,6 +19,10 @@ impl Hub {
         delivery: &Delivery,
     ) {
         tracing::trace!(scope = %self.scope, queued = delivery.queued, "broadcast");
+        if crate::metrics::ENABLED {
+            let bytes = message.frames().iter().map(|f| f.len()).sum();
+            crate::metrics::broadcast(delivery.queued, bytes);
+        }
         if !flags.local && self.cluster.forwards() {
             let request = Request::Broadcast {
                 target: target.clone(),

@@ -46,7 +46,13 @@ async fn main() -> std::io::Result<()> {
             dir.display()
         ),
     }
-    let app = chapter::app(&io, &dir, client);
+    let mut app = chapter::app(&io, &dir, client);
+    if chapter::admin::enabled() {
+        app = chapter::admin::mount(&io, app, &dir).unwrap_or_else(|e| {
+            eprintln!("chapter: {e}");
+            std::process::exit(2);
+        });
+    }
 
     let host: String = env_or("HOST", "127.0.0.1".to_string());
     let port: u16 = env_or("PORT", WEB_PORT);

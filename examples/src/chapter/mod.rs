@@ -14,6 +14,7 @@
 //! pinned by its lockfile). Without it that path answers 404 and the page
 //! loads the client from the public CDN instead.
 
+pub mod admin;
 pub mod config;
 pub mod socket;
 

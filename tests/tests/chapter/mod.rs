@@ -44,7 +44,13 @@ pub struct Chapter {
 impl Chapter {
     /// Starts the binary on a free port; `dir` overrides `CHAPTER_DIR`.
     pub async fn start(dir: Option<&Path>) -> Chapter {
+        Self::start_with(dir, &[]).await
+    }
+
+    /// Same as [`Chapter::start`], with extra environment variables.
+    pub async fn start_with(dir: Option<&Path>, env: &[(&str, &str)]) -> Chapter {
         let mut cmd = Command::new(chapter_bin());
+        cmd.envs(env.iter().copied());
         cmd.env("PORT", "0")
             .env("HOST", "127.0.0.1")
             .env_remove("CHAPTER_DIR")

@@ -1,0 +1,126 @@
+//! Development mode: what happens to sockets and rooms, reported to the
+//! admin namespace as it happens.
+//!
+//! - `socket_connected` when a socket enters its namespace (before its
+//!   connect handler runs), `socket_disconnected` once it has left;
+//! - `room_joined` / `room_left` from each namespace's hub events (a
+//!   socket's own room included, and every room it leaves on disconnect),
+//!   relayed by one task per namespace; a relay more than 1024 changes
+//!   behind skips the oldest, as the hub's subscribers do;
+//! - `event_received` / `event_sent` through the socket's catch-all
+//!   listeners, for sockets of every namespace but the admin one.
+
+use std::sync::Arc;
+
+use roomcast_core::hub::RoomEvent;
+use serde_json::Value;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::events::EventBuffer;
+use super::{clock, serialize};
+use crate::observe::Observer;
+use crate::{Namespace, Socket};
+
+pub(super) struct AdminObserver {
+    admin: Namespace,
+    events: Arc<EventBuffer>,
+    /// Report sockets, rooms and events (else only count connections).
+    development: bool,
+}
+
+impl AdminObserver {
+    pub(super) fn new(admin: Namespace, events: Arc<EventBuffer>, development: bool) -> Self {
+        AdminObserver {
+            admin,
+            events,
+            development,
+        }
+    }
+}
+
+/// `[event, ...args]`, as Node's `onAny` listener sees them.
+fn event_args(event: &str, args: &[Value]) -> Value {
+    let mut all = Vec::with_capacity(args.len() + 1);
+    all.push(Value::from(event));
+    all.extend_from_slice(args);
+    Value::Array(all)
+}
+
+impl Observer for AdminObserver {
+    fn namespace_created(&self, ns: &Namespace) {
+        if !self.development {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(ns = %ns.name(), "namespace created outside a runtime: its room changes are not shown in the admin UI");
+            return;
+        };
+        let mut events = ns.hub().subscribe();
+        let admin = self.admin.clone();
+        let nsp = ns.name().to_string();
+        runtime.spawn(async move {
+            loop {
+                let (kind, room, id) = match events.recv().await {
+                    Ok(RoomEvent::Joined(room, id)) => ("room_joined", room, id),
+                    Ok(RoomEvent::Left(room, id)) => ("room_left", room, id),
+                    Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return,
+                };
+                admin
+                    .emit(kind, &(&nsp, room.as_str(), id.as_str(), clock::now()))
+                    .ok();
+            }
+        });
+    }
+
+    fn socket_connected(&self, socket: &Socket) {
+        self.events.socket_opened(socket.conn().id());
+        let admin = self.admin.clone();
+        let (events, development) = (self.events.clone(), self.development);
+        let gone = admin.clone();
+        socket.on_disconnect(move |socket: Socket, reason| {
+            events.socket_closed(socket.conn().id(), reason.as_str());
+            let admin = gone.clone();
+            async move {
+                if development {
+                    let (nsp, id) = (socket.ns().name(), socket.id());
+                    let args = (nsp, id.as_str(), reason.as_str(), clock::now());
+                    admin.emit("socket_disconnected", &args).ok();
+                }
+            }
+        });
+        if !development {
+            return;
+        }
+        admin
+            .emit(
+                "socket_connected",
+                &(serialize::local(socket), clock::now()),
+            )
+            .ok();
+        if socket.ns().name() == admin.name() {
+            return;
+        }
+        let received = admin.clone();
+        socket.on_any(move |socket, event, args| {
+            let id = socket.id();
+            let args = (
+                socket.ns().name(),
+                id.as_str(),
+                event_args(event, args),
+                clock::now(),
+            );
+            received.emit("event_received", &args).ok();
+        });
+        socket.on_any_outgoing(move |socket, event, args| {
+            let id = socket.id();
+            let args = (
+                socket.ns().name(),
+                id.as_str(),
+                event_args(event, args),
+                clock::now(),
+            );
+            admin.emit("event_sent", &args).ok();
+        });
+    }
+}
