@@ -4,7 +4,10 @@
 //! generator, seeded and periodically reseeded from the operating system),
 //! written as 22 characters of URL-safe base64 without padding. Ids are `Copy`, compare
 //! and hash as bytes, and never allocate. They are unguessable: knowing every
-//! other id tells nothing about the next one.
+//! other id tells nothing about the next one. An id made elsewhere may also
+//! be the 20 characters of a Node socket.io server's ids (15 random bytes,
+//! [`NODE_ID_LEN`]), so that the sockets and the recovered sessions of Node
+//! servers in one cluster keep their ids here.
 
 use std::fmt;
 use std::str::FromStr;
@@ -12,8 +15,12 @@ use std::str::FromStr;
 use rand::RngCore;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Length in characters of the text form of a [`ClientId`].
+/// Length in characters of the text form of a [`ClientId`] made here.
 pub const CLIENT_ID_LEN: usize = 22;
+
+/// Length in characters of the ids a Node socket.io server makes (its
+/// `base64id`: 15 random bytes), which [`ClientId`] parses too.
+pub const NODE_ID_LEN: usize = 20;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -24,9 +31,15 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 /// let id = ClientId::random();
 /// assert_eq!(id.as_str().len(), 22);
 /// assert_eq!(id.as_str().parse::<ClientId>().unwrap(), id);
+/// // A Node server's socket id:
+/// assert_eq!("Xj1v2Iq-hJ_3bbXnAAAB".parse::<ClientId>().unwrap().as_str().len(), 20);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ClientId([u8; CLIENT_ID_LEN]);
+pub struct ClientId {
+    /// The text, `len` bytes of it (the rest zero).
+    text: [u8; CLIENT_ID_LEN],
+    len: u8,
+}
 
 impl ClientId {
     /// A new id from the CSPRNG (no system call per id).
@@ -49,19 +62,22 @@ impl ClientId {
             };
             *slot = ALPHABET[sextet as usize];
         }
-        ClientId(out)
+        ClientId {
+            text: out,
+            len: CLIENT_ID_LEN as u8,
+        }
     }
 
     /// The text form.
     pub fn as_str(&self) -> &str {
         // Every byte comes from ALPHABET, which is ASCII.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        std::str::from_utf8(&self.text[..usize::from(self.len)]).unwrap_or_default()
     }
 }
 
 /// Why a string is not a [`ClientId`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a client id: expected {CLIENT_ID_LEN} URL-safe base64 characters")]
+#[error("not a client id: expected {CLIENT_ID_LEN} (or Node's {NODE_ID_LEN}) URL-safe base64 characters")]
 pub struct InvalidClientId;
 
 impl FromStr for ClientId {
@@ -69,12 +85,18 @@ impl FromStr for ClientId {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bytes = s.as_bytes();
-        if bytes.len() != CLIENT_ID_LEN || !bytes.iter().all(|b| ALPHABET.contains(b)) {
+        let len = bytes.len();
+        if !(len == CLIENT_ID_LEN || len == NODE_ID_LEN)
+            || !bytes.iter().all(|b| ALPHABET.contains(b))
+        {
             return Err(InvalidClientId);
         }
-        let mut out = [0u8; CLIENT_ID_LEN];
-        out.copy_from_slice(bytes);
-        Ok(ClientId(out))
+        let mut text = [0u8; CLIENT_ID_LEN];
+        text[..len].copy_from_slice(bytes);
+        Ok(ClientId {
+            text,
+            len: len as u8,
+        })
     }
 }
 
@@ -127,6 +149,16 @@ mod tests {
         assert_eq!(zero.as_str(), "AAAAAAAAAAAAAAAAAAAAAA");
         // 128 bits = 21 full sextets + 2 bits in the last one (0b11 << 4).
         assert_eq!(ones.as_str(), "_____________________w");
+    }
+
+    #[test]
+    fn node_ids_keep_their_text_and_differ_from_ours() {
+        let node: ClientId = "Xj1v2Iq-hJ_3bbXnAAAB".parse().unwrap();
+        assert_eq!(node.as_str(), "Xj1v2Iq-hJ_3bbXnAAAB");
+        let padded: ClientId = "Xj1v2Iq-hJ_3bbXnAAABAA".parse().unwrap();
+        assert_ne!(node, padded);
+        assert!("Xj1v2Iq-hJ_3bbXnAAA".parse::<ClientId>().is_err());
+        assert!("Xj1v2Iq-hJ_3bbXnAAABA".parse::<ClientId>().is_err());
     }
 
     #[test]

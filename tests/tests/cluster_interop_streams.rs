@@ -141,11 +141,15 @@ async fn made_up_session_is_not_recovered() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn node_to_rust_gets_a_clean_fresh_session() {
-    // A Node socket id has 20 characters, a roomcast one 22: roomcast cannot
-    // take the id over, so the client gets a fresh session (README: Known
-    // differences), never a half-restored one.
-    not_recovered(Kind::Node, Kind::Rust, "cut", &[]).await;
+async fn node_to_rust_recovers_over_websocket() {
+    // A Node socket id has 20 characters (ours 22): `ClientId` takes both,
+    // so the restored socket keeps the id the Node server gave it.
+    recovers(Kind::Node, Kind::Rust, "websocket").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_to_rust_recovers_over_polling() {
+    recovers(Kind::Node, Kind::Rust, "polling").await;
 }
 
 /// The cluster contract; with recovery on, `echo` and `remote-emit` are

@@ -16,9 +16,9 @@
 //!   plus, when `w` is past `until`, the packets of `(until, w]` kept in
 //!   the tail of recent deliveries. A tail that no longer reaches back to
 //!   `until` means a gap: the socket is not recovered.
-//! - **Ids**: a session stored by a Node server carries a 20-character
-//!   socket id, which is not a roomcast id: such a session is not restored
-//!   here (the client gets a fresh session).
+//! - **Ids**: a session stored by a Node server carries its 20-character
+//!   socket id, which `ClientId` parses as it does ours: the restored
+//!   socket keeps it.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
