@@ -89,6 +89,8 @@ pub struct Socket {
     inbound: Mutex<()>,
     /// The handler's calls with this session's value; dropped on close.
     handler: Mutex<Option<Arc<dyn BoundHandler>>>,
+    /// `on_upgrading` / `on_upgrade` listeners (`events.rs`).
+    pub(crate) upgrade_listeners: crate::events::UpgradeListeners,
 }
 
 impl std::fmt::Debug for Socket {
@@ -132,6 +134,7 @@ impl Socket {
             sessions,
             inbound: Mutex::new(()),
             handler: Mutex::new(None),
+            upgrade_listeners: Default::default(),
         })
     }
 
@@ -331,6 +334,7 @@ impl Socket {
         if let (Some(handler), Some(me)) = (handler, self.me.upgrade()) {
             handler.on_close(&me, reason);
         }
+        self.upgrade_listeners.clear();
     }
 
     /// Delivers one inbound frame; see [`Endpoint::receive`].
