@@ -146,11 +146,13 @@ impl Engine {
         res
     }
 
-    async fn dispatch<B>(&self, mut req: Request<B>) -> Response<Body>
+    async fn dispatch<B>(&self, req: Request<B>) -> Response<Body>
     where
         B: HttpBody<Data = Bytes> + Send + 'static,
         B::Error: std::fmt::Display,
     {
+        #[cfg(feature = "ws")]
+        let mut req = req;
         let registry = &self.registry;
         let config = &registry.config;
         let remote_addr = req.extensions().get::<RemoteAddr>().map(|r| r.0);

@@ -167,6 +167,19 @@ impl Socket {
         &self.0.extensions
     }
 
+    /// The Engine.IO connection underneath (Node's `socket.conn`), shared
+    /// by the sockets of one client in several namespaces: its transport,
+    /// and its upgrade events.
+    ///
+    /// ```no_run
+    /// # fn f(socket: roomcast_socketio::Socket) {
+    /// socket.conn().on_upgrade(|transport| println!("upgraded to {}", transport.as_str()));
+    /// # }
+    /// ```
+    pub fn conn(&self) -> &Arc<roomcast_engineio::Socket> {
+        &self.0.conn
+    }
+
     pub(crate) fn conn_outbox(&self) -> Arc<roomcast_core::Outbox> {
         self.0.conn.outbox().clone()
     }
