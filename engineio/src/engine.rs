@@ -369,7 +369,12 @@ fn detached_uri(uri: &http::Uri) -> http::Uri {
     uri.to_string().parse().unwrap_or_else(|_| uri.clone())
 }
 
+/// Adds the hooks' headers; a name they set replaces the engine's values
+/// of that name (as a Node listener overwrites the headers object).
 fn extend_headers(target: &mut HeaderMap, extra: HeaderMap) {
+    for name in extra.keys() {
+        target.remove(name);
+    }
     for (name, value) in extra.iter() {
         target.append(name.clone(), value.clone());
     }

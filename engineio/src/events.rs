@@ -17,11 +17,20 @@
 //! - `initial_headers` adds headers to a handshake's answer (polling 200 or
 //!   WebSocket 101); `headers` to every answer of a session (handshake,
 //!   polling GETs and POSTs, the upgrade's 101), after `initial_headers`.
-//!   Neither is called for a refused request.
-//! - Upgrade listeners are called on the upgrade task, `upgrading` when
+//!   Neither is called for a refused request, and what they add is left
+//!   off a session's error answers (e.g. an overlapping GET's 400).
+//! - Upgrade listeners are called on the upgrade task by the session's
+//!   transitions (`Socket::probe_answered`, `finish_upgrade`): `upgrading` when
 //!   the WebSocket answered the probe and `upgrade` once the session moved
 //!   to it, each at most once per session, in registration order. A
-//!   listener added after the event is not called.
+//!   listener added after the event is not called; the listeners still
+//!   waiting are dropped when the session closes.
+//!
+//! ```no_run
+//! # fn f(conn: &roomcast_engineio::Socket) {
+//! conn.on_upgrade(|transport| println!("now on {}", transport.as_str()));
+//! # }
+//! ```
 
 use std::sync::Arc;
 
@@ -172,7 +181,7 @@ pub type ConnectionErrorHook = Arc<dyn Fn(&ConnectionError<'_>) + Send + Sync>;
 pub type HeadersHook = Arc<dyn Fn(&mut HeaderMap, &RequestInfo<'_>, ClientId) + Send + Sync>;
 
 /// A session's upgrade listener: given the transport moved to.
-type UpgradeListener = Box<dyn FnOnce(TransportKind) + Send>;
+pub(crate) type UpgradeListener = Box<dyn FnOnce(TransportKind) + Send>;
 
 /// Which upgrade step a listener waits for.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -193,8 +202,12 @@ impl UpgradeListeners {
         self.0.lock().push((step, listener));
     }
 
-    /// Calls (and removes) the listeners of `step`, outside the lock.
-    pub(crate) fn fire(&self, step: UpgradeStep, transport: TransportKind) {
+    /// After a transition (`done`): calls (and removes) the listeners of
+    /// `step`, outside the lock. The upgrade is always to WebSocket.
+    pub(crate) fn fire_if(&self, done: bool, step: UpgradeStep) {
+        if !done {
+            return;
+        }
         let due: Vec<_> = {
             let mut all = self.0.lock();
             if all.is_empty() {
@@ -207,7 +220,7 @@ impl UpgradeListeners {
             due
         };
         for (_, listener) in due {
-            listener(transport);
+            listener(TransportKind::WebSocket);
         }
     }
 
@@ -215,34 +228,5 @@ impl UpgradeListeners {
     pub(crate) fn clear(&self) {
         let dropped = std::mem::take(&mut *self.0.lock());
         drop(dropped);
-    }
-}
-
-impl crate::Socket {
-    /// Calls `listener` once the session moved from polling to WebSocket
-    /// (Node's `socket.conn.on("upgrade", (transport) => …)`); never for a
-    /// session that opened on WebSocket or does not upgrade.
-    ///
-    /// ```no_run
-    /// # fn f(conn: &roomcast_engineio::Socket) {
-    /// conn.on_upgrade(|transport| println!("now on {}", transport.as_str()));
-    /// # }
-    /// ```
-    pub fn on_upgrade(&self, listener: impl FnOnce(TransportKind) + Send + 'static) {
-        self.upgrade_listeners
-            .add(UpgradeStep::Upgrade, Box::new(listener));
-    }
-
-    /// Calls `listener` when a WebSocket answered the upgrade probe, before
-    /// the session moves to it (Node's `socket.conn.on("upgrading")`).
-    pub fn on_upgrading(&self, listener: impl FnOnce(TransportKind) + Send + 'static) {
-        self.upgrade_listeners
-            .add(UpgradeStep::Upgrading, Box::new(listener));
-    }
-
-    /// Calls the listeners of `step` (the upgrade task).
-    #[cfg(feature = "ws")]
-    pub(crate) fn fire_upgrade(&self, step: UpgradeStep) {
-        self.upgrade_listeners.fire(step, TransportKind::WebSocket);
     }
 }

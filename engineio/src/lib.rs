@@ -24,7 +24,7 @@ mod compression;
 mod config;
 mod cors;
 mod engine;
-mod events;
+pub mod events;
 mod handler;
 mod handshake;
 mod heartbeat;

@@ -39,6 +39,7 @@ use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
 
 use crate::config::TransportKind;
+use crate::events::{UpgradeListeners, UpgradeStep};
 use crate::handshake::Handshake;
 use crate::heartbeat::{Due, Heartbeat};
 use crate::packet::{self, Packet};
@@ -89,8 +90,8 @@ pub struct Socket {
     inbound: Mutex<()>,
     /// The handler's calls with this session's value; dropped on close.
     handler: Mutex<Option<Arc<dyn BoundHandler>>>,
-    /// `on_upgrading` / `on_upgrade` listeners (`events.rs`).
-    pub(crate) upgrade_listeners: crate::events::UpgradeListeners,
+    /// `on_upgrading` / `on_upgrade` listeners.
+    upgrades: UpgradeListeners,
 }
 
 impl std::fmt::Debug for Socket {
@@ -134,7 +135,7 @@ impl Socket {
             sessions,
             inbound: Mutex::new(()),
             handler: Mutex::new(None),
-            upgrade_listeners: Default::default(),
+            upgrades: Default::default(),
         })
     }
 
@@ -172,6 +173,19 @@ impl Socket {
     /// with `4`, see [`message_text`](crate::message_text)).
     pub fn send(&self, message: &Message) -> Result<Pushed, PushError> {
         self.outbox.push(message)
+    }
+
+    /// Calls `listener` once the session moved from polling to WebSocket
+    /// (Node's `socket.conn.on("upgrade")`; see [`events`](crate::events)).
+    pub fn on_upgrade(&self, listener: impl FnOnce(TransportKind) + Send + 'static) {
+        self.upgrades.add(UpgradeStep::Upgrade, Box::new(listener));
+    }
+
+    /// Calls `listener` when a WebSocket answered the upgrade probe (Node's
+    /// `socket.conn.on("upgrading")`).
+    pub fn on_upgrading(&self, listener: impl FnOnce(TransportKind) + Send + 'static) {
+        self.upgrades
+            .add(UpgradeStep::Upgrading, Box::new(listener));
     }
 
     /// Closes the session from the server side: the client gets a close
@@ -253,13 +267,17 @@ impl Socket {
     /// The WebSocket answered the probe: `Upgrading` → `Probed` (held GETs
     /// are answered, polling pauses).
     pub(crate) fn probe_answered(&self) -> bool {
-        self.transition(&[Phase::Upgrading], Phase::Probed)
+        let done = self.transition(&[Phase::Upgrading], Phase::Probed);
+        self.upgrades.fire_if(done, UpgradeStep::Upgrading);
+        done
     }
 
     /// The client sent `5`: `Probed` → `WebSocket`. `false` when the
     /// session closed meanwhile.
     pub(crate) fn finish_upgrade(&self) -> bool {
-        self.transition(&[Phase::Probed], Phase::WebSocket)
+        let done = self.transition(&[Phase::Probed], Phase::WebSocket);
+        self.upgrades.fire_if(done, UpgradeStep::Upgrade);
+        done
     }
 
     /// The upgrade failed or timed out: back to `Polling`.
@@ -334,7 +352,7 @@ impl Socket {
         if let (Some(handler), Some(me)) = (handler, self.me.upgrade()) {
             handler.on_close(&me, reason);
         }
-        self.upgrade_listeners.clear();
+        self.upgrades.clear();
     }
 
     /// Delivers one inbound frame; see [`Endpoint::receive`].

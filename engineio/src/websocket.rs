@@ -26,7 +26,7 @@ use roomcast_transport_ws::{handshake as ws_handshake, WsConfig, WsConnection};
 use tracing::Instrument;
 
 use crate::config::TransportKind;
-use crate::events::{ErrorContext, UpgradeStep};
+use crate::events::ErrorContext;
 use crate::handshake::Handshake;
 use crate::packet::{self, PROBE};
 use crate::protocol::Protocol;
@@ -133,7 +133,6 @@ pub(crate) fn upgrade<B>(
             match probed {
                 Some(conn) if socket.finish_upgrade() => {
                     tracing::debug!("session upgraded to websocket");
-                    socket.fire_upgrade(UpgradeStep::Upgrade);
                     let _active = registry.sessions.transport();
                     let reason = conn.serve(&*socket).await;
                     socket.shutdown(reason);
@@ -192,7 +191,6 @@ where
     if !socket.probe_answered() {
         return None;
     }
-    socket.fire_upgrade(UpgradeStep::Upgrading);
     match conn.recv().await.ok()?? {
         Frame::Text(t) if t.as_str() == "5" => Some(()),
         _ => None,

@@ -206,6 +206,9 @@ fn header_config() -> EngineConfig {
         headers: Some(Arc::new(|h, req, _id| {
             let method = HeaderValue::from_str(req.method.as_str()).unwrap();
             h.insert("x-every", method);
+            if req.query("ct").is_some() {
+                h.insert("content-type", HeaderValue::from_static("text/plain; x=1"));
+            }
         })),
         ..EngineConfig::default()
     }
@@ -246,12 +249,14 @@ async fn headers_hooks_on_handshake_later_requests_and_the_upgrade() {
     assert!(res.headers().get("set-cookie").is_some());
     assert_eq!(res.headers().get("x-every").unwrap(), "GET");
 
-    // Never on refusals.
+    // Never on refusals; a hook's header replaces the engine's.
     let res = get(a, &eio("EIO=3&transport=polling")).await;
     assert_eq!(res.status, 400);
     assert!(res.header("x-every").is_none());
     let res = get(a, &polling(ClientId::random())).await;
     assert!(res.header("x-every").is_none());
+    let res = get(a, &eio("EIO=4&transport=polling&ct=1")).await;
+    assert_eq!(res.header_all("content-type"), vec!["text/plain; x=1"]);
 }
 
 #[tokio::test]
