@@ -5,7 +5,8 @@
 //! `initial_headers` cookie reaches the client's cookie jar on the
 //! handshake and comes back on every later request, the upgrade's
 //! WebSocket included; the `headers` cookie is renewed on later answers;
-//! `socket.conn().on_upgrade` fires once when the client upgrades.
+//! `socket.conn().on_upgrade` fires once when the client upgrades (a held
+//! upgrade started by hand, then the default client's own).
 
 mod socketio_common;
 
@@ -24,7 +25,7 @@ async fn connection_error_headers_and_upgrade_with_the_real_client() {
         return;
     }
     let refused: Log<(u8, String)> = Log::default();
-    let cookies: Log<(String, Option<String>)> = Log::default();
+    let cookies: Log<(String, String, Option<String>)> = Log::default();
     let answers = Arc::new(AtomicUsize::new(0));
     let (r, c, n) = (refused.clone(), cookies.clone(), answers.clone());
     let io = Server::builder()
@@ -41,12 +42,12 @@ async fn connection_error_headers_and_upgrade_with_the_real_client() {
         .initial_headers(|h, _req, sid| {
             h.insert("set-cookie", format!("io={sid}; Path=/").parse().unwrap());
         })
-        .headers(move |h, req, _sid| {
+        .headers(move |h, req, sid| {
             let cookie = req
                 .headers
                 .get("cookie")
                 .map(|v| v.to_str().unwrap().to_string());
-            c.push((req.uri.to_string(), cookie));
+            c.push((sid.to_string(), req.uri.to_string(), cookie));
             let i = n.fetch_add(1, Ordering::Relaxed);
             h.append("set-cookie", format!("seen={i}; Path=/").parse().unwrap());
         })
@@ -54,11 +55,22 @@ async fn connection_error_headers_and_upgrade_with_the_real_client() {
     let upgrades: Log<&'static str> = Log::default();
     let u = upgrades.clone();
     io.on_connect(move |socket: Socket| {
-        let (u, listener) = (u.clone(), u.clone());
-        socket.conn().on_upgrade(move |t| listener.push(t.as_str()));
+        let (u, mine, listener) = (u.clone(), Log::default(), Log::default());
+        let both = (u.clone(), listener.clone());
+        socket.conn().on_upgrade(move |t| {
+            both.0.push(t.as_str());
+            both.1.push(t.as_str());
+        });
+        // Read after the listener is in: on polling now, the upgrade is
+        // still to come, so the listener must hear it.
+        mine.push(socket.transport().as_str());
         socket.on("report", move |s: Socket, (): (), ack: AckSender| {
-            ack.send(&json!({ "upgrades": u.all(), "transport": s.transport().as_str() }))
-                .unwrap();
+            let report = json!({
+                "upgrades": listener.all(),
+                "transport": s.transport().as_str(),
+                "registered_on": mine.all()[0],
+            });
+            ack.send(&report).unwrap();
             async {}
         });
         async {}
@@ -83,16 +95,22 @@ async fn connection_error_headers_and_upgrade_with_the_real_client() {
     assert_eq!(done["jar"]["io"], sid, "{done}");
     assert_eq!(
         done["report"],
-        json!({ "upgrades": ["websocket"], "transport": "websocket" })
+        json!({ "upgrades": ["websocket"], "transport": "websocket", "registered_on": "polling" })
     );
     // The first answer had `seen=0`; later answers renewed it.
     let last_seen: usize = done["jar"]["seen"].as_str().unwrap().parse().unwrap();
     assert!(last_seen >= 1, "{done}");
     // Every request of the session after the handshake carried the cookie,
     // the WebSocket upgrade's included.
-    let seen = cookies.all();
+    let seen: Vec<_> = cookies
+        .all()
+        .into_iter()
+        .filter(|(id, _, _)| id == sid)
+        .map(|(_, uri, cookie)| (uri, cookie))
+        .collect();
     let (first, later) = seen.split_first().expect("requests");
     assert!(!first.0.contains("sid="), "{first:?}");
+    assert!(first.1.is_none(), "{first:?}");
     assert!(later
         .iter()
         .any(|(uri, _)| uri.contains("transport=websocket")));
@@ -100,5 +118,17 @@ async fn connection_error_headers_and_upgrade_with_the_real_client() {
         let cookie = cookie.as_deref().unwrap_or_default();
         assert!(cookie.contains(&format!("io={sid}")), "{uri}: {cookie}");
     }
-    assert_eq!(upgrades.all(), vec!["websocket"]);
+
+    // The default client upgrades by itself, maybe before the connect
+    // handler ran: once if the listener came first, else never.
+    let report = &steps(&lines, "default")[0]["report"];
+    eprintln!("default client: {report}");
+    assert_eq!(report["transport"], "websocket");
+    let expected = if report["registered_on"] == "polling" {
+        json!(["websocket"])
+    } else {
+        json!([])
+    };
+    assert_eq!(report["upgrades"], expected, "{report}");
+    assert!(upgrades.all().len() <= 2);
 }

@@ -3,7 +3,8 @@
 // (`withCredentials`) that opens on polling and upgrades once (held back, then probed by
 // hand as transports.mjs does, so the server's upgrade listener is surely registered):
 // it reports the cookies its jar got from the server's `initial_headers` / `headers`
-// answers, and the server reports how often its `socket.conn().on_upgrade` fired.
+// answers, and the server reports how often its `socket.conn().on_upgrade` fired;
+// then a default client, which upgrades on its own.
 // Against tests/tests/socketio_interop_engine_events.rs.
 import { client, connected, main, next, out, until } from "./lib.mjs";
 
@@ -23,4 +24,10 @@ main(async () => {
   const jar = Object.fromEntries([...s.io.engine._cookieJar.cookies].map(([k, c]) => [k, c.value]));
   out({ step: "upgraded", sid: s.io.engine.id, opened, jar, report });
   s.disconnect();
+  // The default client: it upgrades on its own, as soon as it can.
+  const d = client("/");
+  await connected(d);
+  await until(() => d.io.engine.transport.name === "websocket", "the default upgrade");
+  out({ step: "default", report: await d.emitWithAck("report") });
+  d.disconnect();
 });
