@@ -23,8 +23,9 @@
 //!   transitions (`Socket::probe_answered`, `finish_upgrade`): `upgrading` when
 //!   the WebSocket answered the probe and `upgrade` once the session moved
 //!   to it, each at most once per session, in registration order. A
-//!   listener added after the event is not called; the listeners still
-//!   waiting are dropped when the session closes.
+//!   listener added after its event (or after the session closed) is
+//!   dropped without a call; the listeners still waiting are dropped when
+//!   the session closes.
 //!
 //! ```no_run
 //! # fn f(conn: &roomcast_engineio::Socket) {
@@ -187,19 +188,33 @@ pub(crate) type UpgradeListener = Box<dyn FnOnce(TransportKind) + Send>;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum UpgradeStep {
     /// The WebSocket answered the probe (Node's `upgrading`).
-    Upgrading,
+    Upgrading = 0,
     /// The session moved to the WebSocket (Node's `upgrade`).
-    Upgrade,
+    Upgrade = 1,
 }
 
 /// A session's upgrade listeners (empty, and without allocation, until a
-/// listener is added).
+/// listener is added), and the steps that happened already.
 #[derive(Default)]
-pub(crate) struct UpgradeListeners(Mutex<Vec<(UpgradeStep, UpgradeListener)>>);
+pub(crate) struct UpgradeListeners(Mutex<Listeners>);
+
+#[derive(Default)]
+struct Listeners {
+    waiting: Vec<(UpgradeStep, UpgradeListener)>,
+    /// `[upgrading, upgrade]` happened (or the session closed): a listener
+    /// added then is dropped at once.
+    fired: [bool; 2],
+}
 
 impl UpgradeListeners {
     pub(crate) fn add(&self, step: UpgradeStep, listener: UpgradeListener) {
-        self.0.lock().push((step, listener));
+        let mut this = self.0.lock();
+        if this.fired[step as usize] {
+            drop(this);
+            drop(listener);
+            return;
+        }
+        this.waiting.push((step, listener));
     }
 
     /// After a transition (`done`): calls (and removes) the listeners of
@@ -209,14 +224,15 @@ impl UpgradeListeners {
             return;
         }
         let due: Vec<_> = {
-            let mut all = self.0.lock();
-            if all.is_empty() {
+            let mut this = self.0.lock();
+            this.fired[step as usize] = true;
+            if this.waiting.is_empty() {
                 return;
             }
-            let (due, rest) = std::mem::take(&mut *all)
+            let (due, rest) = std::mem::take(&mut this.waiting)
                 .into_iter()
                 .partition(|(s, _)| *s == step);
-            *all = rest;
+            this.waiting = rest;
             due
         };
         for (_, listener) in due {
@@ -224,9 +240,13 @@ impl UpgradeListeners {
         }
     }
 
-    /// Drops every listener (the session closed).
+    /// Drops every listener, and any added later (the session closed).
     pub(crate) fn clear(&self) {
-        let dropped = std::mem::take(&mut *self.0.lock());
+        let dropped = {
+            let mut this = self.0.lock();
+            this.fired = [true; 2];
+            std::mem::take(&mut this.waiting)
+        };
         drop(dropped);
     }
 }

@@ -288,7 +288,12 @@ async fn upgrade_listeners_fire_once_in_order() {
             ("upgrade-2", TransportKind::WebSocket),
         ]
     );
-    // The session works on; the listeners are spent.
+    // The session works on; the listeners are spent, and a late one is
+    // dropped uncalled.
+    let late = Arc::new(());
+    let held = late.clone();
+    socket.on_upgrade(move |_| drop(held));
+    assert_eq!(Arc::strong_count(&late), 1);
     socket.send(&msg("after")).unwrap();
     assert_eq!(ws_recv_text(&mut ws).await, "4after");
     assert_eq!(log.lock().unwrap().len(), 3);
