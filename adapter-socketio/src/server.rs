@@ -104,6 +104,64 @@ impl ServerBuilder {
         self
     }
 
+    /// Node's `io.engine.on("connection_error", (err) => …)`: called for
+    /// every refused Engine.IO request (unknown transport or sid, a
+    /// handshake that is not a GET, a bad request, `allow_request`'s
+    /// refusal, an unsupported protocol revision) with the code, message,
+    /// context and request.
+    ///
+    /// ```
+    /// let io = roomcast_socketio::Server::builder()
+    ///     .on_connection_error(|err| {
+    ///         eprintln!("{:?} {} {} {:?}", err.req.remote_addr, err.code as u8, err.message, err.context);
+    ///     })
+    ///     .build();
+    /// assert!(io.engine().config().on_connection_error.is_some());
+    /// ```
+    pub fn on_connection_error(
+        mut self,
+        hook: impl Fn(&roomcast_engineio::ConnectionError<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.config.engine.on_connection_error = Some(Arc::new(hook));
+        self
+    }
+
+    /// Node's `io.engine.on("initial_headers", (headers, req) => …)`: adds
+    /// headers to each handshake's answer (e.g. a cookie), given the
+    /// request and the new session's id.
+    ///
+    /// ```
+    /// let io = roomcast_socketio::Server::builder()
+    ///     .initial_headers(|headers, _req, sid| {
+    ///         headers.insert("set-cookie", format!("io={sid}; Path=/").parse().unwrap());
+    ///     })
+    ///     .build();
+    /// ```
+    pub fn initial_headers(
+        mut self,
+        hook: impl Fn(&mut http::HeaderMap, &roomcast_engineio::RequestInfo<'_>, roomcast_core::ClientId)
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        self.config.engine.initial_headers = Some(Arc::new(hook));
+        self
+    }
+
+    /// Node's `io.engine.on("headers", (headers, req) => …)`: adds headers
+    /// to every answer of a session (handshake, polling requests, the
+    /// WebSocket upgrade's 101), after `initial_headers`.
+    pub fn headers(
+        mut self,
+        hook: impl Fn(&mut http::HeaderMap, &roomcast_engineio::RequestInfo<'_>, roomcast_core::ClientId)
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        self.config.engine.headers = Some(Arc::new(hook));
+        self
+    }
+
     /// Accepts Socket.IO v2 clients (Engine.IO v3, Socket.IO protocol v4)
     /// beside current ones (default false: their handshake is refused with
     /// "Unsupported protocol version"), as Node's `allowEIO3`. A v2

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderMap, Method, Uri};
-use roomcast_core::{ClientId, OutboxConfig};
+use roomcast_core::OutboxConfig;
 
 use crate::cors::Cors;
 
@@ -132,10 +132,6 @@ where
     Arc::new(move |req| Box::pin(hook(req)))
 }
 
-/// Extra headers for a handshake response (for cookies), given the new
-/// session's id.
-pub type HandshakeHeaders = Arc<dyn Fn(&RequestInfo<'_>, ClientId) -> HeaderMap + Send + Sync>;
-
 /// Engine options. The defaults are the reference server's.
 ///
 /// ```
@@ -165,8 +161,15 @@ pub struct EngineConfig {
     pub cors: Option<Cors>,
     /// A hook that accepts or rejects handshakes (default: accept all).
     pub allow_request: Option<AllowRequest>,
-    /// Extra headers on handshake responses (default none).
-    pub handshake_headers: Option<HandshakeHeaders>,
+    /// Called for every refused request (Node's `connection_error`; see
+    /// [`ConnectionError`](crate::ConnectionError)).
+    pub on_connection_error: Option<crate::ConnectionErrorHook>,
+    /// Adds headers to handshake answers, e.g. a cookie (Node's
+    /// `initial_headers`; default none).
+    pub initial_headers: Option<crate::HeadersHook>,
+    /// Adds headers to every answer of a session, the handshake's included
+    /// (Node's `headers`; default none).
+    pub headers: Option<crate::HeadersHook>,
     /// Each session's outbound queue.
     pub outbox: OutboxConfig,
     /// The most sessions at once; a handshake beyond gets 503 (default 100 000).
@@ -202,7 +205,9 @@ impl Default for EngineConfig {
             allow_upgrades: true,
             cors: None,
             allow_request: None,
-            handshake_headers: None,
+            on_connection_error: None,
+            initial_headers: None,
+            headers: None,
             outbox: OutboxConfig::default(),
             max_sessions: 100_000,
             allow_eio3: false,
@@ -227,7 +232,9 @@ impl std::fmt::Debug for EngineConfig {
             .field("allow_upgrades", &self.allow_upgrades)
             .field("cors", &self.cors)
             .field("allow_request", &self.allow_request.is_some())
-            .field("handshake_headers", &self.handshake_headers.is_some())
+            .field("on_connection_error", &self.on_connection_error.is_some())
+            .field("initial_headers", &self.initial_headers.is_some())
+            .field("headers", &self.headers.is_some())
             .field("outbox", &self.outbox)
             .field("max_sessions", &self.max_sessions)
             .field("allow_eio3", &self.allow_eio3)

@@ -9,6 +9,7 @@
 //! (`cors.rs`). The engine is a hyper 1 / tower service, a layer, or a
 //! standalone server (`service.rs`).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ use roomcast_core::{ClientId, CloseReason};
 
 use crate::config::{EngineConfig, RemoteAddr, RequestInfo, TransportKind};
 use crate::cors;
+use crate::events::{ConnectionError, ErrorContext};
 use crate::handler::Handler;
 use crate::handshake::Handshake;
 use crate::protocol::Protocol;
@@ -149,13 +151,24 @@ impl Engine {
         B: HttpBody<Data = Bytes> + Send + 'static,
         B::Error: std::fmt::Display,
     {
+        #[cfg(feature = "ws")]
+        let mut req = req;
         let registry = &self.registry;
         let config = &registry.config;
+        let remote_addr = req.extensions().get::<RemoteAddr>().map(|r| r.0);
         let q = Query::parse(req.uri().query());
         let transport = match q.transport.as_deref().and_then(TransportKind::parse) {
             Some(t) if config.offers(t) => t,
-            _ => return error(ErrorCode::UnknownTransport),
+            _ => {
+                let transport = q.transport;
+                return self.refuse(
+                    &req,
+                    remote_addr,
+                    ErrorContext::UnknownTransport { transport },
+                );
+            }
         };
+        let protocol = Protocol::from_query(q.eio.as_deref());
         if let Some(sid) = q.sid {
             let id = sid.parse::<ClientId>().ok();
             let socket = match id.and_then(|id| registry.sessions.get(id)) {
@@ -167,24 +180,34 @@ impl Engine {
                 None => None,
             };
             let Some(socket) = socket else {
-                return error(ErrorCode::UnknownSid);
+                return self.refuse(&req, remote_addr, ErrorContext::UnknownSid { sid });
             };
-            // Every request of a session names its handshake's revision
-            // (the reference server: "protocol mismatch", code 3).
-            if Protocol::from_query(q.eio.as_deref()) != socket.protocol() {
-                return error(ErrorCode::BadRequest);
+            if let Some(context) = session_mismatch(config, &socket, transport, protocol, &req) {
+                return self.refuse(&req, remote_addr, context);
             }
-            return match transport {
+            let extra = self.extra_headers(&req, remote_addr, socket.id(), false);
+            let res = match transport {
                 #[cfg(feature = "ws")]
-                TransportKind::WebSocket => crate::websocket::upgrade(registry, socket, req),
+                TransportKind::WebSocket => {
+                    match crate::websocket::upgrade(registry, socket, &mut req) {
+                        Ok(res) => res,
+                        Err(context) => return self.refuse(&req, remote_addr, context),
+                    }
+                }
                 #[cfg(feature = "polling")]
                 TransportKind::Polling => crate::polling::request(registry, socket, req).await,
                 #[allow(unreachable_patterns)]
                 _ => error(ErrorCode::UnknownTransport),
             };
+            return with_headers(res, extra);
         }
         if req.method() != Method::GET {
-            return error(ErrorCode::BadHandshakeMethod);
+            let method = req.method().clone();
+            return self.refuse(
+                &req,
+                remote_addr,
+                ErrorContext::BadHandshakeMethod { method },
+            );
         }
         if registry.is_stopping() || registry.sessions.len() >= config.max_sessions {
             return respond(
@@ -193,18 +216,9 @@ impl Engine {
                 Bytes::from_static(b"Service Unavailable"),
             );
         }
-        let protocol = Protocol::from_query(q.eio.as_deref());
         if protocol == Protocol::V3 && !config.allow_eio3 {
-            return error(ErrorCode::UnsupportedProtocolVersion);
-        }
-        let remote_addr = req.extensions().get::<RemoteAddr>().map(|r| r.0);
-        fn info<B>(req: &Request<B>, remote_addr: Option<std::net::SocketAddr>) -> RequestInfo<'_> {
-            RequestInfo {
-                method: req.method(),
-                uri: req.uri(),
-                headers: req.headers(),
-                remote_addr,
-            }
+            let context = ErrorContext::UnsupportedProtocolVersion { protocol };
+            return self.refuse(&req, remote_addr, context);
         }
         // The hook borrows the request only while it is called: the
         // future it returns owns what it needs.
@@ -214,16 +228,11 @@ impl Engine {
             .map(|allow| allow(&info(&req, remote_addr)));
         if let Some(verdict) = verdict {
             if let Err(message) = verdict.await {
-                return error_with(ErrorCode::Forbidden, &message);
+                return self.refuse(&req, remote_addr, ErrorContext::Forbidden { message });
             }
         }
-        let info = info(&req, remote_addr);
         let id = ClientId::random();
-        let extra = config
-            .handshake_headers
-            .as_ref()
-            .map(|h| h(&info, id))
-            .unwrap_or_default();
+        let extra = self.extra_headers(&req, remote_addr, id, true);
         let mut handshake = Handshake::new(
             detached_uri(req.uri()),
             req.headers(),
@@ -232,17 +241,127 @@ impl Engine {
         );
         handshake.protocol = protocol;
         handshake.base64 = q.b64;
-        let mut res = match transport {
+        let res = match transport {
             #[cfg(feature = "ws")]
-            TransportKind::WebSocket => crate::websocket::handshake(registry, id, handshake, req),
+            TransportKind::WebSocket => {
+                match crate::websocket::handshake(registry, id, handshake, &mut req) {
+                    Ok(res) => res,
+                    Err(context) => return self.refuse(&req, remote_addr, context),
+                }
+            }
             #[cfg(feature = "polling")]
             TransportKind::Polling => crate::polling::handshake(registry, id, handshake),
             #[allow(unreachable_patterns)]
             _ => error(ErrorCode::UnknownTransport),
         };
-        extend_headers(res.headers_mut(), extra);
+        with_headers(res, extra)
+    }
+
+    /// The error answer for a refused request, after telling
+    /// `on_connection_error`.
+    fn refuse<B>(
+        &self,
+        req: &Request<B>,
+        remote_addr: Option<SocketAddr>,
+        context: ErrorContext,
+    ) -> Response<Body> {
+        let code = context.code();
+        let res = match &context {
+            ErrorContext::Forbidden { message } => error_with(code, message),
+            _ => error(code),
+        };
+        tracing::debug!(code = code as u8, ?context, "request refused");
+        if let Some(hook) = &self.registry.config.on_connection_error {
+            hook(&ConnectionError {
+                req: info(req, remote_addr),
+                code,
+                message: code.message(),
+                context,
+            });
+        }
         res
     }
+
+    /// What the `initial_headers` (on a handshake) and `headers` hooks add
+    /// to a session's answer; `None` (and no map) without hooks.
+    fn extra_headers<B>(
+        &self,
+        req: &Request<B>,
+        remote_addr: Option<SocketAddr>,
+        id: ClientId,
+        handshake: bool,
+    ) -> Option<HeaderMap> {
+        let config = &self.registry.config;
+        let initial = config.initial_headers.as_ref().filter(|_| handshake);
+        if initial.is_none() && config.headers.is_none() {
+            return None;
+        }
+        let info = info(req, remote_addr);
+        let mut headers = HeaderMap::new();
+        for hook in initial.into_iter().chain(config.headers.as_ref()) {
+            hook(&mut headers, &info, id);
+        }
+        Some(headers)
+    }
+}
+
+/// Why a request for an existing session is refused, if it is.
+fn session_mismatch<B>(
+    config: &EngineConfig,
+    socket: &Socket,
+    transport: TransportKind,
+    protocol: Protocol,
+    req: &Request<B>,
+) -> Option<ErrorContext> {
+    let previous = socket.transport();
+    if transport == TransportKind::Polling && previous != TransportKind::Polling {
+        return Some(ErrorContext::TransportMismatch {
+            transport,
+            previous,
+        });
+    }
+    // Every request of a session names its handshake's revision.
+    if protocol != socket.protocol() {
+        return Some(ErrorContext::ProtocolMismatch {
+            protocol,
+            previous: socket.protocol(),
+        });
+    }
+    match transport {
+        TransportKind::Polling if !matches!(*req.method(), Method::GET | Method::POST) => {
+            Some(ErrorContext::BadMethod {
+                method: req.method().clone(),
+            })
+        }
+        #[cfg(feature = "ws")]
+        TransportKind::WebSocket
+            if !config.allow_upgrades || !roomcast_transport_ws::handshake::is_upgrade(req) =>
+        {
+            Some(ErrorContext::TransportHandshakeError)
+        }
+        _ => {
+            let _ = config;
+            None
+        }
+    }
+}
+
+fn info<B>(req: &Request<B>, remote_addr: Option<SocketAddr>) -> RequestInfo<'_> {
+    RequestInfo {
+        method: req.method(),
+        uri: req.uri(),
+        headers: req.headers(),
+        remote_addr,
+    }
+}
+
+/// A session's answer with the hooks' headers, when it is not an error.
+fn with_headers(mut res: Response<Body>, extra: Option<HeaderMap>) -> Response<Body> {
+    let ok = res.status().is_success() || res.status() == StatusCode::SWITCHING_PROTOCOLS;
+    if let Some(extra) = extra.filter(|_| ok) {
+        extend_headers(res.headers_mut(), extra);
+    }
+    res
 }
 
 /// A copy of the URI that does not share hyper's read buffer.
@@ -250,7 +369,12 @@ fn detached_uri(uri: &http::Uri) -> http::Uri {
     uri.to_string().parse().unwrap_or_else(|_| uri.clone())
 }
 
+/// Adds the hooks' headers; a name they set replaces the engine's values
+/// of that name (as a Node listener overwrites the headers object).
 fn extend_headers(target: &mut HeaderMap, extra: HeaderMap) {
+    for name in extra.keys() {
+        target.remove(name);
+    }
     for (name, value) in extra.iter() {
         target.append(name.clone(), value.clone());
     }

@@ -24,6 +24,7 @@ mod compression;
 mod config;
 mod cors;
 mod engine;
+pub mod events;
 mod handler;
 mod handshake;
 mod heartbeat;
@@ -43,11 +44,12 @@ mod static_files;
 mod websocket;
 
 pub use config::{
-    allow_request, allow_request_async, AllowFuture, AllowRequest, EngineConfig, HandshakeHeaders,
-    RemoteAddr, RequestInfo, TransportKind,
+    allow_request, allow_request_async, AllowFuture, AllowRequest, EngineConfig, RemoteAddr,
+    RequestInfo, TransportKind,
 };
 pub use cors::{AllowOrigin, Cors};
 pub use engine::Engine;
+pub use events::{ConnectionError, ConnectionErrorHook, ErrorContext, HeadersHook};
 pub use handler::Handler;
 pub use handshake::Handshake;
 pub use packet::{

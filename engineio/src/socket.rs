@@ -39,6 +39,7 @@ use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
 
 use crate::config::TransportKind;
+use crate::events::{UpgradeListeners, UpgradeStep};
 use crate::handshake::Handshake;
 use crate::heartbeat::{Due, Heartbeat};
 use crate::packet::{self, Packet};
@@ -89,6 +90,8 @@ pub struct Socket {
     inbound: Mutex<()>,
     /// The handler's calls with this session's value; dropped on close.
     handler: Mutex<Option<Arc<dyn BoundHandler>>>,
+    /// `on_upgrading` / `on_upgrade` listeners.
+    upgrades: UpgradeListeners,
 }
 
 impl std::fmt::Debug for Socket {
@@ -132,6 +135,7 @@ impl Socket {
             sessions,
             inbound: Mutex::new(()),
             handler: Mutex::new(None),
+            upgrades: Default::default(),
         })
     }
 
@@ -169,6 +173,19 @@ impl Socket {
     /// with `4`, see [`message_text`](crate::message_text)).
     pub fn send(&self, message: &Message) -> Result<Pushed, PushError> {
         self.outbox.push(message)
+    }
+
+    /// Calls `listener` once the session moved from polling to WebSocket
+    /// (Node's `socket.conn.on("upgrade")`; see [`events`](crate::events)).
+    pub fn on_upgrade(&self, listener: impl FnOnce(TransportKind) + Send + 'static) {
+        self.upgrades.add(UpgradeStep::Upgrade, Box::new(listener));
+    }
+
+    /// Calls `listener` when a WebSocket answered the upgrade probe (Node's
+    /// `socket.conn.on("upgrading")`).
+    pub fn on_upgrading(&self, listener: impl FnOnce(TransportKind) + Send + 'static) {
+        self.upgrades
+            .add(UpgradeStep::Upgrading, Box::new(listener));
     }
 
     /// Closes the session from the server side: the client gets a close
@@ -250,7 +267,9 @@ impl Socket {
     /// The WebSocket answered the probe: `Upgrading` → `Probed` (held GETs
     /// are answered, polling pauses).
     pub(crate) fn probe_answered(&self) -> bool {
-        self.transition(&[Phase::Upgrading], Phase::Probed)
+        let done = self.transition(&[Phase::Upgrading], Phase::Probed);
+        self.upgrades.fire_if(done, UpgradeStep::Upgrading);
+        done
     }
 
     /// The client sent `5`: `Probed` → `WebSocket`. `false` when the
@@ -260,6 +279,7 @@ impl Socket {
         if done {
             roomcast_core::metrics::add(roomcast_core::metrics::Counter::Upgrades, 1);
         }
+        self.upgrades.fire_if(done, UpgradeStep::Upgrade);
         done
     }
 
@@ -335,6 +355,7 @@ impl Socket {
         if let (Some(handler), Some(me)) = (handler, self.me.upgrade()) {
             handler.on_close(&me, reason);
         }
+        self.upgrades.clear();
     }
 
     /// Delivers one inbound frame; see [`Endpoint::receive`].

@@ -26,11 +26,12 @@ use roomcast_transport_ws::{handshake as ws_handshake, WsConfig, WsConnection};
 use tracing::Instrument;
 
 use crate::config::TransportKind;
+use crate::events::ErrorContext;
 use crate::handshake::Handshake;
 use crate::packet::{self, PROBE};
 use crate::protocol::Protocol;
 use crate::registry::Registry;
-use crate::response::{error, Body, ErrorCode};
+use crate::response::Body;
 use crate::socket::Socket;
 
 fn ws_config(registry: &Registry, protocol: Protocol) -> WsConfig {
@@ -48,14 +49,14 @@ pub(crate) fn handshake<B>(
     registry: &Arc<Registry>,
     id: ClientId,
     handshake: Handshake,
-    mut req: Request<B>,
-) -> Response<Body> {
+    req: &mut Request<B>,
+) -> Result<Response<Body>, ErrorContext> {
     let deflate = registry.config.per_message_deflate;
-    let (response, upgrade, agreed) = match ws_handshake::accept_with(&mut req, deflate.as_ref()) {
+    let (response, upgrade, agreed) = match ws_handshake::accept_with(req, deflate.as_ref()) {
         Ok(x) => x,
         Err(e) => {
             tracing::debug!(error = %e, "bad websocket handshake");
-            return error(ErrorCode::BadRequest);
+            return Err(ErrorContext::TransportHandshakeError);
         }
     };
     let registry = registry.clone();
@@ -87,28 +88,26 @@ pub(crate) fn handshake<B>(
         }
         .instrument(span),
     );
-    response.map(|()| Body::default())
+    Ok(response.map(|()| Body::default()))
 }
 
-/// An upgrade request for a polling session.
+/// An upgrade request for a polling session (a valid WebSocket handshake,
+/// with upgrades allowed: the engine checked).
 pub(crate) fn upgrade<B>(
     registry: &Arc<Registry>,
     socket: Arc<Socket>,
-    mut req: Request<B>,
-) -> Response<Body> {
-    if !registry.config.allow_upgrades || !ws_handshake::is_upgrade(&req) {
-        return error(ErrorCode::BadRequest);
-    }
+    req: &mut Request<B>,
+) -> Result<Response<Body>, ErrorContext> {
     if !socket.begin_upgrade() {
         return refuse_after_handshake(&socket, req);
     }
     let deflate = registry.config.per_message_deflate;
-    let (response, upgrade, agreed) = match ws_handshake::accept_with(&mut req, deflate.as_ref()) {
+    let (response, upgrade, agreed) = match ws_handshake::accept_with(req, deflate.as_ref()) {
         Ok(x) => x,
         Err(e) => {
             tracing::debug!(error = %e, "bad websocket handshake");
             socket.abandon_upgrade();
-            return error(ErrorCode::BadRequest);
+            return Err(ErrorContext::TransportHandshakeError);
         }
     };
     let config = ws_config(registry, socket.protocol());
@@ -146,19 +145,22 @@ pub(crate) fn upgrade<B>(
         }
         .instrument(span),
     );
-    response.map(|()| Body::default())
+    Ok(response.map(|()| Body::default()))
 }
 
 /// A WebSocket for a session that is on WebSocket already or upgrading:
 /// as from the reference server, the handshake completes and the new
 /// connection is closed at once (close frame, no code); the session and
 /// its WebSocket go on.
-fn refuse_after_handshake<B>(socket: &Socket, mut req: Request<B>) -> Response<Body> {
-    let (response, upgrade) = match ws_handshake::accept(&mut req) {
+fn refuse_after_handshake<B>(
+    socket: &Socket,
+    req: &mut Request<B>,
+) -> Result<Response<Body>, ErrorContext> {
+    let (response, upgrade) = match ws_handshake::accept(req) {
         Ok(x) => x,
         Err(e) => {
             tracing::debug!(error = %e, "bad websocket handshake");
-            return error(ErrorCode::BadRequest);
+            return Err(ErrorContext::TransportHandshakeError);
         }
     };
     tracing::debug!(sid = %socket.id(), phase = ?socket.phase(), "second websocket for a session; closing it");
@@ -173,7 +175,7 @@ fn refuse_after_handshake<B>(socket: &Socket, mut req: Request<B>) -> Response<B
             let _ = tokio::time::timeout(config.close_grace, closing).await;
         }
     });
-    response.map(|()| Body::default())
+    Ok(response.map(|()| Body::default()))
 }
 
 /// `2probe` → `3probe`, then pause polling, then wait for `5`.

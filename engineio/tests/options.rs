@@ -3,7 +3,7 @@
 //! `Cors { origins: AllowOrigin::List(..), credentials: true }` an allowed
 //! origin is echoed with credentials on every response (handshake, session
 //! requests, errors) and a disallowed one gets no CORS header; an OPTIONS
-//! preflight gets 204; `handshake_headers` adds headers (a `Set-Cookie`
+//! preflight gets 204; `initial_headers` adds headers (a `Set-Cookie`
 //! with the sid) to the handshake response only.
 
 mod common;
@@ -11,7 +11,7 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use http::{HeaderMap, HeaderValue};
+use http::HeaderValue;
 use roomcast_engineio::{AllowOrigin, Cors, EngineConfig};
 
 const ALLOWED: &str = "https://app.example";
@@ -173,14 +173,12 @@ async fn any_origin_is_echoed_without_credentials() {
 
 fn cookie_config() -> EngineConfig {
     EngineConfig {
-        handshake_headers: Some(Arc::new(|req, id| {
-            let mut h = HeaderMap::new();
+        initial_headers: Some(Arc::new(|h, req, id| {
             let cookie = format!("io={id}; Path=/; HttpOnly; SameSite=Lax");
             h.insert("set-cookie", HeaderValue::from_str(&cookie).unwrap());
             if let Some(t) = req.query("t") {
                 h.insert("x-seen-query", HeaderValue::from_str(&t).unwrap());
             }
-            h
         })),
         ..EngineConfig::default()
     }
@@ -188,7 +186,7 @@ fn cookie_config() -> EngineConfig {
 
 #[cfg(feature = "polling")]
 #[tokio::test]
-async fn handshake_headers_set_a_cookie_on_the_polling_handshake() {
+async fn initial_headers_set_a_cookie_on_the_polling_handshake() {
     let server = TestServer::start(cookie_config()).await;
     let res = get(server.addr, &eio("EIO=4&transport=polling&t=abc")).await;
     assert_eq!(res.status, 200);
@@ -209,7 +207,7 @@ async fn handshake_headers_set_a_cookie_on_the_polling_handshake() {
 
 #[cfg(feature = "ws")]
 #[tokio::test]
-async fn handshake_headers_set_a_cookie_on_the_websocket_handshake() {
+async fn initial_headers_set_a_cookie_on_the_websocket_handshake() {
     let server = TestServer::start(cookie_config()).await;
     let (mut ws, res) = ws_connect_with(server.addr, &eio("EIO=4&transport=websocket"), &[])
         .await

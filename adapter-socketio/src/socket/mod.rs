@@ -167,9 +167,16 @@ impl Socket {
         &self.0.extensions
     }
 
-    /// The Engine.IO connection this socket is on.
-    #[cfg_attr(not(any(feature = "admin-ui", feature = "metrics")), allow(dead_code))]
-    pub(crate) fn conn(&self) -> &Arc<roomcast_engineio::Socket> {
+    /// The Engine.IO connection underneath (Node's `socket.conn`), shared
+    /// by the sockets of one client in several namespaces: its transport,
+    /// and its upgrade events.
+    ///
+    /// ```no_run
+    /// # fn f(socket: roomcast_socketio::Socket) {
+    /// socket.conn().on_upgrade(|transport| println!("upgraded to {}", transport.as_str()));
+    /// # }
+    /// ```
+    pub fn conn(&self) -> &Arc<roomcast_engineio::Socket> {
         &self.0.conn
     }
 
