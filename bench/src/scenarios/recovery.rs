@@ -26,7 +26,9 @@
 //! server's store counts them — exact while the run is shorter than the
 //! store's `max_disconnection_duration` (2 min) and under its 64 MiB, so
 //! that every broadcast is still stored. The server's RSS is read once the
-//! subscribers are connected and again at the end.
+//! subscribers are connected and again at the end. There is no warmup
+//! (`--warmup` is ignored): the window is the churn, from the first
+//! broadcast to the last.
 
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -322,11 +324,8 @@ fn on_frame(text: &str, me: &mut Me, shared: &Shared) -> Option<u64> {
         _ => return None,
     };
     let [seq, sent] = proto::leading_ints::<2>(rest)?;
-    // `,[seq,t,"xx"],"<offset>"]`: the offset is the last argument.
-    if let Some(body) = rest.strip_suffix("\"]") {
-        if let Some(start) = body.rfind(",\"") {
-            me.offset = Some(body[start + 2..].to_string());
-        }
+    if let Some(offset) = last_offset(rest) {
+        me.offset = Some(offset.to_string());
     }
     if !me.seen.insert(seq) {
         shared.duplicates.set(shared.duplicates.get() + 1);
@@ -346,6 +345,14 @@ fn on_frame(text: &str, me: &mut Me, shared: &Shared) -> Option<u64> {
             .set(shared.stored_bytes.get() + size as u64);
     }
     None
+}
+
+/// The offset of an event, from what follows its name:
+/// `,[seq,t,"xx"],"<offset>"]` gives `<offset>`; `,[seq,t,"xx"]]` (no
+/// recovery) nothing.
+fn last_offset(rest: &str) -> Option<&str> {
+    let body = rest.strip_suffix("\"]")?;
+    Some(&body[body.rfind(",\"")? + 2..])
 }
 
 /// Opens a session: WebSocket, Engine.IO open, CONNECT (with `{pid,
@@ -416,4 +423,27 @@ async fn session(shared: &Shared, me: &mut Me, reconnect: bool) -> io::Result<Ws
     tokio::time::timeout(client::SETUP_TIMEOUT, attempt)
         .await
         .map_err(|_| io_err("session setup timed out"))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_offset_only_when_there_is_one() {
+        assert_eq!(last_offset(r#",[3,17,"xxxx"],"ab12-3"]"#), Some("ab12-3"));
+        assert_eq!(last_offset(r#",[3,17],"7"]"#), Some("7"));
+        assert_eq!(last_offset(r#",[3,17,"xxxx"]]"#), None);
+        assert_eq!(last_offset(r#",[3,17]]"#), None);
+    }
+
+    #[test]
+    fn bits_count_each_seq_once() {
+        let mut bits = Bits::default();
+        assert!(bits.insert(1));
+        assert!(bits.insert(200));
+        assert!(!bits.insert(1));
+        assert!(!bits.insert(200));
+        assert!(bits.insert(64));
+    }
 }
