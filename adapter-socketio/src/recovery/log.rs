@@ -28,8 +28,8 @@ use roomcast_core::cluster::log::{offset_after, reaches, Logged, SessionLog};
 use roomcast_core::{ClientId, Flags, Hub, Message, Room, Target};
 use serde_json::Value;
 
-use super::store::Session;
 use crate::parser::Parser;
+use super::store::Session;
 
 /// Most recent deliveries kept to close the gap of a restore.
 const TAIL: usize = 4096;
@@ -58,6 +58,7 @@ pub(crate) struct Pending {
     missed: Vec<Logged>,
     until: String,
 }
+
 
 impl LogRecovery {
     /// The logged event `frames` with its `offset` as a last argument.
