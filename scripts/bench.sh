@@ -23,7 +23,7 @@
 #   DURATION [10]      seconds of each measured window; WARMUP [2] before it
 #   SERVERS            [roomcast socketioxide node ceiling]
 #   SCENARIOS          [echo echo-w1 fanout-1k fanout-10k fanout-latency connect
-#                       connect-upgrade idle polling reconnect-storm cluster-fanout]
+#                       connect-upgrade idle polling reconnect-storm recovery cluster-fanout]
 #   QUIET_LOAD [0.7]   wait for a 1-minute load average below this first...
 #   WAIT_QUIET [1200]  ...polling every 30 s for at most this many seconds
 #                      (then run anyway and say so in the report)
@@ -32,6 +32,10 @@
 #   PORT [3900]        first port; each server start takes the next one
 #   STORM_CLIENTS [10000]  clients of reconnect-storm; STORM_FLAGS [] more
 #                      options for it (--ws-only: reconnect over WebSocket only)
+#   RECOVERY_CLIENTS [10000] subscribers of recovery; RECOVERY_CHURN [0.05]
+#                      the fraction cut every second; RECOVERY_RATE [20]
+#                      broadcasts per second. roomcast only, run twice:
+#                      with connection state recovery on and off
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,13 +43,16 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 SERVERS=${SERVERS:-"roomcast socketioxide node ceiling"}
-SCENARIOS=${SCENARIOS:-"echo echo-w1 fanout-1k fanout-10k fanout-latency connect connect-upgrade idle polling reconnect-storm cluster-fanout"}
+SCENARIOS=${SCENARIOS:-"echo echo-w1 fanout-1k fanout-10k fanout-latency connect connect-upgrade idle polling reconnect-storm recovery cluster-fanout"}
 QUIET_LOAD=${QUIET_LOAD:-0.7}
 WAIT_QUIET=${WAIT_QUIET:-1200}
 OUT=${OUT:-target/bench/$(date -u +%Y%m%dT%H%M%SZ)}
 REPORT=${REPORT-BENCHMARKS.md}
 PORT=${PORT:-3900}
 STORM_CLIENTS=${STORM_CLIENTS:-10000}
+RECOVERY_CLIENTS=${RECOVERY_CLIENTS:-10000}
+RECOVERY_CHURN=${RECOVERY_CHURN:-0.05}
+RECOVERY_RATE=${RECOVERY_RATE:-20}
 BIN=target/release
 
 # 10k connections in each process.
@@ -121,6 +128,8 @@ start_server() { # name, mode (ws|polling|broadcast); env passes through
     roomcast)
       if [ "$mode" = polling ]; then
         taskset -c 0 "$BIN/bench-server" "$PORT" --polling >"$log" 2>&1 &
+      elif [ "$mode" = recovery ]; then
+        taskset -c 0 "$BIN/bench-server" "$PORT" --recovery >"$log" 2>&1 &
       else
         taskset -c 0 "$BIN/bench-server" "$PORT" >"$log" 2>&1 &
       fi ;;
@@ -265,11 +274,42 @@ run_storm() { # server, run
   sleep 1
 }
 
+# recovery: the roomcast server with connection state recovery on, then
+# off; the same churn and broadcasts against each.
+run_recovery() { # server, run
+  local server=$1 run=$2 on mode
+  if [ "$server" != roomcast ]; then
+    return 0 # the other bench servers have no recovery switch
+  fi
+  for on in on off; do
+    mode=ws; [ "$on" = on ] && mode=recovery
+    if ! start_server "$server" "$mode"; then
+      stop_server
+      continue
+    fi
+    local json="$OUT/recovery-$server-$on-$run.json"
+    local log="$OUT/logs/recovery-$server-$on-$run.log"
+    echo "bench: run $run/$RUNS recovery ($on) against $server (pid $SERVER_PID, port $PORT)" >&2
+    if taskset -c 1 "$BIN/roomcast-bench" recovery -n "$RECOVERY_CLIENTS" \
+        --churn "$RECOVERY_CHURN" --rate "$RECOVERY_RATE" \
+        --addr "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --label "$server recovery=$on" \
+        --duration "$DURATION" --json "$json" >"$log" 2>&1; then
+      grep -E "/s |server CPU|lost|latency" "$log" | grep -v '^\[' | sed 's/^/    /' >&2 || true
+    else
+      echo "bench: FAILED (log: $log)" >&2
+      tail -5 "$log" >&2
+    fi
+    stop_server
+    sleep 1
+  done
+}
+
 run_one() { # server, scenario, run
   local server=$1 scenario=$2 run=$3 mode=ws args raw=()
   case $scenario in
     cluster-fanout) run_cluster "$server" "$run"; return 0 ;;
     reconnect-storm) run_storm "$server" "$run"; return 0 ;;
+    recovery)       run_recovery "$server" "$run"; return 0 ;;
     echo)           args=(echo -c 100 -w 8) ;;
     fanout-1k)      args=(fanout -n 1000 -b 10); mode=broadcast ;;
     fanout-10k)     args=(fanout -n 10000 -b 2); mode=broadcast ;;

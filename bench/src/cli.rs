@@ -38,6 +38,11 @@ pub enum Command {
     /// reconnecting with socket.io-client's default backoff: time until all
     /// are back, server CPU per reconnection, handshake errors.
     ReconnectStorm(StormArgs),
+    /// N subscribers in one room, R broadcasts per second, a fraction of
+    /// the subscribers cut and reconnecting (recovering their session if
+    /// the server lets them) every second: delivered / expected,
+    /// duplicates, recovered vs fresh sessions.
+    Recovery(RecoveryArgs),
     /// Server RSS with no client and with N idle connected clients.
     Idle(IdleArgs),
     /// `echo` over HTTP long-polling only.
@@ -231,6 +236,35 @@ pub struct StormArgs {
     /// Seconds the storm may take at most.
     #[arg(long, default_value_t = 120.0)]
     pub timeout: f64,
+}
+
+/// `recovery`.
+#[derive(Args, Debug, Clone)]
+pub struct RecoveryArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Subscribers in the room.
+    #[arg(short = 'n', long, default_value_t = 10_000)]
+    pub subscribers: usize,
+    /// Fraction of the subscribers cut every second.
+    #[arg(long, default_value_t = 0.05)]
+    pub churn: f64,
+    /// Broadcasts per second (one event each).
+    #[arg(short, long, default_value_t = 20.0)]
+    pub rate: f64,
+    /// Bytes of padding in each payload.
+    #[arg(long, default_value_t = 16)]
+    pub payload_bytes: usize,
+    /// Milliseconds between a cut and the reconnection.
+    #[arg(long, default_value_t = 200)]
+    pub reconnect_delay_ms: u64,
+    /// Seconds to wait, after the last broadcast, for every subscriber to
+    /// be back and the deliveries to settle.
+    #[arg(long, default_value_t = 10.0)]
+    pub grace: f64,
+    /// The room.
+    #[arg(long, default_value = "bench")]
+    pub room: String,
 }
 
 /// `idle`.

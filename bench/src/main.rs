@@ -11,6 +11,7 @@
 //! roomcast-bench connect -k 50
 //! roomcast-bench idle -c 10000 --server-pid $PID
 //! roomcast-bench polling -c 50 -w 4
+//! roomcast-bench recovery -n 10000 --churn 0.05 --rate 20 --server-pid $PID
 //! ```
 //!
 //! The runtime is tokio's `current_thread` one: the generator uses one
@@ -70,6 +71,9 @@ fn main() -> ExitCode {
                     Command::Idle(a) => (a.common.json.clone(), scenarios::idle::run(a).await),
                     Command::ReconnectStorm(a) => {
                         (a.common.json.clone(), scenarios::storm::run(a).await)
+                    }
+                    Command::Recovery(a) => {
+                        (a.common.json.clone(), scenarios::recovery::run(a).await)
                     }
                     Command::Polling(a) => {
                         (a.common.json.clone(), scenarios::polling::run(a).await)

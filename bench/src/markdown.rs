@@ -238,6 +238,7 @@ fn load(dir: &Path) -> io::Result<(Table, Vec<String>)> {
             "idle",
             "polling",
             "reconnect-storm",
+            "recovery",
             "cluster-fanout",
         ]
         .iter()
@@ -501,6 +502,9 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         if any.scenario == "reconnect-storm" {
             write_storm(w, by_server);
         }
+        if any.scenario == "recovery" {
+            write_recovery(w, by_server);
+        }
         let _ = writeln!(w);
     }
 
@@ -525,6 +529,44 @@ fn write_storm(w: &mut String, by_server: &BTreeMap<String, Runs>) {
             cell(r.median(p("all_back_s"))),
             count(r.median(p("handshake_errors"))),
             count(r.median(p("refused_attempts"))),
+        );
+    }
+}
+
+/// Recovery under churn: delivered / expected, sessions, the store.
+fn write_recovery(w: &mut String, by_server: &BTreeMap<String, Runs>) {
+    for name in servers(by_server) {
+        let r = &by_server[name];
+        let p =
+            |k: &'static str| move |x: &Report| x.params.get(k).and_then(serde_json::Value::as_f64);
+        let expected: u64 = r.0.iter().filter_map(|x| x.expected).sum();
+        let received: u64 = r.0.iter().filter_map(|x| x.received).sum();
+        let pct = 100.0 * received as f64 / expected.max(1) as f64;
+        let kib = |k: &'static str| {
+            r.median(p(k))
+                .map_or("–".into(), |v| format!("{} MiB", num(v / 1024.0)))
+        };
+        let store = match r.median(p("stored_packets")) {
+            Some(n) => format!(
+                "; the store held {} packets, {} bytes",
+                count(Some(n)),
+                count(r.median(p("stored_bytes")))
+            ),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            w,
+            "\n{name}: delivered {received} of {expected} ({pct:.3} %); {} reconnections \
+             ({} recovered, {} fresh, {} failed), {} duplicates, {} out of order; server RSS {} \
+             with every subscriber connected, {} at the end{store}.",
+            count(r.median(p("reconnections"))),
+            count(r.median(p("recovered"))),
+            count(r.median(p("fresh"))),
+            count(r.median(p("failed_reconnects"))),
+            count(r.median(p("duplicates"))),
+            count(r.median(p("out_of_order"))),
+            kib("rss_kib_connected"),
+            kib("rss_kib_end"),
         );
     }
 }
@@ -618,6 +660,23 @@ fn describe(r: &Report) -> String {
             } else {
                 " along the default client's path (polling handshake and CONNECT, probe, upgrade)"
             }
+        ),
+        "recovery" => format!(
+            "{} subscribers in one room, {} single-event broadcasts per second; every second {} \
+             of the subscribers (round robin) have their TCP connection reset and reconnect {} ms \
+             later with the `pid` and last offset they were given (`40{{\"pid\",\"offset\"}}`), \
+             joining the room again when the session is fresh. Each subscriber counts every \
+             broadcast once; lost = expected (broadcasts × subscribers) − distinct deliveries, \
+             counted once every subscriber is back. The label says whether the server had \
+             connection state recovery on. Latency: from the trigger's send to the first \
+             delivery (replays included).",
+            p("subscribers"),
+            p("rate"),
+            r.params
+                .get("churn_per_s")
+                .and_then(|v| v.as_f64())
+                .map_or(String::new(), |c| format!("{} %", c * 100.0)),
+            p("reconnect_delay_ms")
         ),
         "idle" => format!(
             "{} connected clients that only answer pings: the server's RSS before and after \

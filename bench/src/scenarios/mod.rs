@@ -23,6 +23,7 @@ pub mod echo;
 pub mod fanout;
 pub mod idle;
 pub mod polling;
+pub mod recovery;
 pub mod storm;
 
 /// Connections being set up and how that went.

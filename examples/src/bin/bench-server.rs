@@ -8,12 +8,16 @@
 //! - `fanout` `{"room","count","payload"}`: emits `count` events `fanout`
 //!   carrying `payload` to that room, then acks.
 //!
-//! `cargo run --release -p roomcast-examples --bin bench-server [port] [--polling] [--deflate]`
+//! `cargo run --release -p roomcast-examples --bin bench-server [port] [--polling] [--deflate] [--recovery]`
 //!
 //! WebSocket only unless `--polling` (then long-polling too), on
 //! 127.0.0.1, logging off. `--deflate` turns `permessage-deflate` on (the
 //! defaults: 1024-byte threshold, context takeover), for
-//! `roomcast-bench echo --compress on|off`.
+//! `roomcast-bench echo --compress on|off`. `--recovery` (or `RECOVERY=1`)
+//! turns connection state recovery on with its defaults (2 min, 64 MiB),
+//! for `roomcast-bench recovery`: every `fanout` event then carries its
+//! offset and is stored; the steady broadcast is the generator's trigger
+//! asking for `fanout` with a count of 1 at its rate.
 //!
 //! With `REDIS_URL` set (`redis://127.0.0.1:6379`), the server joins the
 //! cluster on that Redis (Node's redis-adapter protocol, key `KEY`, default
@@ -37,7 +41,7 @@
 use roomcast_cluster_redis::RedisCluster;
 use roomcast_examples::echo;
 use roomcast_socketio::engineio::TransportKind;
-use roomcast_socketio::{AckSender, Server, Socket};
+use roomcast_socketio::{AckSender, RecoveryConfig, Server, Socket};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -53,13 +57,15 @@ fn main() -> std::io::Result<()> {
     let port: u16 = args.iter().find_map(|a| a.parse().ok()).unwrap_or(3000);
     let polling = args.iter().any(|a| a == "--polling");
     let deflate = args.iter().any(|a| a == "--deflate");
+    let recovery =
+        args.iter().any(|a| a == "--recovery") || std::env::var("RECOVERY").is_ok_and(|v| v == "1");
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
-        .block_on(serve(port, polling, deflate))
+        .block_on(serve(port, polling, deflate, recovery))
 }
 
-async fn serve(port: u16, polling: bool, deflate: bool) -> std::io::Result<()> {
+async fn serve(port: u16, polling: bool, deflate: bool, recovery: bool) -> std::io::Result<()> {
     let mut builder = Server::builder().engine(|e| {
         e.transports = if polling {
             vec![TransportKind::Polling, TransportKind::WebSocket]
@@ -78,6 +84,9 @@ async fn serve(port: u16, polling: bool, deflate: bool) -> std::io::Result<()> {
     }
     if deflate {
         builder = builder.per_message_deflate(Default::default());
+    }
+    if recovery {
+        builder = builder.recovery(RecoveryConfig::default());
     }
     let io = builder.build();
     io.on_connect(|socket: Socket| async move {
@@ -103,7 +112,7 @@ async fn serve(port: u16, polling: bool, deflate: bool) -> std::io::Result<()> {
     });
     let listener = listen(port)?;
     println!(
-        "roomcast bench-server listening on 127.0.0.1:{port} ({}{})",
+        "roomcast bench-server listening on 127.0.0.1:{port} ({}{}{})",
         if polling {
             "polling+websocket"
         } else {
@@ -113,7 +122,8 @@ async fn serve(port: u16, polling: bool, deflate: bool) -> std::io::Result<()> {
             ", redis cluster"
         } else {
             ""
-        }
+        },
+        if recovery { ", recovery" } else { "" }
     );
     io.serve(listener).await
 }
