@@ -18,7 +18,7 @@ use std::cell::Cell;
 use std::fmt::{self, Display};
 
 use bytes::Bytes;
-use serde::ser::{self, Impossible, Serialize, Serializer};
+use serde::ser::{self, Serialize, Serializer};
 use serde_json::Value;
 
 use super::args::ARGS_MAGIC;
@@ -202,28 +202,38 @@ impl ser::Error for Found {
 /// Stops at the first serializer call and reports the value's [`Shape`].
 struct Probe;
 
-macro_rules! single {
-    ($($method:ident($($ty:ty),*) -> $ret:ty;)*) => {
-        $(
-            fn $method(self, $(_: $ty),*) -> Result<$ret, Found> {
-                Err(Found(Shape::Single))
-            }
-        )*
+/// Serializer methods that all fail with one error: `$err`, evaluated at
+/// each call.
+macro_rules! refuse {
+    ($err:expr; $($method:ident($($ty:ty),*) -> $ret:ty;)*) => {$(
+        fn $method(self, $(_: $ty),*) -> Result<$ret, Self::Error> {
+            Err($err)
+        }
+    )*};
+}
+
+/// The associated types of a serializer of one scalar, whose compound
+/// serializers can never be reached.
+macro_rules! scalar_only {
+    ($error:ty) => {
+        type Ok = ();
+        type Error = $error;
+        type SerializeSeq = ::serde::ser::Impossible<(), $error>;
+        type SerializeTuple = ::serde::ser::Impossible<(), $error>;
+        type SerializeTupleStruct = ::serde::ser::Impossible<(), $error>;
+        type SerializeTupleVariant = ::serde::ser::Impossible<(), $error>;
+        type SerializeMap = ::serde::ser::Impossible<(), $error>;
+        type SerializeStruct = ::serde::ser::Impossible<(), $error>;
+        type SerializeStructVariant = ::serde::ser::Impossible<(), $error>;
     };
 }
 
-impl Serializer for Probe {
-    type Ok = ();
-    type Error = Found;
-    type SerializeSeq = Impossible<(), Found>;
-    type SerializeTuple = Impossible<(), Found>;
-    type SerializeTupleStruct = Impossible<(), Found>;
-    type SerializeTupleVariant = Impossible<(), Found>;
-    type SerializeMap = Impossible<(), Found>;
-    type SerializeStruct = Impossible<(), Found>;
-    type SerializeStructVariant = Impossible<(), Found>;
+pub(crate) use {refuse, scalar_only};
 
-    single! {
+impl Serializer for Probe {
+    scalar_only!(Found);
+
+    refuse! { Found(Shape::Single);
         serialize_bool(bool) -> ();
         serialize_i8(i8) -> ();
         serialize_i16(i16) -> ();
