@@ -39,6 +39,7 @@ mod id;
 pub mod outbox;
 mod room;
 mod target;
+mod utc;
 
 pub use close::CloseReason;
 pub use endpoint::Endpoint;
@@ -48,3 +49,4 @@ pub use id::{ClientId, InvalidClientId, CLIENT_ID_LEN};
 pub use outbox::{Outbox, OutboxConfig, Overflow, PushError, Pushed};
 pub use room::Room;
 pub use target::{Flags, Target};
+pub use utc::UtcTime;
