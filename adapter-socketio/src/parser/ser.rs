@@ -205,8 +205,8 @@ struct Probe;
 /// Serializer methods that all fail with one error: `$err`, evaluated at
 /// each call.
 macro_rules! refuse {
-    ($err:expr; $($method:ident($($ty:ty),*) -> $ret:ty;)*) => {$(
-        fn $method(self, $(_: $ty),*) -> Result<$ret, Self::Error> {
+    ($err:expr; $($method:ident$(<$g:ident>)?($($ty:ty),*) -> $ret:ty;)*) => {$(
+        fn $method$(<$g: ::serde::Serialize + ?Sized>)?(self, $(_: $ty),*) -> Result<$ret, Self::Error> {
             Err($err)
         }
     )*};
@@ -257,6 +257,8 @@ impl Serializer for Probe {
         serialize_map(Option<usize>) -> Self::SerializeMap;
         serialize_struct(&'static str, usize) -> Self::SerializeStruct;
         serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
+        serialize_some<T>(&T) -> ();
+        serialize_newtype_variant<T>(&'static str, u32, &'static str, &T) -> ();
     }
 
     fn serialize_unit(self) -> Result<(), Found> {
@@ -279,10 +281,6 @@ impl Serializer for Probe {
         Err(Found(Shape::Spread))
     }
 
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), Found> {
-        Err(Found(Shape::Single))
-    }
-
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         name: &'static str,
@@ -293,16 +291,6 @@ impl Serializer for Probe {
         } else {
             Shape::Single
         }))
-    }
-
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), Found> {
-        Err(Found(Shape::Single))
     }
 
     fn collect_str<T: Display + ?Sized>(self, _: &T) -> Result<(), Found> {

@@ -155,6 +155,29 @@ impl Compound<'_, '_> {
     }
 }
 
+/// What values and map keys write alike: a unit variant as its name, a
+/// newtype struct as its content.
+macro_rules! names_and_newtypes {
+    () => {
+        fn serialize_unit_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+        ) -> Result<(), Error> {
+            self.serialize_str(variant)
+        }
+
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            value: &T,
+        ) -> Result<(), Error> {
+            value.serialize(self)
+        }
+    };
+}
+
 macro_rules! uint {
     ($($m:ident: $t:ty),*) => {$(
         fn $m(self, v: $t) -> Result<(), Error> {
@@ -237,22 +260,7 @@ impl<'a, 'o> ser::Serializer for &'a mut Enc<'o> {
         self.serialize_unit()
     }
 
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-    ) -> Result<(), Error> {
-        self.serialize_str(variant)
-    }
-
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        value.serialize(self)
-    }
+    names_and_newtypes!();
 
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
@@ -378,6 +386,8 @@ impl ser::Serializer for KeyEnc<'_> {
         serialize_map(Option<usize>) -> Self::SerializeMap;
         serialize_struct(&'static str, usize) -> Self::SerializeStruct;
         serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
+        serialize_some<T>(&T) -> ();
+        serialize_newtype_variant<T>(&'static str, u32, &'static str, &T) -> ();
     }
 
     fn serialize_bool(self, v: bool) -> Result<(), Error> {
@@ -393,34 +403,5 @@ impl ser::Serializer for KeyEnc<'_> {
         Ok(())
     }
 
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), Error> {
-        Err(key_error())
-    }
-
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-    ) -> Result<(), Error> {
-        self.serialize_str(variant)
-    }
-
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        value.serialize(self)
-    }
-
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), Error> {
-        Err(key_error())
-    }
+    names_and_newtypes!();
 }
