@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use parking_lot::{Mutex, RwLock};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
+use redis::aio::{ConnectionManager, PubSubSink};
 use roomcast_core::cluster::{Cluster, ClusterError, NodeId, RemoteHandler, Request, Responses};
 use serde_json::Value as Json;
 use tokio::sync::mpsc;
@@ -329,18 +329,7 @@ impl RedisClusterBuilder {
     /// once built, the node survives Redis going away and coming back.
     /// Must be called inside a tokio runtime.
     pub async fn build(self) -> Result<Arc<RedisCluster>, RedisClusterError> {
-        let client = redis::Client::open(self.url.as_str())?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(self.options.connect_timeout)
-            .set_response_timeout(self.options.connect_timeout)
-            .set_number_of_retries(1)
-            .set_max_delay(2000);
-        let conn = tokio::time::timeout(
-            self.options.connect_timeout,
-            ConnectionManager::new_with_config(client.clone(), config),
-        )
-        .await
-        .map_err(|_| RedisClusterError::Timeout)??;
+        let (client, conn) = crate::connect(&self.url, self.options.connect_timeout).await?;
         let (out, queue) = mpsc::channel(self.options.publish_queue);
         let heartbeat = self.options.heartbeat_interval;
         let shared = Arc::new(Shared {
