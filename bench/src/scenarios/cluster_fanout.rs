@@ -42,17 +42,17 @@ pub async fn run(args: ClusterFanoutArgs) -> io::Result<Report> {
     let (room_a, room_b) = (new_room(&stats_a), new_room(&stats_b));
     let mut tasks = Tasks::default();
     let n = args.subscribers;
-    let na = subscribe(&common, &room_a, &args.room, n, &mut tasks).await?;
-    let nb = subscribe(&remote_common, &room_b, &args.room, n, &mut tasks).await?;
+    let na = subscribe(&common, &room_a, &args.batches.room, n, &mut tasks).await?;
+    let nb = subscribe(&remote_common, &room_b, &args.batches.room, n, &mut tasks).await?;
     // Both nodes learn of each other's subscriptions through their own
     // rooms; let the cluster settle before the first batch.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut trigger = client::connect(&common).await?;
     let (per_a, per_b) = (
-        na as u64 * u64::from(args.batch),
-        nb as u64 * u64::from(args.batch),
+        na as u64 * u64::from(args.batches.batch),
+        nb as u64 * u64::from(args.batches.batch),
     );
-    let batch_timeout = Duration::from_secs_f64(args.batch_timeout.max(0.01));
+    let batch_timeout = Duration::from_secs_f64(args.batches.batch_timeout.max(0.01));
     let (mut batch, mut expected_a, mut expected_b, mut timeouts) = (0u64, 0u64, 0u64, 0u64);
     let mut meters: Option<(Meter, Meter, Sample)> = None;
     let warmup_end = tokio::time::Instant::now() + common.warmup();
@@ -78,10 +78,10 @@ pub async fn run(args: ClusterFanoutArgs) -> io::Result<Report> {
         room_b.start_batch(batch, per_b);
         out.extend(batch_frames(
             &common,
-            &args.room,
+            &args.batches.room,
             batch,
-            args.batch,
-            args.payload_bytes,
+            args.batches.batch,
+            args.batches.payload_bytes,
         ));
         send_all(&mut trigger, &mut out).await?;
         let deadline = tokio::time::sleep(batch_timeout);
@@ -111,7 +111,7 @@ pub async fn run(args: ClusterFanoutArgs) -> io::Result<Report> {
     }
     drop(tasks);
 
-    let case = format!("cluster-fanout n={n}+{n} b={}", args.batch);
+    let case = format!("cluster-fanout n={n}+{n} b={}", args.batches.batch);
     let params = merge(
         json!({
             "warmup_s": common.warmup,
@@ -120,8 +120,8 @@ pub async fn run(args: ClusterFanoutArgs) -> io::Result<Report> {
         }),
         json!({
             "subscribers_per_node": n,
-            "batch": args.batch,
-            "payload_bytes": args.payload_bytes,
+            "batch": args.batches.batch,
+            "payload_bytes": args.batches.payload_bytes,
             "batches": batch,
             "batch_timeouts": timeouts,
             "remote_addr": args.remote_addr.to_string(),

@@ -215,17 +215,17 @@ impl Audience {
 
 /// Closed loop: runs batches until the window ends.
 pub async fn run_closed(args: FanoutArgs) -> io::Result<Report> {
-    let case = format!("fanout n={} b={}", args.subscribers, args.batch);
-    let batch = ("batch", json!(args.batch));
-    let params = params(args.subscribers, batch, args.payload_bytes);
+    let case = format!("fanout n={} b={}", args.subscribers, args.batches.batch);
+    let batch = ("batch", json!(args.batches.batch));
+    let params = params(args.subscribers, batch, args.batches.payload_bytes);
     let scenario = Scenario::new("fanout", "deliveries", case, params);
     scenario
         .run(&args.common, |common, stats| async move {
             let mut audience =
-                Audience::open(&common, &stats, &args.room, args.subscribers).await?;
+                Audience::open(&common, &stats, &args.batches.room, args.subscribers).await?;
             let (state, trigger) = (audience.room.clone(), &mut audience.trigger);
-            let per_batch = audience.subscribers as u64 * u64::from(args.batch);
-            let batch_timeout = Duration::from_secs_f64(args.batch_timeout.max(0.01));
+            let per_batch = audience.subscribers as u64 * u64::from(args.batches.batch);
+            let batch_timeout = Duration::from_secs_f64(args.batches.batch_timeout.max(0.01));
             let (mut batch, mut expected, mut timeouts) = (0u64, 0u64, 0u64);
             let mut timeline = Timeline::start(&stats, &common);
             let mut out = Vec::new();
@@ -235,10 +235,10 @@ pub async fn run_closed(args: FanoutArgs) -> io::Result<Report> {
                 state.start_batch(batch, per_batch);
                 out.extend(batch_frames(
                     &common,
-                    &args.room,
+                    &args.batches.room,
                     batch,
-                    args.batch,
-                    args.payload_bytes,
+                    args.batches.batch,
+                    args.batches.payload_bytes,
                 ));
                 send_all(trigger, &mut out).await?;
                 let deadline = tokio::time::sleep(batch_timeout);
