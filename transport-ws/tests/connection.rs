@@ -3,69 +3,19 @@
 //! endpoint, what the peer reads back, and how each kind of violation ends
 //! the connection.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
 use proptest::prelude::*;
-use roomcast_core::{CloseReason, Endpoint, Frame, Message, Outbox, OutboxConfig};
+use roomcast_core::{CloseReason, Frame, Message, OutboxConfig};
 use roomcast_testkit::{eventually, within};
 use roomcast_transport_ws::{WsConfig, WsConnection};
 use tokio::io::{AsyncWriteExt, DuplexStream};
 use tokio::task::JoinHandle;
 
 mod common;
-
-/// An endpoint that records what happens to it.
-struct Probe {
-    outbox: Outbox,
-    got: Mutex<Vec<Frame>>,
-    closed: Mutex<Vec<CloseReason>>,
-    deadline: Mutex<Option<Instant>>,
-    ticks: AtomicUsize,
-}
-
-impl Probe {
-    fn new(outbox: OutboxConfig) -> Arc<Self> {
-        Arc::new(Probe {
-            outbox: Outbox::new(outbox),
-            got: Mutex::new(Vec::new()),
-            closed: Mutex::new(Vec::new()),
-            deadline: Mutex::new(None),
-            ticks: AtomicUsize::new(0),
-        })
-    }
-
-    fn got(&self) -> Vec<Frame> {
-        self.got.lock().clone()
-    }
-}
-
-impl Endpoint for Probe {
-    fn outbox(&self) -> &Outbox {
-        &self.outbox
-    }
-
-    fn receive(&self, frame: Frame) -> Result<(), CloseReason> {
-        self.got.lock().push(frame);
-        Ok(())
-    }
-
-    fn transport_closed(&self, reason: CloseReason) {
-        self.closed.lock().push(reason);
-    }
-
-    fn deadline(&self) -> Option<Instant> {
-        *self.deadline.lock()
-    }
-
-    fn on_deadline(&self) -> Result<(), CloseReason> {
-        self.ticks.fetch_add(1, Ordering::SeqCst);
-        *self.deadline.lock() = None;
-        Ok(())
-    }
-}
+use common::Probe;
 
 struct Setup {
     client: DuplexStream,

@@ -7,40 +7,14 @@
 use std::sync::Arc;
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
-use parking_lot::Mutex;
-use roomcast_core::{CloseReason, Endpoint, Frame, Message, Outbox, OutboxConfig, Text};
+use roomcast_core::{CloseReason, Frame, Message, OutboxConfig, Text};
 use roomcast_testkit::{eventually, within};
 use roomcast_transport_ws::{PerMessageDeflate, WsConfig, WsConnection};
 use tokio::io::{AsyncWriteExt, DuplexStream};
 use tokio::task::JoinHandle;
 
 mod common;
-use common::client_frame;
-
-struct Probe {
-    outbox: Outbox,
-    got: Mutex<Vec<Frame>>,
-    closed: Mutex<Vec<CloseReason>>,
-}
-
-impl Endpoint for Probe {
-    fn outbox(&self) -> &Outbox {
-        &self.outbox
-    }
-    fn receive(&self, frame: Frame) -> Result<(), CloseReason> {
-        self.got.lock().push(frame);
-        Ok(())
-    }
-    fn transport_closed(&self, reason: CloseReason) {
-        self.closed.lock().push(reason);
-    }
-    fn deadline(&self) -> Option<std::time::Instant> {
-        None
-    }
-    fn on_deadline(&self) -> Result<(), CloseReason> {
-        Ok(())
-    }
-}
+use common::{client_frame, Probe};
 
 struct Setup {
     client: DuplexStream,
@@ -54,11 +28,7 @@ fn start(offer: Option<&str>, max: usize) -> Setup {
     let config = PerMessageDeflate::default();
     let agreed = offer.map(|o| config.negotiate(o).expect("the offer is accepted"));
     let (client, server) = tokio::io::duplex(1 << 20);
-    let probe = Arc::new(Probe {
-        outbox: Outbox::new(OutboxConfig::default()),
-        got: Mutex::new(Vec::new()),
-        closed: Mutex::new(Vec::new()),
-    });
+    let probe = Probe::new(OutboxConfig::default());
     let ws = WsConfig {
         max_message_size: max,
         ..WsConfig::default()

@@ -1,8 +1,67 @@
 //! The client side of RFC 6455 written byte by byte, shared by the
 //! connection and `permessage-deflate` tests.
 
+// Each test binary uses only part of this module.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::Mutex;
+use roomcast_core::{CloseReason, Endpoint, Frame, Outbox, OutboxConfig};
 use roomcast_testkit::within;
 use tokio::io::{AsyncReadExt, DuplexStream};
+
+/// An endpoint that records what happens to it.
+pub struct Probe {
+    pub outbox: Outbox,
+    pub got: Mutex<Vec<Frame>>,
+    pub closed: Mutex<Vec<CloseReason>>,
+    pub deadline: Mutex<Option<Instant>>,
+    pub ticks: AtomicUsize,
+}
+
+impl Probe {
+    pub fn new(outbox: OutboxConfig) -> Arc<Self> {
+        Arc::new(Probe {
+            outbox: Outbox::new(outbox),
+            got: Mutex::new(Vec::new()),
+            closed: Mutex::new(Vec::new()),
+            deadline: Mutex::new(None),
+            ticks: AtomicUsize::new(0),
+        })
+    }
+
+    pub fn got(&self) -> Vec<Frame> {
+        self.got.lock().clone()
+    }
+}
+
+impl Endpoint for Probe {
+    fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    fn receive(&self, frame: Frame) -> Result<(), CloseReason> {
+        self.got.lock().push(frame);
+        Ok(())
+    }
+
+    fn transport_closed(&self, reason: CloseReason) {
+        self.closed.lock().push(reason);
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        *self.deadline.lock()
+    }
+
+    fn on_deadline(&self) -> Result<(), CloseReason> {
+        self.ticks.fetch_add(1, Ordering::SeqCst);
+        *self.deadline.lock() = None;
+        Ok(())
+    }
+}
 
 /// A client frame: masked, as every client frame must be; `rsv1` marks a
 /// compressed message.
