@@ -18,13 +18,12 @@ use std::io;
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use serde_json::json;
 
-use super::fanout::{batch_frames, new_room, set_loss, subscribe, trigger_read};
+use super::fanout::{await_batch, batch_frames, new_room, set_loss, subscribe};
 use super::{merge, Tasks};
 use crate::cli::ClusterFanoutArgs;
-use crate::client::{self, send_all};
+use crate::client;
 use crate::procfs::{CpuDelta, Sample};
 use crate::report::{ClusterFigures, NodeFigures, Report};
 use crate::stats::{spawn_progress, Latency, Meter, Stats, Window};
@@ -83,22 +82,9 @@ pub async fn run(args: ClusterFanoutArgs) -> io::Result<Report> {
             args.batches.batch,
             args.batches.payload_bytes,
         ));
-        send_all(&mut trigger, &mut out).await?;
-        let deadline = tokio::time::sleep(batch_timeout);
-        tokio::pin!(deadline);
-        while !(room_a.complete.get() && room_b.complete.get()) {
-            tokio::select! {
-                _ = room_a.done.notified() => {}
-                _ = room_b.done.notified() => {}
-                _ = &mut deadline => {
-                    timeouts += 1;
-                    break;
-                }
-                frame = trigger.next() => {
-                    trigger_read(common.raw, frame, &mut out)?;
-                    send_all(&mut trigger, &mut out).await?;
-                }
-            }
+        let rooms = [&*room_a, &*room_b];
+        if !await_batch(&mut trigger, &mut out, common.raw, &rooms, batch_timeout).await? {
+            timeouts += 1;
         }
     }
     let (meter_a, meter_b, broker_start) =

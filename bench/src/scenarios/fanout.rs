@@ -155,6 +155,34 @@ pub(super) fn batch_frames(
     }
 }
 
+/// Sends what `out` holds on the trigger, then waits until each of `rooms`
+/// has its whole batch or `timeout` has passed, answering the trigger's
+/// pings meanwhile. `false` when the batch timed out.
+pub(super) async fn await_batch(
+    trigger: &mut Ws,
+    out: &mut Vec<Message>,
+    raw: bool,
+    rooms: &[&Room],
+    timeout: Duration,
+) -> io::Result<bool> {
+    send_all(trigger, out).await?;
+    let deadline = tokio::time::sleep(timeout);
+    tokio::pin!(deadline);
+    for room in rooms {
+        while !room.complete.get() {
+            tokio::select! {
+                _ = room.done.notified() => {}
+                _ = &mut deadline => return Ok(false),
+                frame = trigger.next() => {
+                    trigger_read(raw, frame, out)?;
+                    send_all(trigger, out).await?;
+                }
+            }
+        }
+    }
+    Ok(true)
+}
+
 /// Reads one frame of the trigger's connection (acks, pings).
 pub(super) fn trigger_read(
     raw: bool,
@@ -240,21 +268,9 @@ pub async fn run_closed(args: FanoutArgs) -> io::Result<Report> {
                     args.batches.batch,
                     args.batches.payload_bytes,
                 ));
-                send_all(trigger, &mut out).await?;
-                let deadline = tokio::time::sleep(batch_timeout);
-                tokio::pin!(deadline);
-                while !state.complete.get() {
-                    tokio::select! {
-                        _ = state.done.notified() => {}
-                        _ = &mut deadline => {
-                            timeouts += 1;
-                            break;
-                        }
-                        frame = trigger.next() => {
-                            trigger_read(common.raw, frame, &mut out)?;
-                            send_all(trigger, &mut out).await?;
-                        }
-                    }
+                let rooms = [&*state];
+                if !await_batch(trigger, &mut out, common.raw, &rooms, batch_timeout).await? {
+                    timeouts += 1;
                 }
             }
             let window = timeline.stop(&stats)?;
