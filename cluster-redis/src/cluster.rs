@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use parking_lot::{Mutex, RwLock};
@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::channels::Channels;
 use crate::link::{self, Outgoing};
-use crate::pending::{Kind, Pending, PendingRequests};
+use crate::pending::{Kind, PendingRequests};
 use crate::wire::{self, kind};
 use crate::{LinkStats, RedisClusterError};
 
@@ -403,38 +403,11 @@ impl Cluster for RedisCluster {
         if nodes == 0 {
             return Ok(Responses::none());
         }
-        // Acks are awaited for the sender's timeout, as Node does.
-        let wait = match &request {
-            Request::BroadcastWithAck {
-                timeout: Some(t), ..
-            } => *t,
-            _ => s.options.requests_timeout,
-        };
-        let local_id = match request {
-            Request::BroadcastWithAck { request, .. } | Request::FetchClients { request, .. } => {
-                request
-            }
-            Request::FetchRooms { request } => request,
-            Request::ServerMessage { request, .. } => request.unwrap_or_default(),
-            _ => 0,
-        };
-        let (tx, answers) = mpsc::channel(1024);
-        s.pending.insert(
-            id,
-            Pending {
-                scope: scope.to_string(),
-                kind,
-                local_id,
-                answers: tx,
-                deadline: Instant::now() + wait,
-                expected: nodes,
-                answered: 0,
-                acks_expected: 0,
-                acks_received: 0,
-            },
-        );
+        let responses =
+            s.pending
+                .expect(id, scope, kind, &request, nodes, s.options.requests_timeout);
         s.send(channel, bytes);
-        Ok(Responses { nodes, answers })
+        Ok(responses)
     }
 
     fn attach(&self, scope: &str, handler: Arc<dyn RemoteHandler>) {

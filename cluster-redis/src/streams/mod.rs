@@ -400,36 +400,11 @@ impl Cluster for RedisStreamsCluster {
         if nodes == 0 {
             return Ok(Responses::none());
         }
-        let wait = match &request {
-            Request::BroadcastWithAck {
-                timeout: Some(t), ..
-            } => *t,
-            _ => s.requests_timeout,
-        };
-        let local_id = match request {
-            Request::BroadcastWithAck { request, .. } | Request::FetchClients { request, .. } => {
-                request
-            }
-            Request::ServerMessage { request, .. } => request.unwrap_or_default(),
-            _ => 0,
-        };
-        let (tx, answers) = mpsc::channel(1024);
-        s.pending.insert(
-            id,
-            crate::pending::Pending {
-                scope: scope.to_string(),
-                kind,
-                local_id,
-                answers: tx,
-                deadline: std::time::Instant::now() + wait,
-                expected: nodes,
-                answered: 0,
-                acks_expected: 0,
-                acks_received: 0,
-            },
-        );
+        let responses = s
+            .pending
+            .expect(id, scope, kind, &request, nodes, s.requests_timeout);
         s.write(Write::Publish { channel, payload });
-        Ok(Responses { nodes, answers })
+        Ok(responses)
     }
 
     fn attach(&self, scope: &str, handler: Arc<dyn RemoteHandler>) {
