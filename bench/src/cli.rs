@@ -136,6 +136,13 @@ pub struct BatchArgs {
     pub room: String,
 }
 
+impl BatchArgs {
+    /// How long a batch may take (at least 10 ms).
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.batch_timeout.max(0.01))
+    }
+}
+
 /// `fanout` (closed loop).
 #[derive(Args, Debug, Clone)]
 pub struct FanoutArgs {

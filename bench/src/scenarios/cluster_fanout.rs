@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::fanout::{await_batch, batch_frames, new_room, set_loss, subscribe};
+use super::fanout::{new_room, run_batch, set_loss, subscribe};
 use super::{merge, Tasks};
 use crate::cli::ClusterFanoutArgs;
 use crate::client;
@@ -51,7 +51,7 @@ pub async fn run(args: ClusterFanoutArgs) -> io::Result<Report> {
         na as u64 * u64::from(args.batches.batch),
         nb as u64 * u64::from(args.batches.batch),
     );
-    let batch_timeout = Duration::from_secs_f64(args.batches.batch_timeout.max(0.01));
+    let batch_timeout = args.batches.timeout();
     let (mut batch, mut expected_a, mut expected_b, mut timeouts) = (0u64, 0u64, 0u64, 0u64);
     let mut meters: Option<(Meter, Meter, Sample)> = None;
     let warmup_end = tokio::time::Instant::now() + common.warmup();
@@ -75,15 +75,17 @@ pub async fn run(args: ClusterFanoutArgs) -> io::Result<Report> {
         expected_b += per_b;
         room_a.start_batch(batch, per_a);
         room_b.start_batch(batch, per_b);
-        out.extend(batch_frames(
-            &common,
-            &args.batches.room,
-            batch,
-            args.batches.batch,
-            args.batches.payload_bytes,
-        ));
         let rooms = [&*room_a, &*room_b];
-        if !await_batch(&mut trigger, &mut out, common.raw, &rooms, batch_timeout).await? {
+        if !run_batch(
+            &mut trigger,
+            &mut out,
+            &common,
+            &args.batches,
+            batch,
+            &rooms,
+        )
+        .await?
+        {
             timeouts += 1;
         }
     }

@@ -29,7 +29,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{Deliveries, Measured, Scenario, Setup, Tasks};
-use crate::cli::{Common, FanoutArgs, FanoutLatencyArgs};
+use crate::cli::{BatchArgs, Common, FanoutArgs, FanoutLatencyArgs};
 use crate::client::{self, send_all, Ws};
 use crate::now_us;
 use crate::proto::{self, Incoming};
@@ -155,18 +155,28 @@ pub(super) fn batch_frames(
     }
 }
 
-/// Sends what `out` holds on the trigger, then waits until each of `rooms`
-/// has its whole batch or `timeout` has passed, answering the trigger's
-/// pings meanwhile. `false` when the batch timed out.
-pub(super) async fn await_batch(
+/// Sends batch `batch` on the trigger (after what `out` already holds),
+/// then waits until each of `rooms` has it whole or the batch timeout has
+/// passed, answering the trigger's pings meanwhile. `false` when the batch
+/// timed out.
+pub(super) async fn run_batch(
     trigger: &mut Ws,
     out: &mut Vec<Message>,
-    raw: bool,
+    common: &Common,
+    args: &BatchArgs,
+    batch: u64,
     rooms: &[&Room],
-    timeout: Duration,
 ) -> io::Result<bool> {
+    let raw = common.raw;
+    out.extend(batch_frames(
+        common,
+        &args.room,
+        batch,
+        args.batch,
+        args.payload_bytes,
+    ));
     send_all(trigger, out).await?;
-    let deadline = tokio::time::sleep(timeout);
+    let deadline = tokio::time::sleep(args.timeout());
     tokio::pin!(deadline);
     for room in rooms {
         while !room.complete.get() {
@@ -253,7 +263,7 @@ pub async fn run_closed(args: FanoutArgs) -> io::Result<Report> {
                 Audience::open(&common, &stats, &args.batches.room, args.subscribers).await?;
             let (state, trigger) = (audience.room.clone(), &mut audience.trigger);
             let per_batch = audience.subscribers as u64 * u64::from(args.batches.batch);
-            let batch_timeout = Duration::from_secs_f64(args.batches.batch_timeout.max(0.01));
+            let batch_timeout = args.batches.timeout();
             let (mut batch, mut expected, mut timeouts) = (0u64, 0u64, 0u64);
             let mut timeline = Timeline::start(&stats, &common);
             let mut out = Vec::new();
@@ -261,15 +271,8 @@ pub async fn run_closed(args: FanoutArgs) -> io::Result<Report> {
                 batch += 1;
                 expected += per_batch;
                 state.start_batch(batch, per_batch);
-                out.extend(batch_frames(
-                    &common,
-                    &args.batches.room,
-                    batch,
-                    args.batches.batch,
-                    args.batches.payload_bytes,
-                ));
                 let rooms = [&*state];
-                if !await_batch(trigger, &mut out, common.raw, &rooms, batch_timeout).await? {
+                if !run_batch(trigger, &mut out, &common, &args.batches, batch, &rooms).await? {
                     timeouts += 1;
                 }
             }
