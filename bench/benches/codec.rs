@@ -5,12 +5,13 @@
 //! `cargo bench -p roomcast-bench --bench codec`
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use roomcast_core::Frame;
 use roomcast_socketio::parser::{encode_event, Decoder, JsonParser};
 use serde_json::json;
+
+mod common;
 
 fn encode(c: &mut Criterion) {
     let mut g = c.benchmark_group("encode_event");
@@ -69,16 +70,9 @@ fn payload(c: &mut Criterion) {
     g.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1))
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = encode, decode, payload
 }
 criterion_main!(benches);

@@ -6,13 +6,14 @@
 //! `cargo bench -p roomcast-bench --bench parsers`
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use roomcast_core::{Frame, Message};
 use roomcast_socketio::parser::{JsonParser, MsgPackParser, Parser};
 use serde_json::json;
+
+mod common;
 
 fn parsers() -> [(&'static str, Box<dyn Parser>); 2] {
     [
@@ -98,16 +99,9 @@ fn decode(c: &mut Criterion) {
     g.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1))
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = encode, decode
 }
 criterion_main!(benches);

@@ -124,14 +124,9 @@ pub struct EchoArgs {
     pub compress: Option<String>,
 }
 
-/// `fanout` (closed loop).
+/// The batches of `fanout` and `cluster-fanout`.
 #[derive(Args, Debug, Clone)]
-pub struct FanoutArgs {
-    #[command(flatten)]
-    pub common: Common,
-    /// Subscribers in the room.
-    #[arg(short = 'n', long, default_value_t = 1000)]
-    pub subscribers: usize,
+pub struct BatchArgs {
     /// Events per batch (the `count` of each `fanout` request).
     #[arg(short, long, default_value_t = 10)]
     pub batch: u32,
@@ -144,6 +139,25 @@ pub struct FanoutArgs {
     /// The room.
     #[arg(long, default_value = "bench")]
     pub room: String,
+}
+
+impl BatchArgs {
+    /// How long a batch may take (at least 10 ms).
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.batch_timeout.max(0.01))
+    }
+}
+
+/// `fanout` (closed loop).
+#[derive(Args, Debug, Clone)]
+pub struct FanoutArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Subscribers in the room.
+    #[arg(short = 'n', long, default_value_t = 1000)]
+    pub subscribers: usize,
+    #[command(flatten)]
+    pub batches: BatchArgs,
 }
 
 /// `cluster-fanout` (closed loop over two nodes).
@@ -164,18 +178,8 @@ pub struct ClusterFanoutArgs {
     /// Subscribers in the room on each node.
     #[arg(short = 'n', long, default_value_t = 500)]
     pub subscribers: usize,
-    /// Events per batch (the `count` of each `fanout` request).
-    #[arg(short, long, default_value_t = 10)]
-    pub batch: u32,
-    /// Bytes of padding in each payload.
-    #[arg(long, default_value_t = 16)]
-    pub payload_bytes: usize,
-    /// Seconds a batch may take before its missing deliveries count as lost.
-    #[arg(long, default_value_t = 10.0)]
-    pub batch_timeout: f64,
-    /// The room.
-    #[arg(long, default_value = "bench")]
-    pub room: String,
+    #[command(flatten)]
+    pub batches: BatchArgs,
 }
 
 /// `fanout-latency` (open loop).

@@ -31,6 +31,21 @@ pub fn io_err(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(e.to_string())
 }
 
+/// The body of an HTTP answer (a polling request's); an error with the
+/// body's text unless the status is `200 OK`.
+pub async fn ok_body(res: hyper::Response<hyper::body::Incoming>) -> io::Result<bytes::Bytes> {
+    use http_body_util::BodyExt;
+    let status = res.status();
+    let body = res.into_body().collect().await.map_err(io_err)?.to_bytes();
+    if status != hyper::StatusCode::OK {
+        return Err(io_err(format!(
+            "HTTP {status}: {}",
+            String::from_utf8_lossy(&body)
+        )));
+    }
+    Ok(body)
+}
+
 /// Connects and upgrades: to `<path>?EIO=4&transport=websocket`, or to `/`
 /// in raw mode.
 pub async fn open_ws(common: &Common) -> io::Result<Ws> {

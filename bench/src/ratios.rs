@@ -44,20 +44,22 @@ fn against(
     Some((format!("×{ratio:.2} {of} (load {load:.1})"), ratio <= limit))
 }
 
+/// roomcast against the ceiling in `case`.
+fn vs_ceiling(
+    t: &Table,
+    case: &str,
+    f: fn(&Runs) -> Option<f64>,
+    limit: f64,
+) -> Option<(String, bool)> {
+    let roomcast = runs(t, case, "roomcast")?;
+    against(roomcast, runs(t, case, "ceiling")?, f, limit, "the ceiling")
+}
+
 /// The targets, in the order.
 pub const TARGETS: [RatioTarget; 7] = [
     RatioTarget {
         what: "echo -w 1 (c=100): server CPU per event ≤ 1.1× the ceiling's",
-        check: |t| {
-            let case = "echo c=100 w=1";
-            against(
-                runs(t, case, "roomcast")?,
-                runs(t, case, "ceiling")?,
-                cpu,
-                1.1,
-                "the ceiling",
-            )
-        },
+        check: |t| vs_ceiling(t, "echo c=100 w=1", cpu, 1.1),
     },
     RatioTarget {
         what: "connect --upgrade: server CPU per connection ≤ 1.2× the WebSocket-only connect",
@@ -94,35 +96,17 @@ pub const TARGETS: [RatioTarget; 7] = [
         check: |t| {
             let case = "fanout n=10000 b=2";
             let r = runs(t, case, "roomcast")?;
-            let (text, ok) = against(r, runs(t, case, "ceiling")?, cpu, 1.05, "the ceiling")?;
+            let (text, ok) = vs_ceiling(t, case, cpu, 1.05)?;
             Some((format!("{text}, {} lost", lost(r)), ok && lost(r) == 0))
         },
     },
     RatioTarget {
         what: "fanout-latency 10k × 10/s: p99 ≤ 1.1× the ceiling's",
-        check: |t| {
-            let case = "fanout-latency n=10000 rate=10";
-            against(
-                runs(t, case, "roomcast")?,
-                runs(t, case, "ceiling")?,
-                p99,
-                1.1,
-                "the ceiling",
-            )
-        },
+        check: |t| vs_ceiling(t, "fanout-latency n=10000 rate=10", p99, 1.1),
     },
     RatioTarget {
         what: "connect: server CPU per connection ≤ 1.1× the ceiling's",
-        check: |t| {
-            let case = "connect k=50";
-            against(
-                runs(t, case, "roomcast")?,
-                runs(t, case, "ceiling")?,
-                cpu,
-                1.1,
-                "the ceiling",
-            )
-        },
+        check: |t| vs_ceiling(t, "connect k=50", cpu, 1.1),
     },
     RatioTarget {
         what: "recovery 10k × 5 %/s cut: 100 % delivered with recovery on, 0 duplicates",

@@ -26,9 +26,9 @@ use std::io;
 
 use bytes::Bytes;
 use futures_util::SinkExt;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::{Method, Request, StatusCode};
+use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -78,15 +78,7 @@ impl Polling {
             .map_err(io_err)?;
         self.send.ready().await.map_err(io_err)?;
         let res = self.send.send_request(req).await.map_err(io_err)?;
-        let status = res.status();
-        let body = res.into_body().collect().await.map_err(io_err)?.to_bytes();
-        if status != StatusCode::OK {
-            return Err(io_err(format!(
-                "HTTP {status}: {}",
-                String::from_utf8_lossy(&body)
-            )));
-        }
-        Ok(body)
+        client::ok_body(res).await
     }
 }
 

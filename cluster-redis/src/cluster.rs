@@ -4,18 +4,18 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use parking_lot::{Mutex, RwLock};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
+use redis::aio::{ConnectionManager, PubSubSink};
 use roomcast_core::cluster::{Cluster, ClusterError, NodeId, RemoteHandler, Request, Responses};
 use serde_json::Value as Json;
 use tokio::sync::mpsc;
 
 use crate::channels::Channels;
 use crate::link::{self, Outgoing};
-use crate::pending::{Kind, Pending, PendingRequests};
+use crate::pending::{Kind, PendingRequests};
 use crate::wire::{self, kind};
 use crate::{LinkStats, RedisClusterError};
 
@@ -329,18 +329,7 @@ impl RedisClusterBuilder {
     /// once built, the node survives Redis going away and coming back.
     /// Must be called inside a tokio runtime.
     pub async fn build(self) -> Result<Arc<RedisCluster>, RedisClusterError> {
-        let client = redis::Client::open(self.url.as_str())?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(self.options.connect_timeout)
-            .set_response_timeout(self.options.connect_timeout)
-            .set_number_of_retries(1)
-            .set_max_delay(2000);
-        let conn = tokio::time::timeout(
-            self.options.connect_timeout,
-            ConnectionManager::new_with_config(client.clone(), config),
-        )
-        .await
-        .map_err(|_| RedisClusterError::Timeout)??;
+        let (client, conn) = crate::connect(&self.url, self.options.connect_timeout).await?;
         let (out, queue) = mpsc::channel(self.options.publish_queue);
         let heartbeat = self.options.heartbeat_interval;
         let shared = Arc::new(Shared {
@@ -414,38 +403,11 @@ impl Cluster for RedisCluster {
         if nodes == 0 {
             return Ok(Responses::none());
         }
-        // Acks are awaited for the sender's timeout, as Node does.
-        let wait = match &request {
-            Request::BroadcastWithAck {
-                timeout: Some(t), ..
-            } => *t,
-            _ => s.options.requests_timeout,
-        };
-        let local_id = match request {
-            Request::BroadcastWithAck { request, .. } | Request::FetchClients { request, .. } => {
-                request
-            }
-            Request::FetchRooms { request } => request,
-            Request::ServerMessage { request, .. } => request.unwrap_or_default(),
-            _ => 0,
-        };
-        let (tx, answers) = mpsc::channel(1024);
-        s.pending.insert(
-            id,
-            Pending {
-                scope: scope.to_string(),
-                kind,
-                local_id,
-                answers: tx,
-                deadline: Instant::now() + wait,
-                expected: nodes,
-                answered: 0,
-                acks_expected: 0,
-                acks_received: 0,
-            },
-        );
+        let responses =
+            s.pending
+                .expect(id, scope, kind, &request, nodes, s.options.requests_timeout);
         s.send(channel, bytes);
-        Ok(Responses { nodes, answers })
+        Ok(responses)
     }
 
     fn attach(&self, scope: &str, handler: Arc<dyn RemoteHandler>) {

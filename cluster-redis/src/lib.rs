@@ -115,5 +115,31 @@ pub enum RedisClusterError {
     #[error("redis did not answer in time")]
     Timeout,
 }
+
+/// The client and the managed command connection of a cluster node.
+///
+/// The first connection must succeed within `timeout` (else
+/// [`RedisClusterError::Timeout`]); afterwards the manager reconnects by
+/// itself, each attempt and each response bounded by `timeout`, retrying
+/// once with a backoff capped at 2 s.
+async fn connect(
+    url: &str,
+    timeout: std::time::Duration,
+) -> Result<(redis::Client, redis::aio::ConnectionManager), RedisClusterError> {
+    let client = redis::Client::open(url)?;
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(timeout)
+        .set_response_timeout(timeout)
+        .set_number_of_retries(1)
+        .set_max_delay(2000);
+    let conn = tokio::time::timeout(
+        timeout,
+        redis::aio::ConnectionManager::new_with_config(client.clone(), config),
+    )
+    .await
+    .map_err(|_| RedisClusterError::Timeout)??;
+    Ok((client, conn))
+}
+
 #[cfg(test)]
 mod fixtures;

@@ -21,7 +21,7 @@
 
 use bytes::Bytes;
 use rmpv::Value as Mp;
-use roomcast_core::{Frame, Text};
+use roomcast_core::{Frame, Text, UtcTime};
 use serde_json::Value as Json;
 
 /// Socket.IO packet types Node puts in broadcasts.
@@ -228,32 +228,11 @@ fn ext_to_json(kind: i8, data: &[u8]) -> Json {
         _ => None,
     };
     match millis {
-        Some(ms) if ms.is_finite() => Json::String(iso_date(ms)),
+        Some(ms) if ms.is_finite() => {
+            Json::String(UtcTime::from_unix_millis(ms as i64).to_iso_string())
+        }
         _ => Json::Null,
     }
-}
-
-/// `Date.prototype.toISOString` for milliseconds since the epoch.
-fn iso_date(ms: f64) -> String {
-    let ms = ms as i64;
-    let (days, rem) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3_600_000,
-        rem / 60_000 % 60,
-        rem / 1000 % 60,
-        rem % 1000
-    )
 }
 
 /// Looks up a field of a MessagePack map by name.

@@ -8,10 +8,10 @@
 //! check).
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use roomcast_core::cluster::{Envelope, RequestId, Response};
+use roomcast_core::cluster::{Envelope, Request, RequestId, Response, Responses};
 use tokio::sync::mpsc;
 
 /// What kind of answers a request gets.
@@ -51,6 +51,50 @@ pub(crate) struct PendingRequests(Mutex<HashMap<String, Pending>>);
 impl PendingRequests {
     pub fn insert(&self, id: String, pending: Pending) {
         self.0.lock().insert(id, pending);
+    }
+
+    /// Waits for `nodes` other nodes to answer `request`, sent under the
+    /// wire id `id`: for `requests_timeout`, or for a broadcast with acks
+    /// the sender's own timeout (as Node does). The answers come on the
+    /// returned stream.
+    pub fn expect(
+        &self,
+        id: String,
+        scope: &str,
+        kind: Kind,
+        request: &Request,
+        nodes: usize,
+        requests_timeout: Duration,
+    ) -> Responses {
+        let wait = match request {
+            Request::BroadcastWithAck {
+                timeout: Some(t), ..
+            } => *t,
+            _ => requests_timeout,
+        };
+        let local_id = match request {
+            Request::BroadcastWithAck { request, .. }
+            | Request::FetchClients { request, .. }
+            | Request::FetchRooms { request } => *request,
+            Request::ServerMessage { request, .. } => request.unwrap_or_default(),
+            _ => 0,
+        };
+        let (tx, answers) = mpsc::channel(1024);
+        self.insert(
+            id,
+            Pending {
+                scope: scope.to_string(),
+                kind,
+                local_id,
+                answers: tx,
+                deadline: Instant::now() + wait,
+                expected: nodes,
+                answered: 0,
+                acks_expected: 0,
+                acks_received: 0,
+            },
+        );
+        Responses { nodes, answers }
     }
 
     /// Applies an answer: `update` returns what to hand the requester;

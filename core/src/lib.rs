@@ -40,6 +40,7 @@ pub mod metrics;
 pub mod outbox;
 mod room;
 mod target;
+mod utc;
 
 pub use close::CloseReason;
 pub use endpoint::Endpoint;
@@ -49,3 +50,4 @@ pub use id::{ClientId, InvalidClientId, CLIENT_ID_LEN, NODE_ID_LEN};
 pub use outbox::{Outbox, OutboxConfig, Overflow, PushError, Pushed};
 pub use room::Room;
 pub use target::{Flags, Target};
+pub use utc::UtcTime;

@@ -3,67 +3,19 @@
 //! endpoint, what the peer reads back, and how each kind of violation ends
 //! the connection.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
 use proptest::prelude::*;
-use roomcast_core::{CloseReason, Endpoint, Frame, Message, Outbox, OutboxConfig};
+use roomcast_core::{CloseReason, Frame, Message, OutboxConfig};
 use roomcast_testkit::{eventually, within};
 use roomcast_transport_ws::{WsConfig, WsConnection};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::io::{AsyncWriteExt, DuplexStream};
 use tokio::task::JoinHandle;
 
-/// An endpoint that records what happens to it.
-struct Probe {
-    outbox: Outbox,
-    got: Mutex<Vec<Frame>>,
-    closed: Mutex<Vec<CloseReason>>,
-    deadline: Mutex<Option<Instant>>,
-    ticks: AtomicUsize,
-}
-
-impl Probe {
-    fn new(outbox: OutboxConfig) -> Arc<Self> {
-        Arc::new(Probe {
-            outbox: Outbox::new(outbox),
-            got: Mutex::new(Vec::new()),
-            closed: Mutex::new(Vec::new()),
-            deadline: Mutex::new(None),
-            ticks: AtomicUsize::new(0),
-        })
-    }
-
-    fn got(&self) -> Vec<Frame> {
-        self.got.lock().clone()
-    }
-}
-
-impl Endpoint for Probe {
-    fn outbox(&self) -> &Outbox {
-        &self.outbox
-    }
-
-    fn receive(&self, frame: Frame) -> Result<(), CloseReason> {
-        self.got.lock().push(frame);
-        Ok(())
-    }
-
-    fn transport_closed(&self, reason: CloseReason) {
-        self.closed.lock().push(reason);
-    }
-
-    fn deadline(&self) -> Option<Instant> {
-        *self.deadline.lock()
-    }
-
-    fn on_deadline(&self) -> Result<(), CloseReason> {
-        self.ticks.fetch_add(1, Ordering::SeqCst);
-        *self.deadline.lock() = None;
-        Ok(())
-    }
-}
+mod common;
+use common::Probe;
 
 struct Setup {
     client: DuplexStream,
@@ -89,43 +41,17 @@ fn start() -> Setup {
     start_with(WsConfig::default(), OutboxConfig::default(), 64 * 1024)
 }
 
-/// A client frame: masked, as every client frame must be.
+/// A client frame without RSV1 (no extension is negotiated here).
 fn client_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let mask = [0x37, 0xFA, 0x21, 0x3D];
-    let mut out = vec![if fin { 0x80 } else { 0 } | opcode];
-    let len = payload.len();
-    if len < 126 {
-        out.push(0x80 | len as u8);
-    } else if len <= 0xFFFF {
-        out.push(0x80 | 126);
-        out.extend_from_slice(&(len as u16).to_be_bytes());
-    } else {
-        out.push(0x80 | 127);
-        out.extend_from_slice(&(len as u64).to_be_bytes());
-    }
-    out.extend_from_slice(&mask);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-    out
+    common::client_frame(fin, false, opcode, payload)
 }
 
 /// Reads one server frame: (opcode, payload). Server frames are unmasked
 /// and unfragmented.
 async fn read_frame(client: &mut DuplexStream) -> (u8, Vec<u8>) {
-    within("a frame", async {
-        let mut head = [0u8; 2];
-        client.read_exact(&mut head).await.expect("frame header");
-        assert_eq!(head[0] & 0xF0, 0x80, "FIN set, no reserved bit");
-        assert_eq!(head[1] & 0x80, 0, "server frames are not masked");
-        let len = match head[1] & 0x7F {
-            126 => u64::from(client.read_u16().await.expect("length")),
-            127 => client.read_u64().await.expect("length"),
-            n => u64::from(n),
-        };
-        let mut payload = vec![0; len as usize];
-        client.read_exact(&mut payload).await.expect("payload");
-        (head[0] & 0x0F, payload)
-    })
-    .await
+    let (head, payload) = common::read_frame(client).await;
+    assert_eq!(head & 0xF0, 0x80, "FIN set, no reserved bit");
+    (head & 0x0F, payload)
 }
 
 async fn ended(task: JoinHandle<CloseReason>) -> CloseReason {

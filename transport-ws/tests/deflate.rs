@@ -7,37 +7,14 @@
 use std::sync::Arc;
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
-use parking_lot::Mutex;
-use roomcast_core::{CloseReason, Endpoint, Frame, Message, Outbox, OutboxConfig, Text};
+use roomcast_core::{CloseReason, Frame, Message, OutboxConfig, Text};
 use roomcast_testkit::{eventually, within};
 use roomcast_transport_ws::{PerMessageDeflate, WsConfig, WsConnection};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::io::{AsyncWriteExt, DuplexStream};
 use tokio::task::JoinHandle;
 
-struct Probe {
-    outbox: Outbox,
-    got: Mutex<Vec<Frame>>,
-    closed: Mutex<Vec<CloseReason>>,
-}
-
-impl Endpoint for Probe {
-    fn outbox(&self) -> &Outbox {
-        &self.outbox
-    }
-    fn receive(&self, frame: Frame) -> Result<(), CloseReason> {
-        self.got.lock().push(frame);
-        Ok(())
-    }
-    fn transport_closed(&self, reason: CloseReason) {
-        self.closed.lock().push(reason);
-    }
-    fn deadline(&self) -> Option<std::time::Instant> {
-        None
-    }
-    fn on_deadline(&self) -> Result<(), CloseReason> {
-        Ok(())
-    }
-}
+mod common;
+use common::{client_frame, Probe};
 
 struct Setup {
     client: DuplexStream,
@@ -45,16 +22,13 @@ struct Setup {
     task: JoinHandle<CloseReason>,
 }
 
-/// A connection with `permessage-deflate` agreed for `offer` (`None`: not
-/// negotiated).
-fn start(offer: Option<&str>, config: PerMessageDeflate, max: usize) -> Setup {
+/// A connection with `permessage-deflate` (default settings) agreed for
+/// `offer` (`None`: not negotiated), taking messages of up to `max` bytes.
+fn start(offer: Option<&str>, max: usize) -> Setup {
+    let config = PerMessageDeflate::default();
     let agreed = offer.map(|o| config.negotiate(o).expect("the offer is accepted"));
     let (client, server) = tokio::io::duplex(1 << 20);
-    let probe = Arc::new(Probe {
-        outbox: Outbox::new(OutboxConfig::default()),
-        got: Mutex::new(Vec::new()),
-        closed: Mutex::new(Vec::new()),
-    });
+    let probe = Probe::new(OutboxConfig::default());
     let ws = WsConfig {
         max_message_size: max,
         ..WsConfig::default()
@@ -73,25 +47,6 @@ fn start(offer: Option<&str>, config: PerMessageDeflate, max: usize) -> Setup {
         probe,
         task,
     }
-}
-
-/// A masked client frame; `rsv1` marks a compressed message.
-fn client_frame(fin: bool, rsv1: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let mask = [0x12, 0x34, 0x56, 0x78];
-    let mut out = vec![if fin { 0x80 } else { 0 } | if rsv1 { 0x40 } else { 0 } | opcode];
-    let len = payload.len();
-    if len < 126 {
-        out.push(0x80 | len as u8);
-    } else if len <= 0xFFFF {
-        out.push(0x80 | 126);
-        out.extend_from_slice(&(len as u16).to_be_bytes());
-    } else {
-        out.push(0x80 | 127);
-        out.extend_from_slice(&(len as u64).to_be_bytes());
-    }
-    out.extend_from_slice(&mask);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-    out
 }
 
 /// Compresses as a peer does (RFC 7692 §7.2.1): sync flush, tail removed.
@@ -115,20 +70,9 @@ fn inflate(d: &mut Decompress, data: &[u8]) -> Vec<u8> {
 
 /// One server frame: (rsv1, opcode, payload).
 async fn read_frame(client: &mut DuplexStream) -> (bool, u8, Vec<u8>) {
-    within("a frame", async {
-        let mut head = [0u8; 2];
-        client.read_exact(&mut head).await.expect("frame header");
-        assert_eq!(head[0] & 0xB0, 0x80, "FIN set, no RSV2/RSV3");
-        let len = match head[1] & 0x7F {
-            126 => u64::from(client.read_u16().await.unwrap()),
-            127 => client.read_u64().await.unwrap(),
-            n => u64::from(n),
-        };
-        let mut payload = vec![0; len as usize];
-        client.read_exact(&mut payload).await.unwrap();
-        (head[0] & 0x40 != 0, head[0] & 0x0F, payload)
-    })
-    .await
+    let (head, payload) = common::read_frame(client).await;
+    assert_eq!(head & 0xB0, 0x80, "FIN set, no RSV2/RSV3");
+    (head & 0x40 != 0, head & 0x0F, payload)
 }
 
 /// Text that compresses only so far (pseudo-random digits).
@@ -153,11 +97,7 @@ fn big(tag: &str) -> String {
 async fn compressed_messages_both_ways_and_the_threshold() {
     let Setup {
         mut client, probe, ..
-    } = start(
-        Some("permessage-deflate"),
-        PerMessageDeflate::default(),
-        1 << 20,
-    );
+    } = start(Some("permessage-deflate"), 1 << 20);
     // Inbound: one compressed message, one compressed in fragments (RSV1 on
     // the first only), one plain.
     let mut peer = Compress::new(Compression::default(), false);
@@ -215,7 +155,7 @@ async fn context_takeover_or_not() {
     ] {
         let Setup {
             mut client, probe, ..
-        } = start(Some(offer), PerMessageDeflate::default(), 1 << 20);
+        } = start(Some(offer), 1 << 20);
         // The same payload twice (two buffers, so the cache does not serve it).
         for _ in 0..2 {
             let m = Message::from(Frame::Text(Text::from(noisy())));
@@ -242,8 +182,8 @@ async fn a_broadcast_payload_is_compressed_once() {
     // payload: the compressed bytes are the same, computed once (the
     // cache's own test checks the pointer; here, the wire).
     let offer = "permessage-deflate; server_no_context_takeover";
-    let a = start(Some(offer), PerMessageDeflate::default(), 1 << 20);
-    let b = start(Some(offer), PerMessageDeflate::default(), 1 << 20);
+    let a = start(Some(offer), 1 << 20);
+    let b = start(Some(offer), 1 << 20);
     let shared = Message::from(Frame::text(big("all")));
     for s in [&a, &b] {
         s.probe.outbox.push(&shared).unwrap();
@@ -289,7 +229,7 @@ async fn rsv1_where_it_is_not_allowed_closes_with_1002() {
             mut client,
             probe,
             task,
-        } = start(offer, PerMessageDeflate::default(), 1 << 20);
+        } = start(offer, 1 << 20);
         client.write_all(&bytes).await.unwrap();
         assert_eq!(
             read_frame(&mut client).await,
@@ -336,7 +276,7 @@ async fn a_decompression_bomb_closes_with_1009() {
             mut client,
             probe,
             task,
-        } = start(Some(offer), PerMessageDeflate::default(), 1_000_000);
+        } = start(Some(offer), 1_000_000);
         client.write_all(&bytes).await.unwrap();
         assert_eq!(
             read_frame(&mut client).await,
@@ -353,11 +293,7 @@ async fn a_decompression_bomb_closes_with_1009() {
     // Just under the limit still goes through.
     let Setup {
         mut client, probe, ..
-    } = start(
-        Some("permessage-deflate"),
-        PerMessageDeflate::default(),
-        1_000_000,
-    );
+    } = start(Some("permessage-deflate"), 1_000_000);
     let fits = deflate(
         &mut Compress::new(Compression::best(), false),
         &zeros[..1_000_000],
@@ -376,11 +312,7 @@ async fn compress_false_marks_the_text_frame_not_the_attachments() {
     // attachment still follows the threshold.
     let Setup {
         mut client, probe, ..
-    } = start(
-        Some("permessage-deflate"),
-        PerMessageDeflate::default(),
-        1 << 20,
-    );
+    } = start(Some("permessage-deflate"), 1 << 20);
     let header = format!(
         "451-[\"f\",{{\"_placeholder\":true,\"num\":0}},\"{}\"]",
         "p".repeat(2000)

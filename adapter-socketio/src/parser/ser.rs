@@ -18,7 +18,7 @@ use std::cell::Cell;
 use std::fmt::{self, Display};
 
 use bytes::Bytes;
-use serde::ser::{self, Impossible, Serialize, Serializer};
+use serde::ser::{self, Serialize, Serializer};
 use serde_json::Value;
 
 use super::args::ARGS_MAGIC;
@@ -202,28 +202,38 @@ impl ser::Error for Found {
 /// Stops at the first serializer call and reports the value's [`Shape`].
 struct Probe;
 
-macro_rules! single {
-    ($($method:ident($($ty:ty),*) -> $ret:ty;)*) => {
-        $(
-            fn $method(self, $(_: $ty),*) -> Result<$ret, Found> {
-                Err(Found(Shape::Single))
-            }
-        )*
+/// Serializer methods that all fail with one error: `$err`, evaluated at
+/// each call.
+macro_rules! refuse {
+    ($err:expr; $($method:ident$(<$g:ident>)?($($ty:ty),*) -> $ret:ty;)*) => {$(
+        fn $method$(<$g: ::serde::Serialize + ?Sized>)?(self, $(_: $ty),*) -> Result<$ret, Self::Error> {
+            Err($err)
+        }
+    )*};
+}
+
+/// The associated types of a serializer of one scalar, whose compound
+/// serializers can never be reached.
+macro_rules! scalar_only {
+    ($error:ty) => {
+        type Ok = ();
+        type Error = $error;
+        type SerializeSeq = ::serde::ser::Impossible<(), $error>;
+        type SerializeTuple = ::serde::ser::Impossible<(), $error>;
+        type SerializeTupleStruct = ::serde::ser::Impossible<(), $error>;
+        type SerializeTupleVariant = ::serde::ser::Impossible<(), $error>;
+        type SerializeMap = ::serde::ser::Impossible<(), $error>;
+        type SerializeStruct = ::serde::ser::Impossible<(), $error>;
+        type SerializeStructVariant = ::serde::ser::Impossible<(), $error>;
     };
 }
 
-impl Serializer for Probe {
-    type Ok = ();
-    type Error = Found;
-    type SerializeSeq = Impossible<(), Found>;
-    type SerializeTuple = Impossible<(), Found>;
-    type SerializeTupleStruct = Impossible<(), Found>;
-    type SerializeTupleVariant = Impossible<(), Found>;
-    type SerializeMap = Impossible<(), Found>;
-    type SerializeStruct = Impossible<(), Found>;
-    type SerializeStructVariant = Impossible<(), Found>;
+pub(crate) use {refuse, scalar_only};
 
-    single! {
+impl Serializer for Probe {
+    scalar_only!(Found);
+
+    refuse! { Found(Shape::Single);
         serialize_bool(bool) -> ();
         serialize_i8(i8) -> ();
         serialize_i16(i16) -> ();
@@ -247,6 +257,8 @@ impl Serializer for Probe {
         serialize_map(Option<usize>) -> Self::SerializeMap;
         serialize_struct(&'static str, usize) -> Self::SerializeStruct;
         serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
+        serialize_some<T>(&T) -> ();
+        serialize_newtype_variant<T>(&'static str, u32, &'static str, &T) -> ();
     }
 
     fn serialize_unit(self) -> Result<(), Found> {
@@ -269,10 +281,6 @@ impl Serializer for Probe {
         Err(Found(Shape::Spread))
     }
 
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), Found> {
-        Err(Found(Shape::Single))
-    }
-
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         name: &'static str,
@@ -283,16 +291,6 @@ impl Serializer for Probe {
         } else {
             Shape::Single
         }))
-    }
-
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), Found> {
-        Err(Found(Shape::Single))
     }
 
     fn collect_str<T: Display + ?Sized>(self, _: &T) -> Result<(), Found> {

@@ -86,6 +86,17 @@ prop_compose! {
     }
 }
 
+/// `packet` encoded whole by `parser`.
+fn encode_packet(parser: &dyn Parser, packet: &Packet) -> Message {
+    parser.encode_value(
+        packet.kind,
+        &packet.namespace,
+        packet.id,
+        packet.data.as_ref(),
+        &packet.attachments,
+    )
+}
+
 /// Feeds an encoded message to a fresh decoder, stripping the Engine.IO `4`.
 fn decode_message(msg: &Message) -> Result<Option<Packet>, DecodeError> {
     let mut decoder = JsonParser::new().decoder();
@@ -237,13 +248,7 @@ proptest! {
     #[test]
     fn msgpack_round_trip(packet in packet()) {
         let parser = MsgPackParser::new();
-        let msg = parser.encode_value(
-            packet.kind,
-            &packet.namespace,
-            packet.id,
-            packet.data.as_ref(),
-            &packet.attachments,
-        );
+        let msg = encode_packet(&parser, &packet);
         prop_assert!(matches!(msg.frames(), [Frame::Binary(_)]));
         let decoded = decode_frames(&parser, msg.frames());
         prop_assert_eq!(decoded.as_ref(), Some(&packet));
@@ -270,13 +275,7 @@ proptest! {
         byte in any::<u8>(),
     ) {
         let parser = MsgPackParser::new();
-        let valid = parser.encode_value(
-            packet.kind,
-            &packet.namespace,
-            packet.id,
-            packet.data.as_ref(),
-            &packet.attachments,
-        );
+        let valid = encode_packet(&parser, &packet);
         let Frame::Binary(valid) = &valid.frames()[0] else { unreachable!() };
         let mut changed = valid.to_vec();
         let at = at % changed.len();
@@ -285,7 +284,7 @@ proptest! {
             let mut decoder = parser.decoder();
             if let Ok(Some(p)) = decoder.decode_binary(Bytes::from(frame)) {
                 decode_all_ways(&p);
-                let again = parser.encode_value(p.kind, &p.namespace, p.id, p.data.as_ref(), &p.attachments);
+                let again = encode_packet(&parser, &p);
                 let back = decode_frames(&parser, again.frames());
                 prop_assert!(back.is_some());
                 let back = back.unwrap();

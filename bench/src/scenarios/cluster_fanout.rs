@@ -18,13 +18,12 @@ use std::io;
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use serde_json::json;
 
-use super::fanout::{batch_frames, new_room, set_loss, subscribe, trigger_read};
+use super::fanout::{new_room, run_batch, set_loss, subscribe};
 use super::{merge, Tasks};
 use crate::cli::ClusterFanoutArgs;
-use crate::client::{self, send_all};
+use crate::client;
 use crate::procfs::{CpuDelta, Sample};
 use crate::report::{ClusterFigures, NodeFigures, Report};
 use crate::stats::{spawn_progress, Latency, Meter, Stats, Window};
@@ -42,17 +41,17 @@ pub async fn run(args: ClusterFanoutArgs) -> io::Result<Report> {
     let (room_a, room_b) = (new_room(&stats_a), new_room(&stats_b));
     let mut tasks = Tasks::default();
     let n = args.subscribers;
-    let na = subscribe(&common, &room_a, &args.room, n, &mut tasks).await?;
-    let nb = subscribe(&remote_common, &room_b, &args.room, n, &mut tasks).await?;
+    let na = subscribe(&common, &room_a, &args.batches.room, n, &mut tasks).await?;
+    let nb = subscribe(&remote_common, &room_b, &args.batches.room, n, &mut tasks).await?;
     // Both nodes learn of each other's subscriptions through their own
     // rooms; let the cluster settle before the first batch.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut trigger = client::connect(&common).await?;
     let (per_a, per_b) = (
-        na as u64 * u64::from(args.batch),
-        nb as u64 * u64::from(args.batch),
+        na as u64 * u64::from(args.batches.batch),
+        nb as u64 * u64::from(args.batches.batch),
     );
-    let batch_timeout = Duration::from_secs_f64(args.batch_timeout.max(0.01));
+    let batch_timeout = args.batches.timeout();
     let (mut batch, mut expected_a, mut expected_b, mut timeouts) = (0u64, 0u64, 0u64, 0u64);
     let mut meters: Option<(Meter, Meter, Sample)> = None;
     let warmup_end = tokio::time::Instant::now() + common.warmup();
@@ -76,29 +75,18 @@ pub async fn run(args: ClusterFanoutArgs) -> io::Result<Report> {
         expected_b += per_b;
         room_a.start_batch(batch, per_a);
         room_b.start_batch(batch, per_b);
-        out.extend(batch_frames(
+        let rooms = [&*room_a, &*room_b];
+        if !run_batch(
+            &mut trigger,
+            &mut out,
             &common,
-            &args.room,
+            &args.batches,
             batch,
-            args.batch,
-            args.payload_bytes,
-        ));
-        send_all(&mut trigger, &mut out).await?;
-        let deadline = tokio::time::sleep(batch_timeout);
-        tokio::pin!(deadline);
-        while !(room_a.complete.get() && room_b.complete.get()) {
-            tokio::select! {
-                _ = room_a.done.notified() => {}
-                _ = room_b.done.notified() => {}
-                _ = &mut deadline => {
-                    timeouts += 1;
-                    break;
-                }
-                frame = trigger.next() => {
-                    trigger_read(common.raw, frame, &mut out)?;
-                    send_all(&mut trigger, &mut out).await?;
-                }
-            }
+            &rooms,
+        )
+        .await?
+        {
+            timeouts += 1;
         }
     }
     let (meter_a, meter_b, broker_start) =
@@ -111,7 +99,7 @@ pub async fn run(args: ClusterFanoutArgs) -> io::Result<Report> {
     }
     drop(tasks);
 
-    let case = format!("cluster-fanout n={n}+{n} b={}", args.batch);
+    let case = format!("cluster-fanout n={n}+{n} b={}", args.batches.batch);
     let params = merge(
         json!({
             "warmup_s": common.warmup,
@@ -120,8 +108,8 @@ pub async fn run(args: ClusterFanoutArgs) -> io::Result<Report> {
         }),
         json!({
             "subscribers_per_node": n,
-            "batch": args.batch,
-            "payload_bytes": args.payload_bytes,
+            "batch": args.batches.batch,
+            "payload_bytes": args.batches.payload_bytes,
             "batches": batch,
             "batch_timeouts": timeouts,
             "remote_addr": args.remote_addr.to_string(),

@@ -29,7 +29,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{Deliveries, Measured, Scenario, Setup, Tasks};
-use crate::cli::{Common, FanoutArgs, FanoutLatencyArgs};
+use crate::cli::{BatchArgs, Common, FanoutArgs, FanoutLatencyArgs};
 use crate::client::{self, send_all, Ws};
 use crate::now_us;
 use crate::proto::{self, Incoming};
@@ -155,6 +155,44 @@ pub(super) fn batch_frames(
     }
 }
 
+/// Sends batch `batch` on the trigger (after what `out` already holds),
+/// then waits until each of `rooms` has it whole or the batch timeout has
+/// passed, answering the trigger's pings meanwhile. `false` when the batch
+/// timed out.
+pub(super) async fn run_batch(
+    trigger: &mut Ws,
+    out: &mut Vec<Message>,
+    common: &Common,
+    args: &BatchArgs,
+    batch: u64,
+    rooms: &[&Room],
+) -> io::Result<bool> {
+    let raw = common.raw;
+    out.extend(batch_frames(
+        common,
+        &args.room,
+        batch,
+        args.batch,
+        args.payload_bytes,
+    ));
+    send_all(trigger, out).await?;
+    let deadline = tokio::time::sleep(args.timeout());
+    tokio::pin!(deadline);
+    for room in rooms {
+        while !room.complete.get() {
+            tokio::select! {
+                _ = room.done.notified() => {}
+                _ = &mut deadline => return Ok(false),
+                frame = trigger.next() => {
+                    trigger_read(raw, frame, out)?;
+                    send_all(trigger, out).await?;
+                }
+            }
+        }
+    }
+    Ok(true)
+}
+
 /// Reads one frame of the trigger's connection (acks, pings).
 pub(super) fn trigger_read(
     raw: bool,
@@ -215,17 +253,17 @@ impl Audience {
 
 /// Closed loop: runs batches until the window ends.
 pub async fn run_closed(args: FanoutArgs) -> io::Result<Report> {
-    let case = format!("fanout n={} b={}", args.subscribers, args.batch);
-    let batch = ("batch", json!(args.batch));
-    let params = params(args.subscribers, batch, args.payload_bytes);
+    let case = format!("fanout n={} b={}", args.subscribers, args.batches.batch);
+    let batch = ("batch", json!(args.batches.batch));
+    let params = params(args.subscribers, batch, args.batches.payload_bytes);
     let scenario = Scenario::new("fanout", "deliveries", case, params);
     scenario
         .run(&args.common, |common, stats| async move {
             let mut audience =
-                Audience::open(&common, &stats, &args.room, args.subscribers).await?;
+                Audience::open(&common, &stats, &args.batches.room, args.subscribers).await?;
             let (state, trigger) = (audience.room.clone(), &mut audience.trigger);
-            let per_batch = audience.subscribers as u64 * u64::from(args.batch);
-            let batch_timeout = Duration::from_secs_f64(args.batch_timeout.max(0.01));
+            let per_batch = audience.subscribers as u64 * u64::from(args.batches.batch);
+            let batch_timeout = args.batches.timeout();
             let (mut batch, mut expected, mut timeouts) = (0u64, 0u64, 0u64);
             let mut timeline = Timeline::start(&stats, &common);
             let mut out = Vec::new();
@@ -233,28 +271,9 @@ pub async fn run_closed(args: FanoutArgs) -> io::Result<Report> {
                 batch += 1;
                 expected += per_batch;
                 state.start_batch(batch, per_batch);
-                out.extend(batch_frames(
-                    &common,
-                    &args.room,
-                    batch,
-                    args.batch,
-                    args.payload_bytes,
-                ));
-                send_all(trigger, &mut out).await?;
-                let deadline = tokio::time::sleep(batch_timeout);
-                tokio::pin!(deadline);
-                while !state.complete.get() {
-                    tokio::select! {
-                        _ = state.done.notified() => {}
-                        _ = &mut deadline => {
-                            timeouts += 1;
-                            break;
-                        }
-                        frame = trigger.next() => {
-                            trigger_read(common.raw, frame, &mut out)?;
-                            send_all(trigger, &mut out).await?;
-                        }
-                    }
+                let rooms = [&*state];
+                if !run_batch(trigger, &mut out, &common, &args.batches, batch, &rooms).await? {
+                    timeouts += 1;
                 }
             }
             let window = timeline.stop(&stats)?;

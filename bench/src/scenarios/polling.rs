@@ -12,8 +12,8 @@ use std::io;
 use std::rc::Rc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::{Method, Request, StatusCode};
+use http_body_util::Full;
+use hyper::{Method, Request};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -21,7 +21,7 @@ use tokio::sync::Notify;
 
 use super::{Measured, Scenario, Setup, Tasks};
 use crate::cli::{Common, EchoArgs};
-use crate::client::io_err;
+use crate::client::{io_err, ok_body};
 use crate::now_us;
 use crate::proto::{self, Incoming};
 use crate::report::Report;
@@ -47,15 +47,7 @@ impl Session {
             .body(Full::new(Bytes::from(body)))
             .map_err(io_err)?;
         let res = self.http.request(req).await.map_err(io_err)?;
-        let status = res.status();
-        let body = res.into_body().collect().await.map_err(io_err)?.to_bytes();
-        if status != StatusCode::OK {
-            return Err(io_err(format!(
-                "HTTP {status}: {}",
-                String::from_utf8_lossy(&body)
-            )));
-        }
-        Ok(body)
+        ok_body(res).await
     }
 
     /// Handshake and namespace connect.

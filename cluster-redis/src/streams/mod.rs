@@ -63,7 +63,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use parking_lot::{Mutex, RwLock};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use roomcast_core::cluster::log::SessionLog;
 use roomcast_core::cluster::{Cluster, ClusterError, NodeId, RemoteHandler, Request, Responses};
 use roomcast_core::{Flags, Frame, Target};
@@ -285,19 +285,8 @@ impl RedisStreamsClusterBuilder {
     /// when Redis cannot be reached now. Must be called inside a tokio
     /// runtime.
     pub async fn build(self) -> Result<Arc<RedisStreamsCluster>, RedisClusterError> {
-        let client = redis::Client::open(self.url.as_str())?;
         let timeout = self.options.connect_timeout;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(timeout)
-            .set_response_timeout(timeout)
-            .set_number_of_retries(1)
-            .set_max_delay(2000);
-        let conn = tokio::time::timeout(
-            timeout,
-            ConnectionManager::new_with_config(client.clone(), config),
-        )
-        .await
-        .map_err(|_| RedisClusterError::Timeout)??;
+        let (client, conn) = crate::connect(&self.url, timeout).await?;
         let (out, queue) = mpsc::channel(self.options.publish_queue);
         let (resubscribe, resubscribe_rx) = mpsc::channel(1);
         let shared = Arc::new(Shared {
@@ -411,36 +400,11 @@ impl Cluster for RedisStreamsCluster {
         if nodes == 0 {
             return Ok(Responses::none());
         }
-        let wait = match &request {
-            Request::BroadcastWithAck {
-                timeout: Some(t), ..
-            } => *t,
-            _ => s.requests_timeout,
-        };
-        let local_id = match request {
-            Request::BroadcastWithAck { request, .. } | Request::FetchClients { request, .. } => {
-                request
-            }
-            Request::ServerMessage { request, .. } => request.unwrap_or_default(),
-            _ => 0,
-        };
-        let (tx, answers) = mpsc::channel(1024);
-        s.pending.insert(
-            id,
-            crate::pending::Pending {
-                scope: scope.to_string(),
-                kind,
-                local_id,
-                answers: tx,
-                deadline: std::time::Instant::now() + wait,
-                expected: nodes,
-                answered: 0,
-                acks_expected: 0,
-                acks_received: 0,
-            },
-        );
+        let responses = s
+            .pending
+            .expect(id, scope, kind, &request, nodes, s.requests_timeout);
         s.write(Write::Publish { channel, payload });
-        Ok(Responses { nodes, answers })
+        Ok(responses)
     }
 
     fn attach(&self, scope: &str, handler: Arc<dyn RemoteHandler>) {

@@ -19,6 +19,7 @@
 
 use bytes::Bytes;
 use rmp::Marker;
+use roomcast_core::UtcTime;
 use serde_json::{Map, Number, Value};
 
 use crate::parser::decode::check;
@@ -240,7 +241,7 @@ impl Reader<'_> {
             (0, 1) => Value::Null,
             (0, 8) => {
                 let ms = body.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)) as i64;
-                Value::String(iso_date(ms))
+                Value::String(UtcTime::from_unix_millis(ms).to_iso_string())
             }
             _ => self.typed(ty, body),
         })
@@ -355,23 +356,6 @@ impl Reader<'_> {
         }
         Ok(Value::Object(map))
     }
-}
-
-/// `Date.prototype.toISOString` for milliseconds since the epoch.
-fn iso_date(ms: i64) -> String {
-    let (days, ms) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
-    // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let (h, m, s, milli) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
 }
 
 /// JSON has no NaN or infinities: they become `null`, as `JSON.stringify`.

@@ -13,9 +13,9 @@
 use bytes::Bytes;
 use rmp::encode as w;
 use roomcast_core::{Frame, Message};
-use serde::ser::{self, Error as _, Impossible, Serialize};
+use serde::ser::{self, Error as _, Serialize};
 
-use crate::parser::ser::{shape_of, Shape};
+use crate::parser::ser::{refuse, scalar_only, shape_of, Shape};
 use crate::parser::{EncodeError, PacketType};
 
 type Error = serde_json::Error;
@@ -155,6 +155,29 @@ impl Compound<'_, '_> {
     }
 }
 
+/// What values and map keys write alike: a unit variant as its name, a
+/// newtype struct as its content.
+macro_rules! names_and_newtypes {
+    () => {
+        fn serialize_unit_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+        ) -> Result<(), Error> {
+            self.serialize_str(variant)
+        }
+
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            value: &T,
+        ) -> Result<(), Error> {
+            value.serialize(self)
+        }
+    };
+}
+
 macro_rules! uint {
     ($($m:ident: $t:ty),*) => {$(
         fn $m(self, v: $t) -> Result<(), Error> {
@@ -237,22 +260,7 @@ impl<'a, 'o> ser::Serializer for &'a mut Enc<'o> {
         self.serialize_unit()
     }
 
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-    ) -> Result<(), Error> {
-        self.serialize_str(variant)
-    }
-
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        value.serialize(self)
-    }
+    names_and_newtypes!();
 
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
@@ -312,92 +320,34 @@ impl<'a, 'o> ser::Serializer for &'a mut Enc<'o> {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
+/// The seven compound traits write through [`Compound`]'s four methods:
+/// elements (and map values) by `element`, keys by `key`, named fields by
+/// `field`.
+macro_rules! compound {
+    ($($trait:ident { $($method:ident($($arg:ident: $ty:ty),*) => $via:ident;)* })*) => {$(
+        impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = Error;
+            $(
+                fn $method<T: Serialize + ?Sized>(&mut self, $($arg: $ty,)* value: &T) -> Result<(), Error> {
+                    self.$via($($arg,)* value)
+                }
+            )*
+            fn end(self) -> Result<(), Error> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeMap for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
-        self.key(key)
-    }
-    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        self.field(name, value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeStructVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        self.field(name, value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
+compound! {
+    SerializeSeq { serialize_element() => element; }
+    SerializeTuple { serialize_element() => element; }
+    SerializeTupleStruct { serialize_field() => element; }
+    SerializeTupleVariant { serialize_field() => element; }
+    SerializeMap { serialize_key() => key; serialize_value() => element; }
+    SerializeStruct { serialize_field(name: &'static str) => field; }
+    SerializeStructVariant { serialize_field(name: &'static str) => field; }
 }
 
 /// Map keys: strings, and integers, booleans and chars as their text (as
@@ -417,36 +367,28 @@ macro_rules! text_key {
     )*};
 }
 
-macro_rules! no_key {
-    ($($m:ident($($t:ty),*) -> $r:ty),*) => {$(
-        fn $m(self, $(_: $t),*) -> Result<$r, Error> {
-            Err(key_error())
-        }
-    )*};
-}
-
 impl ser::Serializer for KeyEnc<'_> {
-    type Ok = ();
-    type Error = Error;
-    type SerializeSeq = Impossible<(), Error>;
-    type SerializeTuple = Impossible<(), Error>;
-    type SerializeTupleStruct = Impossible<(), Error>;
-    type SerializeTupleVariant = Impossible<(), Error>;
-    type SerializeMap = Impossible<(), Error>;
-    type SerializeStruct = Impossible<(), Error>;
-    type SerializeStructVariant = Impossible<(), Error>;
+    scalar_only!(Error);
 
     text_key!(serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64,
         serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64);
-    no_key!(serialize_f32(f32) -> (), serialize_f64(f64) -> (), serialize_bytes(&[u8]) -> (),
-        serialize_none() -> (), serialize_unit() -> (), serialize_unit_struct(&'static str) -> (),
-        serialize_seq(Option<usize>) -> Self::SerializeSeq,
-        serialize_tuple(usize) -> Self::SerializeTuple,
-        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct,
-        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant,
-        serialize_map(Option<usize>) -> Self::SerializeMap,
-        serialize_struct(&'static str, usize) -> Self::SerializeStruct,
-        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant);
+    refuse! { key_error();
+        serialize_f32(f32) -> ();
+        serialize_f64(f64) -> ();
+        serialize_bytes(&[u8]) -> ();
+        serialize_none() -> ();
+        serialize_unit() -> ();
+        serialize_unit_struct(&'static str) -> ();
+        serialize_seq(Option<usize>) -> Self::SerializeSeq;
+        serialize_tuple(usize) -> Self::SerializeTuple;
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+        serialize_map(Option<usize>) -> Self::SerializeMap;
+        serialize_struct(&'static str, usize) -> Self::SerializeStruct;
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
+        serialize_some<T>(&T) -> ();
+        serialize_newtype_variant<T>(&'static str, u32, &'static str, &T) -> ();
+    }
 
     fn serialize_bool(self, v: bool) -> Result<(), Error> {
         self.serialize_str(if v { "true" } else { "false" })
@@ -461,34 +403,5 @@ impl ser::Serializer for KeyEnc<'_> {
         Ok(())
     }
 
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), Error> {
-        Err(key_error())
-    }
-
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-    ) -> Result<(), Error> {
-        self.serialize_str(variant)
-    }
-
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        value.serialize(self)
-    }
-
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), Error> {
-        Err(key_error())
-    }
+    names_and_newtypes!();
 }
