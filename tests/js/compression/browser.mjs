@@ -46,7 +46,9 @@ try {
   });
   page.on("response", async (r) => {
     if (r.url().includes("transport=polling") && r.request().method() === "GET") {
-      const h = await r.allHeaders();
+      // A poll still open when the page closes has no headers to read.
+      const h = await r.allHeaders().catch(() => null);
+      if (h === null) return;
       const body = await r.body().catch(() => Buffer.alloc(0));
       report({ step: "poll", encoding: h["content-encoding"] ?? null, vary: h["vary"] ?? null, length: body.length });
     }
