@@ -10,8 +10,6 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::Socket;
-use crate::parser::encode_event;
-use crate::reserved::check_event;
 use crate::{AckError, EmitError};
 
 /// An emit to one socket with the `compress` flag set; made by
@@ -42,11 +40,7 @@ impl Socket {
 impl CompressEmit<'_> {
     /// [`Socket::emit`] with the flag.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        check_event(event)?;
-        let s = self.socket;
-        let message = encode_event(s.0.ns.name(), event, data, None)?.compress(self.compress);
-        s.notify_outgoing(event, data);
-        s.send_event(&message)
+        self.socket.emit_compressed(event, data, self.compress)
     }
 
     /// [`Socket::emit_with_ack`] with the flag.
@@ -60,25 +54,8 @@ impl CompressEmit<'_> {
         T: Serialize + ?Sized,
         R: DeserializeOwned,
     {
-        check_event(event)?;
-        let s = self.socket;
-        let id = s.0.ns.next_ack_id();
-        let message = encode_event(s.0.ns.name(), event, data, Some(id))
-            .map_err(EmitError::from)?
-            .compress(self.compress);
-        let reply = s.register_ack(id).ok_or(AckError::Disconnected)?;
-        s.notify_outgoing(event, data);
-        if let Err(e) = s.send_raw(&message) {
-            s.forget_ack(id);
-            return Err(e.into());
-        }
-        match tokio::time::timeout(timeout, reply).await {
-            Ok(Ok(reply)) => Ok(reply.decode()?),
-            Ok(Err(_)) => Err(AckError::Disconnected),
-            Err(_) => {
-                s.forget_ack(id);
-                Err(AckError::Timeout)
-            }
-        }
+        self.socket
+            .emit_with_ack_compressed(event, data, timeout, self.compress)
+            .await
     }
 }

@@ -187,12 +187,23 @@ impl Socket {
     /// Sends `event` to this client with `data` as its arguments (a tuple
     /// is several arguments, `()` none).
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.emit_compressed(event, data, true)
+    }
+
+    /// [`Socket::emit`], the packet marked with `compress` ([`Socket::compress`]).
+    fn emit_compressed<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+        compress: bool,
+    ) -> Result<(), EmitError> {
         check_event(event)?;
         let message = self
             .0
             .ns
             .parser()
-            .encode_event(self.0.ns.name(), event, data, None)?;
+            .encode_event(self.0.ns.name(), event, data, None)?
+            .compress(compress);
         self.notify_outgoing(event, data);
         roomcast_core::metrics::add(roomcast_core::metrics::Counter::EventsOut, 1);
         self.send_event(&message)
@@ -234,6 +245,22 @@ impl Socket {
         T: Serialize + ?Sized,
         R: DeserializeOwned,
     {
+        self.emit_with_ack_compressed(event, data, timeout, true)
+            .await
+    }
+
+    /// [`Socket::emit_with_ack`], the packet marked with `compress`.
+    async fn emit_with_ack_compressed<T, R>(
+        &self,
+        event: &str,
+        data: &T,
+        timeout: Duration,
+        compress: bool,
+    ) -> Result<R, AckError>
+    where
+        T: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
         check_event(event)?;
         let id = self.0.ns.next_ack_id();
         let message = self
@@ -241,7 +268,8 @@ impl Socket {
             .ns
             .parser()
             .encode_event(self.0.ns.name(), event, data, Some(id))
-            .map_err(EmitError::from)?;
+            .map_err(EmitError::from)?
+            .compress(compress);
         let reply = self.register_ack(id).ok_or(AckError::Disconnected)?;
         self.notify_outgoing(event, data);
         if let Err(e) = self.send_raw(&message) {

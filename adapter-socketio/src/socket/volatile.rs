@@ -8,7 +8,6 @@ use roomcast_core::PushError;
 use serde::Serialize;
 
 use super::Socket;
-use crate::parser::encode_event;
 use crate::reserved::check_event;
 use crate::EmitError;
 
@@ -28,7 +27,11 @@ impl Volatile<'_> {
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         check_event(event)?;
         let socket = self.0;
-        let message = encode_event(socket.0.ns.name(), event, data, None)?;
+        let message = socket
+            .0
+            .ns
+            .parser()
+            .encode_event(socket.0.ns.name(), event, data, None)?;
         socket.notify_outgoing(event, data);
         match socket.0.conn.outbox().push_volatile(&message) {
             Ok(_) => Ok(()),
