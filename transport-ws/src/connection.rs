@@ -26,10 +26,12 @@ pub struct WsConnection<S> {
     /// The start of a frame whose end has not arrived.
     pub(crate) partial: Vec<u8>,
     /// A fragmented message being put together: its opcode, whether it is
-    /// compressed, and its payload.
-    pub(crate) fragments: Option<(u8, bool, Vec<u8>)>,
-    /// Messages read by [`WsConnection::recv`] but not handed out yet.
-    pub(crate) backlog: VecDeque<Frame>,
+    /// compressed, and its payload (boxed, as the backlog: both are rare,
+    /// and the connection lives in its task for as long as it is open).
+    pub(crate) fragments: Option<Box<(u8, bool, Vec<u8>)>>,
+    /// Messages read by [`WsConnection::recv`] but not handed out yet
+    /// (`None` when there are none).
+    pub(crate) backlog: Option<Box<VecDeque<Frame>>>,
     /// Encoded bytes the socket has not taken yet.
     pub(crate) unsent: Vec<u8>,
     pub(crate) close_sent: bool,
@@ -58,7 +60,7 @@ where
             config,
             partial: Vec::new(),
             fragments: None,
-            backlog: VecDeque::new(),
+            backlog: None,
             unsent: Vec::new(),
             close_sent: false,
             deflate: None,
@@ -79,19 +81,19 @@ where
     pub async fn recv(&mut self) -> Result<Option<Frame>, WsError> {
         poll_fn(|cx| {
             loop {
-                if let Some(frame) = self.backlog.pop_front() {
+                if let Some(frame) = self.backlog.as_mut().and_then(|b| b.pop_front()) {
                     return Poll::Ready(Ok(Some(frame)));
                 }
                 // A pong owed to the peer goes out as soon as we can.
                 if let Poll::Ready(Err(e)) = self.poll_flush_unsent(cx) {
                     return Poll::Ready(Err(WsError::Io(e)));
                 }
-                let mut backlog = std::mem::take(&mut self.backlog);
+                let mut backlog = VecDeque::new();
                 let read = self.poll_read_messages(cx, &mut |f| {
                     backlog.push_back(f);
                     Ok(())
                 });
-                self.backlog = backlog;
+                self.backlog = (!backlog.is_empty()).then(|| Box::new(backlog));
                 match ready!(read) {
                     Ok(()) => continue,
                     Err(ReadEnd::Connection(WsError::Closed)) => return Poll::Ready(Ok(None)),

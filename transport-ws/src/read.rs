@@ -189,24 +189,27 @@ where
                     };
                     deliver(message(opcode, data)?).map_err(ReadEnd::Refused)?;
                 } else {
-                    self.fragments = Some((opcode, compressed, payload.to_vec()));
+                    self.fragments = Some(Box::new((opcode, compressed, payload.to_vec())));
                 }
             }
             OP_CONTINUATION => {
-                let Some((first, compressed, mut data)) = self.fragments.take() else {
+                let Some(mut pending) = self.fragments.take() else {
                     return Err(WsError::Protocol("continuation without a message").into());
                 };
+                let (first, compressed, data) = &mut *pending;
                 if data.len() + payload.len() > max {
                     return Err(WsError::TooBig.into());
                 }
                 data.extend_from_slice(payload);
                 if fin {
+                    let (first, compressed) = (*first, *compressed);
+                    let mut data = std::mem::take(data);
                     if let (true, Some(d)) = (compressed, self.deflate.as_deref_mut()) {
                         data = d.inflate(&data, max)?;
                     }
                     deliver(message(first, Bytes::from(data))?).map_err(ReadEnd::Refused)?;
                 } else {
-                    self.fragments = Some((first, compressed, data));
+                    self.fragments = Some(pending);
                 }
             }
             // `wire::parse` lets no other opcode through.

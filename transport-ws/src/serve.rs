@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use roomcast_core::{CloseReason, Endpoint, Frame};
+use roomcast_core::{CloseReason, Endpoint};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Sleep;
 
@@ -17,11 +17,10 @@ use crate::{WsConnection, WsError};
 /// 64 KiB, every complete message in it delivered).
 const READS_PER_TURN: usize = 4;
 
-/// What one [`WsConnection::serve`] keeps between polls.
+/// What one [`WsConnection::serve`] keeps between polls. (The frames
+/// taken from the outbox are a local of each write: an idle connection
+/// keeps no vector for them.)
 struct ServeState {
-    /// The frames taken from the outbox (swapped with its queue, emptied by
-    /// every write).
-    batch: Vec<Frame>,
     /// The deadline the timer is set to (`None`: not armed).
     armed: Option<Instant>,
     /// The endpoint's deadline may have moved: read it again. It moves only
@@ -41,16 +40,26 @@ where
     /// deadline passes. Returns why the connection ended; the endpoint has
     /// been told through [`Endpoint::transport_closed`] when the end came
     /// from the peer, the socket, or an overflow of its outbox.
-    pub async fn serve(mut self, endpoint: &dyn Endpoint) -> CloseReason {
-        let timer = tokio::time::sleep(self.config.close_grace);
-        tokio::pin!(timer);
-        let mut state = ServeState {
-            batch: Vec::new(),
-            armed: None,
-            deadline_stale: true,
-            ending: None,
-        };
-        poll_fn(|cx| self.poll_serve(cx, endpoint, timer.as_mut(), &mut state)).await
+    ///
+    /// The future lives as long as the connection, inside its task: it
+    /// holds the connection once (an `async fn` taking `self` would keep
+    /// the argument and a moved copy of it side by side), its timer and a
+    /// few flags.
+    pub fn serve<'a>(self, endpoint: &'a dyn Endpoint) -> impl Future<Output = CloseReason> + 'a
+    where
+        S: 'a,
+    {
+        let mut conn = self;
+        async move {
+            let timer = tokio::time::sleep(conn.config.close_grace);
+            tokio::pin!(timer);
+            let mut state = ServeState {
+                armed: None,
+                deadline_stale: true,
+                ending: None,
+            };
+            poll_fn(|cx| conn.poll_serve(cx, endpoint, timer.as_mut(), &mut state)).await
+        }
     }
 
     fn poll_serve(
@@ -66,7 +75,7 @@ where
             }
 
             // Inbound: what `recv` read ahead, then up to READS_PER_TURN reads.
-            while let Some(frame) = self.backlog.pop_front() {
+            for frame in self.backlog.take().into_iter().flat_map(|b| *b) {
                 state.deadline_stale = true;
                 if let Err(reason) = endpoint.receive(frame) {
                     self.end(
@@ -116,11 +125,13 @@ where
             };
             let outbox = endpoint.outbox();
             if outbox.poll_ready(cx).is_ready() && (flushed || outbox.closed().is_some()) {
-                let closed = outbox.drain(&mut state.batch);
-                let written = self.write_frames(cx, &mut state.batch);
                 // The outbox keeps a queue's worth of capacity; the batch
-                // keeps none, so an idle connection holds one, not two.
-                state.batch = Vec::new();
+                // is dropped after the write, so an idle connection holds
+                // one, not two.
+                let mut batch = Vec::new();
+                let closed = outbox.drain(&mut batch);
+                let written = self.write_frames(cx, &mut batch);
+                drop(batch);
                 if let Err(e) = written {
                     return self.failed(e, endpoint);
                 }
@@ -175,8 +186,9 @@ where
             ReadEnd::Refused(reason) => {
                 // The session layer decided; it knows already, and closed
                 // its outbox: what it queued before goes out first.
-                let _ = endpoint.outbox().drain(&mut state.batch);
-                if self.write_frames(cx, &mut state.batch).is_err() {
+                let mut batch = Vec::new();
+                let _ = endpoint.outbox().drain(&mut batch);
+                if self.write_frames(cx, &mut batch).is_err() {
                     self.unsent = Vec::new();
                 }
                 let code = if reason == CloseReason::ParseError {

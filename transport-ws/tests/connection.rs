@@ -402,3 +402,22 @@ proptest! {
         });
     }
 }
+
+/// The serve future lives in the connection's task for the connection's
+/// whole life: it holds the connection once (not the argument and a moved
+/// copy side by side), plus its timer (about 100 bytes), the endpoint and
+/// a few flags.
+#[test]
+fn the_serve_future_holds_the_connection_once() {
+    let (_client, server) = tokio::io::duplex(64);
+    let probe = Probe::new(OutboxConfig::default());
+    let conn = WsConnection::new(server, WsConfig::default());
+    let conn_size = std::mem::size_of_val(&conn);
+    let serving = conn.serve(&*probe);
+    let size = std::mem::size_of_val(&serving);
+    assert!(
+        size <= conn_size + 224,
+        "serve future {size} bytes, connection {conn_size} bytes"
+    );
+    drop(serving);
+}
