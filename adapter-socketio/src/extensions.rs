@@ -2,9 +2,10 @@
 //!
 //! One value per type. Values are cloned out, so store cheap handles
 //! (`Arc<…>`, ids, small structs). The lock is never held across an await.
+//! A socket holds a few types at most, so they are kept in a short list
+//! (no allocation until the first insert), not a hash map.
 
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
 
 use parking_lot::Mutex;
 
@@ -22,7 +23,7 @@ use parking_lot::Mutex;
 /// ```
 #[derive(Default)]
 pub struct Extensions {
-    map: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
+    map: Mutex<Vec<(TypeId, Box<dyn Any + Send + Sync>)>>,
 }
 
 impl std::fmt::Debug for Extensions {
@@ -36,26 +37,33 @@ impl std::fmt::Debug for Extensions {
 impl Extensions {
     /// Stores a value, returning the previous one of the same type.
     pub fn insert<T: Clone + Send + Sync + 'static>(&self, value: T) -> Option<T> {
-        self.map
-            .lock()
-            .insert(TypeId::of::<T>(), Box::new(value))
-            .and_then(|old| old.downcast::<T>().ok().map(|b| *b))
+        let mut map = self.map.lock();
+        let value: Box<dyn Any + Send + Sync> = Box::new(value);
+        let old = match map.iter_mut().find(|(id, _)| *id == TypeId::of::<T>()) {
+            Some((_, slot)) => Some(std::mem::replace(slot, value)),
+            None => {
+                map.push((TypeId::of::<T>(), value));
+                None
+            }
+        };
+        old.and_then(|old| old.downcast::<T>().ok().map(|b| *b))
     }
 
     /// A clone of the stored value of type `T`.
     pub fn get<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
         self.map
             .lock()
-            .get(&TypeId::of::<T>())
-            .and_then(|v| v.downcast_ref::<T>())
+            .iter()
+            .find(|(id, _)| *id == TypeId::of::<T>())
+            .and_then(|(_, v)| v.downcast_ref::<T>())
             .cloned()
     }
 
     /// Removes and returns the value of type `T`.
     pub fn remove<T: Send + Sync + 'static>(&self) -> Option<T> {
-        self.map
-            .lock()
-            .remove(&TypeId::of::<T>())
-            .and_then(|old| old.downcast::<T>().ok().map(|b| *b))
+        let mut map = self.map.lock();
+        let at = map.iter().position(|(id, _)| *id == TypeId::of::<T>())?;
+        let (_, old) = map.swap_remove(at);
+        old.downcast::<T>().ok().map(|b| *b)
     }
 }

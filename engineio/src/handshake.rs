@@ -20,7 +20,8 @@ pub struct Handshake {
     pub uri: Uri,
     /// `name:value\n` for each header, in order.
     raw_headers: Box<[u8]>,
-    headers: OnceLock<HeaderMap>,
+    /// Boxed: 8 bytes where a map is 96, for the sessions that never ask.
+    headers: OnceLock<Box<HeaderMap>>,
     /// The peer's address, when known.
     pub remote_addr: Option<std::net::SocketAddr>,
     /// When the session opened.
@@ -90,7 +91,7 @@ impl Handshake {
                     map.append(name, value);
                 }
             }
-            map
+            Box::new(map)
         })
     }
 

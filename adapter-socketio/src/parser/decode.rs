@@ -27,8 +27,10 @@ use super::{DecodeError, Decoder, DecoderLimits, Packet, PacketType};
 #[derive(Debug, Clone, Default)]
 pub struct JsonDecoder {
     limits: DecoderLimits,
-    /// A binary packet and the number of attachments it waits for in total.
-    pending: Option<(Packet, usize)>,
+    /// A binary packet and the number of attachments it waits for in total
+    /// (boxed: the decoder lives as long as its connection, a binary packet
+    /// waits only between two frames).
+    pending: Option<Box<(Packet, usize)>>,
 }
 
 impl JsonDecoder {
@@ -48,7 +50,8 @@ impl JsonDecoder {
 
 impl Decoder for JsonDecoder {
     fn decode_text(&mut self, text: &str) -> Result<Option<Packet>, DecodeError> {
-        if let Some((packet, expected)) = self.pending.take() {
+        if let Some(pending) = self.pending.take() {
+            let (packet, expected) = &*pending;
             let missing = expected.saturating_sub(packet.attachments.len());
             return Err(DecodeError::UnexpectedText { missing });
         }
@@ -56,20 +59,20 @@ impl Decoder for JsonDecoder {
         if expected == 0 {
             Ok(Some(packet))
         } else {
-            self.pending = Some((packet, expected));
+            self.pending = Some(Box::new((packet, expected)));
             Ok(None)
         }
     }
 
     fn decode_binary(&mut self, data: Bytes) -> Result<Option<Packet>, DecodeError> {
-        let Some((mut packet, expected)) = self.pending.take() else {
+        let Some(mut pending) = self.pending.take() else {
             return Err(DecodeError::UnexpectedBinary);
         };
-        packet.attachments.push(data);
-        if packet.attachments.len() >= expected {
-            Ok(Some(packet))
+        pending.0.attachments.push(data);
+        if pending.0.attachments.len() >= pending.1 {
+            Ok(Some(pending.0))
         } else {
-            self.pending = Some((packet, expected));
+            self.pending = Some(pending);
             Ok(None)
         }
     }

@@ -39,29 +39,42 @@ pub(super) struct Entry<F> {
     pub(super) f: F,
 }
 
-/// A copy-on-write list of listeners.
-pub(super) struct Listeners<F>(RwLock<Arc<Vec<Entry<F>>>>);
+/// A copy-on-write list of listeners: `None` while empty (most lists of
+/// most sockets stay empty, and then hold no allocation), else one
+/// allocation of exactly its entries.
+pub(super) struct Listeners<F>(RwLock<Option<Arc<[Entry<F>]>>>);
+
+/// A list as it was when read ([`Listeners::snapshot`]): a slice of its
+/// entries.
+pub(super) struct Snapshot<F>(Option<Arc<[Entry<F>]>>);
+
+impl<F> std::ops::Deref for Snapshot<F> {
+    type Target = [Entry<F>];
+
+    fn deref(&self) -> &[Entry<F>] {
+        self.0.as_deref().unwrap_or(&[])
+    }
+}
 
 impl<F> Default for Listeners<F> {
     fn default() -> Self {
-        Listeners(RwLock::new(Arc::new(Vec::new())))
+        Listeners(RwLock::new(None))
     }
 }
 
 impl<F: Clone> Listeners<F> {
     fn change(&self, change: impl FnOnce(&mut Vec<Entry<F>>)) {
         let mut list = self.0.write();
-        let mut copy: Vec<Entry<F>> = list
-            .iter()
-            .map(|e| Entry {
-                id: e.id,
-                event: e.event.clone(),
-                once: e.once,
-                f: e.f.clone(),
-            })
-            .collect();
+        let old = list.as_deref().unwrap_or(&[]);
+        let mut copy: Vec<Entry<F>> = Vec::with_capacity(old.len() + 1);
+        copy.extend(old.iter().map(|e| Entry {
+            id: e.id,
+            event: e.event.clone(),
+            once: e.once,
+            f: e.f.clone(),
+        }));
         change(&mut copy);
-        *list = Arc::new(copy);
+        *list = (!copy.is_empty()).then(|| Arc::from(copy));
     }
 
     /// Adds a listener at the end (or the start when `prepend`).
@@ -81,17 +94,24 @@ impl<F: Clone> Listeners<F> {
     }
 
     /// The list as it is now.
-    pub(super) fn snapshot(&self) -> Arc<Vec<Entry<F>>> {
-        self.0.read().clone()
+    pub(super) fn snapshot(&self) -> Snapshot<F> {
+        Snapshot(self.0.read().clone())
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.0.read().is_empty()
+        self.0.read().is_none()
     }
 
     /// Removes the listener `id`; whether it was here.
     pub(super) fn remove(&self, id: ListenerId) -> bool {
-        if !self.0.read().iter().any(|e| e.id == id) {
+        let here = self
+            .0
+            .read()
+            .as_deref()
+            .unwrap_or(&[])
+            .iter()
+            .any(|e| e.id == id);
+        if !here {
             return false;
         }
         self.change(|list| list.retain(|e| e.id != id));
@@ -102,7 +122,7 @@ impl<F: Clone> Listeners<F> {
     pub(super) fn remove_event(&self, event: Option<&str>) {
         match event {
             Some(event) => self.change(|list| list.retain(|e| &*e.event != event)),
-            None => *self.0.write() = Arc::new(Vec::new()),
+            None => *self.0.write() = None,
         }
     }
 
@@ -111,6 +131,8 @@ impl<F: Clone> Listeners<F> {
     pub(super) fn ids(&self, event: Option<&str>) -> Vec<ListenerId> {
         self.0
             .read()
+            .as_deref()
+            .unwrap_or(&[])
             .iter()
             .filter(|e| event.is_none_or(|ev| &*e.event == ev))
             .map(|e| e.id)

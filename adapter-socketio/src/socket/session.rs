@@ -12,8 +12,9 @@ use crate::{DisconnectReason, EmitError};
 
 /// A socket's recovery state.
 pub(crate) struct SocketSession {
-    /// What the CONNECT asked to restore, until the socket enters.
-    restore: Option<Restore>,
+    /// What the CONNECT asked to restore, until the socket enters (boxed:
+    /// it is large, rare, and the socket lives long after it is used).
+    restore: Option<Box<Restore>>,
     /// The private session id, once known.
     pid: Option<String>,
     recovered: bool,
@@ -23,7 +24,7 @@ impl SocketSession {
     pub(super) fn new(restore: Option<Restore>) -> Self {
         SocketSession {
             recovered: restore.is_some(),
-            restore,
+            restore: restore.map(Box::new),
             pid: None,
         }
     }
@@ -55,7 +56,7 @@ impl Socket {
             self.send_connect(None);
             return true;
         };
-        let restore = self.0.session.lock().restore.take();
+        let restore = self.0.session.lock().restore.take().map(|r| *r);
         let entered = recovery.enter(
             restore.as_ref(),
             |restore_rooms| {

@@ -24,7 +24,9 @@
 //!   [`Hub::broadcast`] and [`Hub::broadcast_each`] are the only ways a broadcast goes out.
 //!
 //! Files: this one holds membership and queries; `broadcast` resolves
-//! targets and pushes; `forward` hands operations to the cluster.
+//! targets and pushes; `forward` hands operations to the cluster;
+//! `members` is one room's member list (one member inline, a map from the
+//! second).
 //!
 //! Concurrency: the room index is a sharded map ([`dashmap`]). A broadcast
 //! to one room with no exception pushes while it holds that room's shard
@@ -39,8 +41,9 @@
 
 mod broadcast;
 mod forward;
+mod members;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use dashmap::mapref::entry::Entry;
@@ -101,7 +104,7 @@ struct Rooms {
     gone: bool,
 }
 
-type Members = HashMap<ClientId, Arc<Outbox>>;
+use members::Members;
 
 /// Connected clients, their rooms, and broadcast. See the [module docs](self).
 ///
