@@ -30,6 +30,9 @@
 #   OUT                results directory [target/bench/<UTC time>]
 #   REPORT             [BENCHMARKS.md]; REPORT= (empty) writes no report
 #   PORT [3900]        first port; each server start takes the next one
+#   IDLE_CLIENTS [10000]  the sizes of idle, a list: "1000 10000 19000" runs
+#                      it once per size (results idle-c<N>-*.json; the
+#                      default size keeps the name idle-*.json)
 #   STORM_CLIENTS [10000]  clients of reconnect-storm; STORM_FLAGS [] more
 #                      options for it (--ws-only: reconnect over WebSocket only)
 #   RECOVERY_CLIENTS [10000] subscribers of recovery; RECOVERY_CHURN [0.05]
@@ -49,6 +52,7 @@ WAIT_QUIET=${WAIT_QUIET:-1200}
 OUT=${OUT:-target/bench/$(date -u +%Y%m%dT%H%M%SZ)}
 REPORT=${REPORT-BENCHMARKS.md}
 PORT=${PORT:-3900}
+IDLE_CLIENTS=${IDLE_CLIENTS:-10000}
 STORM_CLIENTS=${STORM_CLIENTS:-10000}
 RECOVERY_CLIENTS=${RECOVERY_CLIENTS:-10000}
 RECOVERY_CHURN=${RECOVERY_CHURN:-0.05}
@@ -304,8 +308,8 @@ run_recovery() { # server, run
   done
 }
 
-run_one() { # server, scenario, run
-  local server=$1 scenario=$2 run=$3 mode=ws args raw=()
+run_one() { # server, scenario, run; IDLE_N: the size of idle
+  local server=$1 scenario=$2 run=$3 mode=ws args raw=() name=$2
   case $scenario in
     cluster-fanout) run_cluster "$server" "$run"; return 0 ;;
     reconnect-storm) run_storm "$server" "$run"; return 0 ;;
@@ -317,7 +321,8 @@ run_one() { # server, scenario, run
     connect)        args=(connect -k 50) ;;
     connect-upgrade) args=(connect -k 50 --upgrade); mode=polling ;;
     echo-w1)        args=(echo -c 100 -w 1) ;;
-    idle)           args=(idle -c 10000) ;;
+    idle)           args=(idle -c "${IDLE_N:-10000}")
+                    [ "${IDLE_N:-10000}" = 10000 ] || name="idle-c$IDLE_N" ;;
     polling)        args=(polling -c 50 -w 4); mode=polling ;;
     *) echo "bench: unknown scenario $scenario" >&2; return 1 ;;
   esac
@@ -333,9 +338,9 @@ run_one() { # server, scenario, run
     stop_server
     return 0
   fi
-  local json="$OUT/$scenario-$server-$run.json"
-  local log="$OUT/logs/$scenario-$server-$run.log"
-  echo "bench: run $run/$RUNS $scenario against $server (pid $SERVER_PID, port $PORT)" >&2
+  local json="$OUT/$name-$server-$run.json"
+  local log="$OUT/logs/$name-$server-$run.log"
+  echo "bench: run $run/$RUNS $name against $server (pid $SERVER_PID, port $PORT)" >&2
   if taskset -c 1 "$BIN/roomcast-bench" "${args[@]}" "${raw[@]}" \
       --addr "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --label "$server" \
       --warmup "$WARMUP" --duration "$DURATION" --json "$json" >"$log" 2>&1; then
@@ -351,14 +356,20 @@ run_one() { # server, scenario, run
 for run in $(seq "$RUNS"); do
   for scenario in $SCENARIOS; do
     for server in $SERVERS; do
-      run_one "$server" "$scenario" "$run"
+      if [ "$scenario" = idle ]; then
+        for n in $IDLE_CLIENTS; do
+          IDLE_N=$n run_one "$server" "$scenario" "$run"
+        done
+      else
+        run_one "$server" "$scenario" "$run"
+      fi
     done
   done
 done
 
 if [ -n "$REPORT" ]; then
   command="bash scripts/bench.sh"
-  for var in RUNS DURATION WARMUP SERVERS SCENARIOS; do
+  for var in RUNS DURATION WARMUP SERVERS SCENARIOS IDLE_CLIENTS; do
     default=$(sed -n "s/^$var=\${$var:-\(.*\)}$/\1/p" "$0" | tr -d '"')
     if [ "${!var}" != "$default" ]; then
       command="$var=\"${!var}\" $command"

@@ -39,8 +39,6 @@
 //!
 //! [`Socket::connected`] is true in `ConnectHandler` and `Connected`.
 
-use std::collections::VecDeque;
-
 use crate::handler;
 use crate::parser::{Packet, PacketType};
 use crate::{ConnectError, DisconnectReason};
@@ -67,7 +65,7 @@ pub(super) enum SocketState {
 /// Events that came before the socket was `Connected`.
 #[derive(Default)]
 pub(super) struct Held {
-    packets: VecDeque<Packet>,
+    packets: Vec<Packet>,
     /// More than [`MAX_HELD`] came: the socket is disconnected once its
     /// connect handler has returned.
     overflowed: bool,
@@ -240,7 +238,7 @@ impl Socket {
             return;
         }
         if held.packets.len() < MAX_HELD {
-            held.packets.push_back(packet);
+            held.packets.push(packet);
             return;
         }
         tracing::warn!(socket = %self.0.id, "too many events before the connect handler returned");

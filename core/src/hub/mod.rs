@@ -26,7 +26,7 @@
 //! Files: this one holds membership and queries; `broadcast` resolves
 //! targets and pushes; `forward` hands operations to the cluster;
 //! `members` is one room's member list (one member inline, a map from the
-//! second).
+//! second), `room_set` one client's rooms (likewise).
 //!
 //! Concurrency: the room index is a sharded map ([`dashmap`]). A broadcast
 //! to one room with no exception pushes while it holds that room's shard
@@ -42,8 +42,8 @@
 mod broadcast;
 mod forward;
 mod members;
+mod room_set;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use dashmap::mapref::entry::Entry;
@@ -53,6 +53,8 @@ use tokio::sync::broadcast::{channel, Receiver, Sender};
 
 use crate::cluster::{Cluster, LocalOnly};
 use crate::{ClientId, Outbox, Room, Target};
+use members::Members;
+use room_set::RoomSet;
 
 /// A change in the room index.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,11 +102,9 @@ struct Member {
 
 #[derive(Debug, Default)]
 struct Rooms {
-    set: HashSet<Room>,
+    set: RoomSet,
     gone: bool,
 }
-
-use members::Members;
 
 /// Connected clients, their rooms, and broadcast. See the [module docs](self).
 ///
@@ -220,7 +220,7 @@ impl Hub {
         let _span = tracing::debug_span!("disconnect", scope = %self.scope, client = %id).entered();
         let mut rooms = member.rooms.lock();
         rooms.gone = true;
-        let left: Vec<Room> = rooms.set.drain().collect();
+        let left: Vec<Room> = rooms.set.take_all();
         for room in &left {
             self.remove_member(id, room);
         }
