@@ -63,18 +63,43 @@ impl Members {
     }
 
     /// Every member with its queue, in no particular order.
-    pub(super) fn iter(&self) -> impl Iterator<Item = (&ClientId, &Arc<Outbox>)> {
-        let (one, many) = match self {
-            Members::Empty => (None, None),
-            Members::One(id, outbox) => (Some((id, outbox)), None),
-            Members::Many(map) => (None, Some(map.iter())),
-        };
-        one.into_iter().chain(many.into_iter().flatten())
+    pub(super) fn iter(&self) -> Iter<'_> {
+        match self {
+            Members::Empty => Iter::One(None),
+            Members::One(id, outbox) => Iter::One(Some((id, outbox))),
+            Members::Many(map) => Iter::Many(map.iter()),
+        }
     }
 
     /// Every member's id.
     pub(super) fn keys(&self) -> impl Iterator<Item = &ClientId> {
         self.iter().map(|(id, _)| id)
+    }
+}
+
+/// The iterator of [`Members::iter`]: a broadcast runs it once per
+/// recipient, so it is the map's own iterator behind one match, not a
+/// chain of adapters.
+pub(super) enum Iter<'a> {
+    One(Option<(&'a ClientId, &'a Arc<Outbox>)>),
+    Many(std::collections::hash_map::Iter<'a, ClientId, Arc<Outbox>>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a ClientId, &'a Arc<Outbox>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Iter::One(one) => one.take(),
+            Iter::Many(many) => many.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            Iter::One(one) => (one.iter().len(), Some(one.iter().len())),
+            Iter::Many(many) => many.size_hint(),
+        }
     }
 }
 
