@@ -91,9 +91,8 @@ mod tests {
     use super::*;
 
     fn sorted(s: &RoomSet) -> Vec<Room> {
-        let mut rooms: Vec<Room> = s.iter().cloned().collect();
-        rooms.sort();
-        rooms
+        let ordered: std::collections::BTreeSet<&Room> = s.iter().collect();
+        ordered.into_iter().cloned().collect()
     }
 
     #[test]
