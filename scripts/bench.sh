@@ -30,8 +30,10 @@
 #   OUT                results directory [target/bench/<UTC time>]
 #   REPORT             [BENCHMARKS.md]; REPORT= (empty) writes no report
 #   PORT [3900]        first port; each server start takes the next one
-#   STORM_CLIENTS [10000]  clients of reconnect-storm; STORM_FLAGS [] more
-#                      options for it (--ws-only: reconnect over WebSocket only)
+#   STORM_CLIENTS [10000, or fewer: see below]  clients of reconnect-storm;
+#                      STORM_FLAGS [] more options for it (--ws-only:
+#                      reconnect over WebSocket only; --sources N: loopback
+#                      source addresses, default 16)
 #   RECOVERY_CLIENTS [10000] subscribers of recovery; RECOVERY_CHURN [0.05]
 #                      the fraction cut every second; RECOVERY_RATE [20]
 #                      broadcasts per second. roomcast only, run twice:
@@ -49,7 +51,7 @@ WAIT_QUIET=${WAIT_QUIET:-1200}
 OUT=${OUT:-target/bench/$(date -u +%Y%m%dT%H%M%SZ)}
 REPORT=${REPORT-BENCHMARKS.md}
 PORT=${PORT:-3900}
-STORM_CLIENTS=${STORM_CLIENTS:-10000}
+STORM_CLIENTS=${STORM_CLIENTS:-}
 RECOVERY_CLIENTS=${RECOVERY_CLIENTS:-10000}
 RECOVERY_CHURN=${RECOVERY_CHURN:-0.05}
 RECOVERY_RATE=${RECOVERY_RATE:-20}
@@ -59,6 +61,23 @@ BIN=target/release
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 if [ "$(ulimit -n)" -lt 10100 ]; then
   echo "bench: open-file limit $(ulimit -n) is below 10100; the 10k scenarios will fail" >&2
+fi
+
+# reconnect-storm along the default client's path: a client holds its
+# polling connection beside its WebSocket while it upgrades, so the
+# generator and the server may each hold two descriptors per client at
+# once, plus their own (64 at most). Unless STORM_CLIENTS is set, the storm
+# runs 10,000 clients or as many as the open-file limit allows, and says so.
+storm_per_client=2
+case " ${STORM_FLAGS:-} " in *" --ws-only "*) storm_per_client=1 ;; esac
+storm_max=$(( ($(ulimit -n) - 64) / storm_per_client ))
+if [ -z "$STORM_CLIENTS" ]; then
+  STORM_CLIENTS=$(( storm_max < 10000 ? storm_max : 10000 ))
+  if [ "$STORM_CLIENTS" -lt 10000 ] && [[ " $SCENARIOS " == *" reconnect-storm "* ]]; then
+    echo "bench: reconnect-storm with $STORM_CLIENTS clients, not 10000: the open-file limit $(ulimit -n) allows $storm_per_client descriptors per client (+64) at most in each process" >&2
+  fi
+elif [ "$STORM_CLIENTS" -gt "$storm_max" ]; then
+  echo "bench: STORM_CLIENTS=$STORM_CLIENTS may need more descriptors than the open-file limit $(ulimit -n) allows (EMFILE: the generator counts its own apart)" >&2
 fi
 
 if ! command -v taskset >/dev/null 2>&1; then
@@ -265,7 +284,8 @@ run_storm() { # server, run
     STORM_PID_FILE=$pidfile start_server "$server" polling || true
   fi
   if wait "$gen"; then
-    grep -E "/s |server CPU|errors|latency" "$log" | grep -v '^\[' | sed 's/^/    /' >&2 || true
+    grep -E "/s |server CPU|errors|latency|all back|refused|generator failures|dropped|peak open" "$log" \
+      | grep -v '^\[' | sed 's/^/    /' >&2 || true
   else
     echo "bench: FAILED (log: $log)" >&2
     tail -5 "$log" >&2
