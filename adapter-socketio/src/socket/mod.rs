@@ -45,6 +45,7 @@ pub use listeners::ListenerId;
 pub use volatile::Volatile;
 
 use crate::ack::{AckError, AckReply, AckSlot};
+use crate::entry_points::entry_points;
 use crate::parser::PacketType;
 use crate::protocol::ProtocolVersion;
 use crate::reserved::check_event;
@@ -334,19 +335,15 @@ impl Socket {
         BroadcastOperator::new(self.0.ns.clone()).except_socket(self.0.id)
     }
 
-    /// Broadcast to these rooms, leaving this socket out.
-    pub fn to<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
-        self.operator().to(rooms)
-    }
+    entry_points! { operator =>
+        /// Broadcast to these rooms, leaving this socket out.
+        to;
 
-    /// Same as [`Socket::to`].
-    pub fn within<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
-        self.to(rooms)
-    }
+        /// Same as [`Socket::to`].
+        within;
 
-    /// Broadcast to every socket of the namespace but those in `rooms` and this one.
-    pub fn except<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
-        self.operator().except(rooms)
+        /// Broadcast to every socket of the namespace but those in `rooms` and this one.
+        except;
     }
 
     /// Broadcast to every other socket of the namespace.
