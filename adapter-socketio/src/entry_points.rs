@@ -8,14 +8,16 @@
 //! block, declares each named method with the signature written here
 //! (public, its docs given at the call) and the body
 //! `self.target().name(..)` (awaited for an async one), where `target` is a
-//! method of the type. The signatures are written once; what each type
-//! says about them stays at the type.
+//! method of the type. `emit_with_ack(timeout)` is a socket's (it waits for
+//! one answer, at most `timeout`), `emit_with_ack` a broadcast's. The
+//! signatures are written once; what each type says about them stays at
+//! the type.
 
 /// Declares methods that forward to `self.$target()`; see the
 /// [module](self).
 macro_rules! entry_points {
-    ($target:ident => $($(#[$doc:meta])* $name:ident;)*) => {
-        $($crate::entry_points::entry_points!(@method $target, [$(#[$doc])*] $name);)*
+    ($target:ident => $($(#[$doc:meta])* $name:ident $(($variant:ident))?;)*) => {
+        $($crate::entry_points::entry_points!(@method $target, [$(#[$doc])*] $name $(($variant))?);)*
     };
 
     // Handlers and state (`Server` to its main namespace).
@@ -71,6 +73,16 @@ macro_rules! entry_points {
             R: ::serde::de::DeserializeOwned,
         {
             self.$t().emit_with_ack(event, data).await
+        }
+    };
+    (@method $t:ident, [$($doc:tt)*] emit_with_ack(timeout)) => {
+        $($doc)*
+        pub async fn emit_with_ack<T, R>(&self, event: &str, data: &T, timeout: ::std::time::Duration) -> Result<R, $crate::AckError>
+        where
+            T: ::serde::Serialize + ?Sized,
+            R: ::serde::de::DeserializeOwned,
+        {
+            self.$t().emit_with_ack(event, data, timeout).await
         }
     };
     (@method $t:ident, [$($doc:tt)*] server_side_emit) => {
