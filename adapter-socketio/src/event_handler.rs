@@ -55,7 +55,8 @@ use crate::{AckSender, Socket};
 )]
 pub trait EventHandler<M>: sealed::Sealed<M> + Send + Sync + 'static {}
 
-/// Every shape [`sealed::Sealed`] is implemented for is an event handler.
+/// Every closure shape `Sealed` is implemented for (the three named
+/// above) is an event handler.
 impl<H: sealed::Sealed<M> + Send + Sync + 'static, M> EventHandler<M> for H {}
 
 pub(crate) mod sealed {
