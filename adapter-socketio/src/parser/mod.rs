@@ -44,7 +44,9 @@
 //! # Pluggable parsers
 //!
 //! [`Parser`] is object-safe: it hands out per-connection [`Decoder`]s and
-//! encodes packets whose data is already a [`serde_json::Value`]. The
+//! encodes packets whose data is already a [`serde_json::Value`]
+//! ([`Parser::encode`] takes a [`PacketRef`]: a [`Header`] — type,
+//! namespace, ack id — the data and the attachments). The
 //! server holds one (`ServerBuilder::parser`) and every packet it sends
 //! goes through it: CONNECT answers, errors, emits, acks, broadcasts (once
 //! per broadcast, the frames shared by every recipient), what the cluster
