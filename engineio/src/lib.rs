@@ -49,7 +49,7 @@ pub use config::{
 };
 pub use cors::{AllowOrigin, Cors};
 pub use engine::Engine;
-pub use events::{ConnectionError, ConnectionErrorHook, ErrorContext, HeadersHook};
+pub use events::{ConnectionError, ConnectionErrorHook, ErrorContext, HeadersFn, HeadersHook};
 pub use handler::Handler;
 pub use handshake::Handshake;
 pub use packet::{
