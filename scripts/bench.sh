@@ -139,38 +139,25 @@ echo "bench: $NOTE" >&2
 mkdir -p "$OUT/logs"
 SERVER_PID=
 
-start_server() { # name, mode (ws|polling|broadcast); env passes through
-  local name=$1 mode=$2
+# Starts a server on the next port, SERVER_PID its pid; fails (the server
+# stopped) when it does not accept connections within 10 s.
+start_server() { # name, mode (ws|polling|recovery|broadcast); env passes through
+  local name=$1 mode=$2 server flags=()
   PORT=$((PORT + 1))
   local log="$OUT/logs/server-$name-$PORT.log"
   case $name in
-    roomcast)
-      if [ "$mode" = polling ]; then
-        taskset -c 0 "$BIN/bench-server" "$PORT" --polling >"$log" 2>&1 &
-      elif [ "$mode" = recovery ]; then
-        taskset -c 0 "$BIN/bench-server" "$PORT" --recovery >"$log" 2>&1 &
-      else
-        taskset -c 0 "$BIN/bench-server" "$PORT" >"$log" 2>&1 &
-      fi ;;
-    socketioxide)
-      if [ "$mode" = polling ]; then
-        taskset -c 0 "$BIN/socketioxide-bench-server" "$PORT" --polling >"$log" 2>&1 &
-      else
-        taskset -c 0 "$BIN/socketioxide-bench-server" "$PORT" >"$log" 2>&1 &
-      fi ;;
-    node)
-      if [ "$mode" = polling ]; then
-        taskset -c 0 node bench/node/server.js "$PORT" --polling >"$log" 2>&1 &
-      else
-        taskset -c 0 node bench/node/server.js "$PORT" >"$log" 2>&1 &
-      fi ;;
-    ceiling)
-      if [ "$mode" = broadcast ]; then
-        taskset -c 0 "$BIN/ceiling" "$PORT" --mode broadcast >"$log" 2>&1 &
-      else
-        taskset -c 0 "$BIN/ceiling" "$PORT" >"$log" 2>&1 &
-      fi ;;
+    roomcast)     server=("$BIN/bench-server") ;;
+    socketioxide) server=("$BIN/socketioxide-bench-server") ;;
+    node)         server=(node bench/node/server.js) ;;
+    ceiling)      server=("$BIN/ceiling") ;;
+    *) echo "bench: unknown server $name" >&2; return 1 ;;
   esac
+  case $name:$mode in
+    roomcast:polling | socketioxide:polling | node:polling) flags=(--polling) ;;
+    roomcast:recovery) flags=(--recovery) ;;
+    ceiling:broadcast) flags=(--mode broadcast) ;;
+  esac
+  taskset -c 0 "${server[@]}" "$PORT" "${flags[@]}" >"$log" 2>&1 &
   SERVER_PID=$!
   if [ -n "${STORM_PID_FILE:-}" ]; then
     echo "$SERVER_PID" >"$STORM_PID_FILE"
@@ -184,6 +171,7 @@ start_server() { # name, mode (ws|polling|broadcast); env passes through
   done
   echo "bench: $name did not start on port $PORT (log: $log)" >&2
   cat "$log" >&2
+  stop_server
   return 1
 }
 
@@ -203,6 +191,28 @@ stop_cluster() {
   CLUSTER_PIDS=()
 }
 trap 'stop_server; stop_cluster' EXIT
+
+# How a generator run ended: the summary lines of its log (those matching
+# the pattern) when it succeeded, else the end of the log.
+show_result() { # exit status, log, summary pattern
+  local status=$1 log=$2 pattern=$3
+  if [ "$status" -eq 0 ]; then
+    grep -E "$pattern" "$log" | grep -v '^\[' | sed 's/^/    /' >&2 || true
+  else
+    echo "bench: FAILED (log: $log)" >&2
+    tail -5 "$log" >&2
+  fi
+}
+
+# One generator run on CPU 1: its JSON in $OUT/NAME.json, its output in
+# $OUT/logs/NAME.log, then show_result.
+generate() { # name, summary pattern, generator arguments...
+  local name=$1 pattern=$2 status=0
+  shift 2
+  local log="$OUT/logs/$name.log"
+  taskset -c 1 "$BIN/roomcast-bench" "$@" --json "$OUT/$name.json" >"$log" 2>&1 || status=$?
+  show_result "$status" "$log" "$pattern"
+}
 
 # cluster-fanout: a redis-server, two servers on it, the generator.
 run_cluster() { # server, run
@@ -235,18 +245,12 @@ run_cluster() { # server, run
     stop_cluster
     return 0
   fi
-  local json="$OUT/cluster-fanout-$server-$run.json"
-  local log="$OUT/logs/cluster-fanout-$server-$run.log"
   echo "bench: run $run/$RUNS cluster-fanout against 2 × $server (pids $a_pid $b_pid, redis $redis_pid)" >&2
-  if taskset -c 1 "$BIN/roomcast-bench" cluster-fanout -n 500 -b 10 \
-      --addr "127.0.0.1:$a_port" --server-pid "$a_pid" \
-      --remote-addr "127.0.0.1:$b_port" --remote-pid "$b_pid" --broker-pid "$redis_pid" \
-      --label "$server" --warmup "$WARMUP" --duration "$DURATION" --json "$json" >"$log" 2>&1; then
-    grep -E "/s |node|remote|broker|lost|latency" "$log" | grep -v '^\[' | sed 's/^/    /' >&2 || true
-  else
-    echo "bench: FAILED (log: $log)" >&2
-    tail -5 "$log" >&2
-  fi
+  generate "cluster-fanout-$server-$run" "/s |node|remote|broker|lost|latency" \
+    cluster-fanout -n 500 -b 10 \
+    --addr "127.0.0.1:$a_port" --server-pid "$a_pid" \
+    --remote-addr "127.0.0.1:$b_port" --remote-pid "$b_pid" --broker-pid "$redis_pid" \
+    --label "$server" --warmup "$WARMUP" --duration "$DURATION"
   stop_cluster
   sleep 1
 }
@@ -255,16 +259,13 @@ run_cluster() { # server, run
 # started again on the same port; the generator says when its clients are
 # all connected (a ready file) and reads the new server's PID (a PID file).
 run_storm() { # server, run
-  local server=$1 run=$2 ready pidfile gen
+  local server=$1 run=$2 ready pidfile gen status=0
   if [ "$server" = ceiling ]; then
     return 0 # no reconnection without a protocol
   fi
   ready="$OUT/logs/storm-$server-$run.ready"; pidfile="$OUT/logs/storm-$server-$run.pid"
   rm -f "$ready" "$pidfile"
-  if ! start_server "$server" polling; then
-    stop_server
-    return 0
-  fi
+  start_server "$server" polling || return 0
   local json="$OUT/reconnect-storm-$server-$run.json"
   local log="$OUT/logs/reconnect-storm-$server-$run.log"
   echo "bench: run $run/$RUNS reconnect-storm against $server (pid $SERVER_PID, port $PORT)" >&2
@@ -283,13 +284,9 @@ run_storm() { # server, run
     PORT=$((PORT - 1)) # the same port again
     STORM_PID_FILE=$pidfile start_server "$server" polling || true
   fi
-  if wait "$gen"; then
-    grep -E "/s |server CPU|errors|latency|all back|refused|generator failures|dropped|peak open" "$log" \
-      | grep -v '^\[' | sed 's/^/    /' >&2 || true
-  else
-    echo "bench: FAILED (log: $log)" >&2
-    tail -5 "$log" >&2
-  fi
+  wait "$gen" || status=$?
+  show_result "$status" "$log" \
+    "/s |server CPU|errors|latency|all back|refused|generator failures|dropped|peak open"
   stop_server
   sleep 1
 }
@@ -303,22 +300,12 @@ run_recovery() { # server, run
   fi
   for on in on off; do
     mode=ws; [ "$on" = on ] && mode=recovery
-    if ! start_server "$server" "$mode"; then
-      stop_server
-      continue
-    fi
-    local json="$OUT/recovery-$server-$on-$run.json"
-    local log="$OUT/logs/recovery-$server-$on-$run.log"
+    start_server "$server" "$mode" || continue
     echo "bench: run $run/$RUNS recovery ($on) against $server (pid $SERVER_PID, port $PORT)" >&2
-    if taskset -c 1 "$BIN/roomcast-bench" recovery -n "$RECOVERY_CLIENTS" \
-        --churn "$RECOVERY_CHURN" --rate "$RECOVERY_RATE" \
-        --addr "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --label "$server recovery=$on" \
-        --duration "$DURATION" --json "$json" >"$log" 2>&1; then
-      grep -E "/s |server CPU|lost|latency" "$log" | grep -v '^\[' | sed 's/^/    /' >&2 || true
-    else
-      echo "bench: FAILED (log: $log)" >&2
-      tail -5 "$log" >&2
-    fi
+    generate "recovery-$server-$on-$run" "/s |server CPU|lost|latency" \
+      recovery -n "$RECOVERY_CLIENTS" --churn "$RECOVERY_CHURN" --rate "$RECOVERY_RATE" \
+      --addr "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --label "$server recovery=$on" \
+      --duration "$DURATION"
     stop_server
     sleep 1
   done
@@ -349,21 +336,12 @@ run_one() { # server, scenario, run
   elif [ "$mode" = broadcast ]; then
     mode=ws
   fi
-  if ! start_server "$server" "$mode"; then
-    stop_server
-    return 0
-  fi
-  local json="$OUT/$scenario-$server-$run.json"
-  local log="$OUT/logs/$scenario-$server-$run.log"
+  start_server "$server" "$mode" || return 0
   echo "bench: run $run/$RUNS $scenario against $server (pid $SERVER_PID, port $PORT)" >&2
-  if taskset -c 1 "$BIN/roomcast-bench" "${args[@]}" "${raw[@]}" \
-      --addr "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --label "$server" \
-      --warmup "$WARMUP" --duration "$DURATION" --json "$json" >"$log" 2>&1; then
-    grep -E "/s |server CPU|lost|RSS|latency" "$log" | grep -v '^\[' | sed 's/^/    /' >&2 || true
-  else
-    echo "bench: FAILED (log: $log)" >&2
-    tail -5 "$log" >&2
-  fi
+  generate "$scenario-$server-$run" "/s |server CPU|lost|RSS|latency" \
+    "${args[@]}" "${raw[@]}" \
+    --addr "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --label "$server" \
+    --warmup "$WARMUP" --duration "$DURATION"
   stop_server
   sleep 1
 }

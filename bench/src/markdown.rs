@@ -502,6 +502,9 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         if any.scenario == "reconnect-storm" {
             write_storm(w, by_server);
         }
+        if any.scenario == "polling" {
+            write_requests(w, by_server);
+        }
         if any.scenario == "recovery" {
             write_recovery(w, by_server);
         }
@@ -513,6 +516,28 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         let _ = writeln!(w, "{}", text.trim_end());
     }
     std::fs::write(&args.out, md)
+}
+
+/// Long-polling: HTTP requests per echoed event, each server's.
+fn write_requests(w: &mut String, by_server: &BTreeMap<String, Runs>) {
+    let per_server: Vec<String> = servers(by_server)
+        .into_iter()
+        .filter_map(|name| {
+            let v = by_server[name].median(|x| {
+                x.params
+                    .get("requests_per_event")
+                    .and_then(serde_json::Value::as_f64)
+            })?;
+            Some(format!("{name} {v:.3}"))
+        })
+        .collect();
+    if !per_server.is_empty() {
+        let _ = writeln!(
+            w,
+            "\nHTTP requests (GET and POST) per echoed event: {}.",
+            per_server.join(", ")
+        );
+    }
 }
 
 /// A reconnect storm: how long until every client was back, and what failed.
