@@ -201,15 +201,12 @@ where
         let _ = stream.set_nodelay(true);
         let handle = handle.clone();
         #[cfg(feature = "ws")]
-        {
-            let engine = engine.clone();
-            tokio::spawn(async move {
-                crate::accept::serve_connection(&engine, stream, addr, |io| {
-                    serve_connection(io, addr, handle)
-                })
-                .await
-            });
-        }
+        tokio::spawn(crate::accept::serve_connection(
+            engine.clone(),
+            stream,
+            addr,
+            move |io| serve_connection(io, addr, handle),
+        ));
         #[cfg(not(feature = "ws"))]
         {
             let _ = &engine;

@@ -16,9 +16,8 @@
 //!   `finish_upgrade`, `abandon_upgrade`).
 //! - Where the connection goes after its `101` is a [`Takeover`]: a task
 //!   spawned on hyper's upgrade runs it, or, for a request the standalone
-//!   server read itself (`accept.rs`, marked [`Direct`]), that server's
-//!   connection task, which writes the `101` in the same write as the
-//!   first frames.
+//!   server read itself (`accept.rs`, marked [`Direct`]), a task that
+//!   writes the `101` in the same write as the first frames.
 //! - Once its session has closed, a WebSocket has `ping_timeout` to flush
 //!   what was queued before the close; then it is dropped, so a client that
 //!   stopped reading holds no task, socket or buffer.
@@ -108,7 +107,9 @@ impl Takeover {
                 let conn = WsConnection::new(io, ws_config(&registry, socket.protocol()))
                     .with_deflate(agreed)
                     .with_preface(preface);
-                upgrade_on(registry, socket, conn).instrument(span).await
+                // Boxed (the probe makes it the largest): a task is as large
+                // as its largest state, and most connections open here.
+                Box::pin(upgrade_on(registry, socket, conn).instrument(span)).await
             }
             Takeover::Refuse => {
                 let config = WsConfig {
@@ -119,7 +120,7 @@ impl Takeover {
                 let closing = WsConnection::new(io, config)
                     .with_preface(preface)
                     .close(None);
-                let _ = tokio::time::timeout(config.close_grace, closing).await;
+                let _ = Box::pin(tokio::time::timeout(config.close_grace, closing)).await;
             }
         }
     }
