@@ -17,9 +17,9 @@ cd "$(dirname "$0")/.."
 C=${C:-100}; W=${W:-1}; K=${K:-50}; D=${D:-4}; PORT=${PORT:-3800}
 SCENARIO=${SCENARIO:-echo}; mode=()
 case $SCENARIO in
-  echo) gen=(echo -c "$C" -w "$W") ;;
-  connect) gen=(connect -k "$K") ;;
-  connect-upgrade) gen=(connect -k "$K" --upgrade); mode=(--polling) ;;
+  echo) load=(echo -c "$C" -w "$W") ;;
+  connect) load=(connect -k "$K") ;;
+  connect-upgrade) load=(connect -k "$K" --upgrade); mode=(--polling) ;;
   *) echo "unknown scenario $SCENARIO" >&2; exit 1 ;;
 esac
 BIN=${BIN:-target/release}
@@ -37,7 +37,7 @@ for server in "${@:-roomcast socketioxide ceiling}"; do
     pid=$!
     for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
     sleep 0.3
-    taskset -c 1 "$BIN/roomcast-bench" "${gen[@]}" "${raw[@]}" --addr "127.0.0.1:$PORT" \
+    taskset -c 1 "$BIN/roomcast-bench" "${load[@]}" "${raw[@]}" --addr "127.0.0.1:$PORT" \
       --server-pid "$pid" --warmup 2 --duration "$D" --quiet --json "$OUT/$s.json" >"$OUT/gen.log" 2>&1 &
     gen=$!
     sleep 2.05
