@@ -56,6 +56,25 @@ pub async fn open_ws(common: &Common) -> io::Result<Ws> {
     }
 }
 
+/// The raw counterpart of a Socket.IO connect, for the ceiling: a
+/// WebSocket to `/connect`, on which the ceiling sends one text frame the
+/// size of an Engine.IO open packet after its `101`; then one frame each
+/// way (`40` and its echo), as the Socket.IO CONNECT and its reply.
+pub async fn raw_connect(common: &Common) -> io::Result<Ws> {
+    let setup = async {
+        let mut ws = open_url(common, format!("ws://{}/connect", common.addr)).await?;
+        next_text(&mut ws).await?;
+        ws.send(Message::text(proto::CONNECT))
+            .await
+            .map_err(io_err)?;
+        next_text(&mut ws).await?;
+        Ok(ws)
+    };
+    tokio::time::timeout(SETUP_TIMEOUT, setup)
+        .await
+        .map_err(|_| io_err("connection setup timed out"))?
+}
+
 /// Connects and upgrades to `<path>?<query>`.
 pub async fn open_ws_query(common: &Common, query: &str) -> io::Result<Ws> {
     let url = format!("ws://{}{}?{query}", common.addr, common.path);

@@ -20,6 +20,8 @@
 #![cfg_attr(not(all(feature = "ws", feature = "polling")), allow(dead_code))]
 
 #[cfg(feature = "polling")]
+#[cfg(feature = "ws")]
+mod accept;
 mod compression;
 mod config;
 mod cors;
