@@ -1,33 +1,43 @@
 #!/usr/bin/env bash
-# Syscalls per echoed event: each server (pinned to CPU 0) under
-# `roomcast-bench echo -c C -w W` (CPU 1), with `perf stat -e
+# Syscalls per operation: each server (pinned to CPU 0) under
+# `roomcast-bench echo -c C -w W` (CPU 1), or `connect -k K` with
+# SCENARIO=connect (SCENARIO=connect-upgrade: `connect -k K --upgrade`,
+# servers with long-polling on; no ceiling), with `perf stat -e
 # 'syscalls:sys_enter_*' -p PID` over the generator's measured window.
-# Prints one line per server: events/s, server CPU per event, the load
-# average, and every syscall's count divided by the events echoed.
+# Prints one line per server: operations/s, server CPU per operation, the
+# load average, and every syscall's count divided by the operations.
 #
 #   C=100 W=1 bash scripts/bench-syscalls.sh [roomcast socketioxide ceiling]
+#   SCENARIO=connect K=50 bash scripts/bench-syscalls.sh roomcast ceiling
 #
 # Needs perf (Debian: linux-perf) and tracefs; builds nothing: run
 # scripts/bench.sh (or its cargo builds) first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-C=${C:-100}; W=${W:-1}; D=${D:-4}; PORT=${PORT:-3800}
-BIN=target/release
+C=${C:-100}; W=${W:-1}; K=${K:-50}; D=${D:-4}; PORT=${PORT:-3800}
+SCENARIO=${SCENARIO:-echo}; mode=()
+case $SCENARIO in
+  echo) load=(echo -c "$C" -w "$W") ;;
+  connect) load=(connect -k "$K") ;;
+  connect-upgrade) load=(connect -k "$K" --upgrade); mode=(--polling) ;;
+  *) echo "unknown scenario $SCENARIO" >&2; exit 1 ;;
+esac
+BIN=${BIN:-target/release}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 for server in "${@:-roomcast socketioxide ceiling}"; do
   for s in $server; do
     PORT=$((PORT + 1)); raw=()
     case $s in
-      roomcast) taskset -c 0 "$BIN/bench-server" "$PORT" >"$OUT/srv.log" 2>&1 & ;;
-      socketioxide) taskset -c 0 "$BIN/socketioxide-bench-server" "$PORT" >"$OUT/srv.log" 2>&1 & ;;
+      roomcast) taskset -c 0 "$BIN/bench-server" "$PORT" "${mode[@]}" >"$OUT/srv.log" 2>&1 & ;;
+      socketioxide) taskset -c 0 "$BIN/socketioxide-bench-server" "$PORT" "${mode[@]}" >"$OUT/srv.log" 2>&1 & ;;
       ceiling) taskset -c 0 "$BIN/ceiling" "$PORT" >"$OUT/srv.log" 2>&1 & raw=(--raw) ;;
       *) echo "unknown server $s" >&2; exit 1 ;;
     esac
     pid=$!
     for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
     sleep 0.3
-    taskset -c 1 "$BIN/roomcast-bench" echo -c "$C" -w "$W" "${raw[@]}" --addr "127.0.0.1:$PORT" \
+    taskset -c 1 "$BIN/roomcast-bench" "${load[@]}" "${raw[@]}" --addr "127.0.0.1:$PORT" \
       --server-pid "$pid" --warmup 2 --duration "$D" --quiet --json "$OUT/$s.json" >"$OUT/gen.log" 2>&1 &
     gen=$!
     sleep 2.05
@@ -46,8 +56,9 @@ for line in open(f"{out}/{server}.perf"):
         rows.append((f[2].replace("syscalls:sys_enter_", ""), int(f[0])))
 total = sum(c for _, c in rows)
 cpu = r.get("server_cpu_us_per_op") or 0
-print(f"{server}: {r['ops_per_s']:.0f} events/s, server CPU {cpu:.2f} µs/event, load {r['load1_start']:.2f}; "
-      f"syscalls per event {total / events:.3f}: "
+kernel = r.get("server_sys_us_per_op") or 0
+print(f"{server}: {r['ops_per_s']:.0f} ops/s, server CPU {cpu:.2f} µs/op (kernel {kernel:.2f}), load {r['load1_start']:.2f}; "
+      f"syscalls per op {total / events:.3f}: "
       + ", ".join(f"{n} {c / events:.3f}" for n, c in sorted(rows, key=lambda x: -x[1])))
 PY
   done

@@ -33,8 +33,10 @@
 #   IDLE_CLIENTS [10000]  the sizes of idle, a list: "1000 10000 19000" runs
 #                      it once per size (results idle-c<N>-*.json; the
 #                      default size keeps the name idle-*.json)
-#   STORM_CLIENTS [10000]  clients of reconnect-storm; STORM_FLAGS [] more
-#                      options for it (--ws-only: reconnect over WebSocket only)
+#   STORM_CLIENTS [10000, or fewer: see below]  clients of reconnect-storm;
+#                      STORM_FLAGS [] more options for it (--ws-only:
+#                      reconnect over WebSocket only; --sources N: loopback
+#                      source addresses, default 16)
 #   RECOVERY_CLIENTS [10000] subscribers of recovery; RECOVERY_CHURN [0.05]
 #                      the fraction cut every second; RECOVERY_RATE [20]
 #                      broadcasts per second. roomcast only, run twice:
@@ -53,7 +55,7 @@ OUT=${OUT:-target/bench/$(date -u +%Y%m%dT%H%M%SZ)}
 REPORT=${REPORT-BENCHMARKS.md}
 PORT=${PORT:-3900}
 IDLE_CLIENTS=${IDLE_CLIENTS:-10000}
-STORM_CLIENTS=${STORM_CLIENTS:-10000}
+STORM_CLIENTS=${STORM_CLIENTS:-}
 RECOVERY_CLIENTS=${RECOVERY_CLIENTS:-10000}
 RECOVERY_CHURN=${RECOVERY_CHURN:-0.05}
 RECOVERY_RATE=${RECOVERY_RATE:-20}
@@ -63,6 +65,23 @@ BIN=target/release
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 if [ "$(ulimit -n)" -lt 10100 ]; then
   echo "bench: open-file limit $(ulimit -n) is below 10100; the 10k scenarios will fail" >&2
+fi
+
+# reconnect-storm along the default client's path: a client holds its
+# polling connection beside its WebSocket while it upgrades, so the
+# generator and the server may each hold two descriptors per client at
+# once, plus their own (64 at most). Unless STORM_CLIENTS is set, the storm
+# runs 10,000 clients or as many as the open-file limit allows, and says so.
+storm_per_client=2
+case " ${STORM_FLAGS:-} " in *" --ws-only "*) storm_per_client=1 ;; esac
+storm_max=$(( ($(ulimit -n) - 64) / storm_per_client ))
+if [ -z "$STORM_CLIENTS" ]; then
+  STORM_CLIENTS=$(( storm_max < 10000 ? storm_max : 10000 ))
+  if [ "$STORM_CLIENTS" -lt 10000 ] && [[ " $SCENARIOS " == *" reconnect-storm "* ]]; then
+    echo "bench: reconnect-storm with $STORM_CLIENTS clients, not 10000: the open-file limit $(ulimit -n) allows $storm_per_client descriptors per client (+64) at most in each process" >&2
+  fi
+elif [ "$STORM_CLIENTS" -gt "$storm_max" ]; then
+  echo "bench: STORM_CLIENTS=$STORM_CLIENTS may need more descriptors than the open-file limit $(ulimit -n) allows (EMFILE: the generator counts its own apart)" >&2
 fi
 
 if ! command -v taskset >/dev/null 2>&1; then
@@ -124,38 +143,25 @@ echo "bench: $NOTE" >&2
 mkdir -p "$OUT/logs"
 SERVER_PID=
 
-start_server() { # name, mode (ws|polling|broadcast); env passes through
-  local name=$1 mode=$2
+# Starts a server on the next port, SERVER_PID its pid; fails (the server
+# stopped) when it does not accept connections within 10 s.
+start_server() { # name, mode (ws|polling|recovery|broadcast); env passes through
+  local name=$1 mode=$2 server flags=()
   PORT=$((PORT + 1))
   local log="$OUT/logs/server-$name-$PORT.log"
   case $name in
-    roomcast)
-      if [ "$mode" = polling ]; then
-        taskset -c 0 "$BIN/bench-server" "$PORT" --polling >"$log" 2>&1 &
-      elif [ "$mode" = recovery ]; then
-        taskset -c 0 "$BIN/bench-server" "$PORT" --recovery >"$log" 2>&1 &
-      else
-        taskset -c 0 "$BIN/bench-server" "$PORT" >"$log" 2>&1 &
-      fi ;;
-    socketioxide)
-      if [ "$mode" = polling ]; then
-        taskset -c 0 "$BIN/socketioxide-bench-server" "$PORT" --polling >"$log" 2>&1 &
-      else
-        taskset -c 0 "$BIN/socketioxide-bench-server" "$PORT" >"$log" 2>&1 &
-      fi ;;
-    node)
-      if [ "$mode" = polling ]; then
-        taskset -c 0 node bench/node/server.js "$PORT" --polling >"$log" 2>&1 &
-      else
-        taskset -c 0 node bench/node/server.js "$PORT" >"$log" 2>&1 &
-      fi ;;
-    ceiling)
-      if [ "$mode" = broadcast ]; then
-        taskset -c 0 "$BIN/ceiling" "$PORT" --mode broadcast >"$log" 2>&1 &
-      else
-        taskset -c 0 "$BIN/ceiling" "$PORT" >"$log" 2>&1 &
-      fi ;;
+    roomcast)     server=("$BIN/bench-server") ;;
+    socketioxide) server=("$BIN/socketioxide-bench-server") ;;
+    node)         server=(node bench/node/server.js) ;;
+    ceiling)      server=("$BIN/ceiling") ;;
+    *) echo "bench: unknown server $name" >&2; return 1 ;;
   esac
+  case $name:$mode in
+    roomcast:polling | socketioxide:polling | node:polling) flags=(--polling) ;;
+    roomcast:recovery) flags=(--recovery) ;;
+    ceiling:broadcast) flags=(--mode broadcast) ;;
+  esac
+  taskset -c 0 "${server[@]}" "$PORT" "${flags[@]}" >"$log" 2>&1 &
   SERVER_PID=$!
   if [ -n "${STORM_PID_FILE:-}" ]; then
     echo "$SERVER_PID" >"$STORM_PID_FILE"
@@ -169,6 +175,7 @@ start_server() { # name, mode (ws|polling|broadcast); env passes through
   done
   echo "bench: $name did not start on port $PORT (log: $log)" >&2
   cat "$log" >&2
+  stop_server
   return 1
 }
 
@@ -188,6 +195,28 @@ stop_cluster() {
   CLUSTER_PIDS=()
 }
 trap 'stop_server; stop_cluster' EXIT
+
+# How a generator run ended: the summary lines of its log (those matching
+# the pattern) when it succeeded, else the end of the log.
+show_result() { # exit status, log, summary pattern
+  local status=$1 log=$2 pattern=$3
+  if [ "$status" -eq 0 ]; then
+    grep -E "$pattern" "$log" | grep -v '^\[' | sed 's/^/    /' >&2 || true
+  else
+    echo "bench: FAILED (log: $log)" >&2
+    tail -5 "$log" >&2
+  fi
+}
+
+# One generator run on CPU 1: its JSON in $OUT/NAME.json, its output in
+# $OUT/logs/NAME.log, then show_result.
+generate() { # name, summary pattern, generator arguments...
+  local name=$1 pattern=$2 status=0
+  shift 2
+  local log="$OUT/logs/$name.log"
+  taskset -c 1 "$BIN/roomcast-bench" "$@" --json "$OUT/$name.json" >"$log" 2>&1 || status=$?
+  show_result "$status" "$log" "$pattern"
+}
 
 # cluster-fanout: a redis-server, two servers on it, the generator.
 run_cluster() { # server, run
@@ -220,18 +249,12 @@ run_cluster() { # server, run
     stop_cluster
     return 0
   fi
-  local json="$OUT/cluster-fanout-$server-$run.json"
-  local log="$OUT/logs/cluster-fanout-$server-$run.log"
   echo "bench: run $run/$RUNS cluster-fanout against 2 × $server (pids $a_pid $b_pid, redis $redis_pid)" >&2
-  if taskset -c 1 "$BIN/roomcast-bench" cluster-fanout -n 500 -b 10 \
-      --addr "127.0.0.1:$a_port" --server-pid "$a_pid" \
-      --remote-addr "127.0.0.1:$b_port" --remote-pid "$b_pid" --broker-pid "$redis_pid" \
-      --label "$server" --warmup "$WARMUP" --duration "$DURATION" --json "$json" >"$log" 2>&1; then
-    grep -E "/s |node|remote|broker|lost|latency" "$log" | grep -v '^\[' | sed 's/^/    /' >&2 || true
-  else
-    echo "bench: FAILED (log: $log)" >&2
-    tail -5 "$log" >&2
-  fi
+  generate "cluster-fanout-$server-$run" "/s |node|remote|broker|lost|latency" \
+    cluster-fanout -n 500 -b 10 \
+    --addr "127.0.0.1:$a_port" --server-pid "$a_pid" \
+    --remote-addr "127.0.0.1:$b_port" --remote-pid "$b_pid" --broker-pid "$redis_pid" \
+    --label "$server" --warmup "$WARMUP" --duration "$DURATION"
   stop_cluster
   sleep 1
 }
@@ -240,16 +263,13 @@ run_cluster() { # server, run
 # started again on the same port; the generator says when its clients are
 # all connected (a ready file) and reads the new server's PID (a PID file).
 run_storm() { # server, run
-  local server=$1 run=$2 ready pidfile gen
+  local server=$1 run=$2 ready pidfile gen status=0
   if [ "$server" = ceiling ]; then
     return 0 # no reconnection without a protocol
   fi
   ready="$OUT/logs/storm-$server-$run.ready"; pidfile="$OUT/logs/storm-$server-$run.pid"
   rm -f "$ready" "$pidfile"
-  if ! start_server "$server" polling; then
-    stop_server
-    return 0
-  fi
+  start_server "$server" polling || return 0
   local json="$OUT/reconnect-storm-$server-$run.json"
   local log="$OUT/logs/reconnect-storm-$server-$run.log"
   echo "bench: run $run/$RUNS reconnect-storm against $server (pid $SERVER_PID, port $PORT)" >&2
@@ -268,12 +288,9 @@ run_storm() { # server, run
     PORT=$((PORT - 1)) # the same port again
     STORM_PID_FILE=$pidfile start_server "$server" polling || true
   fi
-  if wait "$gen"; then
-    grep -E "/s |server CPU|errors|latency" "$log" | grep -v '^\[' | sed 's/^/    /' >&2 || true
-  else
-    echo "bench: FAILED (log: $log)" >&2
-    tail -5 "$log" >&2
-  fi
+  wait "$gen" || status=$?
+  show_result "$status" "$log" \
+    "/s |server CPU|errors|latency|all back|refused|generator failures|dropped|peak open"
   stop_server
   sleep 1
 }
@@ -287,22 +304,12 @@ run_recovery() { # server, run
   fi
   for on in on off; do
     mode=ws; [ "$on" = on ] && mode=recovery
-    if ! start_server "$server" "$mode"; then
-      stop_server
-      continue
-    fi
-    local json="$OUT/recovery-$server-$on-$run.json"
-    local log="$OUT/logs/recovery-$server-$on-$run.log"
+    start_server "$server" "$mode" || continue
     echo "bench: run $run/$RUNS recovery ($on) against $server (pid $SERVER_PID, port $PORT)" >&2
-    if taskset -c 1 "$BIN/roomcast-bench" recovery -n "$RECOVERY_CLIENTS" \
-        --churn "$RECOVERY_CHURN" --rate "$RECOVERY_RATE" \
-        --addr "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --label "$server recovery=$on" \
-        --duration "$DURATION" --json "$json" >"$log" 2>&1; then
-      grep -E "/s |server CPU|lost|latency" "$log" | grep -v '^\[' | sed 's/^/    /' >&2 || true
-    else
-      echo "bench: FAILED (log: $log)" >&2
-      tail -5 "$log" >&2
-    fi
+    generate "recovery-$server-$on-$run" "/s |server CPU|lost|latency" \
+      recovery -n "$RECOVERY_CLIENTS" --churn "$RECOVERY_CHURN" --rate "$RECOVERY_RATE" \
+      --addr "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --label "$server recovery=$on" \
+      --duration "$DURATION"
     stop_server
     sleep 1
   done
@@ -334,21 +341,12 @@ run_one() { # server, scenario, run; IDLE_N: the size of idle
   elif [ "$mode" = broadcast ]; then
     mode=ws
   fi
-  if ! start_server "$server" "$mode"; then
-    stop_server
-    return 0
-  fi
-  local json="$OUT/$name-$server-$run.json"
-  local log="$OUT/logs/$name-$server-$run.log"
+  start_server "$server" "$mode" || return 0
   echo "bench: run $run/$RUNS $name against $server (pid $SERVER_PID, port $PORT)" >&2
-  if taskset -c 1 "$BIN/roomcast-bench" "${args[@]}" "${raw[@]}" \
-      --addr "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --label "$server" \
-      --warmup "$WARMUP" --duration "$DURATION" --json "$json" >"$log" 2>&1; then
-    grep -E "/s |server CPU|lost|RSS|latency" "$log" | grep -v '^\[' | sed 's/^/    /' >&2 || true
-  else
-    echo "bench: FAILED (log: $log)" >&2
-    tail -5 "$log" >&2
-  fi
+  generate "$name-$server-$run" "/s |server CPU|lost|RSS|latency" \
+    "${args[@]}" "${raw[@]}" \
+    --addr "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --label "$server" \
+    --warmup "$WARMUP" --duration "$DURATION"
   stop_server
   sleep 1
 }

@@ -55,6 +55,10 @@ use crate::{AckSender, Socket};
 )]
 pub trait EventHandler<M>: sealed::Sealed<M> + Send + Sync + 'static {}
 
+/// Every closure shape `Sealed` is implemented for (the three named
+/// above) is an event handler.
+impl<H: sealed::Sealed<M> + Send + Sync + 'static, M> EventHandler<M> for H {}
+
 pub(crate) mod sealed {
     use super::*;
 
@@ -99,12 +103,6 @@ where
         Some(Box::pin(self(socket)))
     }
 }
-impl<F, Fut> EventHandler<(Socket,)> for F
-where
-    F: Fn(Socket) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-}
 
 impl<F, T, Fut> sealed::Sealed<(Socket, T)> for F
 where
@@ -123,13 +121,6 @@ where
         Some(Box::pin(self(socket, data)))
     }
 }
-impl<F, T, Fut> EventHandler<(Socket, T)> for F
-where
-    F: Fn(Socket, T) -> Fut + Send + Sync + 'static,
-    T: DeserializeOwned + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-}
 
 impl<F, T, Fut> sealed::Sealed<(Socket, T, AckSender)> for F
 where
@@ -147,11 +138,4 @@ where
         let data = decode(&socket, args, attachments)?;
         Some(Box::pin(self(socket, data, ack)))
     }
-}
-impl<F, T, Fut> EventHandler<(Socket, T, AckSender)> for F
-where
-    F: Fn(Socket, T, AckSender) -> Fut + Send + Sync + 'static,
-    T: DeserializeOwned + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
 }

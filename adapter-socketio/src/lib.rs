@@ -33,6 +33,7 @@ mod ack;
 pub mod admin;
 mod client;
 mod client_files;
+mod entry_points;
 mod error;
 mod event_handler;
 mod extensions;

@@ -16,14 +16,12 @@ use dashmap::DashMap;
 use parking_lot::RwLock;
 use roomcast_core::cluster::{Request, Response};
 use roomcast_core::{ClientId, Hub, Room};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::entry_points::entry_points;
 use crate::socket::ConnectFn;
 use crate::state::{AppState, SharedState};
-use crate::{
-    AckError, BroadcastAcks, BroadcastOperator, ConnectError, EmitError, RemoteSocket, Socket,
-};
+use crate::{BroadcastOperator, ConnectError, EmitError, Socket};
 
 /// A namespace. Cheap to clone (a handle).
 ///
@@ -291,39 +289,27 @@ impl Namespace {
         BroadcastOperator::new(self.clone())
     }
 
-    /// Sockets in these rooms.
-    pub fn to<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
-        self.operator().to(rooms)
-    }
+    entry_points! { operator =>
+        /// Sockets in these rooms.
+        to;
 
-    /// Same as [`Namespace::to`].
-    pub fn within<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
-        self.operator().to(rooms)
-    }
+        /// Same as [`Namespace::to`].
+        within;
 
-    /// Every socket but those in these rooms.
-    pub fn except<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
-        self.operator().except(rooms)
-    }
+        /// Every socket but those in these rooms.
+        except;
 
-    /// Only sockets on this node.
-    pub fn local(&self) -> BroadcastOperator {
-        self.operator().local()
-    }
+        /// Only sockets on this node.
+        local;
 
-    /// May be dropped for clients that cannot take it now.
-    pub fn volatile(&self) -> BroadcastOperator {
-        self.operator().volatile()
-    }
+        /// May be dropped for clients that cannot take it now.
+        volatile;
 
-    /// Whether the events may be compressed (Node's `compress(false)`).
-    pub fn compress(&self, compress: bool) -> BroadcastOperator {
-        self.operator().compress(compress)
-    }
+        /// Whether the events may be compressed (Node's `compress(false)`).
+        compress;
 
-    /// How long `emit_with_ack` waits.
-    pub fn timeout(&self, timeout: std::time::Duration) -> BroadcastOperator {
-        self.operator().timeout(timeout)
+        /// How long `emit_with_ack` waits.
+        timeout;
     }
 
     /// Sends an event to every socket of the namespace. On a dynamic
@@ -339,28 +325,30 @@ impl Namespace {
         self.operator().emit(event, data)
     }
 
-    /// Sends an event to every socket and collects their acknowledgements.
-    pub async fn emit_with_ack<T, R>(
-        &self,
-        event: &str,
-        data: &T,
-    ) -> Result<BroadcastAcks<R>, AckError>
-    where
-        T: Serialize + ?Sized,
-        R: DeserializeOwned,
-    {
-        self.operator().emit_with_ack(event, data).await
-    }
+    entry_points! { operator =>
+        /// Sends an event to every socket and collects their acknowledgements.
+        emit_with_ack;
 
-    /// Ids of every socket of the namespace on this node.
-    pub fn sockets(&self) -> Vec<ClientId> {
-        self.operator().sockets()
-    }
+        /// Ids of every socket of the namespace on this node.
+        sockets;
 
-    /// Every socket of the namespace across the cluster; see
-    /// [`BroadcastOperator::fetch_sockets`].
-    pub async fn fetch_sockets(&self) -> Vec<RemoteSocket> {
-        self.operator().fetch_sockets().await
+        /// Every socket of the namespace across the cluster; see
+        /// [`BroadcastOperator::fetch_sockets`].
+        fetch_sockets;
+
+        /// Makes every socket join rooms.
+        sockets_join;
+
+        /// Makes every socket leave rooms.
+        sockets_leave;
+
+        /// Disconnects every socket from the namespace (their connections
+        /// stay open for other namespaces).
+        disconnect_sockets;
+
+        /// Disconnects every socket and closes their connections (Node's
+        /// `disconnectSockets(true)`).
+        close_connections;
     }
 
     /// Every room of the namespace across the cluster, each socket's own
@@ -416,27 +404,5 @@ impl Namespace {
         })
         .await;
         answers
-    }
-
-    /// Makes every socket join rooms.
-    pub fn sockets_join<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
-        self.operator().sockets_join(rooms)
-    }
-
-    /// Makes every socket leave rooms.
-    pub fn sockets_leave<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
-        self.operator().sockets_leave(rooms)
-    }
-
-    /// Disconnects every socket from the namespace (their connections
-    /// stay open for other namespaces).
-    pub fn disconnect_sockets(&self) {
-        self.operator().disconnect_sockets()
-    }
-
-    /// Disconnects every socket and closes their connections (Node's
-    /// `disconnectSockets(true)`).
-    pub fn close_connections(&self) {
-        self.operator().close_connections()
     }
 }

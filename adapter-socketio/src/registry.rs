@@ -98,13 +98,22 @@ impl NamespaceRegistry {
         if let Some(ns) = self.get(name) {
             return ns;
         }
+        self.get_or_insert(name, || {
+            self.attach(Namespace::new(name, self.hub(name), self.parser.clone()))
+        })
+    }
+
+    /// The namespace `name`: the one in the table, or else the one `create`
+    /// makes, put in the table; the observers hear of a created one (once
+    /// the table is unlocked).
+    fn get_or_insert(&self, name: &str, create: impl FnOnce() -> Namespace) -> Namespace {
         let mut created = false;
         let ns = self
             .namespaces
             .entry(name.to_string())
             .or_insert_with(|| {
                 created = true;
-                self.attach(Namespace::new(name, self.hub(name), self.parser.clone()))
+                create()
             })
             .clone();
         if created {
@@ -153,23 +162,13 @@ impl NamespaceRegistry {
             .iter()
             .find(|(matcher, _)| matcher(name))
             .map(|(_, parent)| parent.clone())?;
-        let mut created = false;
-        let ns = self
-            .namespaces
-            .entry(name.to_string())
-            .or_insert_with(|| {
-                created = true;
-                let child = self.attach(parent.child(name, self.hub(name)));
-                if self.cleanup_empty_children {
-                    child.set_on_empty(self.remover(parent.clone()));
-                }
-                child
-            })
-            .clone();
-        if created {
-            self.observers.namespace_created(&ns);
-        }
-        Some(ns)
+        Some(self.get_or_insert(name, || {
+            let child = self.attach(parent.child(name, self.hub(name)));
+            if self.cleanup_empty_children {
+                child.set_on_empty(self.remover(parent.clone()));
+            }
+            child
+        }))
     }
 
     /// Removes an empty child from the server, its parent and the cluster.

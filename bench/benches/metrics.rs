@@ -15,20 +15,18 @@
 //! broadcast).
 
 use std::hint::black_box;
-use std::sync::Arc;
-use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use roomcast_core::{metrics, ClientId, Flags, Frame, Hub, Message, Outbox, OutboxConfig, Target};
+use roomcast_core::metrics;
+
+mod fanout;
 
 fn cost(c: &mut Criterion) {
     assert!(
         metrics::ENABLED,
         "build with roomcast-core's metrics feature"
     );
-    let message = Message::from(Frame::text(
-        "42[\"fanout\",[1,123456,\"xxxxxxxxxxxxxxxx\"]]",
-    ));
+    let message = fanout::message();
     let mut g = c.benchmark_group("metrics");
     g.bench_function("counters per broadcast", |b| {
         b.iter(|| {
@@ -37,47 +35,13 @@ fn cost(c: &mut Criterion) {
             metrics::broadcast(black_box(1), bytes);
         })
     });
-    for members in [1usize, 100, 1_000] {
-        let hub = Hub::new("/");
-        let outboxes: Vec<Arc<Outbox>> = (0..members)
-            .map(|_| {
-                let id = ClientId::random();
-                let outbox = Arc::new(Outbox::new(OutboxConfig::default()));
-                hub.connect(id, outbox.clone()).expect("connect");
-                hub.join(id, ["bench"]).expect("join");
-                outbox
-            })
-            .collect();
-        let target = Target::to(["bench"]);
-        let mut batch = Vec::with_capacity(4);
-        g.bench_with_input(
-            BenchmarkId::new("broadcast + drain", members),
-            &members,
-            |b, _| {
-                b.iter(|| {
-                    let delivery = hub.broadcast(&target, black_box(&message), Flags::default());
-                    for outbox in &outboxes {
-                        outbox.drain(&mut batch);
-                        batch.clear();
-                    }
-                    delivery
-                })
-            },
-        );
-    }
-    g.finish();
-}
-
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(2))
+    let id = |members| BenchmarkId::new("broadcast + drain", members);
+    fanout::bench_sizes(g, &[1, 100, 1_000], id, false);
 }
 
 criterion_group! {
     name = benches;
-    config = config();
+    config = fanout::config(20);
     targets = cost
 }
 criterion_main!(benches);

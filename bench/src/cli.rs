@@ -85,6 +85,11 @@ pub struct Common {
     /// No progress line every second.
     #[arg(long)]
     pub quiet: bool,
+    /// The local address connections are made from (none: the kernel's
+    /// choice); set per client by scenarios that spread their clients over
+    /// several loopback addresses.
+    #[arg(skip)]
+    pub source: Option<std::net::IpAddr>,
 }
 
 impl Common {
@@ -240,6 +245,12 @@ pub struct StormArgs {
     /// Seconds the storm may take at most.
     #[arg(long, default_value_t = 120.0)]
     pub timeout: f64,
+    /// Loopback source addresses the clients are spread over (127.0.0.2,
+    /// 127.0.0.3, ...; client i always uses the same one, as a device
+    /// keeps its address); 0: the kernel's choice (127.0.0.1), as the other
+    /// scenarios. The server must listen on 127.0.0.1 or a wildcard.
+    #[arg(long, default_value_t = 16)]
+    pub sources: u8,
 }
 
 /// `recovery`.

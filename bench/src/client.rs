@@ -5,7 +5,7 @@ use std::io;
 use std::time::Duration;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::{client_async_with_config, WebSocketStream};
@@ -56,6 +56,25 @@ pub async fn open_ws(common: &Common) -> io::Result<Ws> {
     }
 }
 
+/// The raw counterpart of a Socket.IO connect, for the ceiling: a
+/// WebSocket to `/connect`, on which the ceiling sends one text frame the
+/// size of an Engine.IO open packet after its `101`; then one frame each
+/// way (`40` and its echo), as the Socket.IO CONNECT and its reply.
+pub async fn raw_connect(common: &Common) -> io::Result<Ws> {
+    let setup = async {
+        let mut ws = open_url(common, format!("ws://{}/connect", common.addr)).await?;
+        next_text(&mut ws).await?;
+        ws.send(Message::text(proto::CONNECT))
+            .await
+            .map_err(io_err)?;
+        next_text(&mut ws).await?;
+        Ok(ws)
+    };
+    tokio::time::timeout(SETUP_TIMEOUT, setup)
+        .await
+        .map_err(|_| io_err("connection setup timed out"))?
+}
+
 /// Connects and upgrades to `<path>?<query>`.
 pub async fn open_ws_query(common: &Common, query: &str) -> io::Result<Ws> {
     let url = format!("ws://{}{}?{query}", common.addr, common.path);
@@ -63,12 +82,58 @@ pub async fn open_ws_query(common: &Common, query: &str) -> io::Result<Ws> {
 }
 
 async fn open_url(common: &Common, url: String) -> io::Result<Ws> {
-    let stream = TcpStream::connect(common.addr).await?;
-    stream.set_nodelay(true)?;
+    let stream = dial(common).await?;
     let (ws, _) = client_async_with_config(url, stream, Some(ws_config()))
         .await
         .map_err(io_err)?;
     Ok(ws)
+}
+
+/// A TCP connection to the server (`TCP_NODELAY` on), from
+/// `common.source` if set. The kernel then picks the source port at
+/// `connect` among those free for that address and the server's
+/// (`IP_BIND_ADDRESS_NO_PORT`), so each source address has the whole
+/// ephemeral port range to itself: one address alone has too few ports for
+/// 10k clients each holding a polling connection beside its WebSocket.
+pub async fn dial(common: &Common) -> io::Result<TcpStream> {
+    let stream = match common.source {
+        None => TcpStream::connect(common.addr).await?,
+        Some(ip) => {
+            let socket = if ip.is_ipv4() {
+                TcpSocket::new_v4()?
+            } else {
+                TcpSocket::new_v6()?
+            };
+            bind_address_no_port(&socket)?;
+            socket.bind(std::net::SocketAddr::new(ip, 0))?;
+            socket.connect(common.addr).await?
+        }
+    };
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+/// `IP_BIND_ADDRESS_NO_PORT`: `bind` with port 0 leaves the port to
+/// `connect`.
+fn bind_address_no_port(socket: &TcpSocket) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let on: libc::c_int = 1;
+    // SAFETY: a valid socket descriptor and a c_int option value of the
+    // size passed.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_BIND_ADDRESS_NO_PORT,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// Waits for the Engine.IO open packet, sends CONNECT to `/` and waits for

@@ -11,6 +11,7 @@ use std::io;
 use std::rc::Rc;
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
+use roomcast_testkit::frame::put_client_frame;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -221,20 +222,8 @@ fn frame_at(buf: &[u8]) -> io::Result<Option<(bool, u8, usize, usize)>> {
 
 /// A masked text frame (the mask is fixed: this is a load generator).
 fn put_frame(out: &mut Vec<u8>, rsv1: bool, payload: &[u8]) {
-    let mask = [0x5a, 0x17, 0xc3, 0x88];
-    out.push(0x81 | if rsv1 { 0x40 } else { 0 });
-    let len = payload.len();
-    if len < 126 {
-        out.push(0x80 | len as u8);
-    } else if len <= 0xffff {
-        out.push(0x80 | 126);
-        out.extend_from_slice(&(len as u16).to_be_bytes());
-    } else {
-        out.push(0x80 | 127);
-        out.extend_from_slice(&(len as u64).to_be_bytes());
-    }
-    out.extend_from_slice(&mask);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i & 3]));
+    let first = 0x81 | if rsv1 { 0x40 } else { 0 };
+    put_client_frame(out, first, [0x5a, 0x17, 0xc3, 0x88], payload);
 }
 
 fn deflate(c: &mut Compress, input: &[u8]) -> io::Result<Vec<u8>> {

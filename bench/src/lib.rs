@@ -1,5 +1,6 @@
 //! roomcast-bench: a load generator for any Socket.IO v5 / Engine.IO v4
-//! server, written against the protocol (it uses no roomcast crate), plus a
+//! server, written against the protocol (it uses no roomcast crate but the
+//! test kit, which writes its hand-made WebSocket frames), plus a
 //! `--raw` mode for bare WebSocket servers such as the `ceiling` binary.
 //!
 //! - [`proto`]: Engine.IO / Socket.IO text packets, built and parsed by hand.

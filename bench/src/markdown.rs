@@ -502,6 +502,9 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         if any.scenario == "reconnect-storm" {
             write_storm(w, by_server);
         }
+        if any.scenario == "polling" {
+            write_requests(w, by_server);
+        }
         if any.scenario == "recovery" {
             write_recovery(w, by_server);
         }
@@ -515,6 +518,28 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
     std::fs::write(&args.out, md)
 }
 
+/// Long-polling: HTTP requests per echoed event, each server's.
+fn write_requests(w: &mut String, by_server: &BTreeMap<String, Runs>) {
+    let per_server: Vec<String> = servers(by_server)
+        .into_iter()
+        .filter_map(|name| {
+            let v = by_server[name].median(|x| {
+                x.params
+                    .get("requests_per_event")
+                    .and_then(serde_json::Value::as_f64)
+            })?;
+            Some(format!("{name} {v:.3}"))
+        })
+        .collect();
+    if !per_server.is_empty() {
+        let _ = writeln!(
+            w,
+            "\nHTTP requests (GET and POST) per echoed event: {}.",
+            per_server.join(", ")
+        );
+    }
+}
+
 /// A reconnect storm: how long until every client was back, and what failed.
 fn write_storm(w: &mut String, by_server: &BTreeMap<String, Runs>) {
     for name in servers(by_server) {
@@ -524,11 +549,16 @@ fn write_storm(w: &mut String, by_server: &BTreeMap<String, Runs>) {
         let _ = writeln!(
             w,
             "\n{name}: all {} clients back {} s after the first disconnect; handshake errors {}, \
-             attempts refused while the server was down {}.",
+             attempts refused while the server was down {}, attempts the generator could not make \
+             {}; peak open descriptors: generator {}, server {} (limit {}).",
             count(r.median(p("connections"))),
             cell(r.median(p("all_back_s"))),
             count(r.median(p("handshake_errors"))),
             count(r.median(p("refused_attempts"))),
+            count(r.median(p("generator_failures"))),
+            count(r.median(p("peak_fds_generator"))),
+            count(r.median(p("peak_fds_server"))),
+            count(r.median(p("fd_limit"))),
         );
     }
 }
@@ -652,13 +682,21 @@ fn describe(r: &Report) -> String {
         "reconnect-storm" => format!(
             "{} connected clients; the server is stopped and started again on the same port, and \
              every client reconnects with socket.io-client's default backoff (1 s, 2 s, 4 s, \
-             capped at 5 s, ±50 %){}. Operations: reconnections; latency: from a client's \
-             disconnect to its reconnection; server CPU: the new process's, per reconnection.",
+             capped at 5 s, ±50 %){}, from {} loopback source addresses. The window ends when \
+             every client is connected at once. Operations: reconnections; latency: from a \
+             client's disconnect to its reconnection; server CPU: the new process's, per \
+             reconnection. Handshake errors: failed attempts that reached the server (timeout, \
+             HTTP status, reset, unexpected packet); refused and the generator's own (EMFILE, no \
+             source port) are counted apart.",
             p("connections"),
             if r.params.get("ws_only").and_then(|v| v.as_bool()) == Some(true) {
                 " over WebSocket only"
             } else {
                 " along the default client's path (polling handshake and CONNECT, probe, upgrade)"
+            },
+            match r.params.get("sources").and_then(|v| v.as_u64()) {
+                Some(0) | None => "1".to_string(),
+                Some(n) => n.to_string(),
             }
         ),
         "recovery" => format!(

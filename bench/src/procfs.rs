@@ -142,3 +142,24 @@ impl CpuDelta {
         us.map(|u| 100.0 * u / (self.secs * 1e6))
     }
 }
+
+/// Open descriptors of a process (`pid` `None`: this process), from
+/// `/proc/<pid>/fd`.
+pub fn open_fds(pid: Option<u32>) -> Option<usize> {
+    let path = match pid {
+        Some(p) => format!("/proc/{p}/fd"),
+        None => "/proc/self/fd".to_string(),
+    };
+    Some(std::fs::read_dir(path).ok()?.count())
+}
+
+/// This process's limit on open descriptors (the soft `RLIMIT_NOFILE`).
+pub fn fd_limit() -> Option<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit into the struct passed.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
+    (rc == 0).then_some(lim.rlim_cur)
+}

@@ -83,7 +83,8 @@ pub const TARGETS: [RatioTarget; 7] = [
                 .get("roomcast")?;
             let get = |k: &'static str| r.median(move |x| x.params.get(k).and_then(|v| v.as_f64()));
             let errors = get("handshake_errors")?;
-            let (back, all) = (get("reconnected")?, get("connections")?);
+            let back = get("back").or_else(|| get("reconnected"))?;
+            let all = get("connections")?;
             let secs = get("all_back_s").map_or("–".to_string(), |s| format!("{s:.1} s"));
             Some((
                 format!("{back:.0} of {all:.0} back in {secs}, {errors:.0} handshake errors"),

@@ -30,7 +30,6 @@ use http_body_util::Full;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::cli::Common;
@@ -48,8 +47,7 @@ struct Polling {
 
 impl Polling {
     async fn open(common: &Common) -> io::Result<Polling> {
-        let stream = TcpStream::connect(common.addr).await?;
-        stream.set_nodelay(true)?;
+        let stream = client::dial(common).await?;
         let (send, conn) = http1::handshake(TokioIo::new(stream))
             .await
             .map_err(io_err)?;

@@ -1,21 +1,21 @@
 //! The node: its Redis link, attached namespaces, and the [`Cluster`]
 //! implementation that turns our requests into Node's messages.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use parking_lot::{Mutex, RwLock};
-use redis::aio::{ConnectionManager, PubSubSink};
+use parking_lot::Mutex;
+use redis::aio::PubSubSink;
 use roomcast_core::cluster::{Cluster, ClusterError, NodeId, RemoteHandler, Request, Responses};
 use serde_json::Value as Json;
 use tokio::sync::mpsc;
 
 use crate::channels::Channels;
 use crate::link::{self, Outgoing};
-use crate::pending::{Kind, PendingRequests};
+use crate::node::{self, NodeState, Presence};
+use crate::pending::Kind;
 use crate::wire::{self, kind};
 use crate::{LinkStats, RedisClusterError};
 
@@ -31,62 +31,47 @@ pub(crate) struct Options {
     pub specific_response_channel: bool,
 }
 
-#[derive(Default)]
-pub(crate) struct Counters {
-    pub dropped: AtomicU64,
-    pub skipped: AtomicU64,
-    pub reconnects: AtomicU64,
-}
-
 /// What the tasks of a node share.
 pub(crate) struct Shared {
-    pub uid: NodeId,
+    pub node: NodeState,
     pub options: Options,
     pub channels: Channels,
-    pub handlers: RwLock<HashMap<String, Arc<dyn RemoteHandler>>>,
-    pub pending: PendingRequests,
-    pub next_request: AtomicU64,
     pub out: mpsc::Sender<Outgoing>,
-    pub connected: AtomicBool,
     pub sink: Mutex<Option<PubSubSink>>,
-    pub nodes: AtomicUsize,
-    pub conn: ConnectionManager,
-    pub stats: Counters,
-    pub tasks: Mutex<Vec<tokio::task::AbortHandle>>,
 }
 
-impl Drop for Shared {
-    fn drop(&mut self) {
-        for t in self.tasks.get_mut().drain(..) {
-            t.abort();
-        }
+impl Presence for Shared {
+    fn node(&self) -> &NodeState {
+        &self.node
+    }
+
+    /// The request channel: Node's `serverCount`.
+    fn presence_channel(&self, scope: &str) -> String {
+        self.channels.request(scope)
+    }
+
+    /// While the subscriber link is down.
+    fn alone(&self) -> bool {
+        !self.node.connected.load(Ordering::Acquire)
     }
 }
 
 impl Shared {
-    pub fn scopes(&self) -> Vec<String> {
-        self.handlers.read().keys().cloned().collect()
-    }
-
-    pub fn handler(&self, scope: &str) -> Option<Arc<dyn RemoteHandler>> {
-        self.handlers.read().get(scope).cloned()
-    }
-
     /// The link dropped: no answer can come, nothing can be sent.
     pub fn link_lost(&self) {
-        self.connected.store(false, Ordering::Release);
+        self.node.connected.store(false, Ordering::Release);
         *self.sink.lock() = None;
-        self.pending.clear();
-        self.nodes.store(1, Ordering::Relaxed);
+        self.node.pending.clear();
+        self.node.nodes.store(1, Ordering::Relaxed);
     }
 
     /// Queues a message; counted and dropped when the link is down or the
     /// queue full.
     pub fn send(&self, channel: String, payload: Vec<u8>) {
-        if !self.connected.load(Ordering::Acquire)
+        if !self.node.connected.load(Ordering::Acquire)
             || self.out.try_send(Outgoing { channel, payload }).is_err()
         {
-            self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            self.node.stats.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -102,18 +87,7 @@ impl Shared {
     /// Subscribers of the request channel of `scope`: the servers of that
     /// namespace, this one included (Node's `serverCount`).
     pub async fn server_count(&self, scope: &str) -> redis::RedisResult<usize> {
-        let mut conn = self.conn.clone();
-        let reply: Vec<(String, usize)> = redis::cmd("PUBSUB")
-            .arg("NUMSUB")
-            .arg(self.channels.request(scope))
-            .query_async(&mut conn)
-            .await?;
-        Ok(reply.first().map_or(0, |(_, n)| *n))
-    }
-
-    fn new_request_id(&self) -> String {
-        let n = self.next_request.fetch_add(1, Ordering::Relaxed);
-        format!("{}{}", self.uid, n)
+        self.node.subscribers(&self.presence_channel(scope)).await
     }
 
     /// Our request as Node's message: (channel, bytes, what answers it gets).
@@ -123,7 +97,7 @@ impl Shared {
         request: &Request,
         request_id: Option<&str>,
     ) -> Result<(String, Vec<u8>, Option<Kind>), ClusterError> {
-        let uid = self.uid.as_str();
+        let uid = self.node.uid.as_str();
         let req_channel = self.channels.request(scope);
         let json = |v: Json| (req_channel.clone(), wire::json_bytes(&v));
         let enc = |e: crate::packet::PacketError| ClusterError::Encoding(e.to_string());
@@ -217,7 +191,7 @@ pub struct RedisCluster {
 impl std::fmt::Debug for RedisCluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisCluster")
-            .field("uid", &self.shared.uid)
+            .field("uid", &self.shared.node.uid)
             .field("key", &self.shared.options.key)
             .finish()
     }
@@ -250,7 +224,7 @@ impl RedisCluster {
 
     /// This node's uid on the wire.
     pub fn uid(&self) -> &NodeId {
-        &self.shared.uid
+        &self.shared.node.uid
     }
 
     /// The key prefix of every channel.
@@ -260,13 +234,7 @@ impl RedisCluster {
 
     /// The state and counters of the Redis link.
     pub fn stats(&self) -> LinkStats {
-        let c = &self.shared.stats;
-        LinkStats {
-            connected: self.shared.connected.load(Ordering::Acquire),
-            dropped: c.dropped.load(Ordering::Relaxed),
-            skipped: c.skipped.load(Ordering::Relaxed),
-            reconnects: c.reconnects.load(Ordering::Relaxed),
-        }
+        self.shared.node.link_stats()
     }
 
     /// Asks Redis now how many servers serve namespace `scope`, this one
@@ -332,51 +300,29 @@ impl RedisClusterBuilder {
         let (client, conn) = crate::connect(&self.url, self.options.connect_timeout).await?;
         let (out, queue) = mpsc::channel(self.options.publish_queue);
         let heartbeat = self.options.heartbeat_interval;
+        let wait = self.options.connect_timeout;
         let shared = Arc::new(Shared {
-            uid: NodeId::random(),
+            node: NodeState::new(conn.clone()),
             channels: Channels::new(&self.options.key),
             options: self.options,
-            handlers: RwLock::new(HashMap::new()),
-            pending: PendingRequests::default(),
-            next_request: AtomicU64::new(0),
             out,
-            connected: AtomicBool::new(false),
             sink: Mutex::new(None),
-            nodes: AtomicUsize::new(1),
-            conn: conn.clone(),
-            stats: Counters::default(),
-            tasks: Mutex::new(Vec::new()),
         });
         let weak = Arc::downgrade(&shared);
         let (ready_tx, ready) = tokio::sync::oneshot::channel();
         let tasks = vec![
             tokio::spawn(link::run_subscriber(client, weak.clone(), ready_tx)).abort_handle(),
             tokio::spawn(link::run_publisher(conn, queue, weak.clone())).abort_handle(),
-            tokio::spawn(link::run_liveness(weak, heartbeat)).abort_handle(),
+            tokio::spawn(node::run_liveness(weak, heartbeat)).abort_handle(),
         ];
-        *shared.tasks.lock() = tasks;
-        let wait = shared.options.connect_timeout;
-        tokio::time::timeout(wait, ready)
-            .await
-            .map_err(|_| RedisClusterError::Timeout)?
-            .map_err(|_| RedisClusterError::Timeout)?;
+        shared.node.start(tasks, ready, wait).await?;
         Ok(Arc::new(RedisCluster { shared }))
     }
 }
 
 #[async_trait]
 impl Cluster for RedisCluster {
-    fn node_id(&self) -> NodeId {
-        self.shared.uid.clone()
-    }
-
-    fn forwards(&self) -> bool {
-        true
-    }
-
-    fn node_count(&self) -> usize {
-        self.shared.nodes.load(Ordering::Relaxed).max(1)
-    }
+    node::cluster_identity!();
 
     fn publish(&self, scope: &str, request: Request) -> Result<(), ClusterError> {
         let (channel, bytes, _) = self.shared.encode(scope, &request, None)?;
@@ -386,13 +332,13 @@ impl Cluster for RedisCluster {
 
     async fn request(&self, scope: &str, request: Request) -> Result<Responses, ClusterError> {
         let s = &self.shared;
-        let id = s.new_request_id();
+        let id = s.node.new_request_id();
         let (channel, bytes, kind) = s.encode(scope, &request, Some(&id))?;
         let Some(kind) = kind else {
             s.send(channel, bytes);
             return Ok(Responses::none());
         };
-        if !s.connected.load(Ordering::Acquire) {
+        if !s.node.connected.load(Ordering::Acquire) {
             return Err(ClusterError::Unavailable("redis link down".into()));
         }
         let servers = s
@@ -404,26 +350,21 @@ impl Cluster for RedisCluster {
             return Ok(Responses::none());
         }
         let responses =
-            s.pending
+            s.node
+                .pending
                 .expect(id, scope, kind, &request, nodes, s.options.requests_timeout);
         s.send(channel, bytes);
         Ok(responses)
     }
 
     fn attach(&self, scope: &str, handler: Arc<dyn RemoteHandler>) {
-        let new = self
-            .shared
-            .handlers
-            .write()
-            .insert(scope.to_string(), handler)
-            .is_none();
-        if new {
+        if self.shared.node.attach(scope, handler) {
             link::spawn_subscribe(&self.shared, scope.to_string(), true);
         }
     }
 
     fn detach(&self, scope: &str) {
-        if self.shared.handlers.write().remove(scope).is_some() {
+        if self.shared.node.detach(scope) {
             link::spawn_subscribe(&self.shared, scope.to_string(), false);
         }
     }

@@ -54,20 +54,20 @@ impl Shared {
     }
 
     fn skip(&self, channel: &str, e: &WireError) {
-        self.stats.skipped.fetch_add(1, Ordering::Relaxed);
+        self.node.stats.skipped.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(channel, error = %e, "skipped a malformed cluster message");
     }
 
     async fn on_broadcast(&self, channel: &str, payload: &[u8]) -> Result<(), WireError> {
         let b = wire::decode_broadcast(payload)?;
-        if b.uid == self.uid.as_str() {
+        if b.uid == self.node.uid.as_str() {
             return Ok(());
         }
         let (nsp, frames) = to_frames(&b.packet)?;
         if !channel.starts_with(&self.channels.broadcast(&nsp)) {
             return Err(WireError::Shape("packet namespace differs from channel"));
         }
-        let Some(handler) = self.handler(&nsp) else {
+        let Some(handler) = self.node.handler(&nsp) else {
             return Ok(());
         };
         let request = Request::Broadcast {
@@ -83,13 +83,13 @@ impl Shared {
     async fn on_request(&self, scope: &str, payload: &[u8]) -> Result<(), WireError> {
         let msg = wire::decode(payload)?;
         let uid = wire::str_of(&msg, "uid").unwrap_or_default().to_string();
-        if uid == self.uid.as_str() {
+        if uid == self.node.uid.as_str() {
             return Ok(());
         }
-        let Some(handler) = self.handler(scope) else {
+        let Some(handler) = self.node.handler(scope) else {
             return Ok(());
         };
-        let local = self.next_request.fetch_add(1, Ordering::Relaxed);
+        let local = self.node.next_request();
         let (request, reply_as) = parse_request(scope, &msg, local)?;
         let (reply, replies) = mpsc::channel(1024);
         if let Some((how, request_id)) = reply_as {
@@ -130,7 +130,7 @@ impl Shared {
     }
 
     fn on_response(&self, payload: &[u8]) -> Result<(), WireError> {
-        apply_response(&self.pending, &wire::decode(payload)?)
+        apply_response(&self.node.pending, &wire::decode(payload)?)
     }
 }
 

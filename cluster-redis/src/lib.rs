@@ -84,6 +84,7 @@ mod channels;
 mod cluster;
 mod incoming;
 mod link;
+mod node;
 mod packet;
 mod pending;
 pub mod streams;

@@ -30,7 +30,10 @@ pub(crate) async fn subscribe(
     scope: &str,
 ) -> redis::RedisResult<()> {
     sink.psubscribe(shared.channels.pattern(scope)).await?;
-    for ch in shared.channels.subscriptions(scope, shared.uid.as_str()) {
+    for ch in shared
+        .channels
+        .subscriptions(scope, shared.node.uid.as_str())
+    {
         sink.subscribe(ch).await?;
     }
     Ok(())
@@ -39,7 +42,10 @@ pub(crate) async fn subscribe(
 /// Unsubscribes from every channel of `scope`.
 pub(crate) async fn unsubscribe(sink: &mut PubSubSink, shared: &Shared, scope: &str) {
     let _ = sink.punsubscribe(shared.channels.pattern(scope)).await;
-    for ch in shared.channels.subscriptions(scope, shared.uid.as_str()) {
+    for ch in shared
+        .channels
+        .subscriptions(scope, shared.node.uid.as_str())
+    {
         let _ = sink.unsubscribe(ch).await;
     }
 }
@@ -56,7 +62,7 @@ pub(crate) async fn run_subscriber(
     loop {
         let Some(s) = shared.upgrade() else { return };
         let timeout = s.options.connect_timeout;
-        let node = s.uid.clone();
+        let node = s.node.uid.clone();
         drop(s);
         let opened = tokio::time::timeout(timeout, client.get_async_pubsub()).await;
         match opened {
@@ -64,7 +70,7 @@ pub(crate) async fn run_subscriber(
                 let (mut sink, mut stream) = pubsub.split();
                 let Some(s) = shared.upgrade() else { return };
                 let mut ok = true;
-                for scope in s.scopes() {
+                for scope in s.node.scopes() {
                     if let Err(e) = subscribe(&mut sink, &s, &scope).await {
                         tracing::debug!(error = %e, "subscribing failed");
                         ok = false;
@@ -73,9 +79,9 @@ pub(crate) async fn run_subscriber(
                 }
                 if ok {
                     *s.sink.lock() = Some(sink);
-                    s.connected.store(true, Ordering::Release);
+                    s.node.connected.store(true, Ordering::Release);
                     if down_logged {
-                        s.stats.reconnects.fetch_add(1, Ordering::Relaxed);
+                        s.node.stats.reconnects.fetch_add(1, Ordering::Relaxed);
                         metrics::add(metrics::Counter::RedisReconnects, 1);
                         tracing::info!(%node, key = %s.options.key, "redis link back; subscriptions restored");
                         down_logged = false;
@@ -145,38 +151,13 @@ pub(crate) async fn run_publisher(
         }
         if let Err(e) = sent {
             let Some(s) = shared.upgrade() else { return };
-            s.stats
+            s.node
+                .stats
                 .dropped
                 .fetch_add(batch.len() as u64, Ordering::Relaxed);
             tracing::debug!(error = %e, messages = batch.len(), "publish failed; dropped");
         }
         batch.clear();
-    }
-}
-
-/// The liveness loop: every interval, the number of nodes (subscribers of
-/// the main namespace's request channel), and for namespaces with waiting
-/// requests, how many other nodes can still answer.
-pub(crate) async fn run_liveness(shared: Weak<Shared>, interval: Duration) {
-    let mut tick = tokio::time::interval(interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let Some(s) = shared.upgrade() else { return };
-        s.pending.expire(std::time::Instant::now());
-        if !s.connected.load(Ordering::Acquire) {
-            s.nodes.store(1, Ordering::Relaxed);
-            continue;
-        }
-        match s.server_count("/").await {
-            Ok(n) => s.nodes.store(n.max(1), Ordering::Relaxed),
-            Err(_) => s.nodes.store(1, Ordering::Relaxed),
-        }
-        for scope in s.pending.scopes() {
-            if let Ok(n) = s.server_count(&scope).await {
-                s.pending.lower_expected(&scope, n.saturating_sub(1));
-            }
-        }
     }
 }
 

@@ -181,6 +181,19 @@ pub type ConnectionErrorHook = Arc<dyn Fn(&ConnectionError<'_>) + Send + Sync>;
 /// ```
 pub type HeadersHook = Arc<dyn Fn(&mut HeaderMap, &RequestInfo<'_>, ClientId) + Send + Sync>;
 
+/// What a [`HeadersHook`] is made of: any `Fn(&mut HeaderMap,
+/// &RequestInfo, ClientId)` that can be shared between threads. Builders
+/// take `impl HeadersFn` so a closure needs no `Arc` and no annotations.
+pub trait HeadersFn:
+    Fn(&mut HeaderMap, &RequestInfo<'_>, ClientId) + Send + Sync + 'static
+{
+}
+
+impl<F> HeadersFn for F where
+    F: Fn(&mut HeaderMap, &RequestInfo<'_>, ClientId) + Send + Sync + 'static
+{
+}
+
 /// A session's upgrade listener: given the transport moved to.
 pub(crate) type UpgradeListener = Box<dyn FnOnce(TransportKind) + Send>;
 

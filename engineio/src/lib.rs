@@ -20,6 +20,8 @@
 #![cfg_attr(not(all(feature = "ws", feature = "polling")), allow(dead_code))]
 
 #[cfg(feature = "polling")]
+#[cfg(feature = "ws")]
+mod accept;
 mod compression;
 mod config;
 mod cors;
@@ -49,11 +51,12 @@ pub use config::{
 };
 pub use cors::{AllowOrigin, Cors};
 pub use engine::Engine;
-pub use events::{ConnectionError, ConnectionErrorHook, ErrorContext, HeadersHook};
+pub use events::{ConnectionError, ConnectionErrorHook, ErrorContext, HeadersFn, HeadersHook};
 pub use handler::Handler;
 pub use handshake::Handshake;
 pub use packet::{
-    decode as decode_packet, message_binary, message_text, Packet, PacketError, MESSAGE_PREFIX,
+    decode as decode_packet, message_binary, message_frame, message_text, Packet, PacketError,
+    MESSAGE_PREFIX,
 };
 pub use protocol::Protocol;
 pub use response::{Body, ErrorCode};

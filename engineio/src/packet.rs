@@ -93,6 +93,23 @@ pub fn message_binary(payload: impl Into<Bytes>) -> Frame {
     Frame::Binary(payload.into())
 }
 
+/// The message frame that carries `payload` as
+/// [`Handler::on_message`](crate::Handler::on_message) hands it (text
+/// without the `4`, or binary): what sends the same message back.
+///
+/// ```
+/// use roomcast_core::Frame;
+/// let f = roomcast_engineio::message_frame(Frame::text("hello"));
+/// assert_eq!(f, Frame::text("4hello"));
+/// assert_eq!(roomcast_engineio::message_frame(Frame::binary(vec![1u8])), Frame::binary(vec![1u8]));
+/// ```
+pub fn message_frame(payload: Frame) -> Frame {
+    match payload {
+        Frame::Text(t) => message_text(t.as_str()),
+        binary => binary,
+    }
+}
+
 /// The open packet of a new session on `transport`: WebSocket is offered
 /// as an upgrade to a polling session when upgrades are allowed and the
 /// WebSocket transport is offered.

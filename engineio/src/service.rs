@@ -50,7 +50,8 @@ impl Engine {
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         let registry = self.registry.clone();
         let stop = async move { registry.wait_stopped().await };
-        serve(listener, stop, move |req| {
+        let engine = self.clone();
+        serve(listener, stop, engine, move |req| {
             let engine = self.clone();
             async move {
                 if engine.config().matches_path(req.uri().path()) {
@@ -169,10 +170,13 @@ where
 }
 
 /// Accepts HTTP/1.1 connections (with upgrades) and answers each request
-/// with `handle`, after inserting the peer's [`RemoteAddr`].
+/// with `handle`, after inserting the peer's [`RemoteAddr`]; a connection
+/// opening with a WebSocket handshake for `engine` is served by the
+/// engine directly (`accept.rs`).
 async fn serve<F, Fut>(
     listener: TcpListener,
     stop: impl Future<Output = ()>,
+    engine: Engine,
     handle: F,
 ) -> std::io::Result<()>
 where
@@ -195,7 +199,19 @@ where
             Err(e) => return Err(e),
         };
         let _ = stream.set_nodelay(true);
-        tokio::spawn(serve_connection(stream, addr, handle.clone()));
+        let handle = handle.clone();
+        #[cfg(feature = "ws")]
+        tokio::spawn(crate::accept::serve_connection(
+            engine.clone(),
+            stream,
+            addr,
+            move |io| serve_connection(io, addr, handle),
+        ));
+        #[cfg(not(feature = "ws"))]
+        {
+            let _ = &engine;
+            tokio::spawn(serve_connection(stream, addr, handle));
+        }
     }
 }
 
@@ -206,8 +222,9 @@ fn is_transient(e: &std::io::Error) -> bool {
     )
 }
 
-async fn serve_connection<F, Fut>(stream: tokio::net::TcpStream, addr: SocketAddr, handle: F)
+async fn serve_connection<S, F, Fut>(stream: S, addr: SocketAddr, handle: F)
 where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {

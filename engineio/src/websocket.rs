@@ -14,6 +14,10 @@
 //!   session's phase changes through its transitions
 //!   ([`Socket`](crate::Socket)`::begin_upgrade`, `probe_answered`,
 //!   `finish_upgrade`, `abandon_upgrade`).
+//! - Where the connection goes after its `101` is a [`Takeover`]: a task
+//!   spawned on hyper's upgrade runs it, or, for a request the standalone
+//!   server read itself (`accept.rs`, marked [`Direct`]), a task that
+//!   writes the `101` in the same write as the first frames.
 //! - Once its session has closed, a WebSocket has `ping_timeout` to flush
 //!   what was queued before the close; then it is dropped, so a client that
 //!   stopped reading holds no task, socket or buffer.
@@ -22,7 +26,10 @@ use std::sync::Arc;
 
 use http::{Request, Response};
 use roomcast_core::{ClientId, Frame};
-use roomcast_transport_ws::{handshake as ws_handshake, WsConfig, WsConnection};
+use roomcast_transport_ws::handshake::HandshakeError;
+use roomcast_transport_ws::{
+    handshake as ws_handshake, Negotiated, PerMessageDeflate, WsConfig, WsConnection,
+};
 use tracing::Instrument;
 
 use crate::config::TransportKind;
@@ -43,6 +50,165 @@ fn ws_config(registry: &Registry, protocol: Protocol) -> WsConfig {
     }
 }
 
+/// Marks a request read by the engine's own server (`accept.rs`): its
+/// WebSocket answer carries a [`Takeover`] in the response's extensions
+/// instead of spawning a task on hyper's upgrade.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Direct;
+
+/// What a connection becomes once its `101` is written: the work of the
+/// task that owns the upgraded stream.
+#[derive(Clone)]
+pub(crate) enum Takeover {
+    /// A session opened over WebSocket.
+    Open {
+        registry: Arc<Registry>,
+        id: ClientId,
+        handshake: Arc<Handshake>,
+        agreed: Option<Negotiated>,
+    },
+    /// The probe and upgrade of a polling session.
+    Upgrade {
+        registry: Arc<Registry>,
+        socket: Arc<Socket>,
+        agreed: Option<Negotiated>,
+    },
+    /// A second WebSocket for a session: closed at once.
+    Refuse,
+}
+
+impl Takeover {
+    /// Runs the connection on `io`, writing `preface` (the `101`, when the
+    /// server did not) before anything else.
+    pub(crate) async fn run<S>(self, io: S, preface: Vec<u8>)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
+    {
+        match self {
+            Takeover::Open {
+                registry,
+                id,
+                handshake,
+                agreed,
+            } => {
+                // At info level, so that what the transport logs names the session.
+                let span =
+                    tracing::info_span!("engine_session", sid = %id, transport = "websocket");
+                open(registry, id, handshake, agreed, io, preface)
+                    .instrument(span)
+                    .await
+            }
+            Takeover::Upgrade {
+                registry,
+                socket,
+                agreed,
+            } => {
+                let span = tracing::info_span!("engine_upgrade", sid = %socket.id());
+                let conn = WsConnection::new(io, ws_config(&registry, socket.protocol()))
+                    .with_deflate(agreed)
+                    .with_preface(preface);
+                // Boxed (the probe makes it the largest): a task is as large
+                // as its largest state, and most connections open here.
+                Box::pin(upgrade_on(registry, socket, conn).instrument(span)).await
+            }
+            Takeover::Refuse => {
+                let config = WsConfig {
+                    max_message_size: 0,
+                    close_grace: std::time::Duration::from_secs(1),
+                    ..WsConfig::default()
+                };
+                let closing = WsConnection::new(io, config)
+                    .with_preface(preface)
+                    .close(None);
+                let _ = Box::pin(tokio::time::timeout(config.close_grace, closing)).await;
+            }
+        }
+    }
+
+    /// The connection never came (hyper's upgrade failed).
+    fn abandon(self) {
+        if let Takeover::Upgrade { socket, .. } = self {
+            tracing::debug!("upgrade abandoned; the session goes on polling");
+            socket.abandon_upgrade();
+        }
+    }
+}
+
+/// A session over WebSocket: the open packet is the first frame, in the
+/// same write as the preface.
+async fn open<S>(
+    registry: Arc<Registry>,
+    id: ClientId,
+    handshake: Arc<Handshake>,
+    agreed: Option<Negotiated>,
+    io: S,
+    preface: Vec<u8>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
+{
+    let mut conn = WsConnection::new(io, ws_config(&registry, handshake.protocol))
+        .with_deflate(agreed)
+        .with_preface(preface);
+    let socket = registry.open(id, handshake);
+    let open = packet::open_packet(&registry.config, id, TransportKind::WebSocket);
+    conn.queue(&Frame::Text(open));
+    registry.start(&socket);
+    // Awaited here, not through a helper: each async layer would keep its
+    // own copy of the connection in the task.
+    let _active = registry.sessions.transport();
+    let reason = conn.serve(&*socket).await;
+    socket.shutdown(reason);
+}
+
+/// The probe, then the session on this WebSocket; or back to polling.
+async fn upgrade_on<S>(registry: Arc<Registry>, socket: Arc<Socket>, mut conn: WsConnection<S>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
+{
+    let timeout = registry.config.upgrade_timeout;
+    let probed = tokio::select! {
+        r = tokio::time::timeout(timeout, probe(&mut conn, &socket)) => r.ok().flatten(),
+        _ = socket.closed() => None,
+    };
+    if probed.is_some() && socket.finish_upgrade() {
+        tracing::debug!("session upgraded to websocket");
+        let _active = registry.sessions.transport();
+        let reason = conn.serve(&*socket).await;
+        socket.shutdown(reason);
+    } else {
+        tracing::debug!("upgrade abandoned; the session goes on polling");
+        socket.abandon_upgrade();
+    }
+}
+
+/// The `101` for `req`, and where the connection goes after it: the
+/// request's [`Direct`] server takes `takeover` from the response; else a
+/// task takes it over once hyper has upgraded the connection.
+fn answer<B>(
+    req: &mut Request<B>,
+    deflate: Option<&PerMessageDeflate>,
+    takeover: impl FnOnce(Option<Negotiated>) -> Takeover,
+) -> Result<Response<Body>, HandshakeError> {
+    if req.extensions().get::<Direct>().is_some() {
+        let (response, agreed) = ws_handshake::answer(req, deflate)?;
+        let mut response = response.map(|()| Body::default());
+        response.extensions_mut().insert(takeover(agreed));
+        return Ok(response);
+    }
+    let (response, upgrade, agreed) = ws_handshake::accept_with(req, deflate)?;
+    let takeover = takeover(agreed);
+    tokio::spawn(async move {
+        match upgrade.await {
+            Ok(io) => takeover.run(io, Vec::new()).await,
+            Err(e) => {
+                tracing::debug!(error = %e, "websocket upgrade failed");
+                takeover.abandon();
+            }
+        }
+    });
+    Ok(response.map(|()| Body::default()))
+}
+
 /// A handshake over WebSocket: the session opens once the connection is
 /// upgraded.
 pub(crate) fn handshake<B>(
@@ -52,43 +218,18 @@ pub(crate) fn handshake<B>(
     req: &mut Request<B>,
 ) -> Result<Response<Body>, ErrorContext> {
     let deflate = registry.config.per_message_deflate;
-    let (response, upgrade, agreed) = match ws_handshake::accept_with(req, deflate.as_ref()) {
-        Ok(x) => x,
-        Err(e) => {
-            tracing::debug!(error = %e, "bad websocket handshake");
-            return Err(ErrorContext::TransportHandshakeError);
-        }
-    };
-    let registry = registry.clone();
-    // Behind a pointer: what the task captures stays allocated as long as
-    // the connection lives.
-    let handshake = Arc::new(handshake);
-    // At info level, so that what the transport logs names the session.
-    let span = tracing::info_span!("engine_session", sid = %id, transport = "websocket");
-    tokio::spawn(
-        async move {
-            let io = match upgrade.await {
-                Ok(io) => io,
-                Err(e) => {
-                    tracing::debug!(error = %e, "websocket upgrade failed");
-                    return;
-                }
-            };
-            let conn = WsConnection::new(io, ws_config(&registry, handshake.protocol))
-                .with_deflate(agreed);
-            let socket = registry.open(id, handshake);
-            let open = packet::open_packet(&registry.config, id, TransportKind::WebSocket);
-            let _ = socket.outbox().push_control(Frame::Text(open));
-            registry.start(&socket);
-            // Awaited here, not through a helper: each async layer would
-            // keep its own copy of the connection in the task.
-            let _active = registry.sessions.transport();
-            let reason = conn.serve(&*socket).await;
-            socket.shutdown(reason);
-        }
-        .instrument(span),
-    );
-    Ok(response.map(|()| Body::default()))
+    answer(req, deflate.as_ref(), |agreed| Takeover::Open {
+        registry: registry.clone(),
+        id,
+        // Behind a pointer: what the task holds stays allocated as long as
+        // the connection lives.
+        handshake: Arc::new(handshake),
+        agreed,
+    })
+    .map_err(|e| {
+        tracing::debug!(error = %e, "bad websocket handshake");
+        ErrorContext::TransportHandshakeError
+    })
 }
 
 /// An upgrade request for a polling session (a valid WebSocket handshake,
@@ -102,50 +243,17 @@ pub(crate) fn upgrade<B>(
         return refuse_after_handshake(&socket, req);
     }
     let deflate = registry.config.per_message_deflate;
-    let (response, upgrade, agreed) = match ws_handshake::accept_with(req, deflate.as_ref()) {
-        Ok(x) => x,
-        Err(e) => {
-            tracing::debug!(error = %e, "bad websocket handshake");
-            socket.abandon_upgrade();
-            return Err(ErrorContext::TransportHandshakeError);
-        }
-    };
-    let config = ws_config(registry, socket.protocol());
-    let timeout = registry.config.upgrade_timeout;
-    let registry = registry.clone();
-    let span = tracing::info_span!("engine_upgrade", sid = %socket.id());
-    tokio::spawn(
-        async move {
-            let probed = match upgrade.await {
-                Ok(io) => {
-                    let mut conn = WsConnection::new(io, config).with_deflate(agreed);
-                    let result = tokio::select! {
-                        r = tokio::time::timeout(timeout, probe(&mut conn, &socket)) => r.ok().flatten(),
-                        _ = socket.closed() => None,
-                    };
-                    result.map(|()| conn)
-                }
-                Err(e) => {
-                    tracing::debug!(error = %e, "websocket upgrade failed");
-                    None
-                }
-            };
-            match probed {
-                Some(conn) if socket.finish_upgrade() => {
-                    tracing::debug!("session upgraded to websocket");
-                    let _active = registry.sessions.transport();
-                    let reason = conn.serve(&*socket).await;
-                    socket.shutdown(reason);
-                }
-                _ => {
-                    tracing::debug!("upgrade abandoned; the session goes on polling");
-                    socket.abandon_upgrade();
-                }
-            }
-        }
-        .instrument(span),
-    );
-    Ok(response.map(|()| Body::default()))
+    let upgrading = socket.clone();
+    answer(req, deflate.as_ref(), |agreed| Takeover::Upgrade {
+        registry: registry.clone(),
+        socket,
+        agreed,
+    })
+    .map_err(|e| {
+        tracing::debug!(error = %e, "bad websocket handshake");
+        upgrading.abandon_upgrade();
+        ErrorContext::TransportHandshakeError
+    })
 }
 
 /// A WebSocket for a session that is on WebSocket already or upgrading:
@@ -156,26 +264,11 @@ fn refuse_after_handshake<B>(
     socket: &Socket,
     req: &mut Request<B>,
 ) -> Result<Response<Body>, ErrorContext> {
-    let (response, upgrade) = match ws_handshake::accept(req) {
-        Ok(x) => x,
-        Err(e) => {
-            tracing::debug!(error = %e, "bad websocket handshake");
-            return Err(ErrorContext::TransportHandshakeError);
-        }
-    };
     tracing::debug!(sid = %socket.id(), phase = ?socket.phase(), "second websocket for a session; closing it");
-    tokio::spawn(async move {
-        if let Ok(io) = upgrade.await {
-            let config = WsConfig {
-                max_message_size: 0,
-                close_grace: std::time::Duration::from_secs(1),
-                ..WsConfig::default()
-            };
-            let closing = WsConnection::new(io, config).close(None);
-            let _ = tokio::time::timeout(config.close_grace, closing).await;
-        }
-    });
-    Ok(response.map(|()| Body::default()))
+    answer(req, None, |_| Takeover::Refuse).map_err(|e| {
+        tracing::debug!(error = %e, "bad websocket handshake");
+        ErrorContext::TransportHandshakeError
+    })
 }
 
 /// `2probe` → `3probe`, then pause polling, then wait for `5`.

@@ -2,7 +2,8 @@
 //! keys sid, upgrades, pingInterval, pingTimeout and maxPayload with the
 //! configured values; `upgrades` is `["websocket"]` for an upgradable
 //! polling session and `[]` over WebSocket (or when upgrades are off); the
-//! path works with and without its trailing slash, and at a custom path.
+//! path works with and without its trailing slash, and at a custom path;
+//! a WebSocket handshake whose head comes in two reads opens a session.
 
 mod common;
 
@@ -185,4 +186,42 @@ async fn handshake_records_query_and_headers() {
         .contains(&("token".to_string(), "a b".to_string())));
     assert_eq!(hs.headers().get("x-test").unwrap(), "yes");
     assert!(hs.remote_addr.is_some_and(|a| a.ip().is_loopback()));
+}
+
+/// The standalone server reads a WebSocket handshake itself: a head that
+/// comes in two reads is put together, and the `101` and the open packet
+/// arrive together.
+#[tokio::test]
+async fn a_websocket_handshake_split_over_two_reads_opens_a_session() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start_default().await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let head = format!(
+        "GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {}\r\n\
+         Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        server.addr
+    );
+    let (first, second) = head.as_bytes().split_at(40);
+    stream.write_all(first).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    stream.write_all(second).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !got.windows(10).any(|w| w == b"maxPayload") && got.len() < 4096 {
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "closed after {:?}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&got);
+    assert!(
+        text.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{text}");
+    server.expect_open().await;
 }

@@ -190,6 +190,10 @@ pub async fn server(config: &ClusterNodeConfig) -> Result<Server, StartError> {
             ..RecoveryConfig::default()
         });
     }
+    let cannot_join = |source| StartError::Redis {
+        url: config.redis_url.clone(),
+        source,
+    };
     let io = match config.adapter {
         Adapter::Memory => builder.build(),
         Adapter::Redis => {
@@ -197,10 +201,7 @@ pub async fn server(config: &ClusterNodeConfig) -> Result<Server, StartError> {
                 .key(config.key.as_str())
                 .build()
                 .await
-                .map_err(|source| StartError::Redis {
-                    url: config.redis_url.clone(),
-                    source,
-                })?;
+                .map_err(cannot_join)?;
             builder.cluster(cluster).build()
         }
         Adapter::Streams => {
@@ -210,10 +211,7 @@ pub async fn server(config: &ClusterNodeConfig) -> Result<Server, StartError> {
                 .session_prefix(session_prefix(&config.key))
                 .build()
                 .await
-                .map_err(|source| StartError::Redis {
-                    url: config.redis_url.clone(),
-                    source,
-                })?;
+                .map_err(cannot_join)?;
             builder.cluster(cluster).build()
         }
     };

@@ -222,6 +222,16 @@ impl NodeOutput {
     }
 }
 
+/// The value of `key` in the first of `lines` that has it (a script's
+/// [`NodeOutput::json_lines`]); panics, showing every line, when none has.
+#[track_caller]
+pub fn first_value<'a>(lines: &'a [serde_json::Value], key: &str) -> &'a serde_json::Value {
+    lines
+        .iter()
+        .find_map(|l| l.get(key))
+        .unwrap_or_else(|| panic!("no {key:?} line in {lines:#?}"))
+}
+
 /// Runs `node <js_dir>/<script>` (a path relative to [`js_dir()`]) with
 /// cwd = js_dir and the extra `env` vars; the process is killed after
 /// `timeout`. Panics if node is missing: gate the test with

@@ -6,6 +6,7 @@
 //!   test with what it was waiting for; nothing hangs.
 //! - [`http`]: a raw HTTP/1.1 client, one request per connection read to
 //!   the end, so a test sees exactly the bytes the server sent.
+//! - [`frame`]: WebSocket client frames written byte by byte.
 //! - [`ws`]: a raw WebSocket client (tokio-tungstenite over a plain
 //!   `TcpStream`), frame by frame, Engine.IO pings left to the test.
 //! - [`client`]: [`Raw`], an Engine.IO/Socket.IO client over that WebSocket
@@ -37,6 +38,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub mod client;
+pub mod frame;
 pub mod http;
 pub mod js;
 pub mod process;

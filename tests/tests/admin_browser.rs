@@ -11,16 +11,8 @@ mod chapter;
 use std::time::Duration;
 
 use chapter::Chapter;
-use roomcast_testkit::js::{require_chromium, require_js_deps, run_node_file};
-use serde_json::{json, Value};
-
-fn line<'a>(lines: &'a [Value], key: &str) -> &'a Value {
-    lines
-        .iter()
-        .find(|l| l.get(key).is_some())
-        .map(|l| &l[key])
-        .unwrap_or_else(|| panic!("no {key:?} line in {lines:#?}"))
-}
+use roomcast_testkit::js::{first_value, require_chromium, require_js_deps, run_node_file};
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_ui_shows_and_operates_the_chapter_server() {
@@ -53,12 +45,12 @@ async fn the_admin_ui_shows_and_operates_the_chapter_server() {
         server.dump()
     );
     let lines = out.json_lines();
-    assert_eq!(line(&lines, "refused"), "Invalid credentials");
-    assert_eq!(line(&lines, "sockets_page"), true);
-    assert_eq!(line(&lines, "rooms_page"), true);
-    assert_eq!(line(&lines, "servers_page"), true);
-    assert_eq!(line(&lines, "joined"), &json!(["hi"]));
-    assert_eq!(line(&lines, "disconnected"), "io server disconnect");
+    assert_eq!(first_value(&lines, "refused"), "Invalid credentials");
+    assert_eq!(first_value(&lines, "sockets_page"), true);
+    assert_eq!(first_value(&lines, "rooms_page"), true);
+    assert_eq!(first_value(&lines, "servers_page"), true);
+    assert_eq!(first_value(&lines, "joined"), &json!(["hi"]));
+    assert_eq!(first_value(&lines, "disconnected"), "io server disconnect");
 
     // The same server's Prometheus scrape.
     let scrape = chapter::get(server.port, "/metrics", &[]).await;

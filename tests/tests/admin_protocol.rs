@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use roomcast_socketio::admin::{self, AdminOptions};
 use roomcast_socketio::Server;
-use roomcast_testkit::js::{js_dir, require_js_deps, require_node, run_node_file};
+use roomcast_testkit::js::{first_value, js_dir, require_js_deps, require_node, run_node_file};
 use serde_json::{json, Map, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -68,14 +68,6 @@ async fn scenario(port: u16) -> (BTreeMap<String, Value>, Vec<Value>) {
     (events, lines)
 }
 
-fn line<'a>(lines: &'a [Value], key: &str) -> &'a Value {
-    lines
-        .iter()
-        .find(|l| l.get(key).is_some())
-        .map(|l| &l[key])
-        .unwrap_or_else(|| panic!("no {key:?} line in {lines:#?}"))
-}
-
 /// A Node socket.io server with instrument(); killed when dropped.
 async fn node_server(hash: &str) -> (tokio::process::Child, u16) {
     let node = require_node().expect("node");
@@ -123,10 +115,10 @@ async fn admin_events_have_the_shapes_node_sends() {
     let (theirs, their_lines) = scenario(node_port).await;
 
     for lines in [&our_lines, &their_lines] {
-        assert_eq!(line(lines, "refused"), "invalid credentials");
-        assert_eq!(line(lines, "pinged"), &json!([1, "two"]));
-        assert_eq!(line(lines, "disconnected"), "io server disconnect");
-        assert_eq!(line(lines, "session_login"), true);
+        assert_eq!(first_value(lines, "refused"), "invalid credentials");
+        assert_eq!(first_value(lines, "pinged"), &json!([1, "two"]));
+        assert_eq!(first_value(lines, "disconnected"), "io server disconnect");
+        assert_eq!(first_value(lines, "session_login"), true);
     }
     let names: Vec<&String> = theirs.keys().collect();
     assert_eq!(

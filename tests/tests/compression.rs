@@ -5,7 +5,8 @@
 //! both ways), and gzip/deflate of long-polling answers per
 //! `Accept-Encoding` (raw HTTP, and the browser).
 //!
-//! Scripts: `tests/js/compression/{ws,client,browser}.mjs`.
+//! Scripts: `tests/js/compression/{ws,client,browser}.mjs`; the last two
+//! run the same exchange (`exchange.mjs`).
 
 mod socketio_common;
 
@@ -147,13 +148,7 @@ async fn socketio_client_on_node_both_transports() {
     let io = server(Some(PerMessageDeflate::default()));
     let port = serve(&io).await;
     for transport in ["websocket", "polling"] {
-        let env = [
-            ("PORT", port.to_string()),
-            ("TRANSPORT", transport.to_string()),
-        ];
-        let out = run_node_file("compression/client.mjs", &env, Duration::from_secs(30)).await;
-        out.assert_success();
-        let lines = out.json_lines();
+        let lines = exchange("compression/client.mjs", port, transport, Vec::new()).await;
         if transport == "websocket" {
             assert_eq!(
                 step(&lines, "ext")["extensions"],
@@ -161,11 +156,6 @@ async fn socketio_client_on_node_both_transports() {
                 "{lines:?}"
             );
         }
-        let done = step(&lines, "done");
-        for k in ["big", "plain", "echo"] {
-            assert_eq!(done[k], true, "{transport} {k}: {lines:?}");
-        }
-        assert_eq!(done["transport"], transport);
     }
 }
 
@@ -178,23 +168,14 @@ async fn chromium_both_transports() {
     let io = server(Some(PerMessageDeflate::default()));
     let port = serve(&io).await;
     for transport in ["websocket", "polling"] {
-        let env = [
-            ("PORT", port.to_string()),
-            ("TRANSPORT", transport.to_string()),
+        let env = vec![
             ("ROOMCAST_CHROMIUM", chromium.display().to_string()),
             (
                 "CHROMIUM_ARGS",
                 serde_json::to_string(CHROMIUM_ARGS).unwrap(),
             ),
         ];
-        let out = run_node_file("compression/browser.mjs", &env, Duration::from_secs(60)).await;
-        out.assert_success();
-        let lines = out.json_lines();
-        let done = step(&lines, "done");
-        for k in ["big", "plain", "echo"] {
-            assert_eq!(done[k], true, "{transport} {k}: {lines:?}");
-        }
-        assert_eq!(done["transport"], transport);
+        let lines = exchange("compression/browser.mjs", port, transport, env).await;
         if transport == "websocket" {
             let ext = step(&lines, "handshake")["extensions"]
                 .as_str()
@@ -219,6 +200,29 @@ async fn chromium_both_transports() {
             );
         }
     }
+}
+
+/// Runs `script` (`client.mjs` or `browser.mjs`: `exchange.mjs` over
+/// `transport`) against the server on `port`, `env` added; asserts that it
+/// succeeded and that every event came back intact over that transport.
+/// Returns its JSON lines.
+async fn exchange(
+    script: &str,
+    port: u16,
+    transport: &str,
+    mut env: Vec<(&str, String)>,
+) -> Vec<Value> {
+    env.push(("PORT", port.to_string()));
+    env.push(("TRANSPORT", transport.to_string()));
+    let out = run_node_file(script, &env, Duration::from_secs(60)).await;
+    out.assert_success();
+    let lines = out.json_lines();
+    let done = step(&lines, "done");
+    for k in ["big", "plain", "echo"] {
+        assert_eq!(done[k], true, "{transport} {k}: {lines:?}");
+    }
+    assert_eq!(done["transport"], transport);
+    lines
 }
 
 /// A polling session on the main namespace; returns its sid.

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use roomcast_core::{ClientId, CloseReason, Frame, Message};
-use roomcast_engineio::{message_text, Engine, EngineConfig, Handler, Socket};
+use roomcast_engineio::{message_frame, Engine, EngineConfig, Handler, Socket};
 use roomcast_testkit::js::{require_js_deps, run_node_file, NodeOutput};
 use roomcast_testkit::{eventually, within};
 use serde_json::{json, Value};
@@ -43,15 +43,11 @@ impl Handler for Echo {
     }
 
     fn on_message(&self, socket: &Arc<Socket>, _: &(), message: Frame) -> Result<(), CloseReason> {
-        let echo = match message {
-            Frame::Text(t) if t.as_str() == "close me" => {
-                socket.close(CloseReason::Forced);
-                return Ok(());
-            }
-            Frame::Text(t) => message_text(t.as_str()),
-            binary => binary,
-        };
-        let _ = socket.send(&Message::from(echo));
+        if matches!(&message, Frame::Text(t) if t.as_str() == "close me") {
+            socket.close(CloseReason::Forced);
+            return Ok(());
+        }
+        let _ = socket.send(&Message::from(message_frame(message)));
         Ok(())
     }
 

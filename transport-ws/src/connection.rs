@@ -78,6 +78,21 @@ where
         self
     }
 
+    /// Bytes to write before any frame: the handshake's `101` answer, when
+    /// the server writes it itself ([`handshake::answer`](crate::handshake::answer)),
+    /// so that it goes out in the same write as the first frames.
+    pub fn with_preface(mut self, preface: Vec<u8>) -> Self {
+        self.unsent = preface;
+        self
+    }
+
+    /// Queues a frame behind what is not written yet; it goes out with the
+    /// next write ([`WsConnection::send`], [`WsConnection::recv`] or
+    /// [`WsConnection::serve`]).
+    pub fn queue(&mut self, frame: &Frame) {
+        self.queue_frame(frame);
+    }
+
     /// The next data message from the peer; pings are answered, pongs
     /// skipped. `Ok(None)` when the peer closed cleanly.
     pub async fn recv(&mut self) -> Result<Option<Frame>, WsError> {

@@ -81,6 +81,26 @@ pub fn accept_with<B>(
     req: &mut Request<B>,
     deflate: Option<&PerMessageDeflate>,
 ) -> Result<(Response<()>, Upgrade, Option<Negotiated>), HandshakeError> {
+    let (response, agreed) = answer(req, deflate)?;
+    let on_upgrade = req
+        .extensions_mut()
+        .remove::<OnUpgrade>()
+        .ok_or(HandshakeError::NoUpgrade)?;
+    let upgrade: Upgrade = Box::pin(async move { on_upgrade.await.map(TokioIo::new) });
+    Ok((response, upgrade, agreed))
+}
+
+/// The checks and the `101` answer of [`accept_with`], for a server that
+/// writes the answer and takes the connection over itself (no hyper
+/// upgrade handle needed): the stream then goes to [`WsConnection::new`],
+/// with the serialized answer as [`WsConnection::with_preface`].
+///
+/// [`WsConnection::new`]: crate::WsConnection::new
+/// [`WsConnection::with_preface`]: crate::WsConnection::with_preface
+pub fn answer<B>(
+    req: &Request<B>,
+    deflate: Option<&PerMessageDeflate>,
+) -> Result<(Response<()>, Option<Negotiated>), HandshakeError> {
     if req.method() != http::Method::GET {
         return Err(HandshakeError::Method);
     }
@@ -106,10 +126,6 @@ pub fn accept_with<B>(
             .filter_map(|v| v.to_str().ok());
         negotiate(offers, config)
     });
-    let on_upgrade = req
-        .extensions_mut()
-        .remove::<OnUpgrade>()
-        .ok_or(HandshakeError::NoUpgrade)?;
     let mut response = Response::new(());
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let h = response.headers_mut();
@@ -121,6 +137,5 @@ pub fn accept_with<B>(
     if let Some(v) = agreed.and_then(|a| HeaderValue::from_str(&a.header()).ok()) {
         h.insert(header::SEC_WEBSOCKET_EXTENSIONS, v);
     }
-    let upgrade: Upgrade = Box::pin(async move { on_upgrade.await.map(TokioIo::new) });
-    Ok((response, upgrade, agreed))
+    Ok((response, agreed))
 }

@@ -29,6 +29,11 @@ struct ServeState {
     deadline_stale: bool,
     /// Set once the connection is ending: the last bytes are being written.
     ending: Option<CloseReason>,
+    /// Until when the last bytes may take, once ending; the timer is set to
+    /// it only if the socket does not take them at once (setting a timer
+    /// that is due before the runtime's next one wakes the runtime's
+    /// driver: a syscall saved on most connections).
+    grace_until: Option<Instant>,
 }
 
 impl<S> WsConnection<S>
@@ -57,6 +62,7 @@ where
                 armed: None,
                 deadline_stale: true,
                 ending: None,
+                grace_until: None,
             };
             poll_fn(|cx| conn.poll_serve(cx, endpoint, timer.as_mut(), &mut state)).await
         }
@@ -71,20 +77,14 @@ where
     ) -> Poll<CloseReason> {
         loop {
             if let Some(reason) = state.ending {
-                return self.poll_last_bytes(cx, timer, reason);
+                return self.poll_last_bytes(cx, timer, reason, &mut state.grace_until);
             }
 
             // Inbound: what `recv` read ahead, then up to READS_PER_TURN reads.
             for frame in self.backlog.take().into_iter().flat_map(|b| *b) {
                 state.deadline_stale = true;
                 if let Err(reason) = endpoint.receive(frame) {
-                    self.end(
-                        cx,
-                        ReadEnd::Refused(reason),
-                        endpoint,
-                        timer.as_mut(),
-                        state,
-                    );
+                    self.end(cx, ReadEnd::Refused(reason), endpoint, state);
                     break;
                 }
             }
@@ -106,7 +106,7 @@ where
                     }
                     Poll::Ready(Ok(())) => {}
                     Poll::Ready(Err(stop)) => {
-                        self.end(cx, stop, endpoint, timer.as_mut(), state);
+                        self.end(cx, stop, endpoint, state);
                         break;
                     }
                 }
@@ -140,7 +140,7 @@ where
                         endpoint.transport_closed(reason);
                     }
                     self.queue_close(None);
-                    self.begin_ending(reason, timer.as_mut(), state);
+                    self.begin_ending(reason, state);
                     continue;
                 }
             }
@@ -179,7 +179,6 @@ where
         cx: &mut Context<'_>,
         stop: ReadEnd,
         endpoint: &dyn Endpoint,
-        timer: Pin<&mut Sleep>,
         state: &mut ServeState,
     ) {
         let reason = match stop {
@@ -222,31 +221,31 @@ where
                 reason
             }
         };
-        self.begin_ending(reason, timer, state);
+        self.begin_ending(reason, state);
     }
 
-    fn begin_ending(
-        &mut self,
-        reason: CloseReason,
-        timer: Pin<&mut Sleep>,
-        state: &mut ServeState,
-    ) {
+    fn begin_ending(&mut self, reason: CloseReason, state: &mut ServeState) {
         state.ending = Some(reason);
         state.armed = None;
-        timer.reset((Instant::now() + self.config.close_grace).into());
+        state.grace_until = Some(Instant::now() + self.config.close_grace);
     }
 
     /// Writes the last bytes (queued frames, the close frame) within the
     /// grace period; a peer that does not take them in time is dropped.
+    /// The stream is shut down after them unless the peer closed first (its
+    /// close frame answered): the stream is dropped, so closed, right after.
     fn poll_last_bytes(
         &mut self,
         cx: &mut Context<'_>,
-        timer: Pin<&mut Sleep>,
+        mut timer: Pin<&mut Sleep>,
         reason: CloseReason,
+        grace_until: &mut Option<Instant>,
     ) -> Poll<CloseReason> {
         match self.poll_flush_unsent(cx) {
             Poll::Ready(Ok(())) => {
-                let _ = Pin::new(&mut self.io).poll_shutdown(cx);
+                if reason != CloseReason::TransportClose {
+                    let _ = Pin::new(&mut self.io).poll_shutdown(cx);
+                }
                 Poll::Ready(reason)
             }
             Poll::Ready(Err(e)) => {
@@ -254,6 +253,9 @@ where
                 Poll::Ready(reason)
             }
             Poll::Pending => {
+                if let Some(at) = grace_until.take() {
+                    timer.as_mut().reset(at.into());
+                }
                 if timer.poll(cx).is_ready() {
                     tracing::debug!(
                         "the peer did not take its last frames in time; connection dropped"

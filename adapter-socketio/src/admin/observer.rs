@@ -38,12 +38,27 @@ impl AdminObserver {
     }
 }
 
-/// `[event, ...args]`, as Node's `onAny` listener sees them.
-fn event_args(event: &str, args: &[Value]) -> Value {
-    let mut all = Vec::with_capacity(args.len() + 1);
-    all.push(Value::from(event));
-    all.extend_from_slice(args);
-    Value::Array(all)
+/// A catch-all listener that reports each event to the admin namespace as
+/// `report` (`event_received` or `event_sent`), with the socket's
+/// namespace and id, `[event, ...args]` as Node's `onAny` listener sees
+/// them, and the time.
+fn event_reporter(
+    admin: Namespace,
+    report: &'static str,
+) -> impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static {
+    move |socket: &Socket, event: &str, args: &[Value]| {
+        let mut all = Vec::with_capacity(args.len() + 1);
+        all.push(Value::from(event));
+        all.extend_from_slice(args);
+        let id = socket.id();
+        let report_args = (
+            socket.ns().name(),
+            id.as_str(),
+            Value::Array(all),
+            clock::now(),
+        );
+        admin.emit(report, &report_args).ok();
+    }
 }
 
 impl Observer for AdminObserver {
@@ -101,26 +116,7 @@ impl Observer for AdminObserver {
         if socket.ns().name() == admin.name() {
             return;
         }
-        let received = admin.clone();
-        socket.on_any(move |socket, event, args| {
-            let id = socket.id();
-            let args = (
-                socket.ns().name(),
-                id.as_str(),
-                event_args(event, args),
-                clock::now(),
-            );
-            received.emit("event_received", &args).ok();
-        });
-        socket.on_any_outgoing(move |socket, event, args| {
-            let id = socket.id();
-            let args = (
-                socket.ns().name(),
-                id.as_str(),
-                event_args(event, args),
-                clock::now(),
-            );
-            admin.emit("event_sent", &args).ok();
-        });
+        socket.on_any(event_reporter(admin.clone(), "event_received"));
+        socket.on_any_outgoing(event_reporter(admin, "event_sent"));
     }
 }

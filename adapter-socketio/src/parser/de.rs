@@ -17,13 +17,15 @@
 //! yield its bytes.
 //! Read as anything else (a [`serde_json::Value`], say) it stays an object.
 
+use std::iter;
+
 use bytes::Bytes;
-use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, SeqAccess, Visitor};
+use serde::de::{DeserializeOwned, Deserializer, Visitor};
 use serde::forward_to_deserialize_any;
 use serde_json::Value;
 
 use super::args::ARGS_MAGIC;
-use super::de_value::{visit_array, ValueDeserializer};
+use super::de_value::{visit_array, Seq, ValueDeserializer};
 use super::DecodeError;
 
 static NULL: Value = Value::Null;
@@ -81,10 +83,10 @@ impl<'de> ArgsDeserializer<'de> {
         }
     }
 
+    /// Exactly `len` elements: the arguments, then nulls.
     fn fill<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, DecodeError> {
-        visitor.visit_seq(PaddedSeq {
-            args: self.args.iter(),
-            remaining: len,
+        visitor.visit_seq(Seq {
+            items: self.args.iter().chain(iter::repeat(&NULL)).take(len),
             attachments: self.attachments,
         })
     }
@@ -177,37 +179,6 @@ impl<'de> Deserializer<'de> for ArgsDeserializer<'de> {
         } else {
             self.first().deserialize_newtype_struct(name, visitor)
         }
-    }
-}
-
-/// Exactly `remaining` elements: the arguments, then nulls.
-struct PaddedSeq<'de> {
-    args: std::slice::Iter<'de, Value>,
-    remaining: usize,
-    attachments: &'de [Bytes],
-}
-
-impl<'de> SeqAccess<'de> for PaddedSeq<'de> {
-    type Error = DecodeError;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, DecodeError> {
-        if self.remaining == 0 {
-            return Ok(None);
-        }
-        self.remaining -= 1;
-        let value = self.args.next().unwrap_or(&NULL);
-        seed.deserialize(ValueDeserializer {
-            value,
-            attachments: self.attachments,
-        })
-        .map(Some)
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.remaining)
     }
 }
 

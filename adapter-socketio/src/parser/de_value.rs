@@ -76,20 +76,76 @@ pub(super) fn visit_array<'de, V: Visitor<'de>>(
         attachments,
     };
     let value = visitor.visit_seq(&mut seq)?;
-    if seq.items.len() == 0 {
+    read_whole(
+        value,
+        seq.items.len(),
+        items.len(),
+        "fewer elements in array",
+    )
+}
+
+/// `value`, or an error when the visitor left `unread` of the `len`
+/// elements of an array or map unread.
+fn read_whole<T>(value: T, unread: usize, len: usize, expected: &str) -> Result<T, DecodeError> {
+    if unread == 0 {
         Ok(value)
     } else {
-        Err(DecodeError::invalid_length(
-            items.len(),
-            &"fewer elements in array",
-        ))
+        Err(DecodeError::invalid_length(len, &expected))
     }
+}
+
+/// `deserialize_newtype_struct` (the content, read by the same
+/// deserializer) and `deserialize_enum` (through the [`Enum`] its
+/// `into_enum` makes): alike for values and map keys.
+macro_rules! newtype_and_enum {
+    () => {
+        fn deserialize_newtype_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            visitor: V,
+        ) -> Result<V::Value, DecodeError> {
+            visitor.visit_newtype_struct(self)
+        }
+
+        fn deserialize_enum<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            _variants: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, DecodeError> {
+            visitor.visit_enum(self.into_enum()?)
+        }
+    };
 }
 
 /// Reads one JSON value.
 pub(super) struct ValueDeserializer<'de> {
     pub(super) value: &'de Value,
     pub(super) attachments: &'de [Bytes],
+}
+
+impl<'de> ValueDeserializer<'de> {
+    /// `"Variant"` or `{"Variant": value}`.
+    fn into_enum(self) -> Result<Enum<'de>, DecodeError> {
+        let (variant, value) = match self.value {
+            Value::String(s) => (s.as_str(), None),
+            Value::Object(map) if map.len() == 1 => match map.iter().next() {
+                Some((k, v)) => (k.as_str(), Some(v)),
+                None => return Err(DecodeError::custom("empty enum object")),
+            },
+            other => {
+                return Err(DecodeError::invalid_type(
+                    unexpected(other),
+                    &"a string or a map with a single key",
+                ))
+            }
+        };
+        Ok(Enum {
+            variant,
+            value,
+            attachments: self.attachments,
+        })
+    }
 }
 
 impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
@@ -119,14 +175,7 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
                     attachments: self.attachments,
                 };
                 let value = visitor.visit_map(&mut access)?;
-                if access.iter.len() == 0 {
-                    Ok(value)
-                } else {
-                    Err(DecodeError::invalid_length(
-                        map.len(),
-                        &"fewer elements in map",
-                    ))
-                }
+                read_whole(value, access.iter.len(), map.len(), "fewer elements in map")
             }
         }
     }
@@ -162,39 +211,7 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
         }
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, DecodeError> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, DecodeError> {
-        let (variant, value) = match self.value {
-            Value::String(s) => (s.as_str(), None),
-            Value::Object(map) if map.len() == 1 => match map.iter().next() {
-                Some((k, v)) => (k.as_str(), Some(v)),
-                None => return Err(DecodeError::custom("empty enum object")),
-            },
-            other => {
-                return Err(DecodeError::invalid_type(
-                    unexpected(other),
-                    &"a string or a map with a single key",
-                ))
-            }
-        };
-        visitor.visit_enum(Enum {
-            variant,
-            value,
-            attachments: self.attachments,
-        })
-    }
+    newtype_and_enum!();
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         visitor.visit_unit()
@@ -206,31 +223,32 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
     }
 }
 
-struct Seq<'de> {
-    items: std::slice::Iter<'de, Value>,
-    attachments: &'de [Bytes],
+/// The values `items` yields, as a sequence.
+pub(super) struct Seq<'de, I> {
+    pub(super) items: I,
+    pub(super) attachments: &'de [Bytes],
 }
 
-impl<'de> SeqAccess<'de> for Seq<'de> {
+impl<'de, I: Iterator<Item = &'de Value>> SeqAccess<'de> for Seq<'de, I> {
     type Error = DecodeError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, DecodeError> {
-        match self.items.next() {
-            Some(value) => seed
-                .deserialize(ValueDeserializer {
+        self.items
+            .next()
+            .map(|value| {
+                seed.deserialize(ValueDeserializer {
                     value,
                     attachments: self.attachments,
                 })
-                .map(Some),
-            None => Ok(None),
-        }
+            })
+            .transpose()
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some(self.items.len())
+        self.items.size_hint().1
     }
 }
 
@@ -291,6 +309,17 @@ macro_rules! parse_key {
     };
 }
 
+impl<'de> Key<'de> {
+    /// A unit variant.
+    fn into_enum(self) -> Result<Enum<'de>, DecodeError> {
+        Ok(Enum {
+            variant: self.0,
+            value: None,
+            attachments: &[],
+        })
+    }
+}
+
 impl<'de> Deserializer<'de> for Key<'de> {
     type Error = DecodeError;
 
@@ -316,26 +345,7 @@ impl<'de> Deserializer<'de> for Key<'de> {
         visitor.visit_some(self)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, DecodeError> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, DecodeError> {
-        visitor.visit_enum(Enum {
-            variant: self.0,
-            value: None,
-            attachments: &[],
-        })
-    }
+    newtype_and_enum!();
 
     forward_to_deserialize_any! {
         f32 f64 char str string bytes byte_buf unit unit_struct seq tuple

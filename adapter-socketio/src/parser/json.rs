@@ -6,9 +6,9 @@
 //! `451-/chat,["f",{"_placeholder":true,"num":0}]`). Attachments follow as
 //! binary frames, in placeholder order.
 //!
-//! - [`encode_value`] encodes a packet whose data is a [`Value`].
+//! - [`encode_value`] encodes a packet whose data is a [`Value`](serde_json::Value).
 //! - [`encode_event`] / [`encode_ack`] serialize typed arguments straight into
-//!   the frame (no intermediate [`Value`]), following the argument rules of
+//!   the frame (no intermediate `Value`), following the argument rules of
 //!   the [parent module](super).
 //! - [`JsonDecoder`] decodes incoming frames.
 
@@ -17,10 +17,9 @@ use std::cell::Cell;
 use bytes::Bytes;
 use roomcast_core::{Frame, Message, Text};
 use serde::Serialize;
-use serde_json::Value;
 
 pub use super::decode::JsonDecoder;
-use super::{ser, Decoder, DecoderLimits, EncodeError, PacketType, Parser};
+use super::{ser, Decoder, DecoderLimits, EncodeError, Header, PacketRef, PacketType, Parser};
 
 /// The default Socket.IO parser (the format of the reference
 /// `socket.io-parser`).
@@ -64,15 +63,8 @@ impl Parser for JsonParser {
         Box::new(self.json_decoder())
     }
 
-    fn encode_value(
-        &self,
-        kind: PacketType,
-        namespace: &str,
-        id: Option<u64>,
-        data: Option<&Value>,
-        attachments: &[Bytes],
-    ) -> Message {
-        encode_value(kind, namespace, id, data, attachments)
+    fn encode(&self, packet: PacketRef<'_>) -> Message {
+        encode_value(packet)
     }
 
     fn builtin(&self) -> Option<super::Builtin> {
@@ -101,34 +93,32 @@ impl Parser for JsonParser {
 /// is non-empty (likewise for acks); `CONNECT`, `DISCONNECT` and
 /// `CONNECT_ERROR` cannot carry attachments, which are then ignored. The
 /// data is written as given: placeholders in it must match `attachments`.
-/// `namespace` must start with `/` and contain no `,`; `""` means `/`.
+/// The namespace must start with `/` and contain no `,`; `""` means `/`.
 ///
 /// ```
-/// use roomcast_socketio::parser::{encode_value, PacketType};
+/// use roomcast_socketio::parser::{encode_value, Header, PacketRef, PacketType};
 /// use roomcast_core::Frame;
-/// let msg = encode_value(PacketType::Connect, "/", None, Some(&serde_json::json!({"sid": "x"})), &[]);
+/// let header = Header::new(PacketType::Connect, "/", None);
+/// let data = serde_json::json!({"sid": "x"});
+/// let msg = encode_value(PacketRef { header, data: Some(&data), attachments: &[] });
 /// assert_eq!(msg.frames(), &[Frame::text("40{\"sid\":\"x\"}")]);
 /// ```
-pub fn encode_value(
-    kind: PacketType,
-    namespace: &str,
-    id: Option<u64>,
-    data: Option<&Value>,
-    attachments: &[Bytes],
-) -> Message {
-    let attachments = match kind {
+pub fn encode_value(packet: PacketRef<'_>) -> Message {
+    let PacketRef {
+        header,
+        data,
+        attachments,
+    } = packet;
+    let attachments = match header.kind {
         PacketType::Connect | PacketType::Disconnect | PacketType::ConnectError => &[],
         _ => attachments,
     };
-    let kind = match (kind, attachments.is_empty()) {
-        (PacketType::Event | PacketType::BinaryEvent, true) => PacketType::Event,
-        (PacketType::Event | PacketType::BinaryEvent, false) => PacketType::BinaryEvent,
-        (PacketType::Ack | PacketType::BinaryAck, true) => PacketType::Ack,
-        (PacketType::Ack | PacketType::BinaryAck, false) => PacketType::BinaryAck,
-        (other, _) => other,
+    let header = Header {
+        kind: header.kind.sent_as(!attachments.is_empty()),
+        ..header
     };
-    let mut out = Vec::with_capacity(32 + namespace.len());
-    write_header(&mut out, kind, attachments.len(), namespace, id);
+    let mut out = Vec::with_capacity(32 + header.namespace.len());
+    write_header(&mut out, header, attachments.len());
     if let Some(data) = data {
         // Writing a `Value` to a `Vec` cannot fail (its map keys are strings).
         if serde_json::to_writer(&mut out, data).is_err() {
@@ -163,10 +153,7 @@ pub fn encode_event<T: Serialize + ?Sized>(
     args: &T,
     id: Option<u64>,
 ) -> Result<Message, EncodeError> {
-    check_namespace(namespace)?;
-    let mut out = Vec::with_capacity(64 + namespace.len() + event.len());
-    write_header(&mut out, PacketType::Event, 0, namespace, id);
-    finish(out, PacketType::BinaryEvent, Some(event), args)
+    <dyn Parser>::encode_event(&JsonParser::new(), namespace, event, args, id)
 }
 
 /// Encodes an acknowledgement: `ACK` (or `BINARY_ACK` when the arguments
@@ -183,35 +170,26 @@ pub fn encode_ack<T: Serialize + ?Sized>(
     id: u64,
     args: &T,
 ) -> Result<Message, EncodeError> {
-    check_namespace(namespace)?;
-    let mut out = Vec::with_capacity(64 + namespace.len());
-    write_header(&mut out, PacketType::Ack, 0, namespace, Some(id));
-    finish(out, PacketType::BinaryAck, None, args)
+    <dyn Parser>::encode_ack(&JsonParser::new(), namespace, id, args)
 }
 
-fn check_namespace(namespace: &str) -> Result<(), EncodeError> {
-    if namespace.is_empty() || (namespace.starts_with('/') && !namespace.contains(',')) {
-        Ok(())
-    } else {
-        Err(EncodeError::InvalidNamespace(namespace.to_owned()))
-    }
-}
-
-/// Appends the data array to a plain-type header and switches the header to
-/// `binary` when attachments were found.
-fn finish<T: Serialize + ?Sized>(
-    mut out: Vec<u8>,
-    binary: PacketType,
+/// An event (`event` given) or an ack with typed arguments: the data array
+/// written after the header, which is switched to the binary type when
+/// attachments were found. The namespace is not checked here.
+pub(crate) fn encode_args<T: Serialize + ?Sized>(
+    header: Header<'_>,
     event: Option<&str>,
     args: &T,
 ) -> Result<Message, EncodeError> {
+    let mut out = Vec::with_capacity(64 + header.namespace.len() + event.map_or(0, str::len));
+    write_header(&mut out, header, 0);
     let attachments = Cell::new(Vec::new());
     ser::write_args(&mut out, event, args, &attachments)?;
     let attachments = attachments.take();
     if !attachments.is_empty() {
         // `4` `<type>` at 0..2: retype, and insert the count after the type.
         if let Some(kind) = out.get_mut(1) {
-            *kind = binary.as_char() as u8;
+            *kind = header.kind.sent_as(true).as_char() as u8;
         }
         let mut count = itoa::Buffer::new();
         let count = count.format(attachments.len()).as_bytes();
@@ -223,24 +201,18 @@ fn finish<T: Serialize + ?Sized>(
 }
 
 /// `4`, type, attachment count (binary types), namespace, ack id.
-fn write_header(
-    out: &mut Vec<u8>,
-    kind: PacketType,
-    attachments: usize,
-    namespace: &str,
-    id: Option<u64>,
-) {
+fn write_header(out: &mut Vec<u8>, header: Header<'_>, attachments: usize) {
     out.push(b'4');
-    out.push(kind.as_char() as u8);
-    if kind.is_binary() {
+    out.push(header.kind.as_char() as u8);
+    if header.kind.is_binary() {
         out.extend_from_slice(itoa::Buffer::new().format(attachments).as_bytes());
         out.push(b'-');
     }
-    if !namespace.is_empty() && namespace != "/" {
-        out.extend_from_slice(namespace.as_bytes());
+    if !header.namespace.is_empty() && header.namespace != "/" {
+        out.extend_from_slice(header.namespace.as_bytes());
         out.push(b',');
     }
-    if let Some(id) = id {
+    if let Some(id) = header.id {
         out.extend_from_slice(itoa::Buffer::new().format(id).as_bytes());
     }
 }
@@ -260,7 +232,9 @@ mod tests {
     use super::*;
     use crate::parser::Args;
     use serde::Serialize;
-    use serde_json::json;
+    use serde_json::{json, Value};
+
+    const JSON: JsonParser = JsonParser::new();
 
     fn texts(msg: &Message) -> (String, Vec<Bytes>) {
         let mut frames = msg.frames().iter();
@@ -352,7 +326,7 @@ mod tests {
         let data =
             json!(["baz", {"_placeholder": true, "num": 0}, {"_placeholder": true, "num": 1}]);
         let atts = [Bytes::from_static(&[1, 2]), Bytes::from_static(&[3, 4])];
-        let msg = encode_value(PacketType::Event, "/admin", None, Some(&data), &atts);
+        let msg = JSON.encode_value(PacketType::Event, "/admin", None, Some(&data), &atts);
         let (text, bins) = texts(&msg);
         assert_eq!(
             text,
@@ -360,7 +334,7 @@ mod tests {
         );
         assert_eq!(bins, atts);
         let data = json!(["bar", {"_placeholder": true, "num": 0}]);
-        let msg = encode_value(
+        let msg = JSON.encode_value(
             PacketType::BinaryAck,
             "/",
             Some(15),
@@ -372,10 +346,10 @@ mod tests {
             r#"461-15["bar",{"_placeholder":true,"num":0}]"#
         );
         // A binary type without attachments is sent as the plain type.
-        let msg = encode_value(PacketType::BinaryEvent, "/", None, Some(&json!(["a"])), &[]);
+        let msg = JSON.encode_value(PacketType::BinaryEvent, "/", None, Some(&json!(["a"])), &[]);
         assert_eq!(msg, Message::One(Frame::text(r#"42["a"]"#)));
         // Types that cannot carry binary ignore attachments.
-        let msg = encode_value(PacketType::Connect, "/", None, None, &atts);
+        let msg = JSON.encode_value(PacketType::Connect, "/", None, None, &atts);
         assert_eq!(msg, Message::One(Frame::text("40")));
     }
 

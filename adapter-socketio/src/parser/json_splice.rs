@@ -75,13 +75,7 @@ pub(crate) fn adopt(limits: &super::DecoderLimits, frames: Vec<Frame>) -> Option
         return Some(Message::many(frames));
     }
     let packet = super::decode_frames(&super::MsgPackParser::with_limits(*limits), &frames)?;
-    Some(super::encode_value(
-        packet.kind,
-        &packet.namespace,
-        packet.id,
-        packet.data.as_ref(),
-        &packet.attachments,
-    ))
+    Some(super::encode_value(packet.borrowed()))
 }
 
 #[cfg(test)]

@@ -44,7 +44,9 @@
 //! # Pluggable parsers
 //!
 //! [`Parser`] is object-safe: it hands out per-connection [`Decoder`]s and
-//! encodes packets whose data is already a [`serde_json::Value`]. The
+//! encodes packets whose data is already a [`serde_json::Value`]
+//! ([`Parser::encode`] takes a [`PacketRef`]: a [`Header`] — type,
+//! namespace, ack id — the data and the attachments). The
 //! server holds one (`ServerBuilder::parser`) and every packet it sends
 //! goes through it: CONNECT answers, errors, emits, acks, broadcasts (once
 //! per broadcast, the frames shared by every recipient), what the cluster
@@ -79,7 +81,7 @@ pub use args::Args;
 pub use de::{decode_args, from_value};
 pub use json::{encode_ack, encode_event, encode_value, JsonDecoder, JsonParser};
 pub use msgpack::{MsgPackDecoder, MsgPackParser};
-pub use packet::{Packet, PacketType};
+pub use packet::{Header, Packet, PacketRef, PacketType};
 pub use ser::args_to_value;
 
 /// A Socket.IO packet codec.
@@ -96,8 +98,11 @@ pub trait Parser: Send + Sync + 'static {
     ///
     /// Used for `CONNECT`, `CONNECT_ERROR`, `DISCONNECT` and raw-value emits.
     /// The first frame is text starting with the Engine.IO message type `4`;
-    /// the attachments follow as binary frames, in order. `namespace` must
+    /// the attachments follow as binary frames, in order. The namespace must
     /// start with `/` and contain no `,` (the empty string means `/`).
+    fn encode(&self, packet: PacketRef<'_>) -> Message;
+
+    /// [`encode`](Parser::encode) with the packet's parts as arguments.
     fn encode_value(
         &self,
         kind: PacketType,
@@ -105,7 +110,13 @@ pub trait Parser: Send + Sync + 'static {
         id: Option<u64>,
         data: Option<&serde_json::Value>,
         attachments: &[Bytes],
-    ) -> Message;
+    ) -> Message {
+        self.encode(PacketRef {
+            header: Header::new(kind, namespace, id),
+            data,
+            attachments,
+        })
+    }
 
     /// Which built-in format this parser writes, if it is one of ours:
     /// typed arguments are then serialized straight into the frame,
@@ -130,13 +141,9 @@ pub trait Parser: Send + Sync + 'static {
         if !packet.kind.is_event() || packet.id.is_some() {
             return None;
         }
-        Some(self.encode_value(
-            packet.kind,
-            &packet.namespace,
-            Some(id),
-            packet.data.as_ref(),
-            &packet.attachments,
-        ))
+        let mut with_id = packet.borrowed();
+        with_id.header.id = Some(id);
+        Some(self.encode(with_id))
     }
 
     /// A message other nodes forwarded, in this parser's format. Nodes of
@@ -176,16 +183,8 @@ impl dyn Parser {
         args: &T,
         id: Option<u64>,
     ) -> Result<Message, EncodeError> {
-        check_namespace(namespace)?;
-        match self.builtin() {
-            Some(Builtin::Json) => return json::encode_event(namespace, event, args, id),
-            Some(Builtin::MsgPack) => {
-                return msgpack::encode_args(PacketType::Event, namespace, id, Some(event), args)
-            }
-            None => {}
-        }
-        let (data, attachments) = args_to_value(Some(event), args)?;
-        Ok(self.encode_value(PacketType::Event, namespace, id, Some(&data), &attachments))
+        let header = Header::new(PacketType::Event, namespace, id);
+        self.encode_args(header, Some(event), args)
     }
 
     /// Encodes an acknowledgement for ack id `id` with typed arguments.
@@ -195,30 +194,34 @@ impl dyn Parser {
         id: u64,
         args: &T,
     ) -> Result<Message, EncodeError> {
-        check_namespace(namespace)?;
-        match self.builtin() {
-            Some(Builtin::Json) => return json::encode_ack(namespace, id, args),
-            Some(Builtin::MsgPack) => {
-                return msgpack::encode_args(PacketType::Ack, namespace, Some(id), None, args)
-            }
-            None => {}
-        }
-        let (data, attachments) = args_to_value(None, args)?;
-        Ok(self.encode_value(
-            PacketType::Ack,
-            namespace,
-            Some(id),
-            Some(&data),
-            &attachments,
-        ))
+        let header = Header::new(PacketType::Ack, namespace, Some(id));
+        self.encode_args(header, None, args)
     }
-}
 
-fn check_namespace(namespace: &str) -> Result<(), EncodeError> {
-    if namespace.is_empty() || (namespace.starts_with('/') && !namespace.contains(',')) {
-        Ok(())
-    } else {
-        Err(EncodeError::InvalidNamespace(namespace.to_owned()))
+    /// An event (`event` given) or an ack: the built-in parsers serialize
+    /// the arguments straight into the frame, others get a JSON value.
+    fn encode_args<T: Serialize + ?Sized>(
+        &self,
+        header: Header<'_>,
+        event: Option<&str>,
+        args: &T,
+    ) -> Result<Message, EncodeError> {
+        let namespace = header.namespace;
+        if !(namespace.is_empty() || (namespace.starts_with('/') && !namespace.contains(','))) {
+            return Err(EncodeError::InvalidNamespace(namespace.to_owned()));
+        }
+        match self.builtin() {
+            Some(Builtin::Json) => json::encode_args(header, event, args),
+            Some(Builtin::MsgPack) => msgpack::encode_args(header, event, args),
+            None => {
+                let (data, attachments) = args_to_value(event, args)?;
+                Ok(self.encode(PacketRef {
+                    header,
+                    data: Some(&data),
+                    attachments: &attachments,
+                }))
+            }
+        }
     }
 }
 
@@ -236,13 +239,7 @@ pub(crate) fn append_arg_decoding<P: Parser + ?Sized>(
         Some(serde_json::Value::Array(items)) => items.push(arg.into()),
         _ => return None,
     }
-    Some(parser.encode_value(
-        packet.kind,
-        &packet.namespace,
-        None,
-        packet.data.as_ref(),
-        &packet.attachments,
-    ))
+    Some(parser.encode(packet.borrowed()))
 }
 
 /// The one packet `frames` hold, decoded with a fresh decoder of `parser`

@@ -83,6 +83,52 @@ impl PacketType {
     pub const fn is_ack(self) -> bool {
         matches!(self, PacketType::Ack | PacketType::BinaryAck)
     }
+
+    /// The type an event or ack is sent as: its binary type when it
+    /// `carries_binary`, its plain type otherwise; other types unchanged.
+    pub(crate) const fn sent_as(self, carries_binary: bool) -> PacketType {
+        match (self, carries_binary) {
+            (PacketType::Event | PacketType::BinaryEvent, false) => PacketType::Event,
+            (PacketType::Event | PacketType::BinaryEvent, true) => PacketType::BinaryEvent,
+            (PacketType::Ack | PacketType::BinaryAck, false) => PacketType::Ack,
+            (PacketType::Ack | PacketType::BinaryAck, true) => PacketType::BinaryAck,
+            (other, _) => other,
+        }
+    }
+}
+
+/// What every packet starts with: its type, namespace and ack id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// The packet type.
+    pub kind: PacketType,
+    /// The namespace; `""` means `/`.
+    pub namespace: &'a str,
+    /// The ack id.
+    pub id: Option<u64>,
+}
+
+impl<'a> Header<'a> {
+    /// The header of a packet of type `kind` in `namespace`, with ack id
+    /// `id`.
+    pub const fn new(kind: PacketType, namespace: &'a str, id: Option<u64>) -> Self {
+        Header {
+            kind,
+            namespace,
+            id,
+        }
+    }
+}
+
+/// A packet to encode: [`Packet`]'s parts, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PacketRef<'a> {
+    /// Type, namespace and ack id.
+    pub header: Header<'a>,
+    /// The JSON payload; its placeholders must match `attachments`.
+    pub data: Option<&'a Value>,
+    /// The binary attachments, in placeholder order.
+    pub attachments: &'a [Bytes],
 }
 
 /// A decoded incoming packet.
@@ -102,6 +148,15 @@ pub struct Packet {
 }
 
 impl Packet {
+    /// The packet, borrowed, as the encoders take it.
+    pub fn borrowed(&self) -> PacketRef<'_> {
+        PacketRef {
+            header: Header::new(self.kind, &self.namespace, self.id),
+            data: self.data.as_ref(),
+            attachments: &self.attachments,
+        }
+    }
+
     /// For `EVENT` / `BINARY_EVENT`: the event name (the first array
     /// element, which the decoder checked is a string).
     pub fn event_name(&self) -> Option<&str> {

@@ -203,13 +203,59 @@ impl ser::Error for Found {
 struct Probe;
 
 /// Serializer methods that all fail with one error: `$err`, evaluated at
-/// each call.
+/// each call. The methods are named as `forward_to_deserialize_any!` names
+/// them (`bool`, `seq`, `newtype_variant`…): their signatures are written
+/// here, once.
 macro_rules! refuse {
-    ($err:expr; $($method:ident$(<$g:ident>)?($($ty:ty),*) -> $ret:ty;)*) => {$(
+    (@ $e:expr, bool) => { refuse!(@fn $e, serialize_bool(bool) -> ()); };
+    (@ $e:expr, i8) => { refuse!(@fn $e, serialize_i8(i8) -> ()); };
+    (@ $e:expr, i16) => { refuse!(@fn $e, serialize_i16(i16) -> ()); };
+    (@ $e:expr, i32) => { refuse!(@fn $e, serialize_i32(i32) -> ()); };
+    (@ $e:expr, i64) => { refuse!(@fn $e, serialize_i64(i64) -> ()); };
+    (@ $e:expr, i128) => { refuse!(@fn $e, serialize_i128(i128) -> ()); };
+    (@ $e:expr, u8) => { refuse!(@fn $e, serialize_u8(u8) -> ()); };
+    (@ $e:expr, u16) => { refuse!(@fn $e, serialize_u16(u16) -> ()); };
+    (@ $e:expr, u32) => { refuse!(@fn $e, serialize_u32(u32) -> ()); };
+    (@ $e:expr, u64) => { refuse!(@fn $e, serialize_u64(u64) -> ()); };
+    (@ $e:expr, u128) => { refuse!(@fn $e, serialize_u128(u128) -> ()); };
+    (@ $e:expr, f32) => { refuse!(@fn $e, serialize_f32(f32) -> ()); };
+    (@ $e:expr, f64) => { refuse!(@fn $e, serialize_f64(f64) -> ()); };
+    (@ $e:expr, char) => { refuse!(@fn $e, serialize_char(char) -> ()); };
+    (@ $e:expr, str) => { refuse!(@fn $e, serialize_str(&str) -> ()); };
+    (@ $e:expr, bytes) => { refuse!(@fn $e, serialize_bytes(&[u8]) -> ()); };
+    (@ $e:expr, none) => { refuse!(@fn $e, serialize_none() -> ()); };
+    (@ $e:expr, some) => { refuse!(@fn $e, serialize_some<T>(&T) -> ()); };
+    (@ $e:expr, unit) => { refuse!(@fn $e, serialize_unit() -> ()); };
+    (@ $e:expr, unit_struct) => { refuse!(@fn $e, serialize_unit_struct(&'static str) -> ()); };
+    (@ $e:expr, unit_variant) => {
+        refuse!(@fn $e, serialize_unit_variant(&'static str, u32, &'static str) -> ());
+    };
+    (@ $e:expr, newtype_variant) => {
+        refuse!(@fn $e, serialize_newtype_variant<T>(&'static str, u32, &'static str, &T) -> ());
+    };
+    (@ $e:expr, seq) => { refuse!(@fn $e, serialize_seq(Option<usize>) -> Self::SerializeSeq); };
+    (@ $e:expr, tuple) => { refuse!(@fn $e, serialize_tuple(usize) -> Self::SerializeTuple); };
+    (@ $e:expr, tuple_struct) => {
+        refuse!(@fn $e, serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct);
+    };
+    (@ $e:expr, tuple_variant) => {
+        refuse!(@fn $e, serialize_tuple_variant(&'static str, u32, &'static str, usize)
+            -> Self::SerializeTupleVariant);
+    };
+    (@ $e:expr, map) => { refuse!(@fn $e, serialize_map(Option<usize>) -> Self::SerializeMap); };
+    (@ $e:expr, struct) => {
+        refuse!(@fn $e, serialize_struct(&'static str, usize) -> Self::SerializeStruct);
+    };
+    (@ $e:expr, struct_variant) => {
+        refuse!(@fn $e, serialize_struct_variant(&'static str, u32, &'static str, usize)
+            -> Self::SerializeStructVariant);
+    };
+    (@fn $e:expr, $method:ident$(<$g:ident>)?($($ty:ty),*) -> $ret:ty) => {
         fn $method$(<$g: ::serde::Serialize + ?Sized>)?(self, $(_: $ty),*) -> Result<$ret, Self::Error> {
-            Err($err)
+            Err($e)
         }
-    )*};
+    };
+    ($err:expr; $($method:tt)*) => {$( refuse!(@ $err, $method); )*};
 }
 
 /// The associated types of a serializer of one scalar, whose compound
@@ -234,31 +280,8 @@ impl Serializer for Probe {
     scalar_only!(Found);
 
     refuse! { Found(Shape::Single);
-        serialize_bool(bool) -> ();
-        serialize_i8(i8) -> ();
-        serialize_i16(i16) -> ();
-        serialize_i32(i32) -> ();
-        serialize_i64(i64) -> ();
-        serialize_i128(i128) -> ();
-        serialize_u8(u8) -> ();
-        serialize_u16(u16) -> ();
-        serialize_u32(u32) -> ();
-        serialize_u64(u64) -> ();
-        serialize_u128(u128) -> ();
-        serialize_f32(f32) -> ();
-        serialize_f64(f64) -> ();
-        serialize_char(char) -> ();
-        serialize_str(&str) -> ();
-        serialize_bytes(&[u8]) -> ();
-        serialize_none() -> ();
-        serialize_unit_variant(&'static str, u32, &'static str) -> ();
-        serialize_seq(Option<usize>) -> Self::SerializeSeq;
-        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
-        serialize_map(Option<usize>) -> Self::SerializeMap;
-        serialize_struct(&'static str, usize) -> Self::SerializeStruct;
-        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
-        serialize_some<T>(&T) -> ();
-        serialize_newtype_variant<T>(&'static str, u32, &'static str, &T) -> ();
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str bytes none some
+        unit_variant newtype_variant seq tuple_variant map struct struct_variant
     }
 
     fn serialize_unit(self) -> Result<(), Found> {

@@ -42,13 +42,7 @@ impl ServerBuilder {
     ///     })
     ///     .build();
     /// ```
-    pub fn initial_headers(
-        mut self,
-        hook: impl Fn(&mut http::HeaderMap, &roomcast_engineio::RequestInfo<'_>, roomcast_core::ClientId)
-            + Send
-            + Sync
-            + 'static,
-    ) -> Self {
+    pub fn initial_headers(mut self, hook: impl roomcast_engineio::HeadersFn) -> Self {
         self.config.engine.initial_headers = Some(Arc::new(hook));
         self
     }
@@ -56,13 +50,7 @@ impl ServerBuilder {
     /// Node's `io.engine.on("headers", (headers, req) => …)`: adds headers
     /// to every answer of a session (handshake, polling requests, the
     /// WebSocket upgrade's 101), after `initial_headers`.
-    pub fn headers(
-        mut self,
-        hook: impl Fn(&mut http::HeaderMap, &roomcast_engineio::RequestInfo<'_>, roomcast_core::ClientId)
-            + Send
-            + Sync
-            + 'static,
-    ) -> Self {
+    pub fn headers(mut self, hook: impl roomcast_engineio::HeadersFn) -> Self {
         self.config.engine.headers = Some(Arc::new(hook));
         self
     }

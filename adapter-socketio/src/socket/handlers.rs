@@ -27,7 +27,7 @@ use parking_lot::RwLock;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::listeners::{ListenerId, Listeners};
+use super::listeners::{CatchAlls, ListenerId, Listeners};
 use super::Socket;
 use crate::ack::{AckReply, AckSender};
 use crate::event_handler::{sealed::Sealed, EventHandler};
@@ -59,9 +59,6 @@ where
         )))
     })
 }
-
-/// A catch-all listener: event name and raw arguments.
-type AnyListener = Arc<dyn Fn(&Socket, &str, &[Value]) + Send + Sync>;
 
 /// A packet middleware: the packet as Node gives it, `[event, ...args]`.
 type PacketMiddleware =
@@ -112,8 +109,8 @@ where
 #[derive(Default)]
 pub(super) struct Handlers {
     events: Listeners<EventFn>,
-    any_incoming: Listeners<AnyListener>,
-    any_outgoing: Listeners<AnyListener>,
+    any_incoming: CatchAlls<false>,
+    any_outgoing: CatchAlls<true>,
     middlewares: Listeners<PacketMiddleware>,
     errors: RwLock<Vec<ErrorFn>>,
     pub(super) disconnecting: RwLock<Vec<DisconnectFn>>,
@@ -129,69 +126,66 @@ impl Handlers {
     /// when they run).
     pub(super) fn clear(&self) {
         self.events.remove_event(None);
-        self.any_incoming.remove_event(None);
-        self.any_outgoing.remove_event(None);
+        self.any_incoming.drop_all();
+        self.any_outgoing.drop_all();
         self.middlewares.remove_event(None);
         self.errors.write().clear();
         self.disconnecting.write().clear();
     }
 }
 
+/// Declares methods that register a listener: `name => events, once: _,
+/// prepend: _;` adds an event listener (Node's `on`, `once`,
+/// `prependListener`), `name => list, prepend: _;` a catch-all to the
+/// handlers' `list`.
+macro_rules! listener_entry_points {
+    () => {};
+    ($(#[$doc:meta])* $name:ident => events, once: $once:literal, prepend: $prepend:literal; $($rest:tt)*) => {
+        $(#[$doc])*
+        pub fn $name<M: 'static>(&self, event: impl AsRef<str>, handler: impl EventHandler<M>) -> ListenerId {
+            self.0.handlers.events.add(event.as_ref(), $once, $prepend, event_fn(handler))
+        }
+        listener_entry_points!($($rest)*);
+    };
+    ($(#[$doc:meta])* $name:ident => $list:ident, prepend: $prepend:literal; $($rest:tt)*) => {
+        $(#[$doc])*
+        pub fn $name(&self, listener: impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static) -> ListenerId {
+            self.0.handlers.$list.add(&self.0.ns, $prepend, Arc::new(listener))
+        }
+        listener_entry_points!($($rest)*);
+    };
+}
+
 impl Socket {
-    /// Adds a listener of `event`: an async closure `|socket: Socket|`,
-    /// `|socket: Socket, data: T|` or `|socket: Socket, data: T, ack:
-    /// AckSender|` (see [`EventHandler`]). The arguments decode into `T` (a
-    /// tuple for several arguments; `serde_json::Value` for raw JSON;
-    /// `bytes::Bytes` wherever a binary attachment is); an event whose
-    /// arguments do not decode is logged and skipped by this listener.
-    /// Several listeners of one event run in registration order (Node's
-    /// `socket.on`); the id removes this one ([`Socket::remove_listener`]).
-    ///
-    /// ```no_run
-    /// # use roomcast_socketio::{Socket, AckSender};
-    /// # fn f(socket: Socket) {
-    /// socket.on("chat", |socket: Socket, (room, text): (String, String)| async move {
-    ///     socket.to([room]).emit("chat", &text).ok();
-    /// });
-    /// socket.on("ping", |_: Socket, n: u32, ack: AckSender| async move {
-    ///     ack.send(&("pong", n)).ok();
-    /// });
-    /// # }
-    /// ```
-    pub fn on<M: 'static>(
-        &self,
-        event: impl AsRef<str>,
-        handler: impl EventHandler<M>,
-    ) -> ListenerId {
-        self.0
-            .handlers
-            .events
-            .add(event.as_ref(), false, false, event_fn(handler))
-    }
+    listener_entry_points! {
+        /// Adds a listener of `event`: an async closure `|socket: Socket|`,
+        /// `|socket: Socket, data: T|` or `|socket: Socket, data: T, ack:
+        /// AckSender|` (see [`EventHandler`]). The arguments decode into `T` (a
+        /// tuple for several arguments; `serde_json::Value` for raw JSON;
+        /// `bytes::Bytes` wherever a binary attachment is); an event whose
+        /// arguments do not decode is logged and skipped by this listener.
+        /// Several listeners of one event run in registration order (Node's
+        /// `socket.on`); the id removes this one ([`Socket::remove_listener`]).
+        ///
+        /// ```no_run
+        /// # use roomcast_socketio::{Socket, AckSender};
+        /// # fn f(socket: Socket) {
+        /// socket.on("chat", |socket: Socket, (room, text): (String, String)| async move {
+        ///     socket.to([room]).emit("chat", &text).ok();
+        /// });
+        /// socket.on("ping", |_: Socket, n: u32, ack: AckSender| async move {
+        ///     ack.send(&("pong", n)).ok();
+        /// });
+        /// # }
+        /// ```
+        on => events, once: false, prepend: false;
 
-    /// Adds a listener that runs for the next `event` only (Node's `once`).
-    pub fn once<M: 'static>(
-        &self,
-        event: impl AsRef<str>,
-        handler: impl EventHandler<M>,
-    ) -> ListenerId {
-        self.0
-            .handlers
-            .events
-            .add(event.as_ref(), true, false, event_fn(handler))
-    }
+        /// Adds a listener that runs for the next `event` only (Node's `once`).
+        once => events, once: true, prepend: false;
 
-    /// Adds a listener of `event` that runs before the others (Node's
-    /// `prependListener`).
-    pub fn prepend_listener<M: 'static>(
-        &self,
-        event: impl AsRef<str>,
-        handler: impl EventHandler<M>,
-    ) -> ListenerId {
-        self.0
-            .handlers
-            .events
-            .add(event.as_ref(), false, true, event_fn(handler))
+        /// Adds a listener of `event` that runs before the others (Node's
+        /// `prependListener`).
+        prepend_listener => events, once: false, prepend: true;
     }
 
     /// Adds a listener of `event` given its raw arguments: JSON values
@@ -224,14 +218,11 @@ impl Socket {
     /// returned (Node's `off(event, fn)`, `offAny(fn)`, …). Whether it was
     /// registered.
     pub fn remove_listener(&self, id: ListenerId) -> bool {
-        let h = &self.0.handlers;
-        if h.any_outgoing.remove(id) {
-            if h.any_outgoing.is_empty() {
-                self.0.ns.outgoing_listeners(-1);
-            }
-            return true;
-        }
-        h.events.remove(id) || h.any_incoming.remove(id) || h.middlewares.remove(id)
+        let (h, ns) = (&self.0.handlers, &self.0.ns);
+        h.events.remove(id)
+            || h.any_incoming.remove(ns, id)
+            || h.any_outgoing.remove(ns, id)
+            || h.middlewares.remove(id)
     }
 
     /// The listeners of `event`, in the order they run.
@@ -244,79 +235,45 @@ impl Socket {
         self.listeners(event).len()
     }
 
-    /// Calls `listener(socket, event, args)` for every incoming event,
-    /// before its listeners (Node's `onAny`).
-    pub fn on_any(
-        &self,
-        listener: impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static,
-    ) -> ListenerId {
-        self.0
-            .handlers
-            .any_incoming
-            .add("", false, false, Arc::new(listener))
-    }
+    listener_entry_points! {
+        /// Calls `listener(socket, event, args)` for every incoming event,
+        /// before its listeners (Node's `onAny`).
+        on_any => any_incoming, prepend: false;
 
-    /// Same as [`Socket::on_any`], before the other catch-alls (Node's `prependAny`).
-    pub fn prepend_any(
-        &self,
-        listener: impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static,
-    ) -> ListenerId {
-        self.0
-            .handlers
-            .any_incoming
-            .add("", false, true, Arc::new(listener))
+        /// Same as [`Socket::on_any`], before the other catch-alls (Node's `prependAny`).
+        prepend_any => any_incoming, prepend: true;
     }
 
     /// Removes every incoming catch-all (Node's `offAny()`; one:
     /// [`Socket::remove_listener`]).
     pub fn off_any(&self) {
-        self.0.handlers.any_incoming.remove_event(None);
+        self.0.handlers.any_incoming.clear(&self.0.ns);
     }
 
     /// The incoming catch-alls, in the order they run (Node's `listenersAny`).
     pub fn listeners_any(&self) -> Vec<ListenerId> {
-        self.0.handlers.any_incoming.ids(None)
+        self.0.handlers.any_incoming.ids()
     }
 
-    /// Calls `listener(socket, event, args)` for every event sent to this
-    /// socket (its own emits and broadcasts that reach it; Node's
-    /// `onAnyOutgoing`).
-    pub fn on_any_outgoing(
-        &self,
-        listener: impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static,
-    ) -> ListenerId {
-        self.add_outgoing(false, Arc::new(listener))
-    }
+    listener_entry_points! {
+        /// Calls `listener(socket, event, args)` for every event sent to this
+        /// socket (its own emits and broadcasts that reach it; Node's
+        /// `onAnyOutgoing`).
+        on_any_outgoing => any_outgoing, prepend: false;
 
-    /// Same as [`Socket::on_any_outgoing`], before the others (Node's
-    /// `prependAnyOutgoing`).
-    pub fn prepend_any_outgoing(
-        &self,
-        listener: impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static,
-    ) -> ListenerId {
-        self.add_outgoing(true, Arc::new(listener))
-    }
-
-    fn add_outgoing(&self, prepend: bool, listener: AnyListener) -> ListenerId {
-        let list = &self.0.handlers.any_outgoing;
-        if list.is_empty() {
-            self.0.ns.outgoing_listeners(1);
-        }
-        list.add("", false, prepend, listener)
+        /// Same as [`Socket::on_any_outgoing`], before the others (Node's
+        /// `prependAnyOutgoing`).
+        prepend_any_outgoing => any_outgoing, prepend: true;
     }
 
     /// Removes every outgoing catch-all (Node's `offAnyOutgoing()`).
     pub fn off_any_outgoing(&self) {
-        let list = &self.0.handlers.any_outgoing;
-        if !list.is_empty() {
-            list.remove_event(None);
-            self.0.ns.outgoing_listeners(-1);
-        }
+        self.0.handlers.any_outgoing.clear(&self.0.ns);
     }
 
     /// The outgoing catch-alls, in the order they run.
     pub fn listeners_any_outgoing(&self) -> Vec<ListenerId> {
-        self.0.handlers.any_outgoing.ids(None)
+        self.0.handlers.any_outgoing.ids()
     }
 
     /// Adds a packet middleware (Node's `socket.use`): it sees every
@@ -399,9 +356,7 @@ impl Socket {
     }
 
     pub(crate) fn notify_outgoing_values(&self, event: &str, args: &[Value]) {
-        for l in self.0.handlers.any_outgoing.snapshot().iter() {
-            (l.f)(self, event, args);
-        }
+        self.0.handlers.any_outgoing.call(self, event, args);
     }
 
     /// Runs the packet middlewares; `false` when one rejected the event.
@@ -429,9 +384,7 @@ impl Socket {
     /// Runs the listeners of one event, in order.
     fn dispatch(&self, packet: &Packet, event: &str) {
         let args = packet.args();
-        for l in self.0.handlers.any_incoming.snapshot().iter() {
-            (l.f)(self, event, args);
-        }
+        self.0.handlers.any_incoming.call(self, event, args);
         let listeners = self.0.handlers.events.snapshot();
         let mut matching = listeners.iter().filter(|l| &*l.event == event);
         if matching.next().is_none() {

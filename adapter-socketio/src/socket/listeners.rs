@@ -9,11 +9,18 @@
 //!   clones one `Arc`, never the list, and a listener that adds or removes
 //!   listeners while running does not change the pass in progress (as in
 //!   Node, which iterates over a copy).
+//! - Catch-all listeners ([`CatchAlls`]) are such a list, of incoming or of
+//!   outgoing events; the namespace counts its sockets that have outgoing
+//!   ones (its broadcasts look up their recipients on this node only then).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
+use serde_json::Value;
+
+use super::Socket;
+use crate::Namespace;
 
 /// Names one registered listener (an event handler, a catch-all or a
 /// packet middleware) of one socket; give it to
@@ -137,5 +144,64 @@ impl<F: Clone> Listeners<F> {
             .filter(|e| event.is_none_or(|ev| &*e.event == ev))
             .map(|e| e.id)
             .collect()
+    }
+}
+
+/// A catch-all listener: event name and raw arguments.
+pub(super) type AnyListener = Arc<dyn Fn(&Socket, &str, &[Value]) + Send + Sync>;
+
+/// The catch-all listeners of one direction; `COUNTED` (the outgoing ones):
+/// the namespace counts the sockets whose list is not empty.
+#[derive(Default)]
+pub(super) struct CatchAlls<const COUNTED: bool>(Listeners<AnyListener>);
+
+impl<const COUNTED: bool> CatchAlls<COUNTED> {
+    /// Adds a listener at the end (or the start when `prepend`).
+    pub(super) fn add(&self, ns: &Namespace, prepend: bool, listener: AnyListener) -> ListenerId {
+        if COUNTED && self.0.is_empty() {
+            ns.outgoing_listeners(1);
+        }
+        self.0.add("", false, prepend, listener)
+    }
+
+    /// Removes the listener `id`; whether it was here.
+    pub(super) fn remove(&self, ns: &Namespace, id: ListenerId) -> bool {
+        let removed = self.0.remove(id);
+        if COUNTED && removed && self.0.is_empty() {
+            ns.outgoing_listeners(-1);
+        }
+        removed
+    }
+
+    /// Removes every listener.
+    pub(super) fn clear(&self, ns: &Namespace) {
+        if !self.0.is_empty() {
+            self.0.remove_event(None);
+            if COUNTED {
+                ns.outgoing_listeners(-1);
+            }
+        }
+    }
+
+    /// Drops every listener without telling the namespace (a disconnected
+    /// socket, which the namespace no longer counts).
+    pub(super) fn drop_all(&self) {
+        self.0.remove_event(None);
+    }
+
+    /// The listeners, in the order they run.
+    pub(super) fn ids(&self) -> Vec<ListenerId> {
+        self.0.ids(None)
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Calls every listener with `event` and `args`, in order.
+    pub(super) fn call(&self, socket: &Socket, event: &str, args: &[Value]) {
+        for l in self.0.snapshot().iter() {
+            (l.f)(socket, event, args);
+        }
     }
 }

@@ -10,10 +10,12 @@
 //!   waits. A full outbox disconnects the client (see roomcast-core).
 //! - **Disconnect** happens once: `disconnecting` hooks run while the
 //!   socket is still in its rooms, then it leaves them all, pending acks
-//!   fail with [`AckError::Disconnected`], and `disconnect` hooks run.
+//!   fail with [`AckError::Disconnected`](crate::AckError::Disconnected),
+//!   and `disconnect` hooks run.
 //!
 //! Files: this one holds the socket and what it sends (emits, acks, rooms,
-//! broadcast operators); [`lifecycle`] its state from CONNECT to
+//! broadcast operators); [`compress`] the emits' encoding and sending (an
+//! emit is `compress(true)`'s); [`lifecycle`] its state from CONNECT to
 //! DISCONNECT; [`handlers`] what it runs for incoming packets;
 //! [`connection`] the table of one connection's sockets; [`session`] its
 //! part in connection state recovery.
@@ -30,12 +32,9 @@ pub use compress::CompressEmit;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 
 use parking_lot::Mutex;
 use roomcast_core::{ClientId, Message, PushError, Room};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::Value;
 
 pub(crate) use connection::ConnectionSockets;
@@ -44,7 +43,8 @@ pub use handlers::SocketError;
 pub use listeners::ListenerId;
 pub use volatile::Volatile;
 
-use crate::ack::{AckError, AckReply, AckSlot};
+use crate::ack::{AckReply, AckSlot};
+use crate::entry_points::entry_points;
 use crate::parser::PacketType;
 use crate::protocol::ProtocolVersion;
 use crate::reserved::check_event;
@@ -186,29 +186,10 @@ impl Socket {
         self.0.conn.outbox().clone()
     }
 
-    /// Sends `event` to this client with `data` as its arguments (a tuple
-    /// is several arguments, `()` none).
-    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        self.emit_compressed(event, data, true)
-    }
-
-    /// [`Socket::emit`], the packet marked with `compress` ([`Socket::compress`]).
-    fn emit_compressed<T: Serialize + ?Sized>(
-        &self,
-        event: &str,
-        data: &T,
-        compress: bool,
-    ) -> Result<(), EmitError> {
-        check_event(event)?;
-        let message = self
-            .0
-            .ns
-            .parser()
-            .encode_event(self.0.ns.name(), event, data, None)?
-            .compress(compress);
-        self.notify_outgoing(event, data);
-        roomcast_core::metrics::add(roomcast_core::metrics::Counter::EventsOut, 1);
-        self.send_event(&message)
+    entry_points! { compressible =>
+        /// Sends `event` to this client with `data` as its arguments (a tuple
+        /// is several arguments, `()` none).
+        emit;
     }
 
     /// Sends `event` with raw arguments: JSON values whose placeholders
@@ -235,57 +216,10 @@ impl Socket {
         self.send_event(&message)
     }
 
-    /// Sends `event` and waits for the client's acknowledgement, decoded
-    /// into `R`, for at most `timeout`.
-    pub async fn emit_with_ack<T, R>(
-        &self,
-        event: &str,
-        data: &T,
-        timeout: Duration,
-    ) -> Result<R, AckError>
-    where
-        T: Serialize + ?Sized,
-        R: DeserializeOwned,
-    {
-        self.emit_with_ack_compressed(event, data, timeout, true)
-            .await
-    }
-
-    /// [`Socket::emit_with_ack`], the packet marked with `compress`.
-    async fn emit_with_ack_compressed<T, R>(
-        &self,
-        event: &str,
-        data: &T,
-        timeout: Duration,
-        compress: bool,
-    ) -> Result<R, AckError>
-    where
-        T: Serialize + ?Sized,
-        R: DeserializeOwned,
-    {
-        check_event(event)?;
-        let id = self.0.ns.next_ack_id();
-        let message = self
-            .0
-            .ns
-            .parser()
-            .encode_event(self.0.ns.name(), event, data, Some(id))
-            .map_err(EmitError::from)?
-            .compress(compress);
-        let reply = self.register_ack(id).ok_or(AckError::Disconnected)?;
-        self.notify_outgoing(event, data);
-        if let Err(e) = self.send_raw(&message) {
-            self.0.acks.lock().remove(&id);
-            return Err(e.into());
-        }
-        match tokio::time::timeout(timeout, reply).await {
-            Ok(Ok(reply)) => Ok(reply.decode()?),
-            Ok(Err(_)) => Err(AckError::Disconnected),
-            Err(_) => {
-                self.0.acks.lock().remove(&id);
-                Err(AckError::Timeout)
-            }
-        }
+    entry_points! { compressible =>
+        /// Sends `event` and waits for the client's acknowledgement, decoded
+        /// into `R`, for at most `timeout`.
+        emit_with_ack(timeout);
     }
 
     /// Registers an ack slot (before the packet that asks for it is queued).
@@ -336,19 +270,15 @@ impl Socket {
         BroadcastOperator::new(self.0.ns.clone()).except_socket(self.0.id)
     }
 
-    /// Broadcast to these rooms, leaving this socket out.
-    pub fn to<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
-        self.operator().to(rooms)
-    }
+    entry_points! { operator =>
+        /// Broadcast to these rooms, leaving this socket out.
+        to;
 
-    /// Same as [`Socket::to`].
-    pub fn within<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
-        self.to(rooms)
-    }
+        /// Same as [`Socket::to`].
+        within;
 
-    /// Broadcast to every socket of the namespace but those in `rooms` and this one.
-    pub fn except<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> BroadcastOperator {
-        self.operator().except(rooms)
+        /// Broadcast to every socket of the namespace but those in `rooms` and this one.
+        except;
     }
 
     /// Broadcast to every other socket of the namespace.

@@ -11,20 +11,65 @@
 //!   flushes once (write coalescing, like roomcast's outbox). Frames already
 //!   readable are read before any write.
 //!
-//! Any path is accepted for the upgrade. Like the roomcast bench server it
-//! runs on tokio's `current_thread` runtime (one core); per-connection
-//! buffers: 4 KiB read, 8 KiB write.
+//! Any path is accepted for the upgrade. The handshake is answered by hand
+//! (the request read once, `101` written at once). On the path `/connect`
+//! (`roomcast-bench connect --raw`) a text frame the size of roomcast's
+//! Engine.IO open packet goes out in the same write as the `101`, and the
+//! echo then answers the client's one frame: the wire traffic of a
+//! Socket.IO connect (open packet, CONNECT, its reply) without parsing any
+//! of it. A close frame is answered before the socket is dropped. Like the
+//! roomcast bench server it runs on tokio's `current_thread` runtime (one
+//! core); per-connection buffers: 4 KiB read, 8 KiB write.
 //! Drive it with `roomcast-bench <scenario> --raw`.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{accept_async_with_config, WebSocketStream};
+use tokio_tungstenite::WebSocketStream;
+
+/// What the ceiling sends after the `101` on `/connect`: as long as
+/// roomcast's Engine.IO open packet (107–109 bytes with its sid).
+const OPEN_SIZED: &str = "0{\"sid\":\"AAAAAAAAAAAAAAAAAAAA\",\"upgrades\":[],\"pingInterval\":25000,\"pingTimeout\":20000,\"maxPayload\":1000000}";
+
+/// Reads the upgrade request and answers it: `101`, and on `/connect` the
+/// open-sized text frame, in one write. `None` for anything else.
+async fn handshake(stream: &mut TcpStream) -> Option<()> {
+    let mut buf = Vec::with_capacity(1024);
+    let end = loop {
+        if stream.read_buf(&mut buf).await.ok()? == 0 || buf.len() > 8192 {
+            return None;
+        }
+        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
+    };
+    let head = std::str::from_utf8(&buf[..end]).ok()?;
+    let mut lines = head.split("\r\n");
+    let path = lines.next()?.split(' ').nth(1)?;
+    let key = lines.find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("sec-websocket-key")
+            .then(|| value.trim())
+    })?;
+    let mut out = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+        derive_accept_key(key.as_bytes())
+    )
+    .into_bytes();
+    if path == "/connect" {
+        out.extend_from_slice(&[0x81, OPEN_SIZED.len() as u8]);
+        out.extend_from_slice(OPEN_SIZED.as_bytes());
+    }
+    stream.write_all(&out).await.ok()
+}
 
 /// A socket's queue: frames waiting for its writer, which takes them all.
 #[derive(Default)]
@@ -81,12 +126,14 @@ async fn serve(port: u16, broadcast: bool) -> std::io::Result<()> {
         next_id.set(id + 1);
         let peers = peers.clone();
         tokio::task::spawn_local(async move {
+            let mut stream = stream;
+            if handshake(&mut stream).await.is_none() {
+                return;
+            }
             let config = WebSocketConfig::default()
                 .read_buffer_size(4 * 1024)
                 .write_buffer_size(8 * 1024);
-            let Ok(ws) = accept_async_with_config(stream, Some(config)).await else {
-                return;
-            };
+            let ws = WebSocketStream::from_raw_socket(stream, Role::Server, Some(config)).await;
             if broadcast {
                 fan(ws, id, peers).await;
             } else {
@@ -103,6 +150,8 @@ fn is_data(msg: &Message) -> bool {
 async fn echo(mut ws: WebSocketStream<TcpStream>) {
     while let Some(Ok(msg)) = ws.next().await {
         if msg.is_close() {
+            // The close reply tungstenite queued.
+            let _ = ws.flush().await;
             return;
         }
         let mut wrote = false;

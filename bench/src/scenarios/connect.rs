@@ -1,6 +1,7 @@
 //! `connect`: new connections per second. K workers each loop: TCP
 //! connect, WebSocket upgrade, the Engine.IO open packet, Socket.IO CONNECT
-//! to `/` and its reply (raw mode: up to the upgrade), timed; then a
+//! to `/` and its reply (raw mode, against the ceiling: the same frames
+//! without the protocols, [`client::raw_connect`]), timed; then a
 //! WebSocket close frame and the socket is dropped. With `--upgrade`, each
 //! connection takes the default client's path instead (polling handshake
 //! and CONNECT, probe, upgrade: [`crate::upgrade`]) up to the `5` sent over
@@ -45,6 +46,8 @@ pub async fn run(args: ConnectArgs) -> io::Result<Report> {
                         let start = Instant::now();
                         let conn = if args.upgrade {
                             upgrade::connect(&common).await
+                        } else if common.raw {
+                            client::raw_connect(&common).await
                         } else {
                             client::connect(&common).await
                         };

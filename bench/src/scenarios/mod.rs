@@ -17,6 +17,7 @@ use crate::cli::Common;
 use crate::report::Report;
 use crate::stats::{spawn_progress, Stats, Window};
 
+pub mod attempt;
 pub mod cluster_fanout;
 pub mod connect;
 pub mod echo;

@@ -5,7 +5,9 @@
 //! and reads the packets of each answer (separated by `\x1e`), and a sender
 //! that posts new events — as many as answers came back, all in one body —
 //! so W events stay in flight; pings are answered with a `3` in the next
-//! body.
+//! body. Besides CPU per event, it reports the HTTP requests made per
+//! echoed event in the window (GETs and POSTs together): how well a server
+//! batches packets into one answer.
 
 use std::cell::Cell;
 use std::io;
@@ -17,6 +19,7 @@ use hyper::{Method, Request};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use serde_json::json;
 use tokio::sync::Notify;
 
 use super::{Measured, Scenario, Setup, Tasks};
@@ -25,7 +28,7 @@ use crate::client::{io_err, ok_body};
 use crate::now_us;
 use crate::proto::{self, Incoming};
 use crate::report::Report;
-use crate::stats::{measure, Stats};
+use crate::stats::{Meter, Stats};
 
 type Http = Client<HttpConnector, Full<Bytes>>;
 
@@ -36,6 +39,8 @@ const SEPARATOR: char = '\u{1e}';
 struct Session {
     http: Http,
     uri: String,
+    /// HTTP requests made by every session of the run (shared).
+    requests: Rc<Cell<u64>>,
 }
 
 impl Session {
@@ -46,12 +51,13 @@ impl Session {
             .header("content-type", "text/plain;charset=UTF-8")
             .body(Full::new(Bytes::from(body)))
             .map_err(io_err)?;
+        self.requests.set(self.requests.get() + 1);
         let res = self.http.request(req).await.map_err(io_err)?;
         ok_body(res).await
     }
 
     /// Handshake and namespace connect.
-    async fn open(http: Http, common: &Common) -> io::Result<Session> {
+    async fn open(http: Http, requests: Rc<Cell<u64>>, common: &Common) -> io::Result<Session> {
         let base = format!(
             "http://{}{}?EIO=4&transport=polling",
             common.addr, common.path
@@ -59,6 +65,7 @@ impl Session {
         let mut session = Session {
             http,
             uri: base.clone(),
+            requests,
         };
         let open = session.request(Method::GET, &base, String::new()).await?;
         let open = std::str::from_utf8(&open).map_err(io_err)?;
@@ -115,11 +122,15 @@ pub async fn run(args: EchoArgs) -> io::Result<Report> {
             let mut connector = HttpConnector::new();
             connector.set_nodelay(true);
             let http: Http = Client::builder(TokioExecutor::new()).build(connector);
+            let requests = Rc::new(Cell::new(0u64));
             let setup = Setup::new(common.setup_concurrency);
             let mut tasks = Tasks::default();
             for _ in 0..args.connections {
                 let Some(session) = setup
-                    .run(&stats, Session::open(http.clone(), &common))
+                    .run(
+                        &stats,
+                        Session::open(http.clone(), requests.clone(), &common),
+                    )
                     .await
                 else {
                     continue;
@@ -134,9 +145,21 @@ pub async fn run(args: EchoArgs) -> io::Result<Report> {
                 tasks.spawn(sender(session, flow, stats.clone(), args.payload_bytes));
             }
             let connections = setup.wait(args.connections).await?;
-            let window = measure(&stats, &common).await;
+            // The window of `measure`, with the requests made in it counted.
+            stats.phase.set("warmup");
+            tokio::time::sleep(common.warmup()).await;
+            let meter = Meter::start(&stats, common.server_pid);
+            let before = requests.get();
+            tokio::time::sleep(common.duration()).await;
+            let window = meter.stop(&stats);
+            let made = requests.get() - before;
             drop(tasks);
-            Ok(Measured::new(window, connections))
+            let mut measured = Measured::new(window, connections);
+            measured.params = json!({
+                "requests": made,
+                "requests_per_event": made as f64 / measured.window.ops.max(1) as f64,
+            });
+            Ok(measured)
         })
         .await
 }

@@ -9,26 +9,48 @@
 //!    does: first after `reconnectionDelay` 1 s, then 2 s, 4 s, capped at
 //!    `reconnectionDelayMax` 5 s, each ±50 % (`randomizationFactor` 0.5),
 //!    along the default client's path (polling handshake and CONNECT,
-//!    probe, upgrade: [`crate::upgrade`]; `--ws-only`: WebSocket only).
-//! 3. The window runs from the new PID to the last client back (at most
-//!    `--timeout` seconds). Operations are reconnections; latency is from
-//!    a client's disconnect to its reconnection; server CPU is the new
-//!    process's over the window, per reconnection. An attempt refused at
-//!    TCP connect (the server not listening yet) is counted apart
-//!    (`refused`); any other failed attempt is a handshake error.
+//!    probe, upgrade: [`crate::upgrade`]; `--ws-only`: WebSocket only). A
+//!    failed attempt is followed by the next delay, as the client does.
+//! 3. The window runs from the new PID until every client is connected at
+//!    the same time (at most `--timeout` seconds). Operations are
+//!    reconnections; latency is from a client's disconnect to its
+//!    reconnection; server CPU is the new process's over the window, per
+//!    reconnection.
+//!
+//! Failed attempts are counted by cause ([`super::attempt`]): refused at
+//! TCP connect (the server not listening yet), the generator's own (no
+//! descriptor, no source port), and the handshake errors the client saw
+//! from the server (timeout, HTTP status, reset, unexpected packet), which
+//! alone are the scenario's errors. A client that loses its connection
+//! again once back is counted too (`dropped_again`).
+//!
+//! Clients connect from `--sources` loopback addresses (127.0.0.2, ...;
+//! client i always from the same one), as clients come from many hosts:
+//! from one address, 10k clients each with a polling connection beside its
+//! WebSocket leave the kernel few free source ports towards the server's
+//! one port, and its search for one in `connect` (`__inet_hash_connect`)
+//! then takes the generator's one thread for seconds at a time.
+//!
+//! Along the default path a client holds two connections (polling and
+//! WebSocket) while it upgrades, in the generator and in the server: up to
+//! 2C descriptors in each. The peaks of both (sampled every 100 ms from
+//! `/proc/PID/fd`) are reported beside the generator's limit.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use super::attempt::{Cause, Failures};
 use super::{Measured, Scenario, Setup, Tasks};
 use crate::cli::{Common, StormArgs};
 use crate::report::Report;
 use crate::stats::{Meter, Stats};
-use crate::{client, upgrade};
+use crate::{client, procfs, upgrade};
 
 /// socket.io-client's `Backoff` with its defaults (min 1 s, max 5 s,
 /// factor 2, jitter 0.5).
@@ -61,7 +83,8 @@ impl Backoff {
 struct Storm {
     first_down: Cell<Option<Instant>>,
     last_back: Cell<Option<Instant>>,
-    refused: Cell<u64>,
+    failures: RefCell<Failures>,
+    dropped_again: Cell<u64>,
 }
 
 /// Runs the scenario.
@@ -74,21 +97,41 @@ pub async fn run(args: StormArgs) -> io::Result<Report> {
         args.connections,
         if args.ws_only { " ws-only" } else { "" }
     );
-    let params = json!({ "connections": args.connections, "ws_only": args.ws_only });
+    let fd_limit = procfs::fd_limit();
+    let fds_needed = args.connections * if args.ws_only { 1 } else { 2 } + FDS_OWN;
+    if let Some(limit) = fd_limit.filter(|l| (fds_needed as u64) > *l) {
+        eprintln!(
+            "warning: {} clients may hold up to {fds_needed} descriptors at once (two per \
+             client while it upgrades), over the limit of {limit}: attempts may fail with \
+             EMFILE here (counted apart) or wait in the server's accept queue",
+            args.connections
+        );
+    }
+    let params = json!({
+        "connections": args.connections,
+        "ws_only": args.ws_only,
+        "sources": args.sources,
+        "fd_limit": fd_limit,
+    });
     let scenario = Scenario::new("reconnect-storm", "reconnections", case, params);
+    let label = args.common.label.clone();
     scenario
         .run(&args.common, |common, stats| async move {
             let setup = Setup::new(common.setup_concurrency);
             let storm = Rc::new(Storm {
                 first_down: Cell::new(None),
                 last_back: Cell::new(None),
-                refused: Cell::new(0),
+                failures: RefCell::new(Failures::default()),
+                dropped_again: Cell::new(0),
             });
             stats.phase.set("setup");
             let mut tasks = Tasks::default();
             for i in 0..args.connections {
-                let (common, stats, setup, storm) =
-                    (common.clone(), stats.clone(), setup.clone(), storm.clone());
+                let common = Rc::new(Common {
+                    source: source_of(i, args.sources),
+                    ..(*common).clone()
+                });
+                let (stats, setup, storm) = (stats.clone(), setup.clone(), storm.clone());
                 let ws_only = args.ws_only;
                 tasks.spawn(async move {
                     let Some(ws) = setup.run(&stats, client::connect(&common)).await else {
@@ -101,31 +144,146 @@ pub async fn run(args: StormArgs) -> io::Result<Report> {
             std::fs::write(&args.ready_file, b"ready\n")?;
             stats.phase.set("restart");
             let pid = wait_for_pid(&args.pid_file, &stats, connected).await?;
+            let peaks = FdPeaks::start(pid);
             let meter = Meter::start(&stats, Some(pid));
             stats.phase.set("storm");
             let deadline = Instant::now() + Duration::from_secs_f64(args.timeout);
-            while stats.ops.get() < connected as u64 && Instant::now() < deadline {
+            while !all_back(&stats, &storm, connected) && Instant::now() < deadline {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             let window = meter.stop(&stats);
+            let (gen_fds, server_fds) = peaks.stop();
             drop(tasks);
             let all_back_s = match (storm.first_down.get(), storm.last_back.get()) {
-                (Some(a), Some(b)) if stats.ops.get() >= connected as u64 => {
+                (Some(a), Some(b)) if all_back(&stats, &storm, connected) => {
                     Some(b.duration_since(a).as_secs_f64())
                 }
                 _ => None,
             };
+            let failures = storm.failures.borrow();
+            let summary = Summary {
+                label: &label,
+                connected,
+                back: stats.conns.get(),
+                all_back_s,
+                failures: &failures,
+                dropped_again: storm.dropped_again.get(),
+                peak_fds: (gen_fds, server_fds),
+                fd_limit,
+            };
+            summary.print();
             Ok(Measured {
                 params: json!({
                     "reconnected": stats.ops.get(),
+                    "back": stats.conns.get(),
                     "all_back_s": all_back_s,
-                    "refused_attempts": storm.refused.get(),
-                    "handshake_errors": stats.errors.get(),
+                    "refused_attempts": failures.get(Cause::Refused),
+                    "handshake_errors": failures.total(Cause::is_handshake_error),
+                    "generator_failures": failures.total(Cause::is_generator),
+                    "failed_attempts": failures.to_json(),
+                    "dropped_again": storm.dropped_again.get(),
+                    "peak_fds_generator": gen_fds,
+                    "peak_fds_server": server_fds,
                 }),
                 ..Measured::new(window, connected)
             })
         })
         .await
+}
+
+/// Descriptors a process holds besides its connections (standard streams,
+/// epoll, the listener, the runtime's own), at most.
+const FDS_OWN: usize = 64;
+
+/// Every client connected at the same time.
+fn all_back(stats: &Stats, storm: &Storm, connected: usize) -> bool {
+    storm.first_down.get().is_some() && stats.conns.get() >= connected as u64
+}
+
+/// Client `i`'s source address among `sources` loopback addresses from
+/// 127.0.0.2 (none if `sources` is 0).
+fn source_of(i: usize, sources: u8) -> Option<std::net::IpAddr> {
+    let n = i % usize::from(sources.min(250)).max(1);
+    (sources > 0).then(|| std::net::Ipv4Addr::new(127, 0, 0, 2 + n as u8).into())
+}
+
+/// Selects some causes of failed attempts.
+type Selects = fn(Cause) -> bool;
+
+/// What the storm's end prints beside the report.
+struct Summary<'a> {
+    label: &'a str,
+    connected: usize,
+    back: u64,
+    all_back_s: Option<f64>,
+    failures: &'a Failures,
+    dropped_again: u64,
+    peak_fds: (usize, usize),
+    fd_limit: Option<u64>,
+}
+
+impl Summary<'_> {
+    fn print(&self) {
+        let f = self.failures;
+        println!("\nreconnect-storm attempts — {}", self.label);
+        println!(
+            "  {:<26} {} of {} {}",
+            "all back",
+            self.back.min(self.connected as u64),
+            self.connected,
+            self.all_back_s.map_or("(not all back)".to_string(), |s| {
+                format!("{s:.2} s after the first disconnect")
+            })
+        );
+        let groups: [(&str, Selects); 3] = [
+            ("handshake errors", Cause::is_handshake_error),
+            ("refused attempts", |c| c == Cause::Refused),
+            ("generator failures", Cause::is_generator),
+        ];
+        for (title, which) in groups {
+            println!("  {title:<26} {}  ({})", f.total(which), f.breakdown(which));
+        }
+        println!("  {:<26} {}", "dropped again once back", self.dropped_again);
+        println!(
+            "  {:<26} generator {}, server {} (limit {})",
+            "peak open fds",
+            self.peak_fds.0,
+            self.peak_fds.1,
+            self.fd_limit.map_or("?".to_string(), |l| l.to_string())
+        );
+        for line in f.lines() {
+            println!("  {:<26} {line}", "failed attempts");
+        }
+    }
+}
+
+/// The most descriptors the generator and the server held, sampled every
+/// 100 ms on a thread of its own until [`FdPeaks::stop`].
+struct FdPeaks {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<(usize, usize)>,
+}
+
+impl FdPeaks {
+    fn start(server: u32) -> FdPeaks {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut peaks = (0, 0);
+            while !flag.load(Ordering::Relaxed) {
+                peaks.0 = peaks.0.max(procfs::open_fds(None).unwrap_or(0));
+                peaks.1 = peaks.1.max(procfs::open_fds(Some(server)).unwrap_or(0));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            peaks
+        });
+        FdPeaks { stop, thread }
+    }
+
+    fn stop(self) -> (usize, usize) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().unwrap_or((0, 0))
+    }
 }
 
 /// Waits for the script to write the new server's PID.
@@ -150,7 +308,8 @@ async fn wait_for_pid(path: &std::path::Path, stats: &Stats, n: usize) -> io::Re
 }
 
 /// One client: answers pings; when the connection closes, reconnects with
-/// the default backoff; counts each reconnection.
+/// the default backoff (a failed attempt waits for the next delay);
+/// counts each reconnection and each failed attempt by cause.
 async fn client_loop(
     mut ws: client::Ws,
     seed: u64,
@@ -160,6 +319,7 @@ async fn client_loop(
     storm: &Storm,
 ) {
     let mut out = Vec::new();
+    let mut downs = 0u32;
     loop {
         while client::pump(&mut ws, false, &mut out, |_, _| {})
             .await
@@ -169,6 +329,10 @@ async fn client_loop(
         // The closed socket's descriptor goes now, not once the client is
         // back: 10k of them would stand in the way of the new ones.
         drop(ws);
+        downs += 1;
+        if downs > 1 {
+            storm.dropped_again.set(storm.dropped_again.get() + 1);
+        }
         let down = Instant::now();
         if storm.first_down.get().is_none() {
             storm.first_down.set(Some(down));
@@ -186,10 +350,11 @@ async fn client_loop(
             };
             match attempt {
                 Ok(ws) => break ws,
-                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
-                    storm.refused.set(storm.refused.get() + 1);
+                Err(e) => {
+                    if storm.failures.borrow_mut().count(&e).is_handshake_error() {
+                        stats.fail("reconnect", e);
+                    }
                 }
-                Err(e) => stats.fail("reconnect", e),
             }
         };
         stats.conn(true);

@@ -16,10 +16,12 @@
 
 use base64::Engine as _;
 use rmpv::Value as Mp;
-use roomcast_core::cluster::log::SavedSession;
+use roomcast_core::cluster::log::{Logged, SavedSession};
+use roomcast_core::cluster::NodeId;
 use roomcast_core::{Flags, Frame, Room, Target};
 use serde_json::Value as Json;
 
+use super::reply::RawEntry;
 use crate::packet::{self, field};
 use crate::wire;
 
@@ -106,13 +108,8 @@ pub(crate) fn disconnect(uid: &str, nsp: &str, target: &Target, close: bool) -> 
 /// A stream entry, decoded.
 #[derive(Debug)]
 pub(crate) enum Entry {
-    Broadcast {
-        uid: String,
-        nsp: String,
-        target: Target,
-        flags: Flags,
-        frames: Vec<Frame>,
-    },
+    /// A broadcast of namespace `nsp`, its offset the entry's id.
+    Broadcast { nsp: String, logged: Logged },
     Rooms {
         uid: String,
         nsp: String,
@@ -140,14 +137,14 @@ fn decode_data(data: &[u8]) -> Option<Mp> {
     }
 }
 
-/// Decodes an entry from its field/value pairs.
-pub(crate) fn decode(pairs: &[(Vec<u8>, Vec<u8>)]) -> Entry {
-    decode_inner(pairs).unwrap_or(Entry::Skipped)
+/// Decodes an entry read from the stream.
+pub(crate) fn decode(raw: RawEntry) -> Entry {
+    decode_inner(raw).unwrap_or(Entry::Skipped)
 }
 
-fn decode_inner(pairs: &[(Vec<u8>, Vec<u8>)]) -> Option<Entry> {
+fn decode_inner(raw: RawEntry) -> Option<Entry> {
     let get = |name: &str| {
-        pairs
+        raw.pairs
             .iter()
             .find(|(k, _)| k.as_slice() == name.as_bytes())
             .map(|(_, v)| v.as_slice())
@@ -164,13 +161,14 @@ fn decode_inner(pairs: &[(Vec<u8>, Vec<u8>)]) -> Option<Entry> {
             }
             let (_, frames) = packet::to_frames(field(&data, "packet")?).ok()?;
             let flags = field(&data, "opts").map(wire::flags_of).unwrap_or_default();
-            Entry::Broadcast {
-                uid,
-                nsp,
+            let logged = Logged {
+                offset: raw.id,
+                from: NodeId::from(uid),
                 target,
                 flags,
                 frames,
-            }
+            };
+            Entry::Broadcast { nsp, logged }
         }
         kind::SOCKETS_JOIN | kind::SOCKETS_LEAVE => Entry::Rooms {
             uid,
@@ -225,6 +223,13 @@ pub(crate) fn decode_session(text: &[u8]) -> Option<SavedSession> {
 mod tests {
     use super::*;
 
+    fn raw(pairs: Vec<(Vec<u8>, Vec<u8>)>) -> RawEntry {
+        RawEntry {
+            id: "1-0".into(),
+            pairs,
+        }
+    }
+
     fn pairs(f: Fields) -> Vec<(Vec<u8>, Vec<u8>)> {
         f.into_iter()
             .map(|(k, v)| (k.as_bytes().to_vec(), v))
@@ -244,16 +249,12 @@ mod tests {
             let f = broadcast("u1", "/", &target, Flags::default(), &frames).unwrap();
             let json = f[3].1.first() == Some(&b'{');
             assert_eq!(json, frames.len() == 1);
-            match decode(&pairs(f)) {
-                Entry::Broadcast {
-                    uid,
-                    target: t,
-                    frames: back,
-                    ..
-                } => {
-                    assert_eq!(uid, "u1");
-                    assert_eq!(t, target);
-                    assert_eq!(back.len(), frames.len());
+            match decode(raw(pairs(f))) {
+                Entry::Broadcast { logged, .. } => {
+                    assert_eq!(logged.from.as_str(), "u1");
+                    assert_eq!(logged.offset, "1-0");
+                    assert_eq!(logged.target, target);
+                    assert_eq!(logged.frames.len(), frames.len());
                 }
                 other => panic!("{other:?}"),
             }
@@ -269,14 +270,14 @@ mod tests {
             (b"type".to_vec(), b"3".to_vec()),
             (b"data".to_vec(), data.to_vec()),
         ];
-        let Entry::Broadcast { frames, .. } = decode(&p) else {
+        let Entry::Broadcast { logged, .. } = decode(raw(p.clone())) else {
             panic!()
         };
-        assert_eq!(frames, vec![Frame::text("42[\"hi\",{\"a\":1}]")]);
+        assert_eq!(logged.frames, vec![Frame::text("42[\"hi\",{\"a\":1}]")]);
         let mut bad = p.clone();
         bad[3].1 = b"!!not base64".to_vec();
-        assert!(matches!(decode(&bad), Entry::Skipped));
-        assert!(matches!(decode(&p[..2]), Entry::Skipped));
+        assert!(matches!(decode(raw(bad)), Entry::Skipped));
+        assert!(matches!(decode(raw(p[..2].to_vec())), Entry::Skipped));
     }
 
     #[test]

@@ -56,14 +56,14 @@ fn flat(classic_type: u64, uid: &str, data: &Mp) -> Mp {
 /// One message from the subscriber.
 pub(crate) async fn on_message(s: &Arc<Shared>, payload: &[u8]) {
     if handle(s, payload).await.is_none() {
-        s.skipped.fetch_add(1, Ordering::Relaxed);
+        s.node.stats.skipped.fetch_add(1, Ordering::Relaxed);
     }
 }
 
 async fn handle(s: &Arc<Shared>, payload: &[u8]) -> Option<()> {
     let msg = wire::decode_msgpack(payload).ok()?;
     let uid = wire::str_of(&msg, "uid").unwrap_or_default().to_string();
-    if uid == s.uid.as_str() {
+    if uid == s.node.uid.as_str() {
         return Some(());
     }
     let nsp = wire::str_of(&msg, "nsp")?.to_string();
@@ -85,7 +85,7 @@ async fn handle(s: &Arc<Shared>, payload: &[u8]) -> Option<()> {
         }
         kind::BROADCAST => flat(classic::BROADCAST, &uid, &data),
         kind::FETCH_SOCKETS_RESPONSE => {
-            return incoming::apply_response(&s.pending, &flat(0, &uid, &data)).ok();
+            return incoming::apply_response(&s.node.pending, &flat(0, &uid, &data)).ok();
         }
         kind::SERVER_SIDE_EMIT_RESPONSE => {
             let mut e = vec![(Mp::from("uid"), Mp::from(uid.as_str()))];
@@ -94,20 +94,20 @@ async fn handle(s: &Arc<Shared>, payload: &[u8]) -> Option<()> {
                 Mp::from("data"),
                 field(&data, "packet").cloned().unwrap_or(Mp::Nil),
             ));
-            return incoming::apply_response(&s.pending, &Mp::Map(e)).ok();
+            return incoming::apply_response(&s.node.pending, &Mp::Map(e)).ok();
         }
         kind::BROADCAST_CLIENT_COUNT => {
             let m = flat(classic::BROADCAST_CLIENT_COUNT, &uid, &data);
-            return incoming::apply_response(&s.pending, &m).ok();
+            return incoming::apply_response(&s.node.pending, &m).ok();
         }
         kind::BROADCAST_ACK => {
             let m = flat(classic::BROADCAST_ACK, &uid, &data);
-            return incoming::apply_response(&s.pending, &m).ok();
+            return incoming::apply_response(&s.node.pending, &m).ok();
         }
         _ => return None,
     };
-    let handler = s.handler(&nsp)?;
-    let local = s.next_request.fetch_add(1, Ordering::Relaxed);
+    let handler = s.node.handler(&nsp)?;
+    let local = s.node.next_request();
     let (request, reply_as) = incoming::parse_request(&nsp, &classic_request, local).ok()?;
     let (reply, replies) = mpsc::channel(1024);
     if let Some((how, request_id)) = reply_as {
@@ -185,7 +185,7 @@ fn to_response(s: &Shared, nsp: &str, how: ReplyAs, m: &Mp) -> Option<Mp> {
         ReplyAs::Sockets | ReplyAs::Rooms => return None,
     };
     Some(map(vec![
-        ("uid", Mp::from(s.uid.as_str())),
+        ("uid", Mp::from(s.node.uid.as_str())),
         ("nsp", Mp::from(nsp)),
         ("type", Mp::from(t)),
         ("data", data),
@@ -245,7 +245,7 @@ pub(crate) fn encode_request(
         _ => return None,
     };
     let msg = map(vec![
-        ("uid", Mp::from(s.uid.as_str())),
+        ("uid", Mp::from(s.node.uid.as_str())),
         ("nsp", Mp::from(nsp)),
         ("type", Mp::from(t)),
         ("data", data),

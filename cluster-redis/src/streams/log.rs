@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use roomcast_core::cluster::log::{reaches, Logged, Restored, SavedSession, SessionLog};
-use roomcast_core::cluster::{ClusterError, NodeId};
+use roomcast_core::cluster::log::{reaches, Restored, SavedSession, SessionLog};
+use roomcast_core::cluster::ClusterError;
 use roomcast_core::{Flags, Frame, Target};
 
 use super::entry::{self, Entry};
@@ -20,7 +20,7 @@ const RESTORE_PAGES: usize = 100;
 impl Shared {
     /// XRANGE `start` `end` (inclusive ids, `+`/`-` allowed), one page.
     async fn xrange(&self, start: &str, end: &str) -> redis::RedisResult<Vec<reply::RawEntry>> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.node.conn.clone();
         let v: redis::Value = redis::cmd("XRANGE")
             .arg(&self.options.stream)
             .arg(start)
@@ -51,7 +51,7 @@ impl SessionLog for StreamLog {
         flags: Flags,
         frames: &[Frame],
     ) -> Result<(), ClusterError> {
-        let fields = entry::broadcast(self.0.uid.as_str(), scope, target, flags, frames)
+        let fields = entry::broadcast(self.0.node.uid.as_str(), scope, target, flags, frames)
             .map_err(|e| ClusterError::Encoding(e.to_string()))?;
         self.0.write(Write::Logged {
             scope: scope.to_string(),
@@ -84,7 +84,7 @@ impl SessionLog for StreamLog {
         };
         let unavailable = |e: redis::RedisError| ClusterError::Unavailable(e.to_string());
         let key = format!("{}{}", self.0.options.session_prefix, pid);
-        let mut conn = self.0.conn.clone();
+        let mut conn = self.0.node.conn.clone();
         let (raw, _): (Option<Vec<u8>>, i64) = redis::pipe()
             .atomic()
             .cmd("GET")
@@ -105,7 +105,7 @@ impl SessionLog for StreamLog {
             return Ok(None);
         }
         let Some(session) = entry::decode_session(&raw) else {
-            self.0.skipped.fetch_add(1, Ordering::Relaxed);
+            self.0.node.stats.skipped.fetch_add(1, Ordering::Relaxed);
             return Ok(None);
         };
         let mut missed = Vec::new();
@@ -115,22 +115,12 @@ impl SessionLog for StreamLog {
             let Some(last) = page.last() else { break };
             let last_id = last.id.clone();
             for raw in page {
-                if let Entry::Broadcast {
-                    uid,
-                    nsp,
-                    target,
-                    flags,
-                    frames,
-                } = entry::decode(&raw.pairs)
-                {
-                    if nsp == scope && !flags.volatile && reaches(&target, &session.rooms) {
-                        missed.push(Logged {
-                            offset: raw.id,
-                            from: NodeId::from(uid.as_str()),
-                            target,
-                            flags,
-                            frames,
-                        });
+                if let Entry::Broadcast { nsp, logged } = entry::decode(raw) {
+                    if nsp == scope
+                        && !logged.flags.volatile
+                        && reaches(&logged.target, &session.rooms)
+                    {
+                        missed.push(logged);
                     }
                 }
             }

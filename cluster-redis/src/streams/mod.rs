@@ -56,19 +56,18 @@ mod log;
 mod reply;
 mod tasks;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use parking_lot::{Mutex, RwLock};
-use redis::aio::ConnectionManager;
+use parking_lot::Mutex;
 use roomcast_core::cluster::log::SessionLog;
 use roomcast_core::cluster::{Cluster, ClusterError, NodeId, RemoteHandler, Request, Responses};
 use roomcast_core::{Flags, Frame, Target};
 use tokio::sync::mpsc;
 
+use crate::node::{self, NodeState, Presence};
 use crate::{LinkStats, RedisClusterError};
 
 /// Entries per XRANGE page and per XREAD.
@@ -110,37 +109,31 @@ pub(crate) enum Write {
 }
 
 pub(crate) struct Shared {
-    pub uid: NodeId,
+    pub node: NodeState,
     pub options: Options,
-    pub handlers: RwLock<HashMap<String, Arc<dyn RemoteHandler>>>,
-    pub conn: ConnectionManager,
     pub out: mpsc::Sender<Write>,
-    pub nodes: AtomicUsize,
     pub read_from: Mutex<Option<String>>,
-    pub connected: std::sync::atomic::AtomicBool,
-    pub dropped: AtomicU64,
-    pub skipped: AtomicU64,
-    pub reconnects: AtomicU64,
-    pub tasks: Mutex<Vec<tokio::task::AbortHandle>>,
-    pub pending: crate::pending::PendingRequests,
-    pub next_request: AtomicU64,
     pub requests_timeout: Duration,
     pub resubscribe: mpsc::Sender<()>,
     pub resubscribe_rx: Mutex<Option<mpsc::Receiver<()>>>,
 }
 
-impl Drop for Shared {
-    fn drop(&mut self) {
-        for t in self.tasks.get_mut().drain(..) {
-            t.abort();
-        }
+impl Presence for Shared {
+    fn node(&self) -> &NodeState {
+        &self.node
+    }
+
+    /// The public channel: Node's `serverCount`. The count is asked through
+    /// the command connection whatever the reader's state.
+    fn presence_channel(&self, scope: &str) -> String {
+        self.public_channel(scope)
     }
 }
 
 impl Shared {
     fn write(&self, w: Write) {
         if let Err(e) = self.out.try_send(w) {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+            self.node.stats.dropped.fetch_add(1, Ordering::Relaxed);
             let (mpsc::error::TrySendError::Full(w) | mpsc::error::TrySendError::Closed(w)) = e;
             self.not_written(w);
         }
@@ -157,13 +150,13 @@ impl Shared {
             ..
         } = w
         {
-            if let Some(h) = self.handler(&scope) {
+            if let Some(h) = self.node.handler(&scope) {
                 let request = Request::Broadcast {
                     target,
                     flags,
                     frames,
                 };
-                let uid = self.uid.clone();
+                let uid = self.node.uid.clone();
                 tokio::spawn(async move {
                     let (reply, _) = mpsc::channel(1);
                     h.handle(uid, request, reply).await;
@@ -172,20 +165,15 @@ impl Shared {
         }
     }
 
-    pub fn handler(&self, scope: &str) -> Option<Arc<dyn RemoteHandler>> {
-        self.handlers.read().get(scope).cloned()
-    }
-
-    pub fn scopes(&self) -> Vec<String> {
-        self.handlers.read().keys().cloned().collect()
-    }
-
     pub fn public_channel(&self, scope: &str) -> String {
         format!("{}#{}#", self.options.channel_prefix, scope)
     }
 
     pub fn private_channel(&self, scope: &str) -> String {
-        format!("{}#{}#{}#", self.options.channel_prefix, scope, self.uid)
+        format!(
+            "{}#{}#{}#",
+            self.options.channel_prefix, scope, self.node.uid
+        )
     }
 }
 
@@ -199,7 +187,7 @@ pub struct RedisStreamsCluster {
 impl std::fmt::Debug for RedisStreamsCluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisStreamsCluster")
-            .field("uid", &self.shared.uid)
+            .field("uid", &self.shared.node.uid)
             .field("stream", &self.shared.options.stream)
             .finish()
     }
@@ -232,18 +220,12 @@ impl RedisStreamsCluster {
 
     /// This node's uid on the wire.
     pub fn uid(&self) -> &NodeId {
-        &self.shared.uid
+        &self.shared.node.uid
     }
 
     /// The state and counters of the Redis link.
     pub fn stats(&self) -> LinkStats {
-        let s = &self.shared;
-        LinkStats {
-            connected: s.connected.load(Ordering::Acquire),
-            dropped: s.dropped.load(Ordering::Relaxed),
-            skipped: s.skipped.load(Ordering::Relaxed),
-            reconnects: s.reconnects.load(Ordering::Relaxed),
-        }
+        self.shared.node.link_stats()
     }
 }
 
@@ -286,24 +268,15 @@ impl RedisStreamsClusterBuilder {
     /// runtime.
     pub async fn build(self) -> Result<Arc<RedisStreamsCluster>, RedisClusterError> {
         let timeout = self.options.connect_timeout;
+        let heartbeat = self.options.heartbeat_interval;
         let (client, conn) = crate::connect(&self.url, timeout).await?;
         let (out, queue) = mpsc::channel(self.options.publish_queue);
         let (resubscribe, resubscribe_rx) = mpsc::channel(1);
         let shared = Arc::new(Shared {
-            uid: NodeId::random(),
+            node: NodeState::new(conn.clone()),
             options: self.options,
-            handlers: RwLock::new(HashMap::new()),
-            conn: conn.clone(),
             out,
-            nodes: AtomicUsize::new(1),
             read_from: Mutex::new(None),
-            connected: std::sync::atomic::AtomicBool::new(false),
-            dropped: AtomicU64::new(0),
-            skipped: AtomicU64::new(0),
-            reconnects: AtomicU64::new(0),
-            tasks: Mutex::new(Vec::new()),
-            pending: Default::default(),
-            next_request: AtomicU64::new(0),
             requests_timeout: Duration::from_secs(5),
             resubscribe,
             resubscribe_rx: Mutex::new(Some(resubscribe_rx)),
@@ -314,33 +287,19 @@ impl RedisStreamsClusterBuilder {
             tokio::spawn(tasks::run_reader(client.clone(), weak.clone(), ready_tx)).abort_handle(),
             tokio::spawn(tasks::run_writer(conn, queue, weak.clone())).abort_handle(),
             tokio::spawn(tasks::run_subscriber(client, weak.clone())).abort_handle(),
-            tokio::spawn(tasks::run_liveness(weak)).abort_handle(),
+            tokio::spawn(node::run_liveness(weak, heartbeat)).abort_handle(),
         ];
-        *shared.tasks.lock() = tasks;
-        tokio::time::timeout(timeout, ready)
-            .await
-            .map_err(|_| RedisClusterError::Timeout)?
-            .map_err(|_| RedisClusterError::Timeout)?;
+        shared.node.start(tasks, ready, timeout).await?;
         Ok(Arc::new(RedisStreamsCluster { shared }))
     }
 }
 
 #[async_trait]
 impl Cluster for RedisStreamsCluster {
-    fn node_id(&self) -> NodeId {
-        self.shared.uid.clone()
-    }
-
-    fn forwards(&self) -> bool {
-        true
-    }
-
-    fn node_count(&self) -> usize {
-        self.shared.nodes.load(Ordering::Relaxed).max(1)
-    }
+    node::cluster_identity!();
 
     fn publish(&self, scope: &str, request: Request) -> Result<(), ClusterError> {
-        let uid = self.shared.uid.as_str();
+        let uid = self.shared.node.uid.as_str();
         let fields = match &request {
             Request::Broadcast {
                 target,
@@ -374,11 +333,7 @@ impl Cluster for RedisStreamsCluster {
 
     async fn request(&self, scope: &str, request: Request) -> Result<Responses, ClusterError> {
         let s = &self.shared;
-        let id = format!(
-            "{}{}",
-            s.uid,
-            s.next_request.fetch_add(1, Ordering::Relaxed)
-        );
+        let id = s.node.new_request_id();
         let Some((msg, kind)) = ephemeral::encode_request(s, scope, &request, Some(&id)) else {
             self.publish(scope, request)?;
             return Ok(Responses::none());
@@ -389,18 +344,17 @@ impl Cluster for RedisStreamsCluster {
             s.write(Write::Publish { channel, payload });
             return Ok(Responses::none());
         };
-        let mut conn = s.conn.clone();
-        let reply: Vec<(String, usize)> = redis::cmd("PUBSUB")
-            .arg("NUMSUB")
-            .arg(&channel)
-            .query_async(&mut conn)
+        let servers = s
+            .node
+            .subscribers(&channel)
             .await
             .map_err(|e| ClusterError::Unavailable(e.to_string()))?;
-        let nodes = reply.first().map_or(0, |(_, n)| *n).saturating_sub(1);
+        let nodes = servers.saturating_sub(1);
         if nodes == 0 {
             return Ok(Responses::none());
         }
         let responses = s
+            .node
             .pending
             .expect(id, scope, kind, &request, nodes, s.requests_timeout);
         s.write(Write::Publish { channel, payload });
@@ -408,19 +362,13 @@ impl Cluster for RedisStreamsCluster {
     }
 
     fn attach(&self, scope: &str, handler: Arc<dyn RemoteHandler>) {
-        let new = self
-            .shared
-            .handlers
-            .write()
-            .insert(scope.to_string(), handler)
-            .is_none();
-        if new {
+        if self.shared.node.attach(scope, handler) {
             tasks::resubscribe(&self.shared);
         }
     }
 
     fn detach(&self, scope: &str) {
-        if self.shared.handlers.write().remove(scope).is_some() {
+        if self.shared.node.detach(scope) {
             tasks::resubscribe(&self.shared);
         }
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use redis::aio::ConnectionManager;
-use roomcast_core::cluster::log::{offset_key, Logged};
+use roomcast_core::cluster::log::offset_key;
 use roomcast_core::cluster::{NodeId, Request};
 use tokio::sync::mpsc;
 
@@ -70,10 +70,10 @@ pub(crate) async fn run_reader(
                 if reset {
                     *s.read_from.lock() = Some(end);
                 }
-                s.connected.store(true, Ordering::Release);
+                s.node.connected.store(true, Ordering::Release);
                 if down {
-                    s.reconnects.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(node = %s.uid, stream, "redis stream reader back");
+                    s.node.stats.reconnects.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(node = %s.node.uid, stream, "redis stream reader back");
                     down = false;
                 }
                 backoff = Duration::from_millis(100);
@@ -102,9 +102,9 @@ pub(crate) async fn run_reader(
             }
         }
         let Some(s) = shared.upgrade() else { return };
-        s.connected.store(false, Ordering::Release);
+        s.node.connected.store(false, Ordering::Release);
         if !down {
-            tracing::warn!(node = %s.uid, "redis stream reader lost its connection; retrying");
+            tracing::warn!(node = %s.node.uid, "redis stream reader lost its connection; retrying");
             down = true;
         }
         drop(s);
@@ -114,23 +114,11 @@ pub(crate) async fn run_reader(
 }
 
 async fn deliver(s: &Arc<Shared>, raw: reply::RawEntry) {
-    let own = |uid: &str| uid == s.uid.as_str();
-    match entry::decode(&raw.pairs) {
-        Entry::Broadcast {
-            uid,
-            nsp,
-            target,
-            flags,
-            frames,
-        } => {
-            if let Some(h) = s.handler(&nsp) {
-                h.logged(Logged {
-                    offset: raw.id,
-                    from: NodeId::from(uid),
-                    target,
-                    flags,
-                    frames,
-                });
+    let own = |uid: &str| uid == s.node.uid.as_str();
+    match entry::decode(raw) {
+        Entry::Broadcast { nsp, logged } => {
+            if let Some(h) = s.node.handler(&nsp) {
+                h.logged(logged);
             }
         }
         Entry::Rooms {
@@ -160,14 +148,14 @@ async fn deliver(s: &Arc<Shared>, raw: reply::RawEntry) {
             handle(s, &nsp, uid, request).await;
         }
         Entry::Skipped => {
-            s.skipped.fetch_add(1, Ordering::Relaxed);
+            s.node.stats.skipped.fetch_add(1, Ordering::Relaxed);
         }
         _ => {}
     }
 }
 
 async fn handle(s: &Shared, nsp: &str, uid: String, request: Request) {
-    if let Some(h) = s.handler(nsp) {
+    if let Some(h) = s.node.handler(nsp) {
         let (reply, _answers) = mpsc::channel(1);
         h.handle(NodeId::from(uid), request, reply).await;
     }
@@ -212,7 +200,10 @@ pub(crate) async fn run_writer(
             }
         }
         if let Err(e) = pipe.query_async::<()>(&mut conn).await {
-            s.dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            s.node
+                .stats
+                .dropped
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
             tracing::debug!(error = %e, writes = batch.len(), "stream write failed; dropped");
             for w in batch.drain(..) {
                 s.not_written(w);
@@ -243,7 +234,7 @@ pub(crate) async fn run_subscriber(client: redis::Client, shared: Weak<Shared>) 
             let mut ok = true;
             let Some(s) = shared.upgrade() else { return };
             let mut subscribed = Vec::new();
-            for scope in s.scopes() {
+            for scope in s.node.scopes() {
                 for ch in [s.public_channel(&scope), s.private_channel(&scope)] {
                     ok &= pubsub.subscribe(&ch).await.is_ok();
                     subscribed.push(ch);
@@ -264,41 +255,5 @@ pub(crate) async fn run_subscriber(client: redis::Client, shared: Weak<Shared>) 
             }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Every heartbeat interval, the node count: subscribers of the main
-/// namespace's public channel.
-pub(crate) async fn run_liveness(shared: Weak<Shared>) {
-    let Some(interval) = shared.upgrade().map(|s| s.options.heartbeat_interval) else {
-        return;
-    };
-    let mut tick = tokio::time::interval(interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let Some(s) = shared.upgrade() else { return };
-        s.pending.expire(std::time::Instant::now());
-        let mut conn = s.conn.clone();
-        let reply: redis::RedisResult<Vec<(String, usize)>> = redis::cmd("PUBSUB")
-            .arg("NUMSUB")
-            .arg(s.public_channel("/"))
-            .query_async(&mut conn)
-            .await;
-        let n = reply
-            .ok()
-            .and_then(|r| r.first().map(|(_, n)| *n))
-            .unwrap_or(1);
-        s.nodes.store(n.max(1), Ordering::Relaxed);
-        for scope in s.pending.scopes() {
-            let reply: redis::RedisResult<Vec<(String, usize)>> = redis::cmd("PUBSUB")
-                .arg("NUMSUB")
-                .arg(s.public_channel(&scope))
-                .query_async(&mut conn)
-                .await;
-            if let Ok(n) = reply.map(|r| r.first().map_or(0, |(_, n)| *n)) {
-                s.pending.lower_expected(&scope, n.saturating_sub(1));
-            }
-        }
     }
 }

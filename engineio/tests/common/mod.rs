@@ -20,7 +20,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use parking_lot::Mutex;
 use roomcast_core::{ClientId, CloseReason, Frame, Message};
-use roomcast_engineio::{message_text, Engine, EngineConfig, Handler, Socket};
+use roomcast_engineio::{message_frame, message_text, Engine, EngineConfig, Handler, Socket};
 #[allow(unused_imports)] // each test file uses a different part
 pub use roomcast_testkit::http::{get, http, post, HttpResponse};
 pub use roomcast_testkit::{eventually, within};
@@ -62,11 +62,7 @@ impl Handler for Recorder {
 
     fn on_message(&self, socket: &Arc<Socket>, _: &(), message: Frame) -> Result<(), CloseReason> {
         self.record(Event::Message(socket.id(), message.clone()));
-        let echo = match message {
-            Frame::Text(t) => message_text(t.as_str()),
-            binary => binary,
-        };
-        let _ = socket.send(&Message::from(echo));
+        let _ = socket.send(&Message::from(message_frame(message)));
         Ok(())
     }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use roomcast_core::{CloseReason, Frame, Message};
-use roomcast_engineio::{message_text, Cors, Engine, EngineConfig, Handler, Socket};
+use roomcast_engineio::{message_frame, Cors, Engine, EngineConfig, Handler, Socket};
 
 struct Echo;
 
@@ -21,11 +21,7 @@ impl Handler for Echo {
     }
 
     fn on_message(&self, socket: &Arc<Socket>, _: &(), message: Frame) -> Result<(), CloseReason> {
-        let echo = match message {
-            Frame::Text(t) => message_text(t.as_str()),
-            binary => binary,
-        };
-        let _ = socket.send(&Message::from(echo));
+        let _ = socket.send(&Message::from(message_frame(message)));
         Ok(())
     }
 

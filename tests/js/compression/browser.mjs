@@ -14,6 +14,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
+import { exchange } from "./exchange.mjs";
+
 const here = dirname(fileURLToPath(import.meta.url));
 const bundle = readFileSync(
   join(here, "..", "node_modules", "socket.io-client", "dist", "socket.io.min.js"),
@@ -55,28 +57,17 @@ try {
   });
   await page.goto(`${origin}/page.html`);
   await page.addScriptTag({ content: bundle });
+  await page.addScriptTag({ content: `window.exchange = ${exchange};` });
   const result = await page.evaluate(
     ({ transport }) =>
       new Promise((resolve, reject) => {
-        const numbers = (n) => {
-          let s = "";
-          for (let i = 0; s.length < n; i++) s += `${i} `;
-          return s.slice(0, n);
-        };
         const socket = io({ transports: [transport] });
-        const once = (ev) => new Promise((r) => socket.once(ev, r));
         socket.on("connect_error", (e) => reject(String(e)));
         socket.on("connect", async () => {
-          socket.emit("big", 20000);
-          const big = await once("big");
-          socket.emit("plain", 20000);
-          const plain = await once("plain");
-          const text = numbers(30000);
-          socket.emit("echo", text);
-          const echo = await once("echo");
+          const result = await window.exchange(socket);
           const name = socket.io.engine.transport.name;
           socket.disconnect();
-          resolve({ big: big === numbers(20000), plain: plain === numbers(20000), echo: echo === text, transport: name });
+          resolve({ ...result, transport: name });
         });
         setTimeout(() => reject("timed out in the page"), 15000);
       }),

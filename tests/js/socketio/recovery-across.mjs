@@ -9,7 +9,8 @@
 // fans out "x" to "r", has V join "r" again, then fans out "c"; while Redis
 // is down, D (on B, in "r2") must still get a fanout to "r2".
 // Reports whether V was recovered, whether it kept its id, and its payloads.
-import { client, connected, io, main, next, out, sleep, until } from "./lib.mjs";
+import { connected, io, main, next, out, sleep, until } from "./lib.mjs";
+import { missFanouts } from "./recovery-lib.mjs";
 
 const transports = [process.env.TRANSPORT ?? "websocket"];
 const MODE = process.env.MODE ?? "cut";
@@ -26,19 +27,8 @@ main(async () => {
     d.close();
     return;
   }
-  const v = client("/", { transports });
-  const payloads = [];
-  v.on("fanout", (p) => payloads.push(p));
-  await connected(v);
-  const firstId = v.id;
-  await v.emitWithAck("join", "r");
-  await d.emitWithAck("fanout", { room: "r", count: 1, payload: "a" });
-  await until(() => payloads.length === 1, "first fanout");
-  const gone = next(v, "disconnect");
-  if (MODE === "disconnect") v.disconnect();
-  else v.io.engine.close();
-  await gone;
-  await d.emitWithAck("fanout", { room: "r", count: 5, payload: "b" });
+  const leave = (v) => (MODE === "disconnect" ? v.disconnect() : v.io.engine.close());
+  const { v, payloads, firstId } = await missFanouts(d, { transports }, leave);
   // The old node has to see the connection go (and store the session)
   // before V shows up elsewhere: a real client waits its reconnection
   // delay (at least 1 s by default).

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 use roomcast_core::{CloseReason, Endpoint, Frame, Outbox, OutboxConfig};
+use roomcast_testkit::frame::put_client_frame;
 use roomcast_testkit::within;
 use tokio::io::{AsyncReadExt, DuplexStream};
 
@@ -66,20 +67,9 @@ impl Endpoint for Probe {
 /// A client frame: masked, as every client frame must be; `rsv1` marks a
 /// compressed message.
 pub fn client_frame(fin: bool, rsv1: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let mask = [0x37, 0xFA, 0x21, 0x3D];
-    let mut out = vec![if fin { 0x80 } else { 0 } | if rsv1 { 0x40 } else { 0 } | opcode];
-    let len = payload.len();
-    if len < 126 {
-        out.push(0x80 | len as u8);
-    } else if len <= 0xFFFF {
-        out.push(0x80 | 126);
-        out.extend_from_slice(&(len as u16).to_be_bytes());
-    } else {
-        out.push(0x80 | 127);
-        out.extend_from_slice(&(len as u64).to_be_bytes());
-    }
-    out.extend_from_slice(&mask);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    let first = if fin { 0x80 } else { 0 } | if rsv1 { 0x40 } else { 0 } | opcode;
+    let mut out = Vec::with_capacity(payload.len() + 14);
+    put_client_frame(&mut out, first, [0x37, 0xFA, 0x21, 0x3D], payload);
     out
 }
 

@@ -37,7 +37,7 @@ use serde_json::Value;
 pub use decode::{MsgPackDecoder, MAX_DEPTH};
 pub(crate) use ser::encode_args;
 
-use super::{Decoder, DecoderLimits, PacketType, Parser};
+use super::{Decoder, DecoderLimits, Header, PacketRef, PacketType, Parser};
 
 /// The MessagePack parser (npm `socket.io-msgpack-parser`).
 ///
@@ -77,21 +77,8 @@ impl Parser for MsgPackParser {
         Some(super::Builtin::MsgPack)
     }
 
-    fn encode_value(
-        &self,
-        kind: PacketType,
-        namespace: &str,
-        id: Option<u64>,
-        data: Option<&Value>,
-        attachments: &[Bytes],
-    ) -> Message {
-        Message::One(Frame::Binary(encode_packet(
-            kind,
-            namespace,
-            id,
-            data,
-            attachments,
-        )))
+    fn encode(&self, packet: PacketRef<'_>) -> Message {
+        Message::One(Frame::Binary(encode_packet(packet)))
     }
 
     /// Spliced into the frame when it has this parser's own layout (the
@@ -118,48 +105,52 @@ impl Parser for MsgPackParser {
             ..self.limits
         });
         let packet = super::decode_frames(&json, &frames)?;
-        Some(self.encode_value(
-            packet.kind,
-            &packet.namespace,
-            packet.id,
-            packet.data.as_ref(),
-            &packet.attachments,
-        ))
+        Some(self.encode(packet.borrowed()))
     }
 }
 
 /// One packet as a MessagePack map, placeholders in `data` written as the
-/// `bin` of their attachment.
-fn encode_packet(
-    kind: PacketType,
-    namespace: &str,
-    id: Option<u64>,
-    data: Option<&Value>,
-    attachments: &[Bytes],
-) -> Bytes {
-    let kind = match kind {
-        PacketType::BinaryEvent => PacketType::Event,
-        PacketType::BinaryAck => PacketType::Ack,
-        other => other,
-    };
+/// `bin` of their attachment, binary types as their plain type.
+fn encode_packet(packet: PacketRef<'_>) -> Bytes {
+    let PacketRef {
+        header,
+        data,
+        attachments,
+    } = packet;
     let size: usize = attachments.iter().map(Bytes::len).sum();
-    let mut out = Vec::with_capacity(48 + namespace.len() + size);
-    let fields = 2 + u32::from(id.is_some()) + u32::from(data.is_some());
-    // Writing to a `Vec` cannot fail: the results are ignored.
-    let _ = rmp::encode::write_map_len(&mut out, fields);
-    let _ = rmp::encode::write_str(&mut out, "type");
-    let _ = rmp::encode::write_uint(&mut out, u64::from(kind.as_u8()));
-    let _ = rmp::encode::write_str(&mut out, "nsp");
-    let _ = rmp::encode::write_str(&mut out, if namespace.is_empty() { "/" } else { namespace });
-    if let Some(id) = id {
-        let _ = rmp::encode::write_str(&mut out, "id");
-        let _ = rmp::encode::write_uint(&mut out, id);
-    }
+    let mut out = Vec::with_capacity(48 + header.namespace.len() + size);
+    let header = Header {
+        kind: header.kind.sent_as(false),
+        ..header
+    };
+    write_header(&mut out, header, data.is_some());
     if let Some(data) = data {
-        let _ = rmp::encode::write_str(&mut out, "data");
         write_value(&mut out, data, attachments);
     }
     Bytes::from(out)
+}
+
+/// The packet map's length, then its `type`, `nsp`, `id` (when there is
+/// one) and, `with_data`, the key `data`, whose value the caller writes.
+fn write_header(out: &mut Vec<u8>, header: Header<'_>, with_data: bool) {
+    let fields = 2 + u32::from(header.id.is_some()) + u32::from(with_data);
+    let namespace = match header.namespace {
+        "" => "/",
+        namespace => namespace,
+    };
+    // Writing to a `Vec` cannot fail: the results are ignored.
+    let _ = rmp::encode::write_map_len(out, fields);
+    let _ = rmp::encode::write_str(out, "type");
+    let _ = rmp::encode::write_uint(out, u64::from(header.kind.as_u8()));
+    let _ = rmp::encode::write_str(out, "nsp");
+    let _ = rmp::encode::write_str(out, namespace);
+    if let Some(id) = header.id {
+        let _ = rmp::encode::write_str(out, "id");
+        let _ = rmp::encode::write_uint(out, id);
+    }
+    if with_data {
+        let _ = rmp::encode::write_str(out, "data");
+    }
 }
 
 /// `frame` (`{type: 2, nsp, data: [...]}` in the order [`encode_packet`]

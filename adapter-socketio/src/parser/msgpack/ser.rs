@@ -16,29 +16,18 @@ use roomcast_core::{Frame, Message};
 use serde::ser::{self, Error as _, Serialize};
 
 use crate::parser::ser::{refuse, scalar_only, shape_of, Shape};
-use crate::parser::{EncodeError, PacketType};
+use crate::parser::{EncodeError, Header};
 
 type Error = serde_json::Error;
 
 /// An event (`event` given) or an ack with typed arguments, as one frame.
 pub(crate) fn encode_args<T: Serialize + ?Sized>(
-    kind: PacketType,
-    namespace: &str,
-    id: Option<u64>,
+    header: Header<'_>,
     event: Option<&str>,
     args: &T,
 ) -> Result<Message, EncodeError> {
-    let mut out = Vec::with_capacity(64 + namespace.len());
-    let _ = w::write_map_len(&mut out, 3 + u32::from(id.is_some()));
-    let _ = w::write_str(&mut out, "type");
-    let _ = w::write_uint(&mut out, u64::from(kind.as_u8()));
-    let _ = w::write_str(&mut out, "nsp");
-    let _ = w::write_str(&mut out, if namespace.is_empty() { "/" } else { namespace });
-    if let Some(id) = id {
-        let _ = w::write_str(&mut out, "id");
-        let _ = w::write_uint(&mut out, id);
-    }
-    let _ = w::write_str(&mut out, "data");
+    let mut out = Vec::with_capacity(64 + header.namespace.len());
+    super::write_header(&mut out, header, true);
     let header = out.len();
     let _ = w::write_array_len(&mut out, 0);
     let mut count = 0u32;
@@ -197,6 +186,23 @@ macro_rules! sint {
     )*};
 }
 
+/// `{variant: [...]}` (`$map` false) and `{variant: {...}}` (true): the
+/// variant's one-entry map, then the array or map of its content.
+macro_rules! variant_compounds {
+    ($($m:ident => $map:literal),*) => {$(
+        fn $m(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+            len: usize,
+        ) -> Result<Compound<'a, 'o>, Error> {
+            self.variant(variant);
+            self.open(Some(len), $map)
+        }
+    )*};
+}
+
 impl<'a, 'o> ser::Serializer for &'a mut Enc<'o> {
     type Ok = ();
     type Error = Error;
@@ -289,33 +295,13 @@ impl<'a, 'o> ser::Serializer for &'a mut Enc<'o> {
         self.open(Some(len), false)
     }
 
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Compound<'a, 'o>, Error> {
-        self.variant(variant);
-        self.open(Some(len), false)
-    }
+    variant_compounds!(serialize_tuple_variant => false, serialize_struct_variant => true);
 
     fn serialize_map(self, len: Option<usize>) -> Result<Compound<'a, 'o>, Error> {
         self.open(len, true)
     }
 
     fn serialize_struct(self, _: &'static str, len: usize) -> Result<Compound<'a, 'o>, Error> {
-        self.open(Some(len), true)
-    }
-
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Compound<'a, 'o>, Error> {
-        self.variant(variant);
         self.open(Some(len), true)
     }
 }
@@ -373,21 +359,8 @@ impl ser::Serializer for KeyEnc<'_> {
     text_key!(serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64,
         serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64);
     refuse! { key_error();
-        serialize_f32(f32) -> ();
-        serialize_f64(f64) -> ();
-        serialize_bytes(&[u8]) -> ();
-        serialize_none() -> ();
-        serialize_unit() -> ();
-        serialize_unit_struct(&'static str) -> ();
-        serialize_seq(Option<usize>) -> Self::SerializeSeq;
-        serialize_tuple(usize) -> Self::SerializeTuple;
-        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
-        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
-        serialize_map(Option<usize>) -> Self::SerializeMap;
-        serialize_struct(&'static str, usize) -> Self::SerializeStruct;
-        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
-        serialize_some<T>(&T) -> ();
-        serialize_newtype_variant<T>(&'static str, u32, &'static str, &T) -> ();
+        f32 f64 bytes none some unit unit_struct newtype_variant
+        seq tuple tuple_struct tuple_variant map struct struct_variant
     }
 
     fn serialize_bool(self, v: bool) -> Result<(), Error> {

@@ -224,8 +224,13 @@ fn same_as_value_path<T: serde::Serialize + ?Sized>(event: Option<&str>, args: &
         Some(_) => (PacketType::Event, None),
         None => (PacketType::Ack, Some(3)),
     };
-    let slow = parser.encode_value(kind, "/n", id, Some(&data), &attachments);
-    let fast = super::encode_args(kind, "/n", id, event, args).unwrap();
+    let header = Header::new(kind, "/n", id);
+    let slow = parser.encode(PacketRef {
+        header,
+        data: Some(&data),
+        attachments: &attachments,
+    });
+    let fast = super::encode_args(header, event, args).unwrap();
     assert_eq!(fast, slow, "{data}");
 }
 
@@ -280,5 +285,6 @@ fn typed_arguments_match_the_value_path() {
     }
     let mut bad = std::collections::HashMap::new();
     bad.insert(vec![1u8], 1);
-    assert!(super::encode_args(PacketType::Event, "/", None, Some("e"), &bad).is_err());
+    let header = Header::new(PacketType::Event, "/", None);
+    assert!(super::encode_args(header, Some("e"), &bad).is_err());
 }
