@@ -22,8 +22,11 @@
 //!   what was queued before the close; then it is dropped, so a client that
 //!   stopped reading holds no task, socket or buffer.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
+use futures_util::future::Either;
 use http::{Request, Response};
 use roomcast_core::{ClientId, Frame};
 use roomcast_transport_ws::handshake::HandshakeError;
@@ -77,12 +80,21 @@ pub(crate) enum Takeover {
     Refuse,
 }
 
+/// The future of a rare takeover (an upgrade's probe, a refusal), boxed so
+/// that the common one (a session opened on WebSocket) sizes the task.
+type BoxedRun = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 impl Takeover {
     /// Runs the connection on `io`, writing `preface` (the `101`, when the
     /// server did not) before anything else.
-    pub(crate) async fn run<S>(self, io: S, preface: Vec<u8>)
+    ///
+    /// A plain `fn` returning the session's future, not an `async fn`: the
+    /// future lives as long as the connection, and an `async fn` would keep
+    /// its arguments (the takeover, the stream, the preface) beside the
+    /// session's state for all that time.
+    pub(crate) fn run<S>(self, io: S, preface: Vec<u8>) -> impl Future<Output = ()> + Send
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         match self {
             Takeover::Open {
@@ -94,9 +106,7 @@ impl Takeover {
                 // At info level, so that what the transport logs names the session.
                 let span =
                     tracing::info_span!("engine_session", sid = %id, transport = "websocket");
-                open(registry, id, handshake, agreed, io, preface)
-                    .instrument(span)
-                    .await
+                Either::Left(open(registry, id, handshake, agreed, io, preface).instrument(span))
             }
             Takeover::Upgrade {
                 registry,
@@ -109,7 +119,9 @@ impl Takeover {
                     .with_preface(preface);
                 // Boxed (the probe makes it the largest): a task is as large
                 // as its largest state, and most connections open here.
-                Box::pin(upgrade_on(registry, socket, conn).instrument(span)).await
+                let upgrade: BoxedRun =
+                    Box::pin(upgrade_on(registry, socket, conn).instrument(span));
+                Either::Right(upgrade)
             }
             Takeover::Refuse => {
                 let config = WsConfig {
@@ -120,7 +132,10 @@ impl Takeover {
                 let closing = WsConnection::new(io, config)
                     .with_preface(preface)
                     .close(None);
-                let _ = Box::pin(tokio::time::timeout(config.close_grace, closing)).await;
+                let refuse: BoxedRun = Box::pin(async move {
+                    let _ = tokio::time::timeout(config.close_grace, closing).await;
+                });
+                Either::Right(refuse)
             }
         }
     }
