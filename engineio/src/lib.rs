@@ -19,9 +19,9 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(all(feature = "ws", feature = "polling")), allow(dead_code))]
 
-#[cfg(feature = "polling")]
 #[cfg(feature = "ws")]
 mod accept;
+#[cfg(feature = "polling")]
 mod compression;
 mod config;
 mod cors;
