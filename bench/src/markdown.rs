@@ -27,7 +27,7 @@ struct Target {
     check: fn(&Runs) -> (String, bool),
 }
 
-const TARGETS: [Target; 7] = [
+const TARGETS: [Target; 8] = [
     Target {
         what: "echo: server CPU ≤ 3 µs per echoed event",
         case: "echo c=100 w=8",
@@ -69,6 +69,18 @@ const TARGETS: [Target; 7] = [
             upto(
                 r.median(|x| x.rss_bytes_per_conn),
                 5000.0,
+                "bytes/connection",
+            )
+        },
+    },
+    Target {
+        what: "idle, round 2: ≤ 4 KB (4000 bytes) RSS per WebSocket connection at 19k \
+               (100k in the issue; one process may hold 20,000 files here)",
+        case: "idle c=19000",
+        check: |r| {
+            upto(
+                r.median(|x| x.rss_bytes_per_conn),
+                4000.0,
                 "bytes/connection",
             )
         },
