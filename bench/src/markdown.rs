@@ -687,8 +687,8 @@ fn describe(r: &Report) -> String {
         ),
         "connect" => format!(
             "New connections, {} in flight: TCP connect, WebSocket upgrade, Engine.IO open, \
-             Socket.IO CONNECT and its reply (ceiling: up to the upgrade); then closed. Latency: \
-             that whole set-up.",
+             Socket.IO CONNECT and its reply (ceiling: the same frames, an open-sized one with \
+             the 101, none parsed); then closed. Latency: that whole set-up.",
             p("inflight")
         ),
         "reconnect-storm" => format!(
