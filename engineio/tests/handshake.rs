@@ -191,6 +191,7 @@ async fn handshake_records_query_and_headers() {
 /// The standalone server reads a WebSocket handshake itself: a head that
 /// comes in two reads is put together, and the `101` and the open packet
 /// arrive together.
+#[cfg(feature = "ws")]
 #[tokio::test]
 async fn a_websocket_handshake_split_over_two_reads_opens_a_session() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
