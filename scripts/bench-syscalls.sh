@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Syscalls per operation: each server (pinned to CPU 0) under
 # `roomcast-bench echo -c C -w W` (CPU 1), or `connect -k K` with
-# SCENARIO=connect (SCENARIO=connect-upgrade: `connect -k K --upgrade`,
+# SCENARIO=connect, `fanout -n N -b B` with SCENARIO=fanout, `fanout-latency
+# -n N --rate RATE` with SCENARIO=fanout-latency (SCENARIO=connect-upgrade: `connect -k K --upgrade`,
 # servers with long-polling on; no ceiling), with `perf stat -e
 # 'syscalls:sys_enter_*' -p PID` over the generator's measured window.
 # Prints one line per server: operations/s, server CPU per operation, the
@@ -9,17 +10,21 @@
 #
 #   C=100 W=1 bash scripts/bench-syscalls.sh [roomcast socketioxide ceiling]
 #   SCENARIO=connect K=50 bash scripts/bench-syscalls.sh roomcast ceiling
+#   SCENARIO=fanout N=10000 B=2 bash scripts/bench-syscalls.sh roomcast ceiling
+#   SCENARIO=fanout-latency N=10000 RATE=10 bash scripts/bench-syscalls.sh roomcast ceiling
 #
 # Needs perf (Debian: linux-perf) and tracefs; builds nothing: run
 # scripts/bench.sh (or its cargo builds) first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-C=${C:-100}; W=${W:-1}; K=${K:-50}; D=${D:-4}; PORT=${PORT:-3800}
-SCENARIO=${SCENARIO:-echo}; mode=()
+C=${C:-100}; W=${W:-1}; K=${K:-50}; N=${N:-10000}; B=${B:-2}; RATE=${RATE:-10}; D=${D:-4}; PORT=${PORT:-3800}
+SCENARIO=${SCENARIO:-echo}; mode=(); ceiling_mode=()
 case $SCENARIO in
   echo) load=(echo -c "$C" -w "$W") ;;
   connect) load=(connect -k "$K") ;;
   connect-upgrade) load=(connect -k "$K" --upgrade); mode=(--polling) ;;
+  fanout) load=(fanout -n "$N" -b "$B"); ceiling_mode=(--mode broadcast) ;;
+  fanout-latency) load=(fanout-latency -n "$N" --rate "$RATE"); ceiling_mode=(--mode broadcast) ;;
   *) echo "unknown scenario $SCENARIO" >&2; exit 1 ;;
 esac
 BIN=${BIN:-target/release}
@@ -31,7 +36,7 @@ for server in "${@:-roomcast socketioxide ceiling}"; do
     case $s in
       roomcast) taskset -c 0 "$BIN/bench-server" "$PORT" "${mode[@]}" >"$OUT/srv.log" 2>&1 & ;;
       socketioxide) taskset -c 0 "$BIN/socketioxide-bench-server" "$PORT" "${mode[@]}" >"$OUT/srv.log" 2>&1 & ;;
-      ceiling) taskset -c 0 "$BIN/ceiling" "$PORT" >"$OUT/srv.log" 2>&1 & raw=(--raw) ;;
+      ceiling) taskset -c 0 "$BIN/ceiling" "$PORT" "${ceiling_mode[@]}" >"$OUT/srv.log" 2>&1 & raw=(--raw) ;;
       *) echo "unknown server $s" >&2; exit 1 ;;
     esac
     pid=$!

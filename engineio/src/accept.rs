@@ -15,6 +15,8 @@
 //!   incomplete head, HTTP/1.0, bytes after the head) goes to hyper with
 //!   the bytes already read in front of the stream: hyper then sees the
 //!   connection exactly as if it had read it first.
+//! - A connection whose first head is not complete [`HEAD_TIMEOUT`] after
+//!   it was accepted is closed (hyper then limits the heads after it).
 
 use std::cell::RefCell;
 use std::future::poll_fn;
@@ -33,6 +35,7 @@ use tokio::net::TcpStream;
 use crate::config::RemoteAddr;
 use crate::engine::Engine;
 use crate::response::Body;
+use crate::service::HEAD_TIMEOUT;
 use crate::websocket::{Direct, Takeover};
 
 /// A head longer than this goes to hyper (which applies its own limits).
@@ -88,13 +91,19 @@ where
 {
     // Bytes of a head that came in several reads (rare).
     let mut pending = Vec::new();
+    let deadline = tokio::time::Instant::now() + HEAD_TIMEOUT;
     let mut req = loop {
-        match poll_fn(|cx| read_first(&engine, &mut stream, &mut pending, cx)).await {
-            Step::WebSocket(req) => break req,
-            Step::Partial => {}
-            Step::Closed => return None,
-            Step::Other => {
+        let read = poll_fn(|cx| read_first(&engine, &mut stream, &mut pending, cx));
+        match tokio::time::timeout_at(deadline, read).await {
+            Ok(Step::WebSocket(req)) => break req,
+            Ok(Step::Partial) => {}
+            Ok(Step::Closed) => return None,
+            Ok(Step::Other) => {
                 hyper(Prefixed::new(pending, stream)).await;
+                return None;
+            }
+            Err(_) => {
+                tracing::debug!(peer = %addr, "no request head in time; closing");
                 return None;
             }
         }

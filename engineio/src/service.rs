@@ -1,5 +1,12 @@
 //! The engine as a tower service ([`Engine::service`]) and layer
 //! ([`Engine::layer`]), and the standalone server ([`Engine::serve`]).
+//!
+//! The standalone server closes a connection whose request head has not
+//! fully arrived [`HEAD_TIMEOUT`] after the server began waiting for it:
+//! a new connection that sends nothing, a head trickled in byte by byte,
+//! and an idle keep-alive connection between two requests. A request
+//! whose head has arrived (a long-polling `GET` waiting for packets, a
+//! WebSocket) is not limited by it.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -11,7 +18,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::Either;
 use hyper::body::{Body as HttpBody, Incoming};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tower_service::Service;
 
@@ -20,6 +27,11 @@ use crate::engine::Engine;
 use crate::response::{respond, Body};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// How long the standalone server waits for a request head (hyper's
+/// default; Node's `server.headersTimeout` is 60 s and its
+/// `keepAliveTimeout` 5 s).
+pub(crate) const HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Engine {
     /// The answer for a request of one of the configured static files.
@@ -46,7 +58,10 @@ impl Engine {
     }
 
     /// Serves HTTP/1.1 on `listener` until [`Engine::shutdown`] (or the
-    /// listener fails): the engine at its path, 404 elsewhere.
+    /// listener fails): the engine at its path, 404 elsewhere. A
+    /// connection is closed when a request head it owes has not arrived
+    /// within 30 s (a new connection, or a keep-alive one between
+    /// requests).
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         let registry = self.registry.clone();
         let stop = async move { registry.wait_stopped().await };
@@ -234,6 +249,8 @@ where
         async move { Ok::<_, Infallible>(fut.await) }
     });
     let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
         .serve_connection(TokioIo::new(stream), service)
         .with_upgrades();
     if let Err(e) = conn.await {
