@@ -124,13 +124,21 @@ impl AckSender {
         let Some(id) = self.take_id() else {
             return Ok(());
         };
-        let message = self.socket.ns().parser().encode_value(
-            crate::parser::PacketType::Ack,
-            self.socket.ns().name(),
-            Some(id),
-            Some(&Value::Array(args.to_vec())),
-            attachments,
-        );
+        let ns = self.socket.ns();
+        let parser = ns.parser();
+        let message = if attachments.is_empty() && parser.builtin().is_some() {
+            // Written straight into the frame: no copy of the arguments.
+            let args = crate::parser::args::ArgsRef(args);
+            parser.encode_ack(ns.name(), id, &args)?
+        } else {
+            parser.encode_value(
+                crate::parser::PacketType::Ack,
+                ns.name(),
+                Some(id),
+                Some(&Value::Array(args.to_vec())),
+                attachments,
+            )
+        };
         self.socket.send_raw(&message)
     }
 }

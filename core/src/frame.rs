@@ -18,9 +18,11 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use bytestring::ByteString;
 use serde::{Deserialize, Serialize};
 
-/// Text known to be valid UTF-8, stored as shared bytes.
+/// Text known to be valid UTF-8, stored as shared bytes: checked once,
+/// when made from bytes; reading it as a `str` costs nothing after.
 ///
 /// ```
 /// use roomcast_core::Text;
@@ -28,7 +30,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(t.as_str(), "4hello");
 /// ```
 #[derive(Clone, Default)]
-pub struct Text(Bytes, NoCompress);
+pub struct Text(ByteString, NoCompress);
 
 /// Whether a text frame must be sent uncompressed (`compress(false)`).
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
@@ -51,13 +53,12 @@ impl std::hash::Hash for Text {
 impl Text {
     /// Wraps bytes after checking that they are UTF-8.
     pub fn from_utf8(bytes: Bytes) -> Result<Self, std::str::Utf8Error> {
-        std::str::from_utf8(&bytes)?;
-        Ok(Text(bytes, NoCompress(false)))
+        Ok(Text(ByteString::try_from(bytes)?, NoCompress(false)))
     }
 
     /// Text from a static string, without copying.
     pub const fn from_static(s: &'static str) -> Self {
-        Text(Bytes::from_static(s.as_bytes()), NoCompress(false))
+        Text(ByteString::from_static(s), NoCompress(false))
     }
 
     /// The same text, marked to be sent uncompressed (the `compress(false)`
@@ -81,29 +82,25 @@ impl Text {
 
     /// The text.
     pub fn as_str(&self) -> &str {
-        // Invariant: the bytes were checked (or came from a `str`) on construction.
-        std::str::from_utf8(&self.0).unwrap_or_default()
-    }
-
-    /// The underlying bytes (UTF-8).
-    pub fn as_bytes(&self) -> &Bytes {
         &self.0
     }
 
     /// The underlying bytes (UTF-8).
+    pub fn as_bytes(&self) -> &Bytes {
+        self.0.as_bytes()
+    }
+
+    /// The underlying bytes (UTF-8).
     pub fn into_bytes(self) -> Bytes {
-        self.0
+        self.0.into_bytes()
     }
 
     /// The text from byte `start` on, sharing the same buffer.
     ///
     /// Returns `None` when `start` is not a character boundary.
     pub fn slice_from(&self, start: usize) -> Option<Text> {
-        if self.as_str().is_char_boundary(start) {
-            Some(Text(self.0.slice(start..), self.1))
-        } else {
-            None
-        }
+        let rest = self.0.get(start..)?;
+        Some(Text(self.0.slice_ref(rest), self.1))
     }
 
     /// Length in bytes.
@@ -119,13 +116,13 @@ impl Text {
 
 impl From<String> for Text {
     fn from(s: String) -> Self {
-        Text(Bytes::from(s), NoCompress(false))
+        Text(ByteString::from(s), NoCompress(false))
     }
 }
 
 impl From<&str> for Text {
     fn from(s: &str) -> Self {
-        Text(Bytes::copy_from_slice(s.as_bytes()), NoCompress(false))
+        Text(ByteString::from(s), NoCompress(false))
     }
 }
 

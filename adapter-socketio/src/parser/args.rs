@@ -40,6 +40,16 @@ impl<T: Serialize> Serialize for Args<T> {
     }
 }
 
+/// [`Args`] borrowing its list: `ArgsRef(&[a, b])` is the arguments `a`,
+/// `b` too.
+pub(crate) struct ArgsRef<'a, T>(pub &'a [T]);
+
+impl<T: Serialize> Serialize for ArgsRef<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_newtype_struct(ARGS_MAGIC, self.0)
+    }
+}
+
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Args<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_newtype_struct(ARGS_MAGIC, ArgsVisitor(std::marker::PhantomData))

@@ -182,6 +182,38 @@ impl Packet {
         }
     }
 
+    /// Takes [`Packet::args`] out of the packet, without copying them (an
+    /// event's name is dropped); `data` is `None` after, unless there were
+    /// none.
+    ///
+    /// ```
+    /// use roomcast_socketio::parser::{Packet, PacketType};
+    /// let mut packet = Packet {
+    ///     kind: PacketType::Event,
+    ///     namespace: "/".into(),
+    ///     id: None,
+    ///     data: Some(serde_json::json!(["hello", 1, "two"])),
+    ///     attachments: vec![],
+    /// };
+    /// assert_eq!(packet.take_args(), vec![serde_json::json!(1), serde_json::json!("two")]);
+    /// assert!(packet.args().is_empty());
+    /// ```
+    pub fn take_args(&mut self) -> Vec<Value> {
+        if self.args().is_empty() {
+            return Vec::new();
+        }
+        let is_event = self.kind.is_event();
+        match self.data.take() {
+            Some(Value::Array(mut items)) => {
+                if is_event {
+                    items.remove(0);
+                }
+                items
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// Decodes [`Packet::args`] into `T` following the argument rules of
     /// [`decode_args`](super::decode_args).
     pub fn decode_args<T: DeserializeOwned>(&self) -> Result<T, DecodeError> {

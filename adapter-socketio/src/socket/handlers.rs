@@ -37,11 +37,42 @@ use crate::{ConnectError, DisconnectReason};
 
 /// An event handler, its shape erased.
 pub(crate) type EventFn =
-    Arc<dyn Fn(Socket, &[Value], &[Bytes], AckSender) -> Option<BoxFuture<()>> + Send + Sync>;
+    Arc<dyn Fn(Socket, EventArgs<'_>, AckSender) -> Option<BoxFuture<()>> + Send + Sync>;
+
+/// An event's arguments and attachments as a listener gets them: lent
+/// while other listeners of the event are still to run, given to the last.
+pub(crate) enum EventArgs<'a> {
+    Lent(&'a [Value], &'a [Bytes]),
+    Given(Vec<Value>, Vec<Bytes>),
+}
+
+impl EventArgs<'_> {
+    fn values(&self) -> &[Value] {
+        match self {
+            EventArgs::Lent(args, _) => args,
+            EventArgs::Given(args, _) => args,
+        }
+    }
+
+    fn attachments(&self) -> &[Bytes] {
+        match self {
+            EventArgs::Lent(_, bins) => bins,
+            EventArgs::Given(_, bins) => bins,
+        }
+    }
+
+    /// Owned, copied only when lent.
+    fn into_owned(self) -> (Vec<Value>, Vec<Bytes>) {
+        match self {
+            EventArgs::Lent(args, bins) => (args.to_vec(), bins.to_vec()),
+            EventArgs::Given(args, bins) => (args, bins),
+        }
+    }
+}
 
 fn event_fn<M: 'static>(handler: impl EventHandler<M>) -> EventFn {
-    Arc::new(move |socket, args, attachments, ack| {
-        Sealed::<M>::call(&handler, socket, args, attachments, ack)
+    Arc::new(move |socket, args, ack| {
+        Sealed::<M>::call(&handler, socket, args.values(), args.attachments(), ack)
     })
 }
 
@@ -50,13 +81,9 @@ where
     F: Fn(Socket, Vec<Value>, Vec<Bytes>, AckSender) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    Arc::new(move |socket, args, attachments, ack| {
-        Some(Box::pin(handler(
-            socket,
-            args.to_vec(),
-            attachments.to_vec(),
-            ack,
-        )))
+    Arc::new(move |socket, args, ack| {
+        let (args, attachments) = args.into_owned();
+        Some(Box::pin(handler(socket, args, attachments, ack)))
     })
 }
 
@@ -382,17 +409,26 @@ impl Socket {
     }
 
     /// Runs the listeners of one event, in order.
-    fn dispatch(&self, packet: &Packet, event: &str) {
-        let args = packet.args();
-        self.0.handlers.any_incoming.call(self, event, args);
-        let listeners = self.0.handlers.events.snapshot();
-        let mut matching = listeners.iter().filter(|l| &*l.event == event);
-        if matching.next().is_none() {
+    /// Runs the listeners of the packet's event; the last one is given the
+    /// arguments, the others borrow them.
+    fn dispatch(&self, mut packet: Packet) {
+        let Some(event) = packet.event_name() else {
             return;
-        }
-        let shared = matching.next().is_some();
+        };
+        self.0
+            .handlers
+            .any_incoming
+            .call(self, event, packet.args());
+        let listeners = self.0.handlers.events.snapshot();
+        let Some(last) = listeners.iter().rposition(|l| &*l.event == event) else {
+            return;
+        };
+        let shared = listeners[..last].iter().any(|l| &*l.event == event);
         let mut ack = Some(AckSender::new(self.clone(), packet.id, shared));
-        for l in listeners.iter().filter(|l| &*l.event == event) {
+        for (i, l) in listeners[..=last].iter().enumerate() {
+            if packet.event_name() != Some(&*l.event) {
+                continue;
+            }
             // A `once` listener runs only if this pass removed it.
             if l.once && !self.0.handlers.events.remove(l.id) {
                 continue;
@@ -402,7 +438,13 @@ impl Socket {
                 false => ack.take(),
             };
             let Some(ack) = ack else { continue };
-            if let Some(fut) = (l.f)(self.clone(), args, &packet.attachments, ack) {
+            let args = if i == last {
+                let bins = std::mem::take(&mut packet.attachments);
+                EventArgs::Given(packet.take_args(), bins)
+            } else {
+                EventArgs::Lent(packet.args(), &packet.attachments)
+            };
+            if let Some(fut) = (l.f)(self.clone(), args, ack) {
                 let me = self.clone();
                 handler::run(fut, move || me.disconnect());
             }
@@ -418,15 +460,13 @@ impl Socket {
                 if !self.0.handlers.middlewares.is_empty() && !self.run_middlewares(&mut packet) {
                     return;
                 }
-                if let Some(event) = packet.event_name() {
-                    self.dispatch(&packet, event);
-                }
+                self.dispatch(packet);
             }
             PacketType::Ack | PacketType::BinaryAck => {
                 let Some(id) = packet.id else { return };
                 let slot = self.0.acks.lock().remove(&id);
                 if let Some(slot) = slot {
-                    let args = packet.args().to_vec();
+                    let args = packet.take_args();
                     let _ = slot.send(AckReply {
                         args,
                         attachments: packet.attachments,
