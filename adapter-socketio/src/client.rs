@@ -36,9 +36,6 @@ pub(crate) struct Client {
     sockets: Arc<ConnectionSockets>,
     namespaces: Weak<NamespaceRegistry>,
     max_event_name_len: usize,
-    /// The task that closes the connection if it joins no namespace in
-    /// time; aborted at the first join, so it holds nothing longer.
-    connect_timer: Mutex<Option<tokio::task::AbortHandle>>,
 }
 
 impl Client {
@@ -55,16 +52,7 @@ impl Client {
             sockets: Arc::default(),
             namespaces,
             max_event_name_len,
-            connect_timer: Mutex::new(None),
         }
-    }
-
-    pub(crate) fn set_connect_timer(&self, timer: tokio::task::AbortHandle) {
-        *self.connect_timer.lock() = Some(timer);
-    }
-
-    pub(crate) fn has_sockets(&self) -> bool {
-        !self.sockets.is_empty()
     }
 
     /// One Engine.IO message of this connection.
@@ -169,12 +157,9 @@ impl Client {
     ) {
         let socket = Socket::new(ns, self.conn.clone(), &self.sockets, handshake, restore);
         self.sockets.insert(socket.clone());
-        let client = self.clone();
-        socket.connect(move || {
-            if let Some(timer) = client.connect_timer.lock().take() {
-                timer.abort();
-            }
-        });
+        let conn = self.conn.clone();
+        // The connect timeout (set when the connection opened) ends.
+        socket.connect(move || conn.expire_at(None));
     }
 
     /// A Socket.IO v4 connection (a v2 client) is in `/` from its opening,

@@ -225,21 +225,11 @@ impl Handler for EngineHandler {
             Arc::downgrade(&server.namespaces),
             server.config.max_event_name_len,
         ));
-        let timeout = server.config.connect_timeout;
-        let conn = conn.clone();
-        let waiting = client.clone();
-        let timer = tokio::spawn(async move {
-            tokio::select! {
-                _ = tokio::time::sleep(timeout) => {
-                    if !waiting.has_sockets() {
-                        tracing::debug!(sid = %conn.id(), "no namespace joined in time; closing");
-                        conn.close(CloseReason::Forced);
-                    }
-                }
-                _ = conn.closed() => {}
-            }
-        });
-        client.set_connect_timer(timer.abort_handle());
+        // Closed unless it joins a namespace in time (cancelled at the
+        // first join; the engine's heartbeat timer keeps the time).
+        conn.expire_at(Some(
+            std::time::Instant::now() + server.config.connect_timeout,
+        ));
         client.opened();
         Some(client)
     }

@@ -9,10 +9,15 @@
 //! Engine.IO v3 runs the other way ([`Heartbeat::client_pings`]): the
 //! client pings, and the session times out `interval + timeout` after the
 //! last ping (or its opening); nothing is ever due but the timeout.
+//!
+//! The clock also keeps the session's expiry, if the layer above set one
+//! ([`Heartbeat::expire_at`]: Socket.IO's connect timeout): at that instant
+//! the session ends, whatever the heartbeat's state.
 
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
+use roomcast_core::CloseReason;
 use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
 
@@ -23,8 +28,10 @@ pub(crate) enum Due {
     Nothing,
     /// A ping: it is now counted as sent, and its pong awaited.
     Ping,
-    /// The pong is late: the session times out.
-    Timeout,
+    /// The session ends: the pong is late ([`CloseReason::PingTimeout`]),
+    /// or the expiry set by [`Heartbeat::expire_at`] has come
+    /// ([`CloseReason::Forced`]).
+    End(CloseReason),
 }
 
 #[derive(Debug)]
@@ -32,6 +39,7 @@ struct Clock {
     /// When the next ping is due, or, while a pong is awaited, when it is late.
     due: Instant,
     awaiting_pong: bool,
+    expires: Option<Instant>,
 }
 
 /// One session's heartbeat clock.
@@ -55,6 +63,7 @@ impl Heartbeat {
             clock: Mutex::new(Clock {
                 due: Instant::now() + interval,
                 awaiting_pong: false,
+                expires: None,
             }),
             pong: Notify::new(),
         }
@@ -72,6 +81,7 @@ impl Heartbeat {
             clock: Mutex::new(Clock {
                 due: Instant::now() + window,
                 awaiting_pong: false,
+                expires: None,
             }),
             pong: Notify::new(),
         }
@@ -86,7 +96,15 @@ impl Heartbeat {
 
     /// When something is next due.
     pub(crate) fn deadline(&self) -> Instant {
-        self.clock.lock().due
+        let clock = self.clock.lock();
+        clock.expires.map_or(clock.due, |at| at.min(clock.due))
+    }
+
+    /// Sets (or, with `None`, cancels) the session's expiry; wakes
+    /// [`Heartbeat::pong_received`] so that the deadline is read again.
+    pub(crate) fn expire_at(&self, at: Option<Instant>) {
+        self.clock.lock().expires = at;
+        self.pong.notify_one();
     }
 
     /// A pong arrived: the next ping is due `interval` from now (if one was
@@ -112,11 +130,14 @@ impl Heartbeat {
     /// Early and repeated calls return [`Due::Nothing`].
     pub(crate) fn due(&self, now: Instant) -> Due {
         let mut clock = self.clock.lock();
+        if clock.expires.is_some_and(|at| at <= now) {
+            return Due::End(CloseReason::Forced);
+        }
         if now < clock.due {
             return Due::Nothing;
         }
         if clock.awaiting_pong || self.client_pings {
-            return Due::Timeout;
+            return Due::End(CloseReason::PingTimeout);
         }
         clock.awaiting_pong = true;
         clock.due = now + self.timeout;
@@ -140,10 +161,26 @@ mod tests {
             Due::Nothing,
             "a repeated call sends no second ping"
         );
-        assert_eq!(hb.due(hb.deadline()), Due::Timeout);
+        assert_eq!(hb.due(hb.deadline()), Due::End(CloseReason::PingTimeout));
         hb.pong();
         assert!(hb.deadline() > Instant::now() + Duration::from_millis(500));
         assert_eq!(hb.due(Instant::now()), Due::Nothing);
+    }
+
+    #[test]
+    fn an_expiry_comes_first_and_can_be_cancelled() {
+        let hb = Heartbeat::new(Duration::from_secs(10), Duration::from_secs(2));
+        let ping = hb.deadline();
+        let at = Instant::now() + Duration::from_secs(1);
+        hb.expire_at(Some(at));
+        assert_eq!(hb.deadline(), at);
+        assert_eq!(hb.due(at - Duration::from_millis(1)), Due::Nothing);
+        assert_eq!(hb.due(at), Due::End(CloseReason::Forced));
+        hb.expire_at(None);
+        assert_eq!(hb.deadline(), ping);
+        assert_eq!(hb.due(at), Due::Nothing);
+        hb.expire_at(Some(ping + Duration::from_secs(60)));
+        assert_eq!(hb.deadline(), ping, "a later expiry leaves the ping first");
     }
 
     #[test]
@@ -155,11 +192,11 @@ mod tests {
         std::thread::sleep(Duration::from_millis(5));
         hb.client_ping();
         assert!(hb.deadline() > first, "a ping moves the timeout");
-        assert_eq!(hb.due(hb.deadline()), Due::Timeout);
+        assert_eq!(hb.due(hb.deadline()), Due::End(CloseReason::PingTimeout));
         hb.pong();
         assert_eq!(
             hb.due(hb.deadline()),
-            Due::Timeout,
+            Due::End(CloseReason::PingTimeout),
             "a pong changes nothing"
         );
     }

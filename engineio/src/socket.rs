@@ -13,9 +13,10 @@
 //!   session closes with [`CloseReason::PingTimeout`]. In Engine.IO v3
 //!   ([`Protocol::V3`]) the client pings and the server answers; without a
 //!   ping for `ping_interval + ping_timeout` the session closes alike, and
-//!   a pong from the client closes it with a transport error. The timer is the
-//!   session's [`Endpoint::deadline`]: a WebSocket connection task drives it;
-//!   a session that opened on long-polling has a small task for it.
+//!   a pong from the client closes it with a transport error. The timer
+//!   (which also ends the session at its [`Socket::expire_at`]) is the
+//!   session's [`Endpoint::deadline`]: a WebSocket connection task drives
+//!   it; a session that opened on long-polling has a small task for it.
 //! - **Close** happens once, whichever path comes first (client close
 //!   packet, server close, transport failure, ping timeout, overflow). It
 //!   closes the outbox (queued frames are still flushed), stops the
@@ -175,6 +176,13 @@ impl Socket {
         self.outbox.push(message)
     }
 
+    /// Ends the session ([`CloseReason::Forced`]) at `at` unless moved or
+    /// cancelled (`None`) first. A WebSocket reads it on opening and after
+    /// each message it delivers: set it in `on_open`, change it on a message.
+    pub fn expire_at(&self, at: Option<Instant>) {
+        self.heartbeat.expire_at(at);
+    }
+
     /// Calls `listener` once the session moved from polling to WebSocket
     /// (Node's `socket.conn.on("upgrade")`; see [`events`](crate::events)).
     pub fn on_upgrade(&self, listener: impl FnOnce(TransportKind) + Send + 'static) {
@@ -192,9 +200,8 @@ impl Socket {
     /// packet after everything queued before it.
     ///
     /// Over long-polling with no GET held, the client's next GET (within
-    /// `ping_timeout`) still fetches what was queued and the close packet,
-    /// as from the reference server, though the session has left the
-    /// engine's table.
+    /// `ping_timeout`) still fetches what was queued and the close packet
+    /// (as from Node), though the session has left the engine's table.
     pub fn close(&self, reason: CloseReason) {
         if self.outbox.push_control(Frame::Text(packet::CLOSE)).is_ok() {
             #[cfg(feature = "polling")]
@@ -222,10 +229,9 @@ impl Socket {
         let signal = self.close_signal.notified();
         tokio::pin!(signal);
         signal.as_mut().enable();
-        if self.is_closed() {
-            return;
+        if !self.is_closed() {
+            signal.await;
         }
-        signal.await;
     }
 
     // ---------------------------------------------------------------------
@@ -388,9 +394,7 @@ impl Socket {
                 if v3 {
                     self.heartbeat.client_ping();
                 }
-                let mut answer = String::with_capacity(data.len() + 1);
-                answer.push('3');
-                answer.push_str(data.as_str());
+                let answer = format!("3{}", data.as_str());
                 let _ = self.outbox.push_control(Frame::text(answer));
                 Ok(())
             }
@@ -473,27 +477,29 @@ impl Endpoint for Socket {
     }
 
     /// Sends the ping that is due, or closes the session when the pong is
-    /// late. Early and repeated calls (two drivers during an upgrade) change
-    /// nothing.
+    /// late or it expired. Early and repeated calls (two drivers during an
+    /// upgrade) change nothing.
     fn on_deadline(&self) -> Result<(), CloseReason> {
         if self.is_closed() {
             return Ok(());
         }
-        match self.heartbeat.due(Instant::now()) {
-            Due::Nothing => Ok(()),
-            Due::Ping => {
-                if self.outbox.push_control(Frame::Text(packet::PING)).is_ok() {
-                    return Ok(());
-                }
-                let reason = self.outbox.closed().unwrap_or(CloseReason::Forced);
-                self.shutdown(reason);
-                Err(reason)
+        let reason = match self.heartbeat.due(Instant::now()) {
+            Due::Nothing => return Ok(()),
+            Due::Ping => match self.outbox.push_control(Frame::Text(packet::PING)) {
+                Ok(()) => return Ok(()),
+                Err(_) => self.outbox.closed().unwrap_or(CloseReason::Forced),
+            },
+            // The expiry closes as `close` does: with a close packet.
+            Due::End(CloseReason::Forced) => {
+                self.close(CloseReason::Forced);
+                return Err(CloseReason::Forced);
             }
-            Due::Timeout => {
-                tracing::debug!(sid = %self.id, "ping timeout");
-                self.shutdown(CloseReason::PingTimeout);
-                Err(CloseReason::PingTimeout)
+            Due::End(reason) => {
+                tracing::debug!(sid = %self.id, %reason, "heartbeat deadline");
+                reason
             }
-        }
+        };
+        self.shutdown(reason);
+        Err(reason)
     }
 }

@@ -4,7 +4,8 @@
 //! runs for them), middlewares run in order, async ones included; the handshake
 //! (auth, query, headers, address, transport, url) is visible to handlers; an unknown
 //! namespace is refused with "Invalid namespace"; and a bare Engine.IO connection that
-//! never joins a namespace is closed after `connect_timeout` while a joined one stays.
+//! never joins a namespace is closed after `connect_timeout` (on either transport, and
+//! after an upgrade) while a joined one stays.
 //!
 //! Scripts: `tests/js/socketio/connect.mjs`, `tests/js/socketio/connect-timeout.mjs`.
 
@@ -196,4 +197,11 @@ async fn connect_timeout_closes_a_bare_connection_over_websocket() {
 #[tokio::test]
 async fn connect_timeout_closes_a_bare_connection_over_polling() {
     connect_timeout("polling").await;
+}
+
+/// The default client's path: the timeout set on polling still holds
+/// after the upgrade to WebSocket.
+#[tokio::test]
+async fn connect_timeout_closes_a_bare_connection_that_upgraded() {
+    connect_timeout("polling,websocket").await;
 }

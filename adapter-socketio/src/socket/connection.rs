@@ -40,10 +40,6 @@ impl ConnectionSockets {
         }
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.lock().is_empty()
-    }
-
     /// Every socket, removed from the table.
     pub(crate) fn take_all(&self) -> Vec<Socket> {
         std::mem::take(&mut *self.0.lock())

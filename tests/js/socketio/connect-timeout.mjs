@@ -4,7 +4,8 @@
 import { Socket } from "engine.io-client";
 import { URL, client, connected, main, out, sleep, within } from "./lib.mjs";
 
-const transports = [process.env.TRANSPORT ?? "websocket"];
+// TRANSPORT: "websocket", "polling" or "polling,websocket" (the default client's upgrade).
+const transports = (process.env.TRANSPORT ?? "websocket").split(",");
 const timeoutMs = Number(process.env.CONNECT_TIMEOUT_MS);
 
 main(async () => {
