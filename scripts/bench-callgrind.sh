@@ -29,8 +29,13 @@ case $SCENARIO in
   *) echo "unknown scenario $SCENARIO" >&2; exit 1 ;;
 esac
 command -v valgrind >/dev/null || { echo "bench-callgrind: needs valgrind" >&2; exit 1; }
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+  echo "bench-callgrind: port $PORT is taken (set PORT)" >&2
+  exit 1
+fi
 OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
+server=
+trap '[ -n "$server" ] && kill -9 "$server" 2>/dev/null; rm -rf "$OUT"' EXIT
 valgrind --tool=callgrind --callgrind-out-file="$OUT/cg" "$BIN/bench-server" "$PORT" \
   >"$OUT/server.log" 2>&1 &
 server=$!
