@@ -139,14 +139,20 @@ fn open(
     ping_timeout: u128,
     max_payload: usize,
 ) -> Text {
-    let body = serde_json::json!({
-        "sid": sid,
-        "upgrades": upgrades,
-        "pingInterval": ping_interval as u64,
-        "pingTimeout": ping_timeout as u64,
-        "maxPayload": max_payload,
-    });
-    Text::from(format!("0{body}"))
+    // Written in one buffer: the sid is base64url and the upgrades are
+    // transport names, so nothing needs escaping.
+    use std::fmt::Write;
+    let mut out = String::with_capacity(112 + sid.len());
+    let _ = write!(out, "0{{\"sid\":\"{sid}\",\"upgrades\":[");
+    for (i, upgrade) in upgrades.iter().enumerate() {
+        let comma = if i == 0 { "" } else { "," };
+        let _ = write!(out, "{comma}\"{upgrade}\"");
+    }
+    let _ = write!(
+        out,
+        "],\"pingInterval\":{ping_interval},\"pingTimeout\":{ping_timeout},\"maxPayload\":{max_payload}}}"
+    );
+    Text::from(out)
 }
 
 #[cfg(test)]
@@ -197,6 +203,17 @@ mod tests {
         assert_eq!(
             t.as_str(),
             r#"0{"sid":"abc","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#
+        );
+        let t = open("x-_9", &[], 1, 2, 3);
+        assert_eq!(
+            t.as_str(),
+            r#"0{"sid":"x-_9","upgrades":[],"pingInterval":1,"pingTimeout":2,"maxPayload":3}"#
+        );
+        let t = open("s", &["a", "b"], 4, 5, 6);
+        let parsed: serde_json::Value = serde_json::from_str(&t.as_str()[1..]).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!({"sid": "s", "upgrades": ["a", "b"], "pingInterval": 4, "pingTimeout": 5, "maxPayload": 6})
         );
     }
 }

@@ -69,17 +69,21 @@ impl<F> Default for Listeners<F> {
     }
 }
 
+impl<F: Clone> Clone for Entry<F> {
+    fn clone(&self) -> Self {
+        Entry {
+            id: self.id,
+            event: self.event.clone(),
+            once: self.once,
+            f: self.f.clone(),
+        }
+    }
+}
+
 impl<F: Clone> Listeners<F> {
     fn change(&self, change: impl FnOnce(&mut Vec<Entry<F>>)) {
         let mut list = self.0.write();
-        let old = list.as_deref().unwrap_or(&[]);
-        let mut copy: Vec<Entry<F>> = Vec::with_capacity(old.len() + 1);
-        copy.extend(old.iter().map(|e| Entry {
-            id: e.id,
-            event: e.event.clone(),
-            once: e.once,
-            f: e.f.clone(),
-        }));
+        let mut copy = list.as_deref().unwrap_or(&[]).to_vec();
         change(&mut copy);
         *list = (!copy.is_empty()).then(|| Arc::from(copy));
     }
@@ -87,15 +91,18 @@ impl<F: Clone> Listeners<F> {
     /// Adds a listener at the end (or the start when `prepend`).
     pub(super) fn add(&self, event: &str, once: bool, prepend: bool, f: F) -> ListenerId {
         let id = ListenerId::next();
-        let entry = Entry {
+        let entry = std::iter::once(Entry {
             id,
             event: event.into(),
             once,
             f,
-        };
-        self.change(|list| match prepend {
-            true => list.insert(0, entry),
-            false => list.push(entry),
+        });
+        let mut list = self.0.write();
+        let old = list.as_deref().unwrap_or(&[]).iter().cloned();
+        // Exact-size iterators: the new list is allocated once, at its size.
+        *list = Some(match prepend {
+            true => entry.chain(old).collect(),
+            false => old.chain(entry).collect(),
         });
         id
     }
