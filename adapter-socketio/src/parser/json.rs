@@ -200,6 +200,32 @@ pub(crate) fn encode_args<T: Serialize + ?Sized>(
     Ok(message(Text::from(text), attachments.into_iter()))
 }
 
+/// The answer to a CONNECT in protocol v5: `40` (namespace) and
+/// `{"sid":…}`, with `"pid"` when connection state recovery is on; what
+/// [`encode_value`] writes for that data, without building a JSON map.
+pub(crate) fn encode_connect(namespace: &str, sid: &str, pid: Option<&str>) -> Message {
+    #[derive(Serialize)]
+    struct Data<'a> {
+        sid: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pid: Option<&'a str>,
+    }
+    let mut out = Vec::with_capacity(48 + namespace.len());
+    write_header(
+        &mut out,
+        Header::new(PacketType::Connect, namespace, None),
+        0,
+    );
+    // Writing two strings to a `Vec` cannot fail.
+    let _ = serde_json::to_writer(&mut out, &Data { sid, pid });
+    let text = match String::from_utf8(out) {
+        Ok(s) => s,
+        // Unreachable: the parts are `str`s and serde_json output.
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    Message::One(Frame::Text(Text::from(text)))
+}
+
 /// `4`, type, attachment count (binary types), namespace, ack id.
 fn write_header(out: &mut Vec<u8>, header: Header<'_>, attachments: usize) {
     out.push(b'4');
@@ -319,6 +345,23 @@ mod tests {
             enc(PacketType::Connect, "/", None, Some(data)),
             r#"40{"z":1,"a":2,"m":{"y":0,"b":1}}"#
         );
+    }
+
+    #[test]
+    fn encode_connect_writes_what_encode_value_writes() {
+        for (ns, pid) in [("/", None), ("/chat", Some("p\"1")), ("", Some("x"))] {
+            let data = match pid {
+                Some(pid) => json!({"sid": "a-_b", "pid": pid}),
+                None => json!({"sid": "a-_b"}),
+            };
+            let header = Header::new(PacketType::Connect, ns, None);
+            let by_value = encode_value(PacketRef {
+                header,
+                data: Some(&data),
+                attachments: &[],
+            });
+            assert_eq!(encode_connect(ns, "a-_b", pid), by_value, "{ns} {pid:?}");
+        }
     }
 
     #[test]

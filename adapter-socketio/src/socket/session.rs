@@ -6,7 +6,8 @@
 use roomcast_core::{Message, Room, Target};
 
 use super::Socket;
-use crate::parser::PacketType;
+use crate::parser::{json, Builtin, PacketType};
+use crate::protocol::ProtocolVersion;
 use crate::recovery::{keeps_session, store::Session, Entered, Restore};
 use crate::{DisconnectReason, EmitError};
 
@@ -90,14 +91,17 @@ impl Socket {
     }
 
     fn send_connect(&self, pid: Option<&str>) {
-        let data = self.protocol().connect_data(self.0.id, pid);
-        let reply = self.0.ns.parser().encode_value(
-            PacketType::Connect,
-            self.0.ns.name(),
-            None,
-            data.as_ref(),
-            &[],
-        );
+        let parser = self.0.ns.parser();
+        let reply = match (self.protocol(), parser.builtin()) {
+            (ProtocolVersion::V5, Some(Builtin::Json)) => {
+                json::encode_connect(self.0.ns.name(), self.0.id.as_str(), pid)
+            }
+            (protocol, _) => {
+                let data = protocol.connect_data(self.0.id, pid);
+                let ns = self.0.ns.name();
+                parser.encode_value(PacketType::Connect, ns, None, data.as_ref(), &[])
+            }
+        };
         let _ = self.send_raw(&reply);
     }
 
