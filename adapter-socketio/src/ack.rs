@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::parser::{decode_args, DecodeError};
+use crate::parser::{decode_args, DecodeError, Header, PacketType};
 use crate::{EmitError, Socket};
 
 /// An answer from a client, not yet decoded.
@@ -125,20 +125,8 @@ impl AckSender {
             return Ok(());
         };
         let ns = self.socket.ns();
-        let parser = ns.parser();
-        let message = if attachments.is_empty() && parser.builtin().is_some() {
-            // Written straight into the frame: no copy of the arguments.
-            let args = crate::parser::args::ArgsRef(args);
-            parser.encode_ack(ns.name(), id, &args)?
-        } else {
-            parser.encode_value(
-                crate::parser::PacketType::Ack,
-                ns.name(),
-                Some(id),
-                Some(&Value::Array(args.to_vec())),
-                attachments,
-            )
-        };
+        let header = Header::new(PacketType::Ack, ns.name(), Some(id));
+        let message = ns.parser().encode_raw(header, None, args, attachments)?;
         self.socket.send_raw(&message)
     }
 }

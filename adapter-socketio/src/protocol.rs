@@ -26,6 +26,15 @@ use serde_json::{Map, Value};
 
 use crate::ConnectError;
 
+/// The data of a v5 CONNECT answer: `{"sid"}`, and `"pid"` with connection
+/// state recovery on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct ConnectData<'a> {
+    pub(crate) sid: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) pid: Option<&'a str>,
+}
+
 /// A Socket.IO protocol revision (see the [module docs](self)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ProtocolVersion {
@@ -83,13 +92,17 @@ impl ProtocolVersion {
     }
 
     /// The data of the CONNECT answer.
-    pub(crate) fn connect_data(self, sid: ClientId, pid: Option<&str>) -> Option<Value> {
-        match (self, pid) {
-            (ProtocolVersion::V4, _) => None,
-            (ProtocolVersion::V5, Some(pid)) => {
-                Some(serde_json::json!({ "sid": sid.as_str(), "pid": pid }))
-            }
-            (ProtocolVersion::V5, None) => Some(serde_json::json!({ "sid": sid.as_str() })),
+    pub(crate) fn connect_data<'a>(
+        self,
+        sid: &'a ClientId,
+        pid: Option<&'a str>,
+    ) -> Option<ConnectData<'a>> {
+        match self {
+            ProtocolVersion::V4 => None,
+            ProtocolVersion::V5 => Some(ConnectData {
+                sid: sid.as_str(),
+                pid,
+            }),
         }
     }
 
@@ -130,10 +143,16 @@ mod tests {
     #[test]
     fn answers_differ_as_the_reference_server_writes_them() {
         let id = ClientId::random();
-        assert_eq!(ProtocolVersion::V4.connect_data(id, None), None);
+        assert_eq!(ProtocolVersion::V4.connect_data(&id, None), None);
+        let data = ProtocolVersion::V5.connect_data(&id, None);
         assert_eq!(
-            ProtocolVersion::V5.connect_data(id, None),
+            data.map(|d| serde_json::to_value(d).unwrap()),
             Some(json!({"sid": id.as_str()}))
+        );
+        let data = ProtocolVersion::V5.connect_data(&id, Some("p"));
+        assert_eq!(
+            data.map(|d| serde_json::to_value(d).unwrap()),
+            Some(json!({"sid": id.as_str(), "pid": "p"}))
         );
         assert_eq!(ProtocolVersion::V4.socket_id("/", id), id);
         assert_ne!(ProtocolVersion::V4.socket_id("/chat", id), id);

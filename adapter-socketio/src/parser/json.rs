@@ -109,6 +109,17 @@ pub fn encode_value(packet: PacketRef<'_>) -> Message {
         data,
         attachments,
     } = packet;
+    encode_data(header, data, attachments)
+}
+
+/// [`encode_value`] with data of any serializable type, written as
+/// serde_json writes it (the CONNECT answer's data is a typed struct: no
+/// JSON map is built for it).
+pub(crate) fn encode_data<T: Serialize + ?Sized>(
+    header: Header<'_>,
+    data: Option<&T>,
+    attachments: &[Bytes],
+) -> Message {
     let attachments = match header.kind {
         PacketType::Connect | PacketType::Disconnect | PacketType::ConnectError => &[],
         _ => attachments,
@@ -117,12 +128,13 @@ pub fn encode_value(packet: PacketRef<'_>) -> Message {
         kind: header.kind.sent_as(!attachments.is_empty()),
         ..header
     };
-    let mut out = Vec::with_capacity(32 + header.namespace.len());
+    let mut out = Vec::with_capacity(48 + header.namespace.len());
     write_header(&mut out, header, attachments.len());
     if let Some(data) = data {
-        // Writing a `Value` to a `Vec` cannot fail (its map keys are strings).
+        // Writing a `Value` or the crate's own data structs to a `Vec`
+        // cannot fail (their map keys are strings).
         if serde_json::to_writer(&mut out, data).is_err() {
-            debug_assert!(false, "serializing a serde_json::Value failed");
+            debug_assert!(false, "serializing packet data failed");
         }
     }
     let text = match String::from_utf8(out) {
@@ -198,32 +210,6 @@ pub(crate) fn encode_args<T: Serialize + ?Sized>(
     let text = String::from_utf8(out)
         .map_err(|_| <serde_json::Error as serde::ser::Error>::custom("invalid UTF-8"))?;
     Ok(message(Text::from(text), attachments.into_iter()))
-}
-
-/// The answer to a CONNECT in protocol v5: `40` (namespace) and
-/// `{"sid":…}`, with `"pid"` when connection state recovery is on; what
-/// [`encode_value`] writes for that data, without building a JSON map.
-pub(crate) fn encode_connect(namespace: &str, sid: &str, pid: Option<&str>) -> Message {
-    #[derive(Serialize)]
-    struct Data<'a> {
-        sid: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pid: Option<&'a str>,
-    }
-    let mut out = Vec::with_capacity(48 + namespace.len());
-    write_header(
-        &mut out,
-        Header::new(PacketType::Connect, namespace, None),
-        0,
-    );
-    // Writing two strings to a `Vec` cannot fail.
-    let _ = serde_json::to_writer(&mut out, &Data { sid, pid });
-    let text = match String::from_utf8(out) {
-        Ok(s) => s,
-        // Unreachable: the parts are `str`s and serde_json output.
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    };
-    Message::One(Frame::Text(Text::from(text)))
 }
 
 /// `4`, type, attachment count (binary types), namespace, ack id.
@@ -348,7 +334,8 @@ mod tests {
     }
 
     #[test]
-    fn encode_connect_writes_what_encode_value_writes() {
+    fn encode_data_writes_what_encode_value_writes() {
+        use crate::protocol::ConnectData;
         for (ns, pid) in [("/", None), ("/chat", Some("p\"1")), ("", Some("x"))] {
             let data = match pid {
                 Some(pid) => json!({"sid": "a-_b", "pid": pid}),
@@ -360,7 +347,12 @@ mod tests {
                 data: Some(&data),
                 attachments: &[],
             });
-            assert_eq!(encode_connect(ns, "a-_b", pid), by_value, "{ns} {pid:?}");
+            let typed = ConnectData { sid: "a-_b", pid };
+            assert_eq!(
+                encode_data(header, Some(&typed), &[]),
+                by_value,
+                "{ns} {pid:?}"
+            );
         }
     }
 

@@ -198,6 +198,30 @@ impl dyn Parser {
         self.encode_args(header, None, args)
     }
 
+    /// An event (`event` given) or an ack whose arguments are JSON values
+    /// with placeholders that refer to `attachments` (the raw path:
+    /// `emit_raw`, `send_raw`). Without attachments the built-in parsers
+    /// write the arguments straight into the frame; otherwise they are
+    /// copied into one JSON array for [`Parser::encode`].
+    pub(crate) fn encode_raw(
+        &self,
+        header: Header<'_>,
+        event: Option<&str>,
+        args: &[serde_json::Value],
+        attachments: &[Bytes],
+    ) -> Result<Message, EncodeError> {
+        if attachments.is_empty() && self.builtin().is_some() {
+            return self.encode_args(header, event, &args::ArgsRef(args));
+        }
+        let name = event.map(|e| serde_json::Value::String(e.to_owned()));
+        let data = name.into_iter().chain(args.iter().cloned()).collect();
+        Ok(self.encode(PacketRef {
+            header,
+            data: Some(&serde_json::Value::Array(data)),
+            attachments,
+        }))
+    }
+
     /// An event (`event` given) or an ack: the built-in parsers serialize
     /// the arguments straight into the frame, others get a JSON value.
     fn encode_args<T: Serialize + ?Sized>(

@@ -39,6 +39,7 @@ impl ListenerId {
 
 /// One registered listener: its id, the event it listens to (unused for
 /// catch-alls) and whether it runs once.
+#[derive(Clone)]
 pub(super) struct Entry<F> {
     pub(super) id: ListenerId,
     pub(super) event: Box<str>,
@@ -66,17 +67,6 @@ impl<F> std::ops::Deref for Snapshot<F> {
 impl<F> Default for Listeners<F> {
     fn default() -> Self {
         Listeners(RwLock::new(None))
-    }
-}
-
-impl<F: Clone> Clone for Entry<F> {
-    fn clone(&self) -> Self {
-        Entry {
-            id: self.id,
-            event: self.event.clone(),
-            once: self.once,
-            f: self.f.clone(),
-        }
     }
 }
 

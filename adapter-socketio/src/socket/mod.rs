@@ -45,8 +45,7 @@ pub use volatile::Volatile;
 
 use crate::ack::{AckReply, AckSlot};
 use crate::entry_points::entry_points;
-use crate::parser::args::ArgsRef;
-use crate::parser::PacketType;
+use crate::parser::{Header, PacketType};
 use crate::protocol::ProtocolVersion;
 use crate::reserved::check_event;
 use crate::{BroadcastOperator, EmitError, Extensions, Handshake, Namespace};
@@ -202,22 +201,12 @@ impl Socket {
         attachments: &[bytes::Bytes],
     ) -> Result<(), EmitError> {
         check_event(event)?;
-        let parser = self.0.ns.parser();
-        let message = if attachments.is_empty() && parser.builtin().is_some() {
-            // Written straight into the frame: no copy of the arguments.
-            parser.encode_event(self.0.ns.name(), event, &ArgsRef(args), None)?
-        } else {
-            let mut data = Vec::with_capacity(args.len() + 1);
-            data.push(Value::String(event.to_string()));
-            data.extend_from_slice(args);
-            parser.encode_value(
-                PacketType::Event,
-                self.0.ns.name(),
-                None,
-                Some(&Value::Array(data)),
-                attachments,
-            )
-        };
+        let header = Header::new(PacketType::Event, self.0.ns.name(), None);
+        let message = self
+            .0
+            .ns
+            .parser()
+            .encode_raw(header, Some(event), args, attachments)?;
         self.notify_outgoing_values(event, args);
         roomcast_core::metrics::add(roomcast_core::metrics::Counter::EventsOut, 1);
         self.send_event(&message)
