@@ -5,7 +5,7 @@
 //!   complete HTTP/1.1 `GET` under the engine's path asking for
 //!   `Upgrade: websocket`, with nothing after the head, the engine answers
 //!   the request as it answers any other (the same checks, hooks, CORS and
-//!   errors), and the connection is handed to the WebSocket's task: the
+//!   errors), and the connection's task goes on as the WebSocket: the
 //!   `101` goes out in the same write as the first frames (the open packet
 //!   of a new session).
 //! - An error answer to such a request is written with `Connection:
@@ -26,6 +26,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use futures_util::future::Either;
+use futures_util::FutureExt;
 use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, UPGRADE};
 use http::{HeaderMap, Method, Request, Response, StatusCode, Version};
 use http_body_util::{BodyExt, Empty};
@@ -59,21 +61,27 @@ enum First {
 /// Serves one connection: its first request here if it is a WebSocket
 /// handshake for the engine, else everything through `hyper`, given the
 /// stream with the bytes read so far in front.
-pub(crate) async fn serve_connection<H, HFut>(
+///
+/// One task per connection: the handshake runs boxed, and its box is freed
+/// when the WebSocket takes the connection over, so what stays allocated
+/// for an idle WebSocket is the session's state alone (the handshake's
+/// state beside it made each idle connection 300 to 700 bytes larger). A
+/// second task for the WebSocket cost a second aligned task allocation and
+/// several copies of the handshake's future per connection.
+pub(crate) fn serve_connection<H, HFut>(
     engine: Engine,
     stream: TcpStream,
     addr: SocketAddr,
     hyper: H,
-) where
+) -> impl std::future::Future<Output = ()>
+where
     H: FnOnce(Prefixed<TcpStream>) -> HFut,
     HFut: std::future::Future<Output = ()>,
 {
-    // The WebSocket runs in a task of its own, sized for it alone: run in
-    // this one, it made each idle connection 300 to 700 bytes larger (the
-    // handshake's state beside it), which outweighs the spawn.
-    if let Some((takeover, stream, preface)) = handshake(engine, stream, addr, hyper).await {
-        tokio::spawn(takeover.run(stream, preface));
-    }
+    Box::pin(handshake(engine, stream, addr, hyper)).then(|taken| match taken {
+        Some((takeover, stream, preface)) => Either::Left(takeover.run(stream, preface)),
+        None => Either::Right(std::future::ready(())),
+    })
 }
 
 /// Everything up to the `101`: the WebSocket's takeover, its stream and
