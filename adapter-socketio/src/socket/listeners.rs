@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 use serde_json::Value;
+use smol_str::SmolStr;
 
 use super::Socket;
 use crate::Namespace;
@@ -39,10 +40,15 @@ impl ListenerId {
 
 /// One registered listener: its id, the event it listens to (unused for
 /// catch-alls) and whether it runs once.
+///
+/// The name is a [`SmolStr`]: a name of up to 23 bytes (nearly all of
+/// them) is held inline, so registering a listener and copying the list on
+/// write allocate nothing for names, and an inline name takes 24 bytes
+/// where a boxed one took 16 plus a 32-byte heap chunk.
 #[derive(Clone)]
 pub(super) struct Entry<F> {
     pub(super) id: ListenerId,
-    pub(super) event: Box<str>,
+    pub(super) event: SmolStr,
     pub(super) once: bool,
     pub(super) f: F,
 }
