@@ -9,6 +9,7 @@
 //! (`cors.rs`). The engine is a hyper 1 / tower service, a layer, or a
 //! standalone server (`service.rs`).
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -156,11 +157,14 @@ impl Engine {
         let registry = &self.registry;
         let config = &registry.config;
         let remote_addr = req.extensions().get::<RemoteAddr>().map(|r| r.0);
-        let q = Query::parse(req.uri().query());
+        // A clone shares the URI's bytes: the query borrows them while the
+        // request is lent out mutably below.
+        let uri = req.uri().clone();
+        let q = Query::parse(uri.query());
         let transport = match q.transport.as_deref().and_then(TransportKind::parse) {
             Some(t) if config.offers(t) => t,
             _ => {
-                let transport = q.transport;
+                let transport = q.transport.map(Cow::into_owned);
                 return self.refuse(
                     &req,
                     remote_addr,
@@ -180,6 +184,7 @@ impl Engine {
                 None => None,
             };
             let Some(socket) = socket else {
+                let sid = sid.into_owned();
                 return self.refuse(&req, remote_addr, ErrorContext::UnknownSid { sid });
             };
             if let Some(context) = session_mismatch(config, &socket, transport, protocol, &req) {
@@ -364,9 +369,19 @@ fn with_headers(mut res: Response<Body>, extra: Option<HeaderMap>) -> Response<B
     res
 }
 
-/// A copy of the URI that does not share hyper's read buffer.
+/// A copy of the URI that does not share hyper's read buffer: for the
+/// usual origin form (`/path?query`), its path and query copied once.
 fn detached_uri(uri: &http::Uri) -> http::Uri {
-    uri.to_string().parse().unwrap_or_else(|_| uri.clone())
+    match (uri.scheme(), uri.path_and_query()) {
+        (None, Some(pq)) => {
+            let copy = Bytes::copy_from_slice(pq.as_str().as_bytes());
+            match http::uri::PathAndQuery::from_maybe_shared(copy) {
+                Ok(pq) => pq.into(),
+                Err(_) => uri.clone(),
+            }
+        }
+        _ => uri.to_string().parse().unwrap_or_else(|_| uri.clone()),
+    }
 }
 
 /// Adds the hooks' headers; a name they set replaces the engine's values
@@ -377,5 +392,24 @@ fn extend_headers(target: &mut HeaderMap, extra: HeaderMap) {
     }
     for (name, value) in extra.iter() {
         target.append(name.clone(), value.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::detached_uri;
+
+    #[test]
+    fn a_detached_uri_is_the_same_uri() {
+        for uri in [
+            "/socket.io/?EIO=4&transport=websocket&t=a%2Fb",
+            "/engine.io/",
+            "http://example.com:3000/socket.io/?EIO=4",
+        ] {
+            let uri: http::Uri = uri.parse().unwrap();
+            let copy = detached_uri(&uri);
+            assert_eq!(copy, uri);
+            assert_eq!(copy.query(), uri.query());
+        }
     }
 }
