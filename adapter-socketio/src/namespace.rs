@@ -15,7 +15,7 @@ use std::time::Duration;
 use dashmap::DashMap;
 use parking_lot::RwLock;
 use roomcast_core::cluster::{Request, Response};
-use roomcast_core::{ClientId, Hub, Room};
+use roomcast_core::{ClientId, Hub, IdHasher, Room};
 use serde::Serialize;
 
 use crate::entry_points::entry_points;
@@ -45,7 +45,7 @@ pub struct Namespace(Arc<Inner>);
 pub(crate) struct Inner {
     name: String,
     hub: Hub,
-    sockets: DashMap<ClientId, Socket>,
+    sockets: DashMap<ClientId, Socket, IdHasher>,
     connect: RwLock<Vec<ConnectFn>>,
     middlewares: RwLock<Vec<ConnectFn>>,
     ack_ids: AtomicU64,
@@ -83,7 +83,7 @@ impl Namespace {
         Namespace(Arc::new(Inner {
             name: name.to_string(),
             hub,
-            sockets: DashMap::new(),
+            sockets: DashMap::default(),
             connect: RwLock::new(Vec::new()),
             middlewares: RwLock::new(Vec::new()),
             ack_ids: AtomicU64::new(0),

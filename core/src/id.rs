@@ -34,7 +34,7 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 /// // A Node server's socket id:
 /// assert_eq!("Xj1v2Iq-hJ_3bbXnAAAB".parse::<ClientId>().unwrap().as_str().len(), 20);
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ClientId {
     /// The text, `len` bytes of it (the rest zero).
     text: [u8; CLIENT_ID_LEN],
@@ -74,6 +74,31 @@ impl ClientId {
         std::str::from_utf8(&self.text[..usize::from(self.len)]).unwrap_or_default()
     }
 }
+
+impl std::hash::Hash for ClientId {
+    /// The text, in one write (a derived impl wrote the array, its length
+    /// and `len`: three calls into the hasher).
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write(&self.text[..usize::from(self.len)]);
+    }
+}
+
+/// The hasher of the maps keyed by [`ClientId`] (sessions, sockets,
+/// clients): foldhash, seeded per process. Ids are random, made here or by
+/// a Node server of the cluster; a peer can look one up but never choose
+/// one that is inserted, so a fast hash cannot be steered into
+/// collisions, and SipHash (the standard maps' default, there for keys a
+/// peer chooses) is not needed. Maps keyed by what a peer may choose, such
+/// as room names, keep SipHash.
+///
+/// ```
+/// use roomcast_core::{ClientId, IdHasher};
+/// let sessions: dashmap::DashMap<ClientId, u32, IdHasher> = Default::default();
+/// let id = ClientId::random();
+/// sessions.insert(id, 1);
+/// assert_eq!(*sessions.get(&id).unwrap(), 1);
+/// ```
+pub type IdHasher = foldhash::fast::RandomState;
 
 /// Why a string is not a [`ClientId`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -46,7 +46,7 @@ pub use close::CloseReason;
 pub use endpoint::Endpoint;
 pub use frame::{Frame, Message, Text};
 pub use hub::{Delivery, Hub, HubError, RoomEvent};
-pub use id::{ClientId, InvalidClientId, CLIENT_ID_LEN, NODE_ID_LEN};
+pub use id::{ClientId, IdHasher, InvalidClientId, CLIENT_ID_LEN, NODE_ID_LEN};
 pub use outbox::{Outbox, OutboxConfig, Overflow, PushError, Pushed};
 pub use room::Room;
 pub use target::{Flags, Target};

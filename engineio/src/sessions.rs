@@ -12,16 +12,16 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use dashmap::DashMap;
-use roomcast_core::ClientId;
+use roomcast_core::{ClientId, IdHasher};
 use tokio::sync::Notify;
 
 /// The engine's sessions. See the [module docs](self).
 #[derive(Debug)]
 pub(crate) struct Sessions<T> {
-    open: DashMap<ClientId, Arc<T>>,
+    open: DashMap<ClientId, Arc<T>, IdHasher>,
     /// Polling sessions closed by the server, out of `open`, until one more
     /// GET fetches their close packet (at most the linger time).
-    closing: DashMap<ClientId, Arc<T>>,
+    closing: DashMap<ClientId, Arc<T>, IdHasher>,
     /// WebSocket connections still carrying frames (one whose session has
     /// closed may still be flushing).
     transports: AtomicUsize,
@@ -32,8 +32,8 @@ pub(crate) struct Sessions<T> {
 impl<T: Send + Sync + 'static> Sessions<T> {
     pub(crate) fn new() -> Self {
         Sessions {
-            open: DashMap::new(),
-            closing: DashMap::new(),
+            open: DashMap::default(),
+            closing: DashMap::default(),
             transports: AtomicUsize::new(0),
             changed: Notify::new(),
         }

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::{Delivery, Hub};
-use crate::{ClientId, Flags, Message, Outbox, PushError, Pushed, Target};
+use crate::{ClientId, Flags, IdHasher, Message, Outbox, PushError, Pushed, Target};
 
 impl Hub {
     /// Delivers a message to every client in the target, once each, and
@@ -69,7 +69,7 @@ impl Hub {
 
     /// The recipients of a target on this node: each once, excepts removed.
     pub(super) fn resolve(&self, target: &Target) -> Vec<(ClientId, Arc<Outbox>)> {
-        let except: HashSet<ClientId> = target
+        let except: HashSet<ClientId, IdHasher> = target
             .except
             .iter()
             .filter_map(|room| self.rooms.get(room))
@@ -95,7 +95,7 @@ impl Hub {
                 })
                 .unwrap_or_default(),
             rooms => {
-                let mut seen: HashMap<ClientId, Arc<Outbox>> = HashMap::new();
+                let mut seen: HashMap<ClientId, Arc<Outbox>, IdHasher> = HashMap::default();
                 for room in rooms {
                     if let Some(members) = self.rooms.get(room) {
                         for (id, o) in members.iter() {

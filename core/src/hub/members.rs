@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::{ClientId, Outbox};
+use crate::{ClientId, IdHasher, Outbox};
 
 /// The members of one room and their queues. See the [module docs](self).
 #[derive(Debug, Default)]
@@ -22,7 +22,7 @@ pub(super) enum Members {
     /// Two members or more (or fewer, after leaves: a room does not go
     /// back to `One`, so a room whose membership swings around two
     /// allocates once).
-    Many(HashMap<ClientId, Arc<Outbox>>),
+    Many(HashMap<ClientId, Arc<Outbox>, IdHasher>),
 }
 
 impl Members {
@@ -43,7 +43,10 @@ impl Members {
                 let Members::One(one, queue) = std::mem::take(self) else {
                     return;
                 };
-                *self = Members::Many(HashMap::from([(one, queue), (id, outbox)]));
+                let mut map = HashMap::with_capacity_and_hasher(2, IdHasher::default());
+                map.insert(one, queue);
+                map.insert(id, outbox);
+                *self = Members::Many(map);
             }
             Members::Many(map) => {
                 map.insert(id, outbox);

@@ -52,7 +52,7 @@ use parking_lot::Mutex;
 use tokio::sync::broadcast::{channel, Receiver, Sender};
 
 use crate::cluster::{Cluster, LocalOnly};
-use crate::{ClientId, Outbox, Room, Target};
+use crate::{ClientId, IdHasher, Outbox, Room, Target};
 use members::Members;
 use room_set::RoomSet;
 
@@ -125,7 +125,7 @@ struct Rooms {
 /// ```
 pub struct Hub {
     scope: String,
-    clients: DashMap<ClientId, Arc<Member>>,
+    clients: DashMap<ClientId, Arc<Member>, IdHasher>,
     rooms: DashMap<Room, Members>,
     events: Sender<RoomEvent>,
     cluster: Arc<dyn Cluster>,
@@ -154,7 +154,7 @@ impl Hub {
         let (events, _) = channel(1024);
         Hub {
             scope: scope.into(),
-            clients: DashMap::new(),
+            clients: DashMap::default(),
             rooms: DashMap::new(),
             events,
             cluster,
