@@ -122,11 +122,12 @@ pub(crate) fn open_packet(config: &EngineConfig, id: ClientId, transport: Transp
     } else {
         &[]
     };
+    let millis = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     open(
         id.as_str(),
         upgrades,
-        config.ping_interval.as_millis(),
-        config.ping_timeout.as_millis(),
+        millis(config.ping_interval),
+        millis(config.ping_timeout),
         config.max_payload,
     )
 }
@@ -135,23 +136,32 @@ pub(crate) fn open_packet(config: &EngineConfig, id: ClientId, transport: Transp
 fn open(
     sid: &str,
     upgrades: &[&str],
-    ping_interval: u128,
-    ping_timeout: u128,
+    ping_interval: u64,
+    ping_timeout: u64,
     max_payload: usize,
 ) -> Text {
     // Written in one buffer: the sid is base64url and the upgrades are
     // transport names, so nothing needs escaping.
-    use std::fmt::Write;
+    let mut numbers = itoa::Buffer::new();
     let mut out = String::with_capacity(112 + sid.len());
-    let _ = write!(out, "0{{\"sid\":\"{sid}\",\"upgrades\":[");
+    out.push_str("0{\"sid\":\"");
+    out.push_str(sid);
+    out.push_str("\",\"upgrades\":[");
     for (i, upgrade) in upgrades.iter().enumerate() {
-        let comma = if i == 0 { "" } else { "," };
-        let _ = write!(out, "{comma}\"{upgrade}\"");
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        out.push_str(upgrade);
+        out.push('"');
     }
-    let _ = write!(
-        out,
-        "],\"pingInterval\":{ping_interval},\"pingTimeout\":{ping_timeout},\"maxPayload\":{max_payload}}}"
-    );
+    out.push_str("],\"pingInterval\":");
+    out.push_str(numbers.format(ping_interval));
+    out.push_str(",\"pingTimeout\":");
+    out.push_str(numbers.format(ping_timeout));
+    out.push_str(",\"maxPayload\":");
+    out.push_str(numbers.format(max_payload));
+    out.push('}');
     Text::from(out)
 }
 

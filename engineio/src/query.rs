@@ -18,7 +18,8 @@ impl<'a> Query<'a> {
     /// Parses a request's query string (none: no parameters).
     pub(crate) fn parse(q: Option<&'a str>) -> Query<'a> {
         let mut out = Query::default();
-        for (k, v) in form_urlencoded::parse(q.unwrap_or("").as_bytes()) {
+        for pair in q.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = split(pair);
             match &*k {
                 "transport" => out.transport = Some(v),
                 "sid" => out.sid = Some(v),
@@ -29,6 +30,19 @@ impl<'a> Query<'a> {
         }
         out
     }
+}
+
+/// One `key=value` pair, decoded as a form (`+` is a space, `%XX` a
+/// byte, invalid UTF-8 replaced); borrowed when there is nothing to
+/// decode, which is the case of every parameter the engine reads.
+fn split(pair: &str) -> (Cow<'_, str>, Cow<'_, str>) {
+    if !pair.bytes().any(|b| b == b'%' || b == b'+') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        return (Cow::Borrowed(k), Cow::Borrowed(v));
+    }
+    form_urlencoded::parse(pair.as_bytes())
+        .next()
+        .unwrap_or((Cow::Borrowed(""), Cow::Borrowed("")))
 }
 
 #[cfg(test)]
@@ -46,5 +60,18 @@ mod tests {
             "an undecoded value is borrowed"
         );
         assert_eq!(Query::parse(None), Query::default());
+    }
+
+    #[test]
+    fn decodes_as_a_form_and_keeps_the_last_of_a_repeated_key() {
+        let q = Query::parse(Some("&sid=a+b&%45IO=3&transport&EIO=4&b64=1&sid=c%2"));
+        assert_eq!(q.sid.as_deref(), Some("c%2"));
+        assert_eq!(q.eio.as_deref(), Some("4"));
+        assert_eq!(q.transport.as_deref(), Some(""));
+        assert!(q.b64);
+        let q = Query::parse(Some("sid=a+b&%45IO=3&transport=web%73ocket"));
+        assert_eq!(q.sid.as_deref(), Some("a b"));
+        assert_eq!(q.eio.as_deref(), Some("3"));
+        assert_eq!(q.transport.as_deref(), Some("websocket"));
     }
 }
