@@ -219,7 +219,20 @@ fn first(engine: &Engine, buf: &[u8]) -> First {
     if len != buf.len() || !asks_websocket {
         return First::Other;
     }
-    let Ok(uri) = http::Uri::try_from(path) else {
+    // The head is copied once, and the URI and header values share that
+    // copy (one allocation, not one per value); the engine copies what the
+    // session keeps out of them, and the copy is freed with the request.
+    let head = Bytes::copy_from_slice(&buf[..len]);
+    // httparse's slices all lie in `buf`; one that did not would make the
+    // request go to hyper, never a panic.
+    let part = |s: &[u8]| {
+        let start = (s.as_ptr() as usize).checked_sub(buf.as_ptr() as usize)?;
+        let end = start
+            .checked_add(s.len())
+            .filter(|end| *end <= head.len())?;
+        Some(head.slice(start..end))
+    };
+    let Some(Ok(uri)) = part(path.as_bytes()).map(http::Uri::from_maybe_shared) else {
         return First::Other;
     };
     if !engine.config().matches_path(uri.path()) {
@@ -227,9 +240,9 @@ fn first(engine: &Engine, buf: &[u8]) -> First {
     }
     let mut map = HeaderMap::with_capacity(parsed.headers.len());
     for h in parsed.headers.iter() {
-        let (Ok(name), Ok(value)) = (
+        let (Ok(name), Some(Ok(value))) = (
             HeaderName::from_bytes(h.name.as_bytes()),
-            HeaderValue::from_bytes(h.value),
+            part(h.value).map(HeaderValue::from_maybe_shared),
         ) else {
             return First::Other;
         };
