@@ -11,6 +11,8 @@
 #                    server's echo handler (one per echoed event)
 #   SCENARIO=connect `roomcast-bench connect -k 10`: `Client::new` (one per
 #                    Socket.IO connection)
+#   SCENARIO=connect-upgrade  the same with `--upgrade` (polling handshake,
+#                    CONNECT, probe and upgrade, as the default client)
 #
 #   SCENARIO=echo bash scripts/bench-callgrind.sh [BIN_DIR]
 #
@@ -23,9 +25,12 @@ cd "$(dirname "$0")/.."
 SCENARIO=${SCENARIO:-echo}
 BIN=${1:-target/release}
 PORT=${PORT:-3890}
+flags=()
 case $SCENARIO in
   echo) load=(echo -c 10 -w 1); per='roomcast_examples::echo::emit_back::{{closure}}::{{closure}} (' ;;
   connect) load=(connect -k 10); per='roomcast_socketio::client::Client::new (' ;;
+  connect-upgrade) load=(connect -k 10 --upgrade); flags=(--polling)
+                   per='roomcast_socketio::client::Client::new (' ;;
   *) echo "unknown scenario $SCENARIO" >&2; exit 1 ;;
 esac
 command -v valgrind >/dev/null || { echo "bench-callgrind: needs valgrind" >&2; exit 1; }
@@ -36,7 +41,7 @@ fi
 OUT=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill -9 "$server" 2>/dev/null; rm -rf "$OUT"' EXIT
-valgrind --tool=callgrind --callgrind-out-file="$OUT/cg" "$BIN/bench-server" "$PORT" \
+valgrind --tool=callgrind --callgrind-out-file="$OUT/cg" "$BIN/bench-server" "$PORT" "${flags[@]}" \
   >"$OUT/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done

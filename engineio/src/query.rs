@@ -18,7 +18,18 @@ impl<'a> Query<'a> {
     /// Parses a request's query string (none: no parameters).
     pub(crate) fn parse(q: Option<&'a str>) -> Query<'a> {
         let mut out = Query::default();
-        for pair in q.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let q = q.unwrap_or("");
+        let mut start = 0;
+        // One pass over the bytes; a pair is cut at each `&`.
+        for (i, b) in q.bytes().chain([b'&']).enumerate() {
+            if b != b'&' {
+                continue;
+            }
+            let pair = q.get(start..i).unwrap_or("");
+            start = i + 1;
+            if pair.is_empty() {
+                continue;
+            }
             let (k, v) = split(pair);
             match &*k {
                 "transport" => out.transport = Some(v),
@@ -36,13 +47,26 @@ impl<'a> Query<'a> {
 /// byte, invalid UTF-8 replaced); borrowed when there is nothing to
 /// decode, which is the case of every parameter the engine reads.
 fn split(pair: &str) -> (Cow<'_, str>, Cow<'_, str>) {
-    if !pair.bytes().any(|b| b == b'%' || b == b'+') {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        return (Cow::Borrowed(k), Cow::Borrowed(v));
+    let mut eq = None;
+    for (i, b) in pair.bytes().enumerate() {
+        match b {
+            b'%' | b'+' => {
+                return form_urlencoded::parse(pair.as_bytes())
+                    .next()
+                    .unwrap_or((Cow::Borrowed(""), Cow::Borrowed("")));
+            }
+            b'=' if eq.is_none() => eq = Some(i),
+            _ => {}
+        }
     }
-    form_urlencoded::parse(pair.as_bytes())
-        .next()
-        .unwrap_or((Cow::Borrowed(""), Cow::Borrowed("")))
+    let (k, v) = match eq {
+        Some(i) => (pair.get(..i), pair.get(i + 1..)),
+        None => (Some(pair), Some("")),
+    };
+    (
+        Cow::Borrowed(k.unwrap_or("")),
+        Cow::Borrowed(v.unwrap_or("")),
+    )
 }
 
 #[cfg(test)]
