@@ -18,24 +18,16 @@ impl<'a> Query<'a> {
     /// Parses a request's query string (none: no parameters).
     pub(crate) fn parse(q: Option<&'a str>) -> Query<'a> {
         let mut out = Query::default();
-        let q = q.unwrap_or("");
-        let mut start = 0;
-        // One pass over the bytes; a pair is cut at each `&`.
-        for (i, b) in q.bytes().chain([b'&']).enumerate() {
-            if b != b'&' {
-                continue;
-            }
-            let pair = q.get(start..i).unwrap_or("");
-            start = i + 1;
+        for pair in q.unwrap_or("").split('&') {
             if pair.is_empty() {
                 continue;
             }
             let (k, v) = split(pair);
-            match &*k {
-                "transport" => out.transport = Some(v),
-                "sid" => out.sid = Some(v),
-                "EIO" => out.eio = Some(v),
-                "b64" => out.b64 = true,
+            match k.as_bytes() {
+                b"transport" => out.transport = Some(v),
+                b"sid" => out.sid = Some(v),
+                b"EIO" => out.eio = Some(v),
+                b"b64" => out.b64 = true,
                 _ => {}
             }
         }
@@ -47,26 +39,20 @@ impl<'a> Query<'a> {
 /// byte, invalid UTF-8 replaced); borrowed when there is nothing to
 /// decode, which is the case of every parameter the engine reads.
 fn split(pair: &str) -> (Cow<'_, str>, Cow<'_, str>) {
-    let mut eq = None;
-    for (i, b) in pair.bytes().enumerate() {
-        match b {
-            b'%' | b'+' => {
-                return form_urlencoded::parse(pair.as_bytes())
-                    .next()
-                    .unwrap_or((Cow::Borrowed(""), Cow::Borrowed("")));
-            }
-            b'=' if eq.is_none() => eq = Some(i),
-            _ => {}
-        }
+    let bytes = pair.as_bytes();
+    if bytes.iter().any(|&b| b == b'%' || b == b'+') {
+        return form_urlencoded::parse(bytes)
+            .next()
+            .unwrap_or((Cow::Borrowed(""), Cow::Borrowed("")));
     }
-    let (k, v) = match eq {
-        Some(i) => (pair.get(..i), pair.get(i + 1..)),
-        None => (Some(pair), Some("")),
-    };
-    (
-        Cow::Borrowed(k.unwrap_or("")),
-        Cow::Borrowed(v.unwrap_or("")),
-    )
+    match bytes.iter().position(|&b| b == b'=') {
+        // `=` is ASCII: both sides are on character boundaries.
+        Some(i) => (
+            Cow::Borrowed(pair.get(..i).unwrap_or("")),
+            Cow::Borrowed(pair.get(i + 1..).unwrap_or("")),
+        ),
+        None => (Cow::Borrowed(pair), Cow::Borrowed("")),
+    }
 }
 
 #[cfg(test)]
