@@ -259,11 +259,19 @@ fn first(engine: &Engine, buf: &[u8]) -> First {
 /// The status line and headers of a response, as written on the wire.
 fn response_head(parts: &http::response::Parts) -> Vec<u8> {
     let status = parts.status;
-    let mut out = Vec::with_capacity(160);
+    let reason = status.canonical_reason().unwrap_or("");
+    let headers: usize = parts
+        .headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    // Sized exactly: one allocation (a `101` with its headers is longer
+    // than any fixed guess that would not waste most of it).
+    let mut out = Vec::with_capacity(9 + 3 + 1 + reason.len() + 2 + headers + 2);
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(status.as_str().as_bytes());
     out.push(b' ');
-    out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+    out.extend_from_slice(reason.as_bytes());
     out.extend_from_slice(b"\r\n");
     for (name, value) in &parts.headers {
         out.extend_from_slice(name.as_str().as_bytes());
@@ -354,5 +362,27 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Prefixed<S> {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_response_head_is_written_in_one_allocation_of_its_size() {
+        let mut res = Response::new(());
+        *res.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        res.headers_mut()
+            .insert(UPGRADE, HeaderValue::from_static("websocket"));
+        res.headers_mut()
+            .insert("sec-websocket-accept", HeaderValue::from_static("abc="));
+        let (parts, ()) = res.into_parts();
+        let head = response_head(&parts);
+        assert_eq!(
+            head,
+            b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nsec-websocket-accept: abc=\r\n\r\n"
+        );
+        assert_eq!(head.capacity(), head.len());
     }
 }

@@ -58,6 +58,26 @@ fn split(pair: &str) -> (Cow<'_, str>, Cow<'_, str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The hand-written split reads what a form decoder reads: the
+        /// last value of each routing key, percent- and plus-decoded.
+        #[test]
+        fn reads_what_form_urlencoded_reads(q in "([a-zA-Z0-9%+=&_.~-]|EIO|sid|transport|b64){0,40}") {
+            let mut expected = Query::default();
+            for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+                match &*k {
+                    "transport" => expected.transport = Some(v),
+                    "sid" => expected.sid = Some(v),
+                    "EIO" => expected.eio = Some(v),
+                    "b64" => expected.b64 = true,
+                    _ => {}
+                }
+            }
+            prop_assert_eq!(Query::parse(Some(&q)), expected);
+        }
+    }
 
     #[test]
     fn reads_the_three_parameters_and_ignores_the_rest() {
