@@ -14,7 +14,12 @@
 #   SCENARIO=connect-upgrade  the same with `--upgrade` (polling handshake,
 #                    CONNECT, probe and upgrade, as the default client)
 #
-#   SCENARIO=echo bash scripts/bench-callgrind.sh [BIN_DIR]
+# SERVER=ceiling counts the bare WebSocket server instead (the generator
+# with `--raw`; echo: calls of tungstenite's `WebSocketContext::write`,
+# one per echoed frame; connect: of `derive_accept_key`, one per
+# handshake), for the instructions of the same work without the protocol.
+#
+#   SCENARIO=echo [SERVER=ceiling] bash scripts/bench-callgrind.sh [BIN_DIR]
 #
 # The total includes start-up (a few million instructions, under 2 % of a
 # run). Needs valgrind; builds nothing: run scripts/bench.sh (or its cargo
@@ -25,14 +30,19 @@ cd "$(dirname "$0")/.."
 SCENARIO=${SCENARIO:-echo}
 BIN=${1:-target/release}
 PORT=${PORT:-3890}
+SERVER=${SERVER:-roomcast}
 flags=()
-case $SCENARIO in
-  echo) load=(echo -c 10 -w 1); per='roomcast_examples::echo::emit_back::{{closure}}::{{closure}} (' ;;
-  connect) load=(connect -k 10); per='roomcast_socketio::client::Client::new (' ;;
-  connect-upgrade) load=(connect -k 10 --upgrade); flags=(--polling)
+case $SERVER:$SCENARIO in
+  roomcast:echo) load=(echo -c 10 -w 1); per='roomcast_examples::echo::emit_back::{{closure}}::{{closure}} (' ;;
+  roomcast:connect) load=(connect -k 10); per='roomcast_socketio::client::Client::new (' ;;
+  roomcast:connect-upgrade) load=(connect -k 10 --upgrade); flags=(--polling)
                    per='roomcast_socketio::client::Client::new (' ;;
-  *) echo "unknown scenario $SCENARIO" >&2; exit 1 ;;
+  ceiling:echo) load=(echo -c 10 -w 1 --raw); per='tungstenite::protocol::WebSocketContext::write (' ;;
+  ceiling:connect) load=(connect -k 10 --raw); per='tungstenite::handshake::derive_accept_key (' ;;
+  *) echo "unknown server and scenario $SERVER:$SCENARIO" >&2; exit 1 ;;
 esac
+server_bin=bench-server
+[ "$SERVER" = ceiling ] && server_bin=ceiling
 command -v valgrind >/dev/null || { echo "bench-callgrind: needs valgrind" >&2; exit 1; }
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   echo "bench-callgrind: port $PORT is taken (set PORT)" >&2
@@ -41,7 +51,7 @@ fi
 OUT=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill -9 "$server" 2>/dev/null; rm -rf "$OUT"' EXIT
-valgrind --tool=callgrind --callgrind-out-file="$OUT/cg" "$BIN/bench-server" "$PORT" "${flags[@]}" \
+valgrind --tool=callgrind --callgrind-out-file="$OUT/cg" "$BIN/$server_bin" "$PORT" "${flags[@]}" \
   >"$OUT/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
