@@ -20,6 +20,7 @@ use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 use roomcast_core::{CloseReason, Frame};
+use smol_str::SmolStr;
 
 use crate::parser::{Decoder, Packet, PacketType};
 use crate::protocol::ProtocolVersion;
@@ -117,7 +118,9 @@ impl Client {
         let Some(namespaces) = self.namespaces.upgrade() else {
             return Ok(());
         };
-        let (name, auth) = self.protocol.connect_target(packet.namespace, packet.data);
+        let (name, auth) = self
+            .protocol
+            .connect_target(packet.namespace.into(), packet.data);
         if self.sockets.get(&name).is_some() {
             // `0/chat?x=1` once `/chat` is joined (v4 names carry a query).
             tracing::info!(sid = %self.conn.id(), ns = %name, "closing connection: second CONNECT");
@@ -168,7 +171,7 @@ impl Client {
         if self.protocol.joins_main_on_open() {
             let _ = self.connect(Packet {
                 kind: PacketType::Connect,
-                namespace: "/".to_owned(),
+                namespace: SmolStr::new_static("/"),
                 id: None,
                 data: None,
                 attachments: Vec::new(),

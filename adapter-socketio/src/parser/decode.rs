@@ -20,6 +20,7 @@
 
 use bytes::Bytes;
 use serde_json::Value;
+use smol_str::SmolStr;
 
 use super::{DecodeError, Decoder, DecoderLimits, Packet, PacketType};
 
@@ -123,9 +124,9 @@ fn parse(text: &str, limits: &DecoderLimits) -> Result<(Packet, usize), DecodeEr
             });
         }
         rest = after;
-        namespace.to_owned()
+        SmolStr::from(namespace)
     } else {
-        "/".to_owned()
+        SmolStr::new_static("/")
     };
 
     let (digits, after) = split_digits(rest);

@@ -83,6 +83,9 @@ pub use json::{encode_ack, encode_event, encode_value, JsonDecoder, JsonParser};
 pub use msgpack::{MsgPackDecoder, MsgPackParser};
 pub use packet::{Header, Packet, PacketRef, PacketType};
 pub use ser::args_to_value;
+/// The string type of [`Packet::namespace`], re-exported so that a parser
+/// can name it.
+pub use smol_str::SmolStr;
 
 /// A Socket.IO packet codec.
 ///

@@ -8,6 +8,7 @@
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use smol_str::SmolStr;
 
 use super::DecodeError;
 
@@ -136,8 +137,10 @@ pub struct PacketRef<'a> {
 pub struct Packet {
     /// The packet type.
     pub kind: PacketType,
-    /// The namespace; `"/"` when absent on the wire.
-    pub namespace: String,
+    /// The namespace; `"/"` when absent on the wire. A [`SmolStr`]: a name
+    /// of up to 23 bytes (nearly all) is held inline, so decoding a packet
+    /// allocates nothing for it.
+    pub namespace: SmolStr,
     /// The ack id.
     pub id: Option<u64>,
     /// The JSON payload, binary placeholders left in place.

@@ -82,7 +82,7 @@ prop_compose! {
             }
             PacketType::Ack | PacketType::BinaryAck => (Some(id), Some(Value::Array(args))),
         };
-        Packet { kind, namespace: namespace.to_owned(), id, data, attachments: binaries }
+        Packet { kind, namespace: namespace.into(), id, data, attachments: binaries }
     }
 }
 

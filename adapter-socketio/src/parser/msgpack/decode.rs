@@ -119,7 +119,7 @@ pub(crate) fn decode_packet(frame: &Bytes, limits: &DecoderLimits) -> Result<Pac
     };
     Ok(Packet {
         kind,
-        namespace,
+        namespace: namespace.into(),
         id,
         data,
         attachments: r.attachments,
