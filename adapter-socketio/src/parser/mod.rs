@@ -225,6 +225,25 @@ impl dyn Parser {
         }))
     }
 
+    /// A packet whose data is a typed struct (the CONNECT answer): the JSON
+    /// parser writes it straight into the frame; others get it as a JSON
+    /// value.
+    pub(crate) fn encode_data<T: Serialize>(
+        &self,
+        header: Header<'_>,
+        data: Option<&T>,
+    ) -> Message {
+        if self.builtin() == Some(Builtin::Json) {
+            return json::encode_data(header, data, &[]);
+        }
+        let data = data.and_then(|d| serde_json::to_value(d).ok());
+        self.encode(PacketRef {
+            header,
+            data: data.as_ref(),
+            attachments: &[],
+        })
+    }
+
     /// An event (`event` given) or an ack: the built-in parsers serialize
     /// the arguments straight into the frame, others get a JSON value.
     fn encode_args<T: Serialize + ?Sized>(

@@ -408,7 +408,6 @@ impl Socket {
         true
     }
 
-    /// Runs the listeners of one event, in order.
     /// Runs the listeners of the packet's event; the last one is given the
     /// arguments, the others borrow them.
     fn dispatch(&self, mut packet: Packet) {

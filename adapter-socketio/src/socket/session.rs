@@ -6,7 +6,7 @@
 use roomcast_core::{Message, Room, Target};
 
 use super::Socket;
-use crate::parser::{json, Builtin, Header, PacketRef, PacketType};
+use crate::parser::{Header, PacketType};
 use crate::recovery::{keeps_session, store::Session, Entered, Restore};
 use crate::{DisconnectReason, EmitError};
 
@@ -92,19 +92,7 @@ impl Socket {
     fn send_connect(&self, pid: Option<&str>) {
         let data = self.protocol().connect_data(&self.0.id, pid);
         let header = Header::new(PacketType::Connect, self.0.ns.name(), None);
-        let parser = self.0.ns.parser();
-        let reply = match parser.builtin() {
-            // Written from the struct: no JSON map is built for it.
-            Some(Builtin::Json) => json::encode_data(header, data.as_ref(), &[]),
-            _ => {
-                let data = data.and_then(|d| serde_json::to_value(d).ok());
-                parser.encode(PacketRef {
-                    header,
-                    data: data.as_ref(),
-                    attachments: &[],
-                })
-            }
-        };
+        let reply = self.0.ns.parser().encode_data(header, data.as_ref());
         let _ = self.send_raw(&reply);
     }
 
