@@ -118,15 +118,16 @@ impl AckSender {
 }
 
 impl AckSender {
-    /// Sends the acknowledgement with raw arguments whose placeholders refer
-    /// to `attachments`.
-    pub fn send_raw(self, args: &[Value], attachments: &[Bytes]) -> Result<(), EmitError> {
+    /// Sends the acknowledgement with arguments as received
+    /// ([`Socket::on_raw`](crate::Socket::on_raw)) or built with
+    /// [`RawArgs::new`](crate::RawArgs::new).
+    pub fn send_raw(self, args: &crate::RawArgs) -> Result<(), EmitError> {
         let Some(id) = self.take_id() else {
             return Ok(());
         };
         let ns = self.socket.ns();
         let header = Header::new(PacketType::Ack, ns.name(), Some(id));
-        let message = ns.parser().encode_raw(header, None, args, attachments)?;
+        let message = ns.parser().encode_raw(header, None, args)?;
         self.socket.send_raw(&message)
     }
 }

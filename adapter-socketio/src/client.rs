@@ -100,10 +100,7 @@ impl Client {
                 tracing::info!(sid = %self.conn.id(), ns = %packet.namespace, "closing connection: unexpected packet");
                 Err(CloseReason::ParseError)
             }
-            (_, Some(socket)) => {
-                socket.deliver(packet);
-                Ok(())
-            }
+            (_, Some(socket)) => socket.deliver(packet),
             (PacketType::Disconnect, None) => Ok(()),
             (_, None) => {
                 tracing::info!(sid = %self.conn.id(), ns = %packet.namespace, "closing connection: packet for a namespace it has not joined");
@@ -118,9 +115,11 @@ impl Client {
         let Some(namespaces) = self.namespaces.upgrade() else {
             return Ok(());
         };
-        let (name, auth) = self
-            .protocol
-            .connect_target(packet.namespace.into(), packet.data);
+        let (name, auth) = self.protocol.connect_target(
+            packet.namespace.into(),
+            // Only an `EVENT`'s data is held as text.
+            packet.data.and_then(|d| d.into_value().ok()),
+        );
         if self.sockets.get(&name).is_some() {
             // `0/chat?x=1` once `/chat` is joined (v4 names carry a query).
             tracing::info!(sid = %self.conn.id(), ns = %name, "closing connection: second CONNECT");

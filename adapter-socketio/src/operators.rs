@@ -14,9 +14,9 @@ use roomcast_core::{ClientId, Flags, Message, Room, Target};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::parser::{args_to_value, DecodeError};
+use crate::parser::{args_to_value, DecodeError, Header, PacketType};
 use crate::reserved::check_event;
-use crate::{AckError, BroadcastAcks, EmitError, Namespace, RemoteSocket, Socket};
+use crate::{AckError, BroadcastAcks, EmitError, Namespace, RawArgs, RemoteSocket, Socket};
 
 /// Recipients and flags for a broadcast. Built from a server, namespace or
 /// socket (`to`, `except`, `broadcast`, …).
@@ -116,8 +116,39 @@ impl BroadcastOperator {
         let message = self
             .ns
             .parser()
-            .encode_event(self.ns.name(), event, data, None)?
-            .compress(self.compress);
+            .encode_event(self.ns.name(), event, data, None)?;
+        self.send(event, message, || match args_to_value(None, data) {
+            Ok((serde_json::Value::Array(a), _)) => a,
+            _ => Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// Sends an event with arguments as received
+    /// ([`Socket::on_raw`](crate::Socket::on_raw)) or built with
+    /// [`RawArgs::new`] to every recipient: a relay. Arguments held as JSON
+    /// text are copied into the frame as they are.
+    ///
+    /// ```no_run
+    /// # use roomcast_socketio::{AckSender, RawArgs, Socket};
+    /// # fn f(socket: Socket) {
+    /// socket.on_raw("chat", |socket: Socket, args: RawArgs, _: AckSender| async move {
+    ///     socket.to(["lobby"]).emit_raw("chat", &args).ok();
+    /// });
+    /// # }
+    /// ```
+    pub fn emit_raw(&self, event: &str, args: &RawArgs) -> Result<(), EmitError> {
+        check_event(event)?;
+        let header = Header::new(PacketType::Event, self.ns.name(), None);
+        let message = self.ns.parser().encode_raw(header, Some(event), args)?;
+        self.send(event, message, || args.values().into_owned());
+        Ok(())
+    }
+
+    /// Queues an encoded event to every recipient (stored for recovery,
+    /// forwarded to the cluster); `args` are what outgoing listeners hear.
+    fn send(&self, event: &str, message: Message, args: impl FnOnce() -> Vec<serde_json::Value>) {
+        let message = message.compress(self.compress);
         let recipients = match self.ns.recovery() {
             // Stored with its offset and queued here under the store's
             // lock; the other nodes get it without the offset.
@@ -152,15 +183,11 @@ impl BroadcastOperator {
             _ => self.queue(&message, self.flags),
         };
         if !recipients.is_empty() {
-            let args = match args_to_value(None, data) {
-                Ok((serde_json::Value::Array(a), _)) => a,
-                _ => Vec::new(),
-            };
+            let args = args();
             for s in recipients.into_iter().filter_map(|id| self.ns.socket(id)) {
                 s.notify_outgoing_values(event, &args);
             }
         }
-        Ok(())
     }
 
     /// Queues `message` through the hub; the recipients on this node when

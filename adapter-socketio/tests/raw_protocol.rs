@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use common::{eventually, serve, within, Got, Raw};
 use parking_lot::Mutex;
-use roomcast_socketio::{AckSender, DisconnectReason, Server, Socket};
+use roomcast_socketio::{AckSender, DisconnectReason, RawArgs, Server, Socket};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
@@ -56,8 +56,8 @@ fn server(connect_timeout: Duration) -> (Server, Seen) {
                 });
                 socket.on_raw(
                     "echo",
-                    |_: Socket, args: Vec<Value>, bins: Vec<Bytes>, ack: AckSender| async move {
-                        ack.send_raw(&args, &bins).ok();
+                    |_: Socket, args: RawArgs, ack: AckSender| async move {
+                        ack.send_raw(&args).ok();
                     },
                 );
                 socket.on("bin", |s: Socket, data: Bytes, _: AckSender| async move {
@@ -139,6 +139,12 @@ async fn acks_and_binary_both_ways() {
         r#"4312["s",1.5,true,null,{"a":[1,{"b":2}]}]"#
     );
 
+    // A relay copies the arguments' text as it came (spacing, escapes, a
+    // number no f64 holds), without decoding it.
+    raw.send(r#"4213[ "echo" , 1 ,{"é":"\u00e9\ud800"},1e400 ]"#)
+        .await;
+    assert_eq!(raw.text().await, r#"4313[ 1 ,{"é":"\u00e9\ud800"},1e400 ]"#);
+
     // Client → server binary event; the answer is a binary event.
     raw.send(r#"451-["bin",{"_placeholder":true,"num":0}]"#)
         .await;
@@ -206,6 +212,32 @@ async fn malformed_packets_close_only_the_offending_connection() {
             vec![Send::Text(r#"42["disconnect"]"#)],
         ),
         ("invalid JSON", vec![Send::Text(r#"42["a","#)]),
+        // Arguments only a raw listener (`echo`) reads are checked before
+        // it runs, as strictly.
+        (
+            "relayed: trailing comma",
+            vec![Send::Text(r#"42["echo",1,]"#)],
+        ),
+        (
+            "relayed: bad object",
+            vec![Send::Text(r#"42["echo",{"a":}]"#)],
+        ),
+        (
+            "relayed: raw control character",
+            vec![Send::Text("42[\"echo\",\"a\u{1}\"]")],
+        ),
+        (
+            "relayed: after the array",
+            vec![Send::Text(r#"42["echo"]x"#)],
+        ),
+        (
+            "relayed: nested 128 deep",
+            vec![Send::Owned(format!(
+                r#"42["echo",{}1{}]"#,
+                "[".repeat(127),
+                "]".repeat(127)
+            ))],
+        ),
         (
             "attachment count mismatch",
             vec![

@@ -49,7 +49,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use roomcast_cluster_redis::{RedisCluster, RedisClusterError, RedisStreamsCluster};
-use roomcast_socketio::{AckSender, Args, Namespace, RecoveryConfig, Server, ServerEvent, Socket};
+use roomcast_socketio::{
+    AckSender, Args, Namespace, RawArgs, RecoveryConfig, Server, ServerEvent, Socket,
+};
 use serde::de::DeserializeOwned;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde::Deserialize;
@@ -299,7 +301,8 @@ fn handlers(socket: &Socket) {
     );
     socket.on_raw(
         "fanout",
-        |socket: Socket, args: Vec<Value>, bins: Vec<Bytes>, ack: AckSender| async move {
+        |socket: Socket, args: RawArgs, ack: AckSender| async move {
+            let (args, bins) = args.into_parts();
             let Some(Ok(fanout)) = args.first().cloned().map(serde_json::from_value::<Fanout>)
             else {
                 tracing::debug!("fanout without {{room, count, payload}}");

@@ -1,12 +1,11 @@
 //! Echo handlers the test and benchmark servers share: a socket's event
 //! comes back with exactly the arguments it carried, whatever their number
 //! and type, binary attachments included (the raw-argument path: `on_raw`,
-//! `emit_raw`, `AckSender::send_raw`). An echo that cannot be sent (the
+//! `emit_raw`, `AckSender::send_raw`: over the JSON parser the arguments'
+//! text is copied back, not decoded). An echo that cannot be sent (the
 //! socket is closing, its queue is full) is dropped.
 
-use bytes::Bytes;
-use roomcast_socketio::{AckSender, Socket};
-use serde_json::Value;
+use roomcast_socketio::{AckSender, RawArgs, Socket};
 
 /// On `event`, emits `reply` back to the sender with the same arguments.
 ///
@@ -18,8 +17,8 @@ use serde_json::Value;
 pub fn emit_back(socket: &Socket, event: &'static str, reply: &'static str) {
     socket.on_raw(
         event,
-        move |socket: Socket, args: Vec<Value>, bins: Vec<Bytes>, _: AckSender| async move {
-            socket.emit_raw(reply, &args, &bins).ok();
+        move |socket: Socket, args: RawArgs, _: AckSender| async move {
+            socket.emit_raw(reply, &args).ok();
         },
     );
 }
@@ -34,8 +33,8 @@ pub fn emit_back(socket: &Socket, event: &'static str, reply: &'static str) {
 pub fn ack_back(socket: &Socket, event: &'static str) {
     socket.on_raw(
         event,
-        |_: Socket, args: Vec<Value>, bins: Vec<Bytes>, ack: AckSender| async move {
-            ack.send_raw(&args, &bins).ok();
+        |_: Socket, args: RawArgs, ack: AckSender| async move {
+            ack.send_raw(&args).ok();
         },
     );
 }

@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         packet.kind,
         &packet.namespace,
         packet.id,
-        packet.data.as_ref(),
+        packet.data.as_ref().and_then(|d| d.as_value()),
         &packet.attachments,
     );
     let [Frame::Binary(frame)] = msg.frames() else {

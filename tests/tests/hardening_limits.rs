@@ -20,9 +20,8 @@ mod hardening_common;
 
 use std::net::SocketAddr;
 
-use bytes::Bytes;
 use hardening_common::*;
-use roomcast_socketio::{AckSender, DisconnectReason, Server, ServerBuilder, Socket};
+use roomcast_socketio::{AckSender, DisconnectReason, RawArgs, Server, ServerBuilder, Socket};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite;
 
@@ -48,8 +47,8 @@ async fn start(builder: ServerBuilder) -> (Server, SocketAddr, Reasons) {
             );
             socket.on_raw(
                 "bin",
-                |_: Socket, _: Vec<Value>, att: Vec<Bytes>, ack: AckSender| async move {
-                    ack.send(&att.len()).ok();
+                |_: Socket, args: RawArgs, ack: AckSender| async move {
+                    ack.send(&args.attachments().len()).ok();
                 },
             );
         }

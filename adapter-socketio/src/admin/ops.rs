@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::parser::Args;
 use crate::server::WeakServer;
-use crate::{BroadcastOperator, Namespace, Socket};
+use crate::{BroadcastOperator, Namespace, RawArgs, Socket};
 
 /// The namespace and the operator an operation acts through.
 fn target(
@@ -34,7 +34,8 @@ fn target(
 /// Listens to the operations on one admin socket.
 pub(super) fn listen(io: &WeakServer, socket: &Socket) {
     let server = io.clone();
-    socket.on_raw("join", move |_: Socket, args: Vec<Value>, _, _| {
+    socket.on_raw("join", move |_: Socket, args: RawArgs, _| {
+        let args = args.values();
         let op = target(&server, args.first(), args.get(2));
         let room = args.get(1).and_then(Value::as_str).map(str::to_string);
         async move {
@@ -45,7 +46,8 @@ pub(super) fn listen(io: &WeakServer, socket: &Socket) {
         }
     });
     let server = io.clone();
-    socket.on_raw("leave", move |_: Socket, args: Vec<Value>, _, _| {
+    socket.on_raw("leave", move |_: Socket, args: RawArgs, _| {
+        let args = args.values();
         let op = target(&server, args.first(), args.get(2));
         let room = args.get(1).and_then(Value::as_str).map(str::to_string);
         async move {
@@ -56,7 +58,8 @@ pub(super) fn listen(io: &WeakServer, socket: &Socket) {
         }
     });
     let server = io.clone();
-    socket.on_raw("_disconnect", move |_: Socket, args: Vec<Value>, _, _| {
+    socket.on_raw("_disconnect", move |_: Socket, args: RawArgs, _| {
+        let args = args.values();
         let op = target(&server, args.first(), args.get(2));
         let close = args.get(1).and_then(Value::as_bool).unwrap_or(false);
         async move {
@@ -68,22 +71,20 @@ pub(super) fn listen(io: &WeakServer, socket: &Socket) {
         }
     });
     let server = io.clone();
-    socket.on_raw(
-        "emit",
-        move |_: Socket, args: Vec<Value>, attachments, _| {
-            let op = target(&server, args.first(), args.get(1));
-            let event = args.get(2).and_then(Value::as_str).map(str::to_string);
-            let rest: Vec<Value> = args.iter().skip(3).cloned().collect();
-            async move {
-                match (op, event) {
-                    (Some(op), Some(event)) if attachments.is_empty() => {
-                        if let Err(e) = op.emit(&event, &Args(rest)) {
-                            tracing::debug!(error = %e, "admin emit failed");
-                        }
+    socket.on_raw("emit", move |_: Socket, args: RawArgs, _| {
+        let (args, attachments) = args.into_parts();
+        let op = target(&server, args.first(), args.get(1));
+        let event = args.get(2).and_then(Value::as_str).map(str::to_string);
+        let rest: Vec<Value> = args.iter().skip(3).cloned().collect();
+        async move {
+            match (op, event) {
+                (Some(op), Some(event)) if attachments.is_empty() => {
+                    if let Err(e) = op.emit(&event, &Args(rest)) {
+                        tracing::debug!(error = %e, "admin emit failed");
                     }
-                    _ => tracing::debug!("admin emit ignored: bad arguments or binary"),
                 }
+                _ => tracing::debug!("admin emit ignored: bad arguments or binary"),
             }
-        },
-    );
+        }
+    });
 }

@@ -14,6 +14,9 @@
 //!   an array for acks (which also need an ack id). Only events and acks may
 //!   carry an ack id.
 //!
+//! An `EVENT`'s data is read only up to its name: the rest is kept as text
+//! ([`EventJson`]), checked and decoded where it is delivered.
+//!
 //! A binary packet announcing `n > 0` attachments is held until `n` binary
 //! frames have arrived. Decoding never panics, and allocates in proportion
 //! to the input.
@@ -22,7 +25,7 @@ use bytes::Bytes;
 use serde_json::Value;
 use smol_str::SmolStr;
 
-use super::{DecodeError, Decoder, DecoderLimits, Packet, PacketType};
+use super::{Data, DecodeError, Decoder, DecoderLimits, EventJson, Packet, PacketType};
 
 /// Decoder of the default format, for one connection.
 #[derive(Debug, Clone, Default)]
@@ -143,11 +146,19 @@ fn parse(text: &str, limits: &DecoderLimits) -> Result<(Packet, usize), DecodeEr
     rest = after;
 
     let data = if rest.is_empty() {
+        check(kind, id, None)?;
         None
+    } else if let Some(event) = (kind == PacketType::Event)
+        .then(|| EventJson::read(rest))
+        .flatten()
+    {
+        // The rest is checked where the event is delivered.
+        Some(Data::Event(event))
     } else {
-        Some(serde_json::from_str::<Value>(rest).map_err(DecodeError::InvalidJson)?)
+        let value = serde_json::from_str::<Value>(rest).map_err(DecodeError::InvalidJson)?;
+        check(kind, id, Some(&value))?;
+        Some(Data::Value(value))
     };
-    check(kind, id, data.as_ref())?;
 
     let packet = Packet {
         kind,
@@ -214,7 +225,7 @@ mod tests {
             kind,
             namespace: nsp.into(),
             id,
-            data,
+            data: data.map(Data::from),
             attachments: Vec::new(),
         }
     }
@@ -247,7 +258,7 @@ mod tests {
                 Some(json!({"message": "Not authorized"}))
             )
         );
-        assert_eq!(ok(r#"4"nope""#).data, Some(json!("nope")));
+        assert_eq!(ok(r#"4"nope""#).data, Some(json!("nope").into()));
         assert_eq!(ok("1"), packet(Disconnect, "/", None, None));
         assert_eq!(ok("1/admin,"), packet(Disconnect, "/admin", None, None));
         assert_eq!(
@@ -272,6 +283,10 @@ mod tests {
             packet(Ack, "/admin", Some(13), Some(json!(["bar"])))
         );
         assert_eq!(ok(r#"2["foo"]"#).event_name(), Some("foo"));
+        // An event's arguments stay text until delivered; a binary event's
+        // are decoded (their placeholders are matched to attachments).
+        assert!(matches!(ok(r#"2["foo",1]"#).data, Some(Data::Event(_))));
+        assert!(matches!(ok(r#"31["foo",1]"#).data, Some(Data::Value(_))));
         assert_eq!(ok("2/,[\"a\"]").namespace, "/");
         assert_eq!(ok(&format!("2{}[\"a\"]", u64::MAX)).id, Some(u64::MAX));
         assert_eq!(ok("50-[\"a\"]").kind, BinaryEvent);
@@ -321,7 +336,12 @@ mod tests {
 
     #[test]
     fn errors() {
-        let err = |t: &str| decode(t).unwrap_err();
+        // What the decoder refuses, or (an event's arguments) what the
+        // check before delivery refuses.
+        let err = |t: &str| match decode(t) {
+            Err(e) => e,
+            Ok(p) => p.expect("a whole packet").check_data().unwrap_err(),
+        };
         assert!(matches!(err(""), DecodeError::Empty));
         assert!(matches!(err("7"), DecodeError::UnknownType('7')));
         assert!(matches!(err("x"), DecodeError::UnknownType('x')));
@@ -360,6 +380,8 @@ mod tests {
         assert!(matches!(err("2x[\"a\"]"), DecodeError::InvalidJson(_)));
         assert!(matches!(err("2[\"a\""), DecodeError::InvalidJson(_)));
         assert!(matches!(err("2[\"a\"]x"), DecodeError::InvalidJson(_)));
+        assert!(matches!(err("2[\"a\",]"), DecodeError::InvalidJson(_)));
+        assert!(matches!(err("2[\"a\",{]"), DecodeError::InvalidJson(_)));
         assert!(matches!(
             err("01"),
             DecodeError::UnexpectedAckId(PacketType::Connect)

@@ -212,6 +212,37 @@ pub(crate) fn encode_args<T: Serialize + ?Sized>(
     Ok(message(Text::from(text), attachments.into_iter()))
 }
 
+/// An event (`event` given) or an ack whose arguments are JSON text
+/// (checked: [`EventJson::args_json`](super::EventJson::args_json)),
+/// copied in as they are. The namespace is not checked here.
+pub(crate) fn encode_spliced(header: Header<'_>, event: Option<&str>, args: &str) -> Message {
+    let header = Header {
+        kind: header.kind.sent_as(false),
+        ..header
+    };
+    let mut head = Vec::with_capacity(
+        16 + header.namespace.len() + event.map_or(0, |e| e.len() + 3) + args.len(),
+    );
+    write_header(&mut head, header, 0);
+    head.push(b'[');
+    if let Some(event) = event {
+        // Writing a `str` to a `Vec` cannot fail.
+        let _ = serde_json::to_writer(&mut head, event);
+        if !args.is_empty() {
+            head.push(b',');
+        }
+    }
+    // Only the short head is checked as UTF-8; the arguments are a `str`.
+    let mut out = match String::from_utf8(head) {
+        Ok(s) => s,
+        // Unreachable: the head is ASCII, a namespace and a JSON string.
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    out.push_str(args);
+    out.push(']');
+    Message::One(Frame::Text(Text::from(out)))
+}
+
 /// `4`, type, attachment count (binary types), namespace, ack id.
 fn write_header(out: &mut Vec<u8>, header: Header<'_>, attachments: usize) {
     out.push(b'4');

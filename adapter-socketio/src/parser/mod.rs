@@ -68,7 +68,9 @@ pub mod args;
 mod de;
 mod de_value;
 mod decode;
+mod event_json;
 pub mod json;
+mod json_check;
 mod json_splice;
 pub mod msgpack;
 pub mod packet;
@@ -79,9 +81,10 @@ mod tests;
 
 pub use args::Args;
 pub use de::{decode_args, from_value};
+pub use event_json::EventJson;
 pub use json::{encode_ack, encode_event, encode_value, JsonDecoder, JsonParser};
 pub use msgpack::{MsgPackDecoder, MsgPackParser};
-pub use packet::{Header, Packet, PacketRef, PacketType};
+pub use packet::{Data, Header, Packet, PacketRef, PacketType};
 pub use ser::args_to_value;
 /// The string type of [`Packet::namespace`], re-exported so that a parser
 /// can name it.
@@ -201,18 +204,23 @@ impl dyn Parser {
         self.encode_args(header, None, args)
     }
 
-    /// An event (`event` given) or an ack whose arguments are JSON values
-    /// with placeholders that refer to `attachments` (the raw path:
-    /// `emit_raw`, `send_raw`). Without attachments the built-in parsers
-    /// write the arguments straight into the frame; otherwise they are
-    /// copied into one JSON array for [`Parser::encode`].
+    /// An event (`event` given) or an ack with raw arguments (`emit_raw`,
+    /// `send_raw`): the JSON parser copies arguments held as text into the
+    /// frame; without attachments the built-in parsers write values
+    /// straight into the frame; otherwise they are copied into one JSON
+    /// array for [`Parser::encode`].
     pub(crate) fn encode_raw(
         &self,
         header: Header<'_>,
         event: Option<&str>,
-        args: &[serde_json::Value],
-        attachments: &[Bytes],
+        raw: &crate::RawArgs,
     ) -> Result<Message, EncodeError> {
+        if let (Some(text), Some(Builtin::Json)) = (raw.json(), self.builtin()) {
+            check_namespace(header.namespace)?;
+            return Ok(json::encode_spliced(header, event, text));
+        }
+        let (args, attachments) = (raw.values(), raw.attachments());
+        let args = &args[..];
         if attachments.is_empty() && self.builtin().is_some() {
             return self.encode_args(header, event, &args::ArgsRef(args));
         }
@@ -252,10 +260,7 @@ impl dyn Parser {
         event: Option<&str>,
         args: &T,
     ) -> Result<Message, EncodeError> {
-        let namespace = header.namespace;
-        if !(namespace.is_empty() || (namespace.starts_with('/') && !namespace.contains(','))) {
-            return Err(EncodeError::InvalidNamespace(namespace.to_owned()));
-        }
+        check_namespace(header.namespace)?;
         match self.builtin() {
             Some(Builtin::Json) => json::encode_args(header, event, args),
             Some(Builtin::MsgPack) => msgpack::encode_args(header, event, args),
@@ -271,6 +276,15 @@ impl dyn Parser {
     }
 }
 
+/// A namespace the encoders can write: `""` (`/`), or `/…` without `,`.
+fn check_namespace(namespace: &str) -> Result<(), EncodeError> {
+    if namespace.is_empty() || (namespace.starts_with('/') && !namespace.contains(',')) {
+        Ok(())
+    } else {
+        Err(EncodeError::InvalidNamespace(namespace.to_owned()))
+    }
+}
+
 /// [`Parser::append_arg`] by decoding the message and encoding it again.
 pub(crate) fn append_arg_decoding<P: Parser + ?Sized>(
     parser: &P,
@@ -282,14 +296,15 @@ pub(crate) fn append_arg_decoding<P: Parser + ?Sized>(
         return None;
     }
     match packet.data.as_mut() {
-        Some(serde_json::Value::Array(items)) => items.push(arg.into()),
+        Some(Data::Value(serde_json::Value::Array(items))) => items.push(arg.into()),
         _ => return None,
     }
     Some(parser.encode(packet.borrowed()))
 }
 
 /// The one packet `frames` hold, decoded with a fresh decoder of `parser`
-/// (text frames carry the Engine.IO `4`, as the encoders write them).
+/// (text frames carry the Engine.IO `4`, as the encoders write them), its
+/// data decoded.
 pub(crate) fn decode_frames<P: Parser + ?Sized>(parser: &P, frames: &[Frame]) -> Option<Packet> {
     let mut decoder = parser.decoder();
     let mut packet = None;
@@ -303,7 +318,9 @@ pub(crate) fn decode_frames<P: Parser + ?Sized>(parser: &P, frames: &[Frame]) ->
         }
         .ok()?;
     }
-    packet
+    let mut packet = packet?;
+    packet.decode_data().ok()?;
+    Some(packet)
 }
 
 /// Per-connection packet decoder.

@@ -3,14 +3,16 @@
 //! A [`Packet`] is what a [`Decoder`](super::Decoder) produces: the packet
 //! type, namespace (`"/"` when absent on the wire), ack id, JSON payload with
 //! binary placeholders left in place, and the binary attachments (index =
-//! placeholder `num`).
+//! placeholder `num`). The payload is [`Data`]: a decoded value, or an
+//! `EVENT`'s array still as text ([`EventJson`]), decoded only if a
+//! listener wants values.
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use smol_str::SmolStr;
 
-use super::DecodeError;
+use super::{DecodeError, EventJson};
 
 /// The Socket.IO packet type: the first character of every packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -132,6 +134,54 @@ pub struct PacketRef<'a> {
     pub attachments: &'a [Bytes],
 }
 
+/// A packet's JSON payload.
+///
+/// Two packets' data are equal when they decode to the same value.
+#[derive(Debug, Clone)]
+pub enum Data {
+    /// Decoded: placeholders left in place.
+    Value(Value),
+    /// An `EVENT`'s array as the JSON decoder received it: the name read,
+    /// the arguments neither checked nor decoded yet (see [`EventJson`]).
+    Event(EventJson),
+}
+
+impl Data {
+    /// The decoded value (`None` for undecoded text).
+    pub fn as_value(&self) -> Option<&Value> {
+        match self {
+            Data::Value(v) => Some(v),
+            Data::Event(_) => None,
+        }
+    }
+
+    /// The value, decoded if it is still text.
+    pub fn into_value(self) -> Result<Value, DecodeError> {
+        match self {
+            Data::Value(v) => Ok(v),
+            Data::Event(event) => event.to_value(),
+        }
+    }
+}
+
+impl From<Value> for Data {
+    fn from(value: Value) -> Self {
+        Data::Value(value)
+    }
+}
+
+impl PartialEq for Data {
+    fn eq(&self, other: &Data) -> bool {
+        match (self, other) {
+            (Data::Value(a), Data::Value(b)) => a == b,
+            (Data::Event(a), Data::Event(b)) => a == b,
+            (Data::Event(e), Data::Value(v)) | (Data::Value(v), Data::Event(e)) => {
+                e.to_value().is_ok_and(|d| d == *v)
+            }
+        }
+    }
+}
+
 /// A decoded incoming packet.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Packet {
@@ -144,19 +194,44 @@ pub struct Packet {
     /// The ack id.
     pub id: Option<u64>,
     /// The JSON payload, binary placeholders left in place.
-    pub data: Option<Value>,
+    pub data: Option<Data>,
     /// The binary attachments; index = placeholder `num`. Empty unless the
     /// type is binary.
     pub attachments: Vec<Bytes>,
 }
 
 impl Packet {
-    /// The packet, borrowed, as the encoders take it.
+    /// The packet, borrowed, as the encoders take it: its data must be
+    /// decoded ([`decode_data`](Packet::decode_data)); undecoded text
+    /// borrows as no data.
     pub fn borrowed(&self) -> PacketRef<'_> {
         PacketRef {
             header: Header::new(self.kind, &self.namespace, self.id),
-            data: self.data.as_ref(),
+            data: self.value(),
             attachments: &self.attachments,
+        }
+    }
+
+    /// The decoded data, if any.
+    fn value(&self) -> Option<&Value> {
+        self.data.as_ref()?.as_value()
+    }
+
+    /// Decodes data still held as text; an error when it is not valid
+    /// JSON (the packet is then left as it was).
+    pub fn decode_data(&mut self) -> Result<(), DecodeError> {
+        if let Some(Data::Event(event)) = &self.data {
+            self.data = Some(Data::Value(event.to_value()?));
+        }
+        Ok(())
+    }
+
+    /// Checks data still held as text without decoding it (see
+    /// [`EventJson::check`]); decoded data passed when it was decoded.
+    pub fn check_data(&self) -> Result<(), DecodeError> {
+        match &self.data {
+            Some(Data::Event(event)) => event.check(),
+            _ => Ok(()),
         }
     }
 
@@ -166,13 +241,17 @@ impl Packet {
         if !self.kind.is_event() {
             return None;
         }
-        self.data.as_ref()?.as_array()?.first()?.as_str()
+        match self.data.as_ref()? {
+            Data::Event(event) => Some(event.name()),
+            Data::Value(value) => value.as_array()?.first()?.as_str(),
+        }
     }
 
     /// The arguments: for events, the data array without the event name; for
-    /// acks, the whole data array; empty for other types.
+    /// acks, the whole data array; empty for other types, and for data not
+    /// decoded yet ([`decode_data`](Packet::decode_data)).
     pub fn args(&self) -> &[Value] {
-        let items = match self.data.as_ref().and_then(Value::as_array) {
+        let items = match self.value().and_then(Value::as_array) {
             Some(items) => items.as_slice(),
             None => return &[],
         };
@@ -186,8 +265,9 @@ impl Packet {
     }
 
     /// Takes [`Packet::args`] out of the packet, without copying them (an
-    /// event's name is dropped); `data` is `None` after, unless there were
-    /// none.
+    /// event's name is dropped; data held as text is decoded first, and has
+    /// no arguments if it is not valid JSON); `data` is `None` after,
+    /// unless there were none.
     ///
     /// ```
     /// use roomcast_socketio::parser::{Packet, PacketType};
@@ -195,19 +275,21 @@ impl Packet {
     ///     kind: PacketType::Event,
     ///     namespace: "/".into(),
     ///     id: None,
-    ///     data: Some(serde_json::json!(["hello", 1, "two"])),
+    ///     data: Some(serde_json::json!(["hello", 1, "two"]).into()),
     ///     attachments: vec![],
     /// };
     /// assert_eq!(packet.take_args(), vec![serde_json::json!(1), serde_json::json!("two")]);
     /// assert!(packet.args().is_empty());
     /// ```
     pub fn take_args(&mut self) -> Vec<Value> {
+        // Text that is not valid JSON has no arguments.
+        let _ = self.decode_data();
         if self.args().is_empty() {
             return Vec::new();
         }
         let is_event = self.kind.is_event();
         match self.data.take() {
-            Some(Value::Array(mut items)) => {
+            Some(Data::Value(Value::Array(mut items))) => {
                 if is_event {
                     items.remove(0);
                 }
@@ -219,8 +301,12 @@ impl Packet {
 
     /// Decodes [`Packet::args`] into `T` following the argument rules of
     /// [`decode_args`](super::decode_args).
+    /// An `EVENT` still held as text is decoded for the call.
     pub fn decode_args<T: DeserializeOwned>(&self) -> Result<T, DecodeError> {
-        super::decode_args(self.args(), &self.attachments)
+        match &self.data {
+            Some(Data::Event(event)) => super::decode_args(&event.args()?, &self.attachments),
+            _ => super::decode_args(self.args(), &self.attachments),
+        }
     }
 }
 
@@ -234,7 +320,7 @@ mod tests {
             kind,
             namespace: "/".into(),
             id: None,
-            data: Some(data),
+            data: Some(data.into()),
             attachments: Vec::new(),
         }
     }

@@ -27,64 +27,43 @@ use parking_lot::RwLock;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::listeners::{CatchAlls, ListenerId, Listeners};
+use roomcast_core::CloseReason;
+use smol_str::SmolStr;
+
+use super::listeners::{CatchAlls, ListenerId, Listeners, Snapshot};
 use super::Socket;
 use crate::ack::{AckReply, AckSender};
 use crate::event_handler::{sealed::Sealed, EventHandler};
 use crate::handler::{self, BoxFuture};
-use crate::parser::{args_to_value, Packet, PacketType};
+use crate::parser::{args_to_value, Data, Packet, PacketType};
+use crate::RawArgs;
 use crate::{ConnectError, DisconnectReason};
 
-/// An event handler, its shape erased.
-pub(crate) type EventFn =
-    Arc<dyn Fn(Socket, EventArgs<'_>, AckSender) -> Option<BoxFuture<()>> + Send + Sync>;
-
-/// An event's arguments and attachments as a listener gets them: lent
-/// while other listeners of the event are still to run, given to the last.
-pub(crate) enum EventArgs<'a> {
-    Lent(&'a [Value], &'a [Bytes]),
-    Given(Vec<Value>, Vec<Bytes>),
+/// An event listener, its shape erased: typed (it decodes the arguments
+/// from values, which it borrows) or raw (it is given [`RawArgs`]).
+#[derive(Clone)]
+pub(crate) enum EventFn {
+    Typed(Arc<TypedFn>),
+    Raw(Arc<RawFn>),
 }
 
-impl EventArgs<'_> {
-    fn values(&self) -> &[Value] {
-        match self {
-            EventArgs::Lent(args, _) => args,
-            EventArgs::Given(args, _) => args,
-        }
-    }
-
-    fn attachments(&self) -> &[Bytes] {
-        match self {
-            EventArgs::Lent(_, bins) => bins,
-            EventArgs::Given(_, bins) => bins,
-        }
-    }
-
-    /// Owned, copied only when lent.
-    fn into_owned(self) -> (Vec<Value>, Vec<Bytes>) {
-        match self {
-            EventArgs::Lent(args, bins) => (args.to_vec(), bins.to_vec()),
-            EventArgs::Given(args, bins) => (args, bins),
-        }
-    }
-}
+type TypedFn = dyn Fn(Socket, &[Value], &[Bytes], AckSender) -> Option<BoxFuture<()>> + Send + Sync;
+type RawFn = dyn Fn(Socket, RawArgs, AckSender) -> BoxFuture<()> + Send + Sync;
 
 fn event_fn<M: 'static>(handler: impl EventHandler<M>) -> EventFn {
-    Arc::new(move |socket, args, ack| {
-        Sealed::<M>::call(&handler, socket, args.values(), args.attachments(), ack)
-    })
+    EventFn::Typed(Arc::new(move |socket, args, attachments, ack| {
+        Sealed::<M>::call(&handler, socket, args, attachments, ack)
+    }))
 }
 
 fn raw_fn<F, Fut>(handler: F) -> EventFn
 where
-    F: Fn(Socket, Vec<Value>, Vec<Bytes>, AckSender) -> Fut + Send + Sync + 'static,
+    F: Fn(Socket, RawArgs, AckSender) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    Arc::new(move |socket, args, ack| {
-        let (args, attachments) = args.into_owned();
-        Some(Box::pin(handler(socket, args, attachments, ack)))
-    })
+    EventFn::Raw(Arc::new(move |socket, args, ack| {
+        Box::pin(handler(socket, args, ack))
+    }))
 }
 
 /// A packet middleware: the packet as Node gives it, `[event, ...args]`.
@@ -215,13 +194,24 @@ impl Socket {
         prepend_listener => events, once: false, prepend: true;
     }
 
-    /// Adds a listener of `event` given its raw arguments: JSON values
-    /// (binary ones as `{"_placeholder":true,"num":N}`) and the attachments
-    /// they refer to. Useful to relay events unchanged (see
-    /// [`Socket::emit_raw`]).
+    /// Adds a listener of `event` given its arguments as received
+    /// ([`RawArgs`]), to relay them unchanged with [`Socket::emit_raw`] or
+    /// [`AckSender::send_raw`]. While only such listeners handle an event
+    /// (no typed listener of it, no catch-all, no packet middleware), its
+    /// arguments are checked as JSON but not decoded, and relaying them
+    /// copies their text.
+    ///
+    /// ```no_run
+    /// # use roomcast_socketio::{AckSender, RawArgs, Socket};
+    /// # fn f(socket: Socket) {
+    /// socket.on_raw("chat", |socket: Socket, args: RawArgs, _: AckSender| async move {
+    ///     socket.broadcast().emit_raw("chat", &args).ok();
+    /// });
+    /// # }
+    /// ```
     pub fn on_raw<F, Fut>(&self, event: impl AsRef<str>, handler: F) -> ListenerId
     where
-        F: Fn(Socket, Vec<Value>, Vec<Bytes>, AckSender) -> Fut + Send + Sync + 'static,
+        F: Fn(Socket, RawArgs, AckSender) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
         self.0
@@ -386,11 +376,12 @@ impl Socket {
         self.0.handlers.any_outgoing.call(self, event, args);
     }
 
-    /// Runs the packet middlewares; `false` when one rejected the event.
+    /// Runs the packet middlewares (the packet is decoded); `false` when
+    /// one rejected the event.
     fn run_middlewares(&self, packet: &mut Packet) -> bool {
         let middlewares = self.0.handlers.middlewares.snapshot();
         for m in middlewares.iter() {
-            let Some(Value::Array(data)) = packet.data.as_mut() else {
+            let Some(Data::Value(Value::Array(data))) = packet.data.as_mut() else {
                 return false;
             };
             if let Err(e) = (m.f)(self, data) {
@@ -408,24 +399,28 @@ impl Socket {
         true
     }
 
-    /// Runs the listeners of the packet's event; the last one is given the
-    /// arguments, the others borrow them.
-    fn dispatch(&self, mut packet: Packet) {
+    /// Runs the catch-alls and the listeners of the event (whose data was
+    /// checked, and decoded if `listeners` has a typed one). Typed
+    /// listeners borrow the arguments; raw ones get a copy, the last one
+    /// the arguments themselves.
+    fn dispatch(&self, mut packet: Packet, listeners: &Snapshot<EventFn>) {
         let Some(event) = packet.event_name() else {
             return;
         };
-        self.0
-            .handlers
-            .any_incoming
-            .call(self, event, packet.args());
-        let listeners = self.0.handlers.events.snapshot();
-        let Some(last) = listeners.iter().rposition(|l| &*l.event == event) else {
+        let event = SmolStr::from(event);
+        if !self.0.handlers.any_incoming.is_empty() {
+            self.0
+                .handlers
+                .any_incoming
+                .call(self, &event, packet.args());
+        }
+        let Some(last) = listeners.iter().rposition(|l| l.event == event) else {
             return;
         };
-        let shared = listeners[..last].iter().any(|l| &*l.event == event);
+        let shared = listeners[..last].iter().any(|l| l.event == event);
         let mut ack = Some(AckSender::new(self.clone(), packet.id, shared));
         for (i, l) in listeners[..=last].iter().enumerate() {
-            if packet.event_name() != Some(&*l.event) {
+            if l.event != event {
                 continue;
             }
             // A `once` listener runs only if this pass removed it.
@@ -437,13 +432,14 @@ impl Socket {
                 false => ack.take(),
             };
             let Some(ack) = ack else { continue };
-            let args = if i == last {
-                let bins = std::mem::take(&mut packet.attachments);
-                EventArgs::Given(packet.take_args(), bins)
-            } else {
-                EventArgs::Lent(packet.args(), &packet.attachments)
+            let fut = match &l.f {
+                EventFn::Typed(f) => f(self.clone(), packet.args(), &packet.attachments, ack),
+                EventFn::Raw(f) if i == last => {
+                    Some(f(self.clone(), RawArgs::take(&mut packet), ack))
+                }
+                EventFn::Raw(f) => Some(f(self.clone(), RawArgs::copy(&packet), ack)),
             };
-            if let Some(fut) = (l.f)(self.clone(), args, ack) {
+            if let Some(fut) = fut {
                 let me = self.clone();
                 handler::run(fut, move || me.disconnect());
             }
@@ -453,16 +449,37 @@ impl Socket {
     /// Hands one packet to its listeners (events) or to the emit waiting
     /// for it (acks); a DISCONNECT from the client closes the socket. The
     /// caller has checked that the socket is connected.
-    pub(super) fn handle(&self, mut packet: Packet) {
+    ///
+    /// An event's data still held as text is checked first, and decoded
+    /// only when a listener wants values: an error means the packet was
+    /// not valid JSON, and its connection is to be closed.
+    pub(super) fn handle(&self, mut packet: Packet) -> Result<(), CloseReason> {
         match packet.kind {
             PacketType::Event | PacketType::BinaryEvent => {
-                if !self.0.handlers.middlewares.is_empty() && !self.run_middlewares(&mut packet) {
-                    return;
+                let h = &self.0.handlers;
+                let listeners = h.events.snapshot();
+                let values = !h.middlewares.is_empty()
+                    || !h.any_incoming.is_empty()
+                    || packet.event_name().is_some_and(|event| {
+                        listeners
+                            .iter()
+                            .any(|l| l.event == event && matches!(l.f, EventFn::Typed(_)))
+                    });
+                let checked = match values {
+                    true => packet.decode_data(),
+                    false => packet.check_data(),
+                };
+                if let Err(e) = checked {
+                    tracing::info!(socket = %self.0.id, error = %e, "closing connection: invalid socket.io packet");
+                    return Err(CloseReason::ParseError);
                 }
-                self.dispatch(packet);
+                if !h.middlewares.is_empty() && !self.run_middlewares(&mut packet) {
+                    return Ok(());
+                }
+                self.dispatch(packet, &listeners);
             }
             PacketType::Ack | PacketType::BinaryAck => {
-                let Some(id) = packet.id else { return };
+                let Some(id) = packet.id else { return Ok(()) };
                 let slot = self.0.acks.lock().remove(&id);
                 if let Some(slot) = slot {
                     let args = packet.take_args();
@@ -475,5 +492,6 @@ impl Socket {
             PacketType::Disconnect => self.close(DisconnectReason::ClientNamespaceDisconnect),
             _ => {}
         }
+        Ok(())
     }
 }

@@ -39,6 +39,8 @@
 //!
 //! [`Socket::connected`] is true in `ConnectHandler` and `Connected`.
 
+use roomcast_core::CloseReason;
+
 use crate::handler;
 use crate::parser::{Packet, PacketType};
 use crate::{ConnectError, DisconnectReason};
@@ -180,7 +182,10 @@ impl Socket {
                 if !self.connected() {
                     return;
                 }
-                self.handle(packet);
+                if let Err(reason) = self.handle(packet) {
+                    self.0.conn.close(reason);
+                    return;
+                }
             }
         }
     }
@@ -219,7 +224,10 @@ impl Socket {
 
     /// A packet for this socket, from the connection: handled now, held
     /// until the connect handler returns, or dropped. See the module docs.
-    pub(crate) fn deliver(&self, packet: Packet) {
+    /// An error (an event that is not valid JSON, found when it is
+    /// handled) closes the connection; a held packet found invalid later
+    /// closes it then.
+    pub(crate) fn deliver(&self, packet: Packet) -> Result<(), CloseReason> {
         let is_ack = matches!(packet.kind, PacketType::Ack | PacketType::BinaryAck);
         let mut state = self.0.state.lock();
         let (held, middlewares) = match &mut *state {
@@ -227,27 +235,27 @@ impl Socket {
             SocketState::ConnectHandler(held) if !is_ack => (held, false),
             SocketState::ConnectHandler(_) | SocketState::Connected => {
                 drop(state);
-                self.handle(packet);
-                return;
+                return self.handle(packet);
             }
             SocketState::Middlewares(_)
             | SocketState::Disconnecting
-            | SocketState::Disconnected => return,
+            | SocketState::Disconnected => return Ok(()),
         };
         if held.overflowed {
-            return;
+            return Ok(());
         }
         if held.packets.len() < MAX_HELD {
             held.packets.push(packet);
-            return;
+            return Ok(());
         }
         tracing::warn!(socket = %self.0.id, "too many events before the connect handler returned");
         if middlewares {
             held.overflowed = true;
-            return;
+            return Ok(());
         }
         drop(state);
         self.disconnect();
+        Ok(())
     }
 
     /// Disconnects the socket from its namespace; the client is told. The

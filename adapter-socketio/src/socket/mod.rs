@@ -33,9 +33,9 @@ pub use compress::CompressEmit;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
 
+use crate::RawArgs;
 use parking_lot::Mutex;
 use roomcast_core::{ClientId, Message, PushError, Room};
-use serde_json::Value;
 
 pub(crate) use connection::ConnectionSockets;
 pub(crate) use handlers::ConnectFn;
@@ -192,22 +192,16 @@ impl Socket {
         emit;
     }
 
-    /// Sends `event` with raw arguments: JSON values whose placeholders
-    /// refer to `attachments` (as received by [`Socket::on_raw`]).
-    pub fn emit_raw(
-        &self,
-        event: &str,
-        args: &[Value],
-        attachments: &[bytes::Bytes],
-    ) -> Result<(), EmitError> {
+    /// Sends `event` with arguments as received ([`Socket::on_raw`]) or
+    /// built with [`RawArgs::new`]. Arguments held as JSON text are copied
+    /// into the frame as they are (JSON parser).
+    pub fn emit_raw(&self, event: &str, args: &RawArgs) -> Result<(), EmitError> {
         check_event(event)?;
         let header = Header::new(PacketType::Event, self.0.ns.name(), None);
-        let message = self
-            .0
-            .ns
-            .parser()
-            .encode_raw(header, Some(event), args, attachments)?;
-        self.notify_outgoing_values(event, args);
+        let message = self.0.ns.parser().encode_raw(header, Some(event), args)?;
+        if self.0.handlers.has_outgoing_listeners() {
+            self.notify_outgoing_values(event, &args.values());
+        }
         roomcast_core::metrics::add(roomcast_core::metrics::Counter::EventsOut, 1);
         self.send_event(&message)
     }

@@ -35,7 +35,8 @@
 //! Handlers use the raw-argument path (`on_raw` / `emit_raw` /
 //! `AckSender::send_raw`) for `echo` and `echo-ack`: the arguments are
 //! relayed unchanged whatever their number and type (binary included), as
-//! the Node server does; `fanout` decodes its one object argument into a
+//! the Node server does (without binary, their JSON text is checked and
+//! copied back, not decoded: `RawArgs`); `fanout` decodes its one object argument into a
 //! typed struct whose `payload` is kept as a `serde_json::Value`.
 
 use roomcast_cluster_redis::RedisCluster;

@@ -23,7 +23,7 @@ use roomcast_core::UtcTime;
 use serde_json::{Map, Number, Value};
 
 use crate::parser::decode::check;
-use crate::parser::{DecodeError, Decoder, DecoderLimits, Packet, PacketType};
+use crate::parser::{Data, DecodeError, Decoder, DecoderLimits, Packet, PacketType};
 
 /// Deepest nesting accepted in a packet.
 pub const MAX_DEPTH: usize = 128;
@@ -121,7 +121,7 @@ pub(crate) fn decode_packet(frame: &Bytes, limits: &DecoderLimits) -> Result<Pac
         kind,
         namespace: namespace.into(),
         id,
-        data,
+        data: data.map(Data::Value),
         attachments: r.attachments,
     })
 }
