@@ -62,7 +62,7 @@ impl Client {
         let decoded = {
             let mut decoder = self.decoder.lock();
             match frame {
-                Frame::Text(t) => decoder.decode_text(t.as_str()),
+                Frame::Text(t) => decoder.decode_shared(&t),
                 Frame::Binary(b) => decoder.decode_binary(b),
             }
         };

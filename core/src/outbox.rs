@@ -32,6 +32,7 @@ use std::task::{Context, Poll};
 
 use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
+use smallvec::SmallVec;
 use tokio::sync::Notify;
 
 use crate::{CloseReason, Frame, Message};
@@ -114,7 +115,9 @@ pub struct Outbox {
 
 #[derive(Debug, Default)]
 struct State {
-    frames: Vec<Frame>,
+    /// One frame is held inline: a connection that gets one message at a
+    /// time queues it without allocating, and an idle one holds no heap.
+    frames: SmallVec<[Frame; 1]>,
     closed: Option<CloseReason>,
     /// How many frames the last drain took: the queue's first allocation
     /// after a drain makes room for as many (up to 64), instead of growing
@@ -161,7 +164,7 @@ impl Outbox {
                 return Ok(Pushed::Dropped);
             }
             state.closed = Some(CloseReason::SlowConsumer);
-            state.frames = Vec::new();
+            state.frames = SmallVec::new();
             drop(state);
             crate::metrics::add(crate::metrics::Counter::SlowDisconnects, 1);
             self.wake();
@@ -169,11 +172,11 @@ impl Outbox {
             return Err(PushError::Overflow);
         }
         let was_empty = state.frames.is_empty();
-        if state.frames.capacity() == 0 {
-            let room = usize::from(state.last_batch).max(frames.len());
+        if was_empty && frames.len() < usize::from(state.last_batch) {
+            let room = usize::from(state.last_batch);
             state.frames.reserve_exact(room);
         }
-        state.frames.extend_from_slice(frames);
+        state.frames.extend(frames.iter().cloned());
         drop(state);
         if was_empty {
             self.ready.wake();
@@ -211,19 +214,20 @@ impl Outbox {
         true
     }
 
-    /// Moves every queued frame to the end of `batch`, in order.
+    /// Moves every queued frame to the end of `batch`, in order. The queue
+    /// gives back any heap it grew: a drainer that keeps one `batch` (per
+    /// thread, say) moves frames without allocating.
     ///
     /// Returns the close reason once the outbox is closed; the frames queued
     /// before the close come with it (drain, write, then end the transport).
     pub fn drain(&self, batch: &mut Vec<Frame>) -> Option<CloseReason> {
         let mut state = self.state.lock();
         state.last_batch = state.frames.len().min(64) as u8;
-        if batch.is_empty() {
-            std::mem::swap(&mut state.frames, batch);
-        } else {
-            batch.append(&mut state.frames);
-        }
-        state.closed
+        let frames = std::mem::take(&mut state.frames);
+        let closed = state.closed;
+        drop(state);
+        batch.extend(frames);
+        closed
     }
 
     /// Waits until a frame is queued or the outbox is closed.

@@ -11,6 +11,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Sleep;
 
 use crate::error::ReadEnd;
+use crate::scratch::{return_scratch, take_scratch, BATCH_SCRATCH};
 use crate::{WsConnection, WsError};
 
 /// Reads per turn before the outbox gets its turn (each read takes up to
@@ -125,13 +126,13 @@ where
             };
             let outbox = endpoint.outbox();
             if outbox.poll_ready(cx).is_ready() && (flushed || outbox.closed().is_some()) {
-                // The outbox keeps a queue's worth of capacity; the batch
-                // is dropped after the write, so an idle connection holds
-                // one, not two.
-                let mut batch = Vec::new();
+                // The batch is the thread's: draining into it and writing
+                // it out allocate nothing, and no connection keeps one.
+                let mut batch = take_scratch(&BATCH_SCRATCH);
                 let closed = outbox.drain(&mut batch);
                 let written = self.write_frames(cx, &mut batch);
-                drop(batch);
+                batch.clear();
+                return_scratch(&BATCH_SCRATCH, batch);
                 if let Err(e) = written {
                     return self.failed(e, endpoint);
                 }

@@ -22,6 +22,7 @@
 //! to the input.
 
 use bytes::Bytes;
+use roomcast_core::Text;
 use serde_json::Value;
 use smol_str::SmolStr;
 
@@ -50,22 +51,31 @@ impl JsonDecoder {
     pub fn is_pending(&self) -> bool {
         self.pending.is_some()
     }
-}
 
-impl Decoder for JsonDecoder {
-    fn decode_text(&mut self, text: &str) -> Result<Option<Packet>, DecodeError> {
+    /// A text frame; `shared` is the same text as a slice of its frame.
+    fn decode(&mut self, text: &str, shared: Option<&Text>) -> Result<Option<Packet>, DecodeError> {
         if let Some(pending) = self.pending.take() {
             let (packet, expected) = &*pending;
             let missing = expected.saturating_sub(packet.attachments.len());
             return Err(DecodeError::UnexpectedText { missing });
         }
-        let (packet, expected) = parse(text, &self.limits)?;
+        let (packet, expected) = parse(text, shared, &self.limits)?;
         if expected == 0 {
             Ok(Some(packet))
         } else {
             self.pending = Some(Box::new((packet, expected)));
             Ok(None)
         }
+    }
+}
+
+impl Decoder for JsonDecoder {
+    fn decode_text(&mut self, text: &str) -> Result<Option<Packet>, DecodeError> {
+        self.decode(text, None)
+    }
+
+    fn decode_shared(&mut self, text: &Text) -> Result<Option<Packet>, DecodeError> {
+        self.decode(text.as_str(), Some(text))
     }
 
     fn decode_binary(&mut self, data: Bytes) -> Result<Option<Packet>, DecodeError> {
@@ -90,7 +100,12 @@ fn split_digits(s: &str) -> (&str, &str) {
 }
 
 /// Parses one text packet; returns it with its announced attachment count.
-fn parse(text: &str, limits: &DecoderLimits) -> Result<(Packet, usize), DecodeError> {
+/// An `EVENT`'s data keeps a slice of `shared` (the same text) if given.
+fn parse(
+    text: &str,
+    shared: Option<&Text>,
+    limits: &DecoderLimits,
+) -> Result<(Packet, usize), DecodeError> {
     let mut chars = text.chars();
     let first = chars.next().ok_or(DecodeError::Empty)?;
     let kind = first
@@ -149,7 +164,12 @@ fn parse(text: &str, limits: &DecoderLimits) -> Result<(Packet, usize), DecodeEr
         check(kind, id, None)?;
         None
     } else if let Some(event) = (kind == PacketType::Event)
-        .then(|| EventJson::read(rest))
+        .then(
+            || match shared.and_then(|t| t.slice_from(text.len() - rest.len())) {
+                Some(slice) => EventJson::read_shared(slice),
+                None => EventJson::read(rest),
+            },
+        )
         .flatten()
     {
         // The rest is checked where the event is delivered.
@@ -290,6 +310,19 @@ mod tests {
         assert_eq!(ok("2/,[\"a\"]").namespace, "/");
         assert_eq!(ok(&format!("2{}[\"a\"]", u64::MAX)).id, Some(u64::MAX));
         assert_eq!(ok("50-[\"a\"]").kind, BinaryEvent);
+    }
+
+    #[test]
+    fn shared_text_is_sliced_not_copied() {
+        let frame = Text::from(r#"2/chat,7["a",{"b":1}]"#);
+        let shared = JsonDecoder::default().decode_shared(&frame).unwrap().unwrap();
+        assert_eq!(Some(shared.clone()), decode(frame.as_str()).unwrap());
+        let Some(Data::Event(event)) = &shared.data else {
+            panic!("an event kept as text: {shared:?}");
+        };
+        assert_eq!(event.as_str(), r#"["a",{"b":1}]"#);
+        let within = frame.as_str().as_bytes().as_ptr_range();
+        assert!(within.contains(&event.as_str().as_ptr()), "a slice of the frame");
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //!
 //! [`Socket::on_raw`]: crate::Socket::on_raw
 
+use roomcast_core::Text;
 use serde_json::Value;
 use smol_str::SmolStr;
 
@@ -35,8 +36,8 @@ use super::{json_check, DecodeError};
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventJson {
-    /// The whole array, as received.
-    text: Box<str>,
+    /// The whole array, as received: a slice of the frame it came in.
+    text: Text,
     /// The event name, unescaped.
     name: SmolStr,
     /// Where the first argument starts, or where the closing `]` is.
@@ -49,6 +50,13 @@ impl EventJson {
     /// [`check`](EventJson::check)). `None` when `text` does not start that
     /// way: decode it as a value, which says what is wrong.
     pub fn read(text: &str) -> Option<EventJson> {
+        EventJson::read_shared(Text::from(text))
+    }
+
+    /// [`read`](EventJson::read), keeping `text` (a slice of the frame)
+    /// instead of a copy.
+    pub(crate) fn read_shared(shared: Text) -> Option<EventJson> {
+        let text = shared.as_str();
         let after_open = text.trim_start().strip_prefix('[')?.trim_start();
         let token_len = string_token_len(after_open)?;
         let (token, after_name) = after_open.split_at_checked(token_len)?;
@@ -63,7 +71,7 @@ impl EventJson {
             return None;
         }
         Some(EventJson {
-            text: text.into(),
+            text: shared,
             name,
             args_at,
         })
@@ -76,7 +84,7 @@ impl EventJson {
 
     /// The whole array, as received.
     pub fn as_str(&self) -> &str {
-        &self.text
+        self.text.as_str()
     }
 
     /// Checks that the whole array is valid JSON nested at most 127 deep,
@@ -84,7 +92,7 @@ impl EventJson {
     /// lone surrogate escapes and numbers out of `f64`'s range, which are
     /// relayed as they are (see `json_check`).
     pub fn check(&self) -> Result<(), DecodeError> {
-        if json_check::is_valid(&self.text) {
+        if json_check::is_valid(self.text.as_str()) {
             return Ok(());
         }
         // Refused: serde_json says why (and it is never more lenient).
@@ -93,7 +101,7 @@ impl EventJson {
 
     /// The whole array decoded, name first.
     pub fn to_value(&self) -> Result<Value, DecodeError> {
-        serde_json::from_str(&self.text).map_err(DecodeError::InvalidJson)
+        serde_json::from_str(self.text.as_str()).map_err(DecodeError::InvalidJson)
     }
 
     /// The arguments decoded (the name left out).
@@ -112,12 +120,12 @@ impl EventJson {
     /// (empty when there are none). Meaningful once
     /// [`check`](EventJson::check) passed.
     pub fn args_json(&self) -> &str {
-        let end = self
-            .text
+        let text = self.text.as_str();
+        let end = text
             .trim_end()
             .strip_suffix(']')
             .map_or(self.args_at, str::len);
-        self.text.get(self.args_at..end).unwrap_or_default()
+        text.get(self.args_at..end).unwrap_or_default()
     }
 }
 

@@ -61,7 +61,7 @@
 //! and [`MsgPackParser`] (npm `socket.io-msgpack-parser`).
 
 use bytes::Bytes;
-use roomcast_core::{Frame, Message};
+use roomcast_core::{Frame, Message, Text};
 use serde::Serialize;
 
 pub mod args;
@@ -334,6 +334,14 @@ pub trait Decoder: Send {
     /// Returns `Ok(Some(packet))` for a complete packet and `Ok(None)` for a
     /// binary packet that now waits for its attachments.
     fn decode_text(&mut self, text: &str) -> Result<Option<Packet>, DecodeError>;
+
+    /// [`decode_text`](Decoder::decode_text) given the frame's shared text
+    /// (without the `4`), of which a packet may keep a slice instead of a
+    /// copy (the JSON decoder does for an `EVENT`'s data). The default
+    /// decodes the `str`.
+    fn decode_shared(&mut self, text: &Text) -> Result<Option<Packet>, DecodeError> {
+        self.decode_text(text.as_str())
+    }
 
     /// Decodes a binary frame: the next attachment of the pending binary
     /// packet. Returns the packet once its last attachment has arrived.
