@@ -19,7 +19,8 @@ use serde_json::Value;
 use std::future::Future;
 
 use crate::handler::BoxFuture;
-use crate::parser::decode_args;
+use crate::parser::de_text::decode_event_args;
+use crate::parser::{decode_args, EventJson};
 use crate::{AckSender, Socket};
 
 /// An event handler: `Fn(Socket)`, `Fn(Socket, T)` or
@@ -62,24 +63,30 @@ impl<H: sealed::Sealed<M> + Send + Sync + 'static, M> EventHandler<M> for H {}
 pub(crate) mod sealed {
     use super::*;
 
+    /// An event's arguments as a listener reads them: decoded values and
+    /// their attachments, or an event still held as text.
+    #[derive(Clone, Copy)]
+    pub enum ArgsRef<'a> {
+        Values(&'a [Value], &'a [Bytes]),
+        Text(&'a EventJson),
+    }
+
     /// The erased call; not nameable outside the crate.
     pub trait Sealed<M> {
-        fn call(
-            &self,
-            socket: Socket,
-            args: &[Value],
-            attachments: &[Bytes],
-            ack: AckSender,
-        ) -> Option<BoxFuture<()>>;
+        fn call(&self, socket: Socket, args: ArgsRef<'_>, ack: AckSender) -> Option<BoxFuture<()>>;
     }
 }
 
-fn decode<T: DeserializeOwned>(
-    socket: &Socket,
-    args: &[Value],
-    attachments: &[Bytes],
-) -> Option<T> {
-    match decode_args::<T>(args, attachments) {
+use sealed::ArgsRef;
+
+/// The arguments decoded into `T` (text straight into `T`, see
+/// `parser::de_text`).
+fn decode<T: DeserializeOwned>(socket: &Socket, args: ArgsRef<'_>) -> Option<T> {
+    let decoded = match args {
+        ArgsRef::Values(args, attachments) => decode_args::<T>(args, attachments),
+        ArgsRef::Text(event) => decode_event_args::<T>(event),
+    };
+    match decoded {
         Ok(data) => Some(data),
         Err(e) => {
             tracing::debug!(socket = %socket.id(), error = %e, "event arguments do not match the handler's type; ignored");
@@ -93,13 +100,7 @@ where
     F: Fn(Socket) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    fn call(
-        &self,
-        socket: Socket,
-        _: &[Value],
-        _: &[Bytes],
-        _: AckSender,
-    ) -> Option<BoxFuture<()>> {
+    fn call(&self, socket: Socket, _: ArgsRef<'_>, _: AckSender) -> Option<BoxFuture<()>> {
         Some(Box::pin(self(socket)))
     }
 }
@@ -110,14 +111,8 @@ where
     T: DeserializeOwned + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    fn call(
-        &self,
-        socket: Socket,
-        args: &[Value],
-        attachments: &[Bytes],
-        _: AckSender,
-    ) -> Option<BoxFuture<()>> {
-        let data = decode(&socket, args, attachments)?;
+    fn call(&self, socket: Socket, args: ArgsRef<'_>, _: AckSender) -> Option<BoxFuture<()>> {
+        let data = decode(&socket, args)?;
         Some(Box::pin(self(socket, data)))
     }
 }
@@ -128,14 +123,8 @@ where
     T: DeserializeOwned + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    fn call(
-        &self,
-        socket: Socket,
-        args: &[Value],
-        attachments: &[Bytes],
-        ack: AckSender,
-    ) -> Option<BoxFuture<()>> {
-        let data = decode(&socket, args, attachments)?;
+    fn call(&self, socket: Socket, args: ArgsRef<'_>, ack: AckSender) -> Option<BoxFuture<()>> {
+        let data = decode(&socket, args)?;
         Some(Box::pin(self(socket, data, ack)))
     }
 }

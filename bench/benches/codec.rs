@@ -50,6 +50,38 @@ fn decode(c: &mut Criterion) {
     g.finish();
 }
 
+/// A typed listener's arguments: an event decoded into values and then
+/// into the type (how every event was read before), against the event's
+/// text read straight into the type (how a typed listener reads it now).
+fn typed_args(c: &mut Criterion) {
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Chat {
+        room: String,
+        text: String,
+        n: u32,
+    }
+    let mut g = c.benchmark_group("typed arguments");
+    g.throughput(Throughput::Elements(1));
+    let mut decoder = JsonParser::new().json_decoder();
+    let chat = r#"2["chat",{"room":"lobby","text":"hello there, how is it going?","n":3}]"#;
+    g.bench_function("through values", |b| {
+        b.iter(|| {
+            let mut packet = decoder.decode_text(black_box(chat)).ok()??;
+            packet.decode_data().ok()?;
+            packet.decode_args::<Chat>().ok()
+        })
+    });
+    g.bench_function("from the text", |b| {
+        b.iter(|| {
+            let packet = decoder.decode_text(black_box(chat)).ok()??;
+            packet.check_data().ok()?;
+            packet.decode_args::<Chat>().ok()
+        })
+    });
+    g.finish();
+}
+
 fn payload(c: &mut Criterion) {
     let mut g = c.benchmark_group("polling payload encode");
     let frames: Vec<Frame> = (0..10)
@@ -73,6 +105,6 @@ fn payload(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = common::config();
-    targets = encode, decode, payload
+    targets = encode, decode, typed_args, payload
 }
 criterion_main!(benches);

@@ -315,14 +315,20 @@ mod tests {
     #[test]
     fn shared_text_is_sliced_not_copied() {
         let frame = Text::from(r#"2/chat,7["a",{"b":1}]"#);
-        let shared = JsonDecoder::default().decode_shared(&frame).unwrap().unwrap();
+        let shared = JsonDecoder::default()
+            .decode_shared(&frame)
+            .unwrap()
+            .unwrap();
         assert_eq!(Some(shared.clone()), decode(frame.as_str()).unwrap());
         let Some(Data::Event(event)) = &shared.data else {
             panic!("an event kept as text: {shared:?}");
         };
         assert_eq!(event.as_str(), r#"["a",{"b":1}]"#);
         let within = frame.as_str().as_bytes().as_ptr_range();
-        assert!(within.contains(&event.as_str().as_ptr()), "a slice of the frame");
+        assert!(
+            within.contains(&event.as_str().as_ptr()),
+            "a slice of the frame"
+        );
     }
 
     #[test]

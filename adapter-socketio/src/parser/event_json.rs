@@ -4,11 +4,13 @@
 //! keeps the rest of the array as text. What happens to the text is decided
 //! where the event is delivered, by who listens:
 //!
-//! - a listener that wants values (a typed handler, a catch-all, a packet
-//!   middleware) gets the array decoded into [`serde_json::Value`]s, once;
-//! - listeners that relay the arguments ([`Socket::on_raw`]) get the text,
-//!   [checked](EventJson::check) but not decoded, and an emit of it copies
-//!   the text into the outgoing frame.
+//! - a catch-all or a packet middleware, which take values, gets the array
+//!   decoded into [`serde_json::Value`]s, once;
+//! - otherwise the text is [checked](EventJson::check) and stays text: a
+//!   typed listener reads its arguments from it straight into its type
+//!   (`parser::de_text`), and a listener that relays the arguments
+//!   ([`Socket::on_raw`]) gets the text, which an emit copies into the
+//!   outgoing frame.
 //!
 //! Either way the whole array is checked as JSON before any listener runs,
 //! with the nesting limit the decoder applies to values (127 open

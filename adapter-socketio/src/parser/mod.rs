@@ -66,6 +66,7 @@ use serde::Serialize;
 
 pub mod args;
 mod de;
+pub(crate) mod de_text;
 mod de_value;
 mod decode;
 mod event_json;

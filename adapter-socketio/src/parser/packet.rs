@@ -301,10 +301,11 @@ impl Packet {
 
     /// Decodes [`Packet::args`] into `T` following the argument rules of
     /// [`decode_args`](super::decode_args).
-    /// An `EVENT` still held as text is decoded for the call.
+    /// An `EVENT` still held as text is read from the text (through
+    /// values only where that fails), as a typed listener reads it.
     pub fn decode_args<T: DeserializeOwned>(&self) -> Result<T, DecodeError> {
         match &self.data {
-            Some(Data::Event(event)) => super::decode_args(&event.args()?, &self.attachments),
+            Some(Data::Event(event)) => super::de_text::decode_event_args(event),
             _ => super::decode_args(self.args(), &self.attachments),
         }
     }

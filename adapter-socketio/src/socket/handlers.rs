@@ -22,7 +22,6 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use parking_lot::RwLock;
 use serde::Serialize;
 use serde_json::Value;
@@ -33,7 +32,8 @@ use smol_str::SmolStr;
 use super::listeners::{CatchAlls, ListenerId, Listeners, Snapshot};
 use super::Socket;
 use crate::ack::{AckReply, AckSender};
-use crate::event_handler::{sealed::Sealed, EventHandler};
+use crate::event_handler::sealed::{ArgsRef, Sealed};
+use crate::event_handler::EventHandler;
 use crate::handler::{self, BoxFuture};
 use crate::parser::{args_to_value, Data, Packet, PacketType};
 use crate::RawArgs;
@@ -47,12 +47,12 @@ pub(crate) enum EventFn {
     Raw(Arc<RawFn>),
 }
 
-type TypedFn = dyn Fn(Socket, &[Value], &[Bytes], AckSender) -> Option<BoxFuture<()>> + Send + Sync;
+type TypedFn = dyn Fn(Socket, ArgsRef<'_>, AckSender) -> Option<BoxFuture<()>> + Send + Sync;
 type RawFn = dyn Fn(Socket, RawArgs, AckSender) -> BoxFuture<()> + Send + Sync;
 
 fn event_fn<M: 'static>(handler: impl EventHandler<M>) -> EventFn {
-    EventFn::Typed(Arc::new(move |socket, args, attachments, ack| {
-        Sealed::<M>::call(&handler, socket, args, attachments, ack)
+    EventFn::Typed(Arc::new(move |socket, args, ack| {
+        Sealed::<M>::call(&handler, socket, args, ack)
     }))
 }
 
@@ -196,10 +196,9 @@ impl Socket {
 
     /// Adds a listener of `event` given its arguments as received
     /// ([`RawArgs`]), to relay them unchanged with [`Socket::emit_raw`] or
-    /// [`AckSender::send_raw`]. While only such listeners handle an event
-    /// (no typed listener of it, no catch-all, no packet middleware), its
-    /// arguments are checked as JSON but not decoded, and relaying them
-    /// copies their text.
+    /// [`AckSender::send_raw`]. Unless the socket has a catch-all or a
+    /// packet middleware, an event's arguments are checked as JSON but not
+    /// decoded, and relaying them copies their text.
     ///
     /// ```no_run
     /// # use roomcast_socketio::{AckSender, RawArgs, Socket};
@@ -400,9 +399,9 @@ impl Socket {
     }
 
     /// Runs the catch-alls and the listeners of the event (whose data was
-    /// checked, and decoded if `listeners` has a typed one). Typed
-    /// listeners borrow the arguments; raw ones get a copy, the last one
-    /// the arguments themselves.
+    /// checked, or decoded). Typed listeners borrow the arguments (text or
+    /// values); raw ones get a copy, the last one the arguments
+    /// themselves.
     fn dispatch(&self, mut packet: Packet, listeners: &Snapshot<EventFn>) {
         let Some(event) = packet.event_name() else {
             return;
@@ -433,7 +432,13 @@ impl Socket {
             };
             let Some(ack) = ack else { continue };
             let fut = match &l.f {
-                EventFn::Typed(f) => f(self.clone(), packet.args(), &packet.attachments, ack),
+                EventFn::Typed(f) => {
+                    let args = match &packet.data {
+                        Some(Data::Event(event)) => ArgsRef::Text(event),
+                        _ => ArgsRef::Values(packet.args(), &packet.attachments),
+                    };
+                    f(self.clone(), args, ack)
+                }
                 EventFn::Raw(f) if i == last => {
                     Some(f(self.clone(), RawArgs::take(&mut packet), ack))
                 }
@@ -451,20 +456,17 @@ impl Socket {
     /// caller has checked that the socket is connected.
     ///
     /// An event's data still held as text is checked first, and decoded
-    /// only when a listener wants values: an error means the packet was
-    /// not valid JSON, and its connection is to be closed.
+    /// into values only for catch-alls and packet middlewares (typed
+    /// listeners read the text): an error means the packet was not valid
+    /// JSON, and its connection is to be closed.
     pub(super) fn handle(&self, mut packet: Packet) -> Result<(), CloseReason> {
         match packet.kind {
             PacketType::Event | PacketType::BinaryEvent => {
                 let h = &self.0.handlers;
                 let listeners = h.events.snapshot();
-                let values = !h.middlewares.is_empty()
-                    || !h.any_incoming.is_empty()
-                    || packet.event_name().is_some_and(|event| {
-                        listeners
-                            .iter()
-                            .any(|l| l.event == event && matches!(l.f, EventFn::Typed(_)))
-                    });
+                // Typed listeners read text too; catch-alls and packet
+                // middlewares take values.
+                let values = !h.middlewares.is_empty() || !h.any_incoming.is_empty();
                 let checked = match values {
                     true => packet.decode_data(),
                     false => packet.check_data(),
