@@ -57,7 +57,7 @@ pub fn decode_args<T: DeserializeOwned>(
     args: &[Value],
     attachments: &[Bytes],
 ) -> Result<T, DecodeError> {
-    T::deserialize(ArgsDeserializer { args, attachments })
+    T::deserialize(Spread(Values { args, attachments }))
 }
 
 /// Decodes one JSON value into `T`, placeholders read as bytes yielding the
@@ -69,13 +69,31 @@ pub fn from_value<T: DeserializeOwned>(
     T::deserialize(ValueDeserializer { value, attachments })
 }
 
-/// The top level: a list of arguments.
-struct ArgsDeserializer<'de> {
+/// A list of arguments the rules apply to: decoded values, or the texts
+/// of an event kept as text (`de_text`).
+pub(super) trait ArgList<'de>: Sized {
+    /// How one argument is read.
+    type One: Deserializer<'de, Error = DecodeError>;
+
+    /// The first argument (`null` when there is none).
+    fn first(&self) -> Self::One;
+
+    /// Exactly `len` elements: the arguments, then nulls.
+    fn fill<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, DecodeError>;
+
+    /// Every argument, as one sequence.
+    fn all<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError>;
+}
+
+/// The values of [`decode_args`].
+struct Values<'de> {
     args: &'de [Value],
     attachments: &'de [Bytes],
 }
 
-impl<'de> ArgsDeserializer<'de> {
+impl<'de> ArgList<'de> for Values<'de> {
+    type One = ValueDeserializer<'de>;
+
     fn first(&self) -> ValueDeserializer<'de> {
         ValueDeserializer {
             value: self.args.first().unwrap_or(&NULL),
@@ -83,26 +101,32 @@ impl<'de> ArgsDeserializer<'de> {
         }
     }
 
-    /// Exactly `len` elements: the arguments, then nulls.
     fn fill<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, DecodeError> {
         visitor.visit_seq(Seq {
             items: self.args.iter().chain(iter::repeat(&NULL)).take(len),
             attachments: self.attachments,
         })
     }
+
+    fn all<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        visit_array(self.args, self.attachments, visitor)
+    }
 }
+
+/// The top level: the argument rules over a list of arguments.
+pub(super) struct Spread<L>(pub(super) L);
 
 macro_rules! to_first {
     ($($method:ident($($arg:ident: $ty:ty),*);)*) => {
         $(
             fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, DecodeError> {
-                self.first().$method($($arg,)* visitor)
+                self.0.first().$method($($arg,)* visitor)
             }
         )*
     };
 }
 
-impl<'de> Deserializer<'de> for ArgsDeserializer<'de> {
+impl<'de, L: ArgList<'de>> Deserializer<'de> for Spread<L> {
     type Error = DecodeError;
 
     to_first! {
@@ -154,7 +178,7 @@ impl<'de> Deserializer<'de> for ArgsDeserializer<'de> {
         len: usize,
         visitor: V,
     ) -> Result<V::Value, DecodeError> {
-        self.fill(len, visitor)
+        self.0.fill(len, visitor)
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
@@ -163,7 +187,7 @@ impl<'de> Deserializer<'de> for ArgsDeserializer<'de> {
         len: usize,
         visitor: V,
     ) -> Result<V::Value, DecodeError> {
-        self.fill(len, visitor)
+        self.0.fill(len, visitor)
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -172,27 +196,21 @@ impl<'de> Deserializer<'de> for ArgsDeserializer<'de> {
         visitor: V,
     ) -> Result<V::Value, DecodeError> {
         if name == ARGS_MAGIC {
-            visitor.visit_newtype_struct(AllArgs {
-                args: self.args,
-                attachments: self.attachments,
-            })
+            visitor.visit_newtype_struct(All(self.0))
         } else {
-            self.first().deserialize_newtype_struct(name, visitor)
+            self.0.first().deserialize_newtype_struct(name, visitor)
         }
     }
 }
 
 /// Every argument, as one sequence (inside [`Args`](super::Args)).
-struct AllArgs<'de> {
-    args: &'de [Value],
-    attachments: &'de [Bytes],
-}
+struct All<L>(L);
 
-impl<'de> Deserializer<'de> for AllArgs<'de> {
+impl<'de, L: ArgList<'de>> Deserializer<'de> for All<L> {
     type Error = DecodeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
-        visit_array(self.args, self.attachments, visitor)
+        self.0.all(visitor)
     }
 
     forward_to_deserialize_any! {

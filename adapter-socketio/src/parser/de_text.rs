@@ -16,11 +16,10 @@
 //! through values whenever this path fails.
 
 use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, SeqAccess, Visitor};
-use serde::forward_to_deserialize_any;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::args::ARGS_MAGIC;
+use super::de::{ArgList, Spread};
 use super::{DecodeError, EventJson};
 
 /// Decodes the arguments of `event` (its name left out) into `T`: read
@@ -34,12 +33,12 @@ pub(crate) fn decode_event_args<T: DeserializeOwned>(event: &EventJson) -> Resul
 fn from_text<T: DeserializeOwned>(event: &EventJson) -> Result<T, DecodeError> {
     let items: Vec<&RawValue> =
         serde_json::from_str(event.as_str()).map_err(DecodeError::InvalidJson)?;
-    T::deserialize(TextArgs {
+    T::deserialize(Spread(TextArgs {
         args: items.get(1..).unwrap_or_default(),
-    })
+    }))
 }
 
-/// The top level: the arguments' texts.
+/// The arguments' texts (the argument rules are `de::Spread`'s).
 struct TextArgs<'a, 'de> {
     args: &'a [&'de RawValue],
 }
@@ -125,7 +124,7 @@ impl<'de> SeqAccess<'de> for Filled<'_, 'de> {
     }
 }
 
-/// Every argument as one sequence (inside [`Args`](super::Args)).
+/// Every argument as one sequence.
 struct All<'a, 'de> {
     items: std::slice::Iter<'a, &'de RawValue>,
 }
@@ -148,125 +147,24 @@ impl<'de> SeqAccess<'de> for All<'_, 'de> {
     }
 }
 
-impl<'de> TextArgs<'_, 'de> {
+impl<'de> ArgList<'de> for TextArgs<'_, 'de> {
+    type One = One<'de>;
+
     fn first(&self) -> One<'de> {
         One(self.args.first().copied())
     }
 
-    /// Exactly `len` elements: the arguments, then nulls.
     fn fill<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, DecodeError> {
         visitor.visit_seq(Filled {
             items: self.args.iter(),
             left: len,
         })
     }
-}
 
-macro_rules! to_first {
-    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {
-        $(
-            fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, DecodeError> {
-                self.first().$method($($arg,)* visitor)
-            }
-        )*
-    };
-}
-
-impl<'de> Deserializer<'de> for TextArgs<'_, 'de> {
-    type Error = DecodeError;
-
-    to_first! {
-        deserialize_any();
-        deserialize_bool();
-        deserialize_i8();
-        deserialize_i16();
-        deserialize_i32();
-        deserialize_i64();
-        deserialize_i128();
-        deserialize_u8();
-        deserialize_u16();
-        deserialize_u32();
-        deserialize_u64();
-        deserialize_u128();
-        deserialize_f32();
-        deserialize_f64();
-        deserialize_char();
-        deserialize_str();
-        deserialize_string();
-        deserialize_bytes();
-        deserialize_byte_buf();
-        deserialize_option();
-        deserialize_seq();
-        deserialize_map();
-        deserialize_identifier();
-        deserialize_struct(name: &'static str, fields: &'static [&'static str]);
-        deserialize_enum(name: &'static str, variants: &'static [&'static str]);
-    }
-
-    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
-        visitor.visit_unit()
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, DecodeError> {
-        visitor.visit_unit()
-    }
-
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
-        visitor.visit_unit()
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, DecodeError> {
-        self.fill(len, visitor)
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, DecodeError> {
-        self.fill(len, visitor)
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, DecodeError> {
-        if name == ARGS_MAGIC {
-            visitor.visit_newtype_struct(AllArgs { args: self.args })
-        } else {
-            self.first().deserialize_newtype_struct(name, visitor)
-        }
-    }
-}
-
-/// Every argument, as one sequence.
-struct AllArgs<'a, 'de> {
-    args: &'a [&'de RawValue],
-}
-
-impl<'de> Deserializer<'de> for AllArgs<'_, 'de> {
-    type Error = DecodeError;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+    fn all<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         visitor.visit_seq(All {
             items: self.args.iter(),
         })
-    }
-
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct enum identifier ignored_any
     }
 }
 
