@@ -39,21 +39,21 @@ use crate::parser::{args_to_value, Data, Packet, PacketType};
 use crate::RawArgs;
 use crate::{ConnectError, DisconnectReason};
 
-/// An event listener, its shape erased: typed (it decodes the arguments
-/// from values, which it borrows) or raw (it is given [`RawArgs`]).
-#[derive(Clone)]
-pub(crate) enum EventFn {
-    Typed(Arc<TypedFn>),
-    Raw(Arc<RawFn>),
-}
-
-type TypedFn = dyn Fn(Socket, ArgsRef<'_>, AckSender) -> Option<BoxFuture<()>> + Send + Sync;
-type RawFn = dyn Fn(Socket, RawArgs, AckSender) -> BoxFuture<()> + Send + Sync;
+/// An event listener, its shape erased: given the packet, and whether it
+/// is the event's last listener (which may take the arguments; the
+/// others borrow or copy them). One pointer: a listener list stays as
+/// small as it was before listeners came in two kinds.
+pub(crate) type EventFn =
+    Arc<dyn Fn(Socket, &mut Packet, bool, AckSender) -> Option<BoxFuture<()>> + Send + Sync>;
 
 fn event_fn<M: 'static>(handler: impl EventHandler<M>) -> EventFn {
-    EventFn::Typed(Arc::new(move |socket, args, ack| {
+    Arc::new(move |socket, packet, _, ack| {
+        let args = match &packet.data {
+            Some(Data::Event(event)) => ArgsRef::Text(event),
+            _ => ArgsRef::Values(packet.args(), &packet.attachments),
+        };
         Sealed::<M>::call(&handler, socket, args, ack)
-    }))
+    })
 }
 
 fn raw_fn<F, Fut>(handler: F) -> EventFn
@@ -61,9 +61,13 @@ where
     F: Fn(Socket, RawArgs, AckSender) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    EventFn::Raw(Arc::new(move |socket, args, ack| {
-        Box::pin(handler(socket, args, ack))
-    }))
+    Arc::new(move |socket, packet, last, ack| {
+        let args = match last {
+            true => RawArgs::take(packet),
+            false => RawArgs::copy(packet),
+        };
+        Some(Box::pin(handler(socket, args, ack)))
+    })
 }
 
 /// A packet middleware: the packet as Node gives it, `[event, ...args]`.
@@ -431,20 +435,7 @@ impl Socket {
                 false => ack.take(),
             };
             let Some(ack) = ack else { continue };
-            let fut = match &l.f {
-                EventFn::Typed(f) => {
-                    let args = match &packet.data {
-                        Some(Data::Event(event)) => ArgsRef::Text(event),
-                        _ => ArgsRef::Values(packet.args(), &packet.attachments),
-                    };
-                    f(self.clone(), args, ack)
-                }
-                EventFn::Raw(f) if i == last => {
-                    Some(f(self.clone(), RawArgs::take(&mut packet), ack))
-                }
-                EventFn::Raw(f) => Some(f(self.clone(), RawArgs::copy(&packet), ack)),
-            };
-            if let Some(fut) = fut {
+            if let Some(fut) = (l.f)(self.clone(), &mut packet, i == last, ack) {
                 let me = self.clone();
                 handler::run(fut, move || me.disconnect());
             }
