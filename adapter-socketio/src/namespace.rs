@@ -262,8 +262,9 @@ impl Namespace {
     pub(crate) fn remove(&self, socket: &Socket) {
         self.0.hub.disconnect(socket.id());
         self.0.sockets.remove(&socket.id());
-        if self.0.sockets.is_empty() {
-            if let Some(on_empty) = self.0.on_empty.get() {
+        // Asked only when someone listens: emptiness reads every shard.
+        if let Some(on_empty) = self.0.on_empty.get() {
+            if self.0.sockets.is_empty() {
                 on_empty(self);
             }
         }
