@@ -145,6 +145,13 @@ async fn acks_and_binary_both_ways() {
         .await;
     assert_eq!(raw.text().await, r#"4313[ 1 ,{"é":"\u00e9\ud800"},1e400 ]"#);
 
+    // Such a number is no reason to close: the typed `bin` listener
+    // cannot read it and is skipped (it would answer otherwise), and the
+    // connection goes on.
+    raw.send(r#"42["bin",1e400]"#).await;
+    raw.send(r#"4214["echo","still here"]"#).await;
+    assert_eq!(raw.text().await, r#"4314["still here"]"#);
+
     // Client → server binary event; the answer is a binary event.
     raw.send(r#"451-["bin",{"_placeholder":true,"num":0}]"#)
         .await;

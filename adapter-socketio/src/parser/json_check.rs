@@ -7,7 +7,10 @@
 //! decodes, this accepts. It is looser in two places, on purpose, since
 //! text it accepts is relayed, not decoded: a `\u` escape of a lone UTF-16
 //! surrogate (JavaScript's `JSON.stringify` writes them), and a number too
-//! large for an `f64` (JavaScript reads it as `Infinity`).
+//! large for an `f64` (JavaScript reads it as `Infinity`). Such an event
+//! no longer closes its connection: a relay passes it on as it came, and
+//! a typed listener that reads the number fails to decode it and is
+//! skipped (logged), as for any argument that does not fit its type.
 
 /// serde_json's limit: the 128th nested container is refused.
 const MAX_DEPTH: u32 = 127;
