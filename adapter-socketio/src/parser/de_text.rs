@@ -46,7 +46,8 @@ struct TextArgs<'a, 'de> {
 /// One argument (or `null` where there is none), read by serde_json.
 struct One<'de>(Option<&'de RawValue>);
 
-/// `items` then nulls, `left` in all (a tuple's elements).
+/// `items` then nulls, `left` in all (a tuple's elements; every argument
+/// when `left` is their number).
 struct Filled<'a, 'de> {
     items: std::slice::Iter<'a, &'de RawValue>,
     left: usize,
@@ -124,29 +125,6 @@ impl<'de> SeqAccess<'de> for Filled<'_, 'de> {
     }
 }
 
-/// Every argument as one sequence.
-struct All<'a, 'de> {
-    items: std::slice::Iter<'a, &'de RawValue>,
-}
-
-impl<'de> SeqAccess<'de> for All<'_, 'de> {
-    type Error = DecodeError;
-
-    fn next_element_seed<S: DeserializeSeed<'de>>(
-        &mut self,
-        seed: S,
-    ) -> Result<Option<S::Value>, DecodeError> {
-        self.items
-            .next()
-            .map(|raw| seed.deserialize(One(Some(raw))))
-            .transpose()
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.items.len())
-    }
-}
-
 impl<'de> ArgList<'de> for TextArgs<'_, 'de> {
     type One = One<'de>;
 
@@ -162,9 +140,8 @@ impl<'de> ArgList<'de> for TextArgs<'_, 'de> {
     }
 
     fn all<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
-        visitor.visit_seq(All {
-            items: self.args.iter(),
-        })
+        let len = self.args.len();
+        self.fill(len, visitor)
     }
 }
 
