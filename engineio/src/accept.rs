@@ -34,11 +34,10 @@ use http_body_util::{BodyExt, Empty};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
-use crate::config::RemoteAddr;
 use crate::engine::Engine;
 use crate::response::Body;
 use crate::service::HEAD_TIMEOUT;
-use crate::websocket::{Direct, Takeover};
+use crate::websocket::Takeover;
 
 /// A head longer than this goes to hyper (which applies its own limits).
 const MAX_HEAD: usize = 16 * 1024;
@@ -100,7 +99,7 @@ where
     // Bytes of a head that came in several reads (rare).
     let mut pending = Vec::new();
     let deadline = tokio::time::Instant::now() + HEAD_TIMEOUT;
-    let mut req = loop {
+    let req = loop {
         let read = poll_fn(|cx| read_first(&engine, &mut stream, &mut pending, cx));
         match tokio::time::timeout_at(deadline, read).await {
             Ok(Step::WebSocket(req)) => break req,
@@ -116,9 +115,11 @@ where
             }
         }
     };
-    req.extensions_mut().insert(RemoteAddr(addr));
-    req.extensions_mut().insert(Direct);
-    match taken_over(engine.handle(req).await) {
+    let mut takeover = None;
+    let res = engine
+        .handle_from(req, Some(addr), Some(&mut takeover))
+        .await;
+    match taken_over(res, takeover) {
         Ok((takeover, preface)) => Some((takeover, stream, preface)),
         Err(res) => {
             let _ = write_answer(&mut stream, res).await;
@@ -182,13 +183,19 @@ fn read_first(
 /// to write (with `Connection: close`) when there is none. Matched at
 /// once by the caller, so the size of the error is no concern.
 #[allow(clippy::result_large_err)]
-fn taken_over(res: Response<Body>) -> Result<(Takeover, Vec<u8>), Response<Body>> {
+fn taken_over(
+    res: Response<Body>,
+    takeover: Option<Takeover>,
+) -> Result<(Takeover, Vec<u8>), Response<Body>> {
     let (mut parts, body) = res.into_parts();
-    match parts.extensions.remove::<Takeover>() {
+    match takeover {
         Some(takeover) if parts.status == StatusCode::SWITCHING_PROTOCOLS => {
             Ok((takeover, response_head(&parts)))
         }
-        _ => {
+        other => {
+            if let Some(takeover) = other {
+                takeover.abandon();
+            }
             parts
                 .headers
                 .insert(CONNECTION, HeaderValue::from_static("close"));

@@ -29,6 +29,12 @@ use crate::query::Query;
 use crate::registry::Registry;
 use crate::response::{error, error_with, respond, Body, ErrorCode};
 use crate::socket::Socket;
+#[cfg(feature = "ws")]
+pub(crate) use crate::websocket::Takeover;
+
+/// Without WebSocket support no answer hands a connection over.
+#[cfg(not(feature = "ws"))]
+pub(crate) enum Takeover {}
 
 /// An Engine.IO v4 server. Cheap to clone (a handle).
 ///
@@ -129,34 +135,63 @@ impl Engine {
     }
 
     /// Answers one request under the engine's path.
+    ///
+    /// The peer's address is the request's [`RemoteAddr`] extension, when
+    /// the host server inserted one.
     pub async fn handle<B>(&self, req: Request<B>) -> Response<Body>
     where
         B: HttpBody<Data = Bytes> + Send + 'static,
         B::Error: std::fmt::Display,
     {
+        let remote_addr = req.extensions().get::<RemoteAddr>().map(|r| r.0);
+        self.handle_from(req, remote_addr, None).await
+    }
+
+    /// [`Engine::handle`] with the peer's address given. `direct` is the
+    /// slot of a request the engine's own server read (`accept.rs`): a
+    /// WebSocket answer's [`Takeover`] is put there, for that server to run
+    /// after writing the `101`, instead of going to a task on hyper's
+    /// upgrade. (Passed beside the request, not in its extensions: each
+    /// extension is an allocation, and the extensions' map one more.)
+    pub(crate) async fn handle_from<B>(
+        &self,
+        req: Request<B>,
+        remote_addr: Option<SocketAddr>,
+        direct: Option<&mut Option<Takeover>>,
+    ) -> Response<Body>
+    where
+        B: HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: std::fmt::Display,
+    {
         let Some(cors) = &self.registry.config.cors else {
-            return self.dispatch(req).await;
+            return self.dispatch(req, remote_addr, direct).await;
         };
         let origin = req.headers().get(header::ORIGIN).cloned();
         let mut res = if req.method() == Method::OPTIONS {
             cors::preflight(req.headers())
         } else {
-            self.dispatch(req).await
+            self.dispatch(req, remote_addr, direct).await
         };
         cors::allow_origin(cors, origin, &mut res);
         res
     }
 
-    async fn dispatch<B>(&self, req: Request<B>) -> Response<Body>
+    async fn dispatch<B>(
+        &self,
+        req: Request<B>,
+        remote_addr: Option<SocketAddr>,
+        direct: Option<&mut Option<Takeover>>,
+    ) -> Response<Body>
     where
         B: HttpBody<Data = Bytes> + Send + 'static,
         B::Error: std::fmt::Display,
     {
         #[cfg(feature = "ws")]
         let mut req = req;
+        #[cfg(not(feature = "ws"))]
+        let _ = direct;
         let registry = &self.registry;
         let config = &registry.config;
-        let remote_addr = req.extensions().get::<RemoteAddr>().map(|r| r.0);
         // A clone shares the URI's bytes: the query borrows them while the
         // request is lent out mutably below.
         let uri = req.uri().clone();
@@ -194,7 +229,7 @@ impl Engine {
             let res = match transport {
                 #[cfg(feature = "ws")]
                 TransportKind::WebSocket => {
-                    match crate::websocket::upgrade(registry, socket, &mut req) {
+                    match crate::websocket::upgrade(registry, socket, &mut req, direct) {
                         Ok(res) => res,
                         Err(context) => return self.refuse(&req, remote_addr, context),
                     }
@@ -249,7 +284,7 @@ impl Engine {
         let res = match transport {
             #[cfg(feature = "ws")]
             TransportKind::WebSocket => {
-                match crate::websocket::handshake(registry, id, handshake, &mut req) {
+                match crate::websocket::handshake(registry, id, handshake, &mut req, direct) {
                     Ok(res) => res,
                     Err(context) => return self.refuse(&req, remote_addr, context),
                 }

@@ -16,8 +16,9 @@
 //!   `finish_upgrade`, `abandon_upgrade`).
 //! - Where the connection goes after its `101` is a [`Takeover`]: a task
 //!   spawned on hyper's upgrade runs it, or, for a request the standalone
-//!   server read itself (`accept.rs`, marked [`Direct`]), a task that
-//!   writes the `101` in the same write as the first frames.
+//!   server read itself (`accept.rs`, which passes a slot for it), that
+//!   server's task, which writes the `101` in the same write as the first
+//!   frames.
 //! - Once its session has closed, a WebSocket has `ping_timeout` to flush
 //!   what was queued before the close; then it is dropped, so a client that
 //!   stopped reading holds no task, socket or buffer.
@@ -52,12 +53,6 @@ fn ws_config(registry: &Registry, protocol: Protocol) -> WsConfig {
         binary_prefix: protocol.binary_prefix(),
     }
 }
-
-/// Marks a request read by the engine's own server (`accept.rs`): its
-/// WebSocket answer carries a [`Takeover`] in the response's extensions
-/// instead of spawning a task on hyper's upgrade.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Direct;
 
 /// What a connection becomes once its `101` is written: the work of the
 /// task that owns the upgraded stream.
@@ -140,8 +135,9 @@ impl Takeover {
         }
     }
 
-    /// The connection never came (hyper's upgrade failed).
-    fn abandon(self) {
+    /// The connection never came (hyper's upgrade failed, or the answer was
+    /// not a `101` after all).
+    pub(crate) fn abandon(self) {
         if let Takeover::Upgrade { socket, .. } = self {
             tracing::debug!("upgrade abandoned; the session goes on polling");
             socket.abandon_upgrade();
@@ -196,19 +192,19 @@ where
     }
 }
 
-/// The `101` for `req`, and where the connection goes after it: the
-/// request's [`Direct`] server takes `takeover` from the response; else a
-/// task takes it over once hyper has upgraded the connection.
+/// The `101` for `req`, and where the connection goes after it: into
+/// `direct` for the engine's own server (`accept.rs`) to run; else a task
+/// takes it over once hyper has upgraded the connection.
 fn answer<B>(
     req: &mut Request<B>,
     deflate: Option<&PerMessageDeflate>,
+    direct: Option<&mut Option<Takeover>>,
     takeover: impl FnOnce(Option<Negotiated>) -> Takeover,
 ) -> Result<Response<Body>, HandshakeError> {
-    if req.extensions().get::<Direct>().is_some() {
+    if let Some(slot) = direct {
         let (response, agreed) = ws_handshake::answer(req, deflate)?;
-        let mut response = response.map(|()| Body::default());
-        response.extensions_mut().insert(takeover(agreed));
-        return Ok(response);
+        *slot = Some(takeover(agreed));
+        return Ok(response.map(|()| Body::default()));
     }
     let (response, upgrade, agreed) = ws_handshake::accept_with(req, deflate)?;
     let takeover = takeover(agreed);
@@ -231,9 +227,10 @@ pub(crate) fn handshake<B>(
     id: ClientId,
     handshake: Handshake,
     req: &mut Request<B>,
+    direct: Option<&mut Option<Takeover>>,
 ) -> Result<Response<Body>, ErrorContext> {
     let deflate = registry.config.per_message_deflate;
-    answer(req, deflate.as_ref(), |agreed| Takeover::Open {
+    answer(req, deflate.as_ref(), direct, |agreed| Takeover::Open {
         registry: registry.clone(),
         id,
         // Behind a pointer: what the task holds stays allocated as long as
@@ -253,13 +250,14 @@ pub(crate) fn upgrade<B>(
     registry: &Arc<Registry>,
     socket: Arc<Socket>,
     req: &mut Request<B>,
+    direct: Option<&mut Option<Takeover>>,
 ) -> Result<Response<Body>, ErrorContext> {
     if !socket.begin_upgrade() {
-        return refuse_after_handshake(&socket, req);
+        return refuse_after_handshake(&socket, req, direct);
     }
     let deflate = registry.config.per_message_deflate;
     let upgrading = socket.clone();
-    answer(req, deflate.as_ref(), |agreed| Takeover::Upgrade {
+    answer(req, deflate.as_ref(), direct, |agreed| Takeover::Upgrade {
         registry: registry.clone(),
         socket,
         agreed,
@@ -278,9 +276,10 @@ pub(crate) fn upgrade<B>(
 fn refuse_after_handshake<B>(
     socket: &Socket,
     req: &mut Request<B>,
+    direct: Option<&mut Option<Takeover>>,
 ) -> Result<Response<Body>, ErrorContext> {
     tracing::debug!(sid = %socket.id(), phase = ?socket.phase(), "second websocket for a session; closing it");
-    answer(req, None, |_| Takeover::Refuse).map_err(|e| {
+    answer(req, None, direct, |_| Takeover::Refuse).map_err(|e| {
         tracing::debug!(error = %e, "bad websocket handshake");
         ErrorContext::TransportHandshakeError
     })

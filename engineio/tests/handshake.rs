@@ -188,6 +188,28 @@ async fn handshake_records_query_and_headers() {
     assert!(hs.remote_addr.is_some_and(|a| a.ip().is_loopback()));
 }
 
+/// A WebSocket handshake the standalone server reads itself (not through
+/// hyper) records the same: the peer's address, the query and the headers.
+#[cfg(feature = "ws")]
+#[tokio::test]
+async fn a_websocket_handshake_records_the_peer_query_and_headers() {
+    let server = TestServer::start_default().await;
+    let target = eio("EIO=4&transport=websocket&token=a%20b");
+    let (mut ws, res) = ws_connect_with(server.addr, &target, &[("x-test", "yes")])
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 101);
+    let open = parse_open(&ws_recv_text(&mut ws).await);
+    let socket = server.socket(sid(open["sid"].as_str().unwrap()));
+    let hs = socket.handshake();
+    assert!(hs
+        .query()
+        .contains(&("token".to_string(), "a b".to_string())));
+    assert_eq!(hs.headers().get("x-test").unwrap(), "yes");
+    let local = ws.get_ref().local_addr().unwrap();
+    assert_eq!(hs.remote_addr, Some(local), "the client's own address");
+}
+
 /// The standalone server reads a WebSocket handshake itself: a head that
 /// comes in two reads is put together, and the `101` and the open packet
 /// arrive together.
