@@ -22,8 +22,9 @@
 #   RUNS [3]           runs of every scenario against every server (medians)
 #   DURATION [10]      seconds of each measured window; WARMUP [2] before it
 #   SERVERS            [roomcast socketioxide node ceiling]
-#   SCENARIOS          [echo echo-w1 fanout-1k fanout-10k fanout-latency connect
-#                       connect-upgrade idle polling reconnect-storm recovery cluster-fanout]
+#   SCENARIOS          [echo echo-w1 fanout-1k fanout-10k fanout-latency fanout-scale
+#                       connect connect-upgrade idle polling reconnect-storm recovery
+#                       cluster-fanout]
 #   QUIET_LOAD [0.7]   wait for a 1-minute load average below this first...
 #   WAIT_QUIET [1200]  ...polling every 30 s for at most this many seconds
 #                      (then run anyway and say so in the report)
@@ -33,6 +34,10 @@
 #   IDLE_CLIENTS [10000]  the sizes of idle, a list: "1000 10000 19000" runs
 #                      it once per size (results idle-c<N>-*.json; the
 #                      default size keeps the name idle-*.json)
+#   FANOUT_CLIENTS ["1000 10000"]  the sizes of fanout-scale (`fanout -n N
+#                      -b 1`: single-event batches to N subscribers), one run
+#                      per size (results fanout-scale-c<N>-*.json); with the
+#                      idle sizes, the report's Scale table
 #   STORM_CLIENTS [10000, or fewer: see below]  clients of reconnect-storm;
 #                      STORM_FLAGS [] more options for it (--ws-only:
 #                      reconnect over WebSocket only; --sources N: loopback
@@ -48,13 +53,14 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 SERVERS=${SERVERS:-"roomcast socketioxide node ceiling"}
-SCENARIOS=${SCENARIOS:-"echo echo-w1 fanout-1k fanout-10k fanout-latency connect connect-upgrade idle polling reconnect-storm recovery cluster-fanout"}
+SCENARIOS=${SCENARIOS:-"echo echo-w1 fanout-1k fanout-10k fanout-latency fanout-scale connect connect-upgrade idle polling reconnect-storm recovery cluster-fanout"}
 QUIET_LOAD=${QUIET_LOAD:-0.7}
 WAIT_QUIET=${WAIT_QUIET:-1200}
 OUT=${OUT:-target/bench/$(date -u +%Y%m%dT%H%M%SZ)}
 REPORT=${REPORT-BENCHMARKS.md}
 PORT=${PORT:-3900}
 IDLE_CLIENTS=${IDLE_CLIENTS:-10000}
+FANOUT_CLIENTS=${FANOUT_CLIENTS:-"1000 10000"}
 STORM_CLIENTS=${STORM_CLIENTS:-}
 RECOVERY_CLIENTS=${RECOVERY_CLIENTS:-10000}
 RECOVERY_CHURN=${RECOVERY_CHURN:-0.05}
@@ -315,7 +321,7 @@ run_recovery() { # server, run
   done
 }
 
-run_one() { # server, scenario, run; IDLE_N: the size of idle
+run_one() { # server, scenario, run; SIZE: the size of idle and fanout-scale
   local server=$1 scenario=$2 run=$3 mode=ws args raw=() name=$2
   case $scenario in
     cluster-fanout) run_cluster "$server" "$run"; return 0 ;;
@@ -328,8 +334,9 @@ run_one() { # server, scenario, run; IDLE_N: the size of idle
     connect)        args=(connect -k 50) ;;
     connect-upgrade) args=(connect -k 50 --upgrade); mode=polling ;;
     echo-w1)        args=(echo -c 100 -w 1) ;;
-    idle)           args=(idle -c "${IDLE_N:-10000}")
-                    [ "${IDLE_N:-10000}" = 10000 ] || name="idle-c$IDLE_N" ;;
+    fanout-scale)   args=(fanout -n "$SIZE" -b 1); mode=broadcast; name="fanout-scale-c$SIZE" ;;
+    idle)           args=(idle -c "${SIZE:-10000}")
+                    [ "${SIZE:-10000}" = 10000 ] || name="idle-c$SIZE" ;;
     polling)        args=(polling -c 50 -w 4); mode=polling ;;
     *) echo "bench: unknown scenario $scenario" >&2; return 1 ;;
   esac
@@ -356,7 +363,11 @@ for run in $(seq "$RUNS"); do
     for server in $SERVERS; do
       if [ "$scenario" = idle ]; then
         for n in $IDLE_CLIENTS; do
-          IDLE_N=$n run_one "$server" "$scenario" "$run"
+          SIZE=$n run_one "$server" "$scenario" "$run"
+        done
+      elif [ "$scenario" = fanout-scale ]; then
+        for n in $FANOUT_CLIENTS; do
+          SIZE=$n run_one "$server" "$scenario" "$run"
         done
       else
         run_one "$server" "$scenario" "$run"
@@ -367,7 +378,7 @@ done
 
 if [ -n "$REPORT" ]; then
   command="bash scripts/bench.sh"
-  for var in RUNS DURATION WARMUP SERVERS SCENARIOS IDLE_CLIENTS; do
+  for var in RUNS DURATION WARMUP SERVERS SCENARIOS IDLE_CLIENTS FANOUT_CLIENTS; do
     default=$(sed -n "s/^$var=\${$var:-\(.*\)}$/\1/p" "$0" | tr -d '"')
     if [ "${!var}" != "$default" ]; then
       command="$var=\"${!var}\" $command"

@@ -12,6 +12,13 @@ use std::path::{Path, PathBuf};
 use crate::cli::ReportArgs;
 use crate::report::{singular, Report};
 
+mod describe;
+mod scale;
+mod sections;
+
+use describe::describe;
+use sections::{write_nodes, write_recovery, write_requests, write_storm};
+
 /// The label of the server the targets are about.
 const SUBJECT: &str = "roomcast";
 /// Servers in the order they are shown.
@@ -523,232 +530,11 @@ pub fn write(args: &ReportArgs) -> io::Result<()> {
         let _ = writeln!(w);
     }
 
+    scale::write_scale(w, &table);
+
     if let Some(path) = &args.analysis {
         let text = std::fs::read_to_string(path)?;
         let _ = writeln!(w, "{}", text.trim_end());
     }
     std::fs::write(&args.out, md)
-}
-
-/// Long-polling: HTTP requests per echoed event, each server's.
-fn write_requests(w: &mut String, by_server: &BTreeMap<String, Runs>) {
-    let per_server: Vec<String> = servers(by_server)
-        .into_iter()
-        .filter_map(|name| {
-            let v = by_server[name].median(|x| {
-                x.params
-                    .get("requests_per_event")
-                    .and_then(serde_json::Value::as_f64)
-            })?;
-            Some(format!("{name} {v:.3}"))
-        })
-        .collect();
-    if !per_server.is_empty() {
-        let _ = writeln!(
-            w,
-            "\nHTTP requests (GET and POST) per echoed event: {}.",
-            per_server.join(", ")
-        );
-    }
-}
-
-/// A reconnect storm: how long until every client was back, and what failed.
-fn write_storm(w: &mut String, by_server: &BTreeMap<String, Runs>) {
-    for name in servers(by_server) {
-        let r = &by_server[name];
-        let p =
-            |k: &'static str| move |x: &Report| x.params.get(k).and_then(serde_json::Value::as_f64);
-        let _ = writeln!(
-            w,
-            "\n{name}: all {} clients back {} s after the first disconnect; handshake errors {}, \
-             attempts refused while the server was down {}, attempts the generator could not make \
-             {}; peak open descriptors: generator {}, server {} (limit {}).",
-            count(r.median(p("connections"))),
-            cell(r.median(p("all_back_s"))),
-            count(r.median(p("handshake_errors"))),
-            count(r.median(p("refused_attempts"))),
-            count(r.median(p("generator_failures"))),
-            count(r.median(p("peak_fds_generator"))),
-            count(r.median(p("peak_fds_server"))),
-            count(r.median(p("fd_limit"))),
-        );
-    }
-}
-
-/// Recovery under churn: delivered / expected, sessions, the store.
-fn write_recovery(w: &mut String, by_server: &BTreeMap<String, Runs>) {
-    for name in servers(by_server) {
-        let r = &by_server[name];
-        let p =
-            |k: &'static str| move |x: &Report| x.params.get(k).and_then(serde_json::Value::as_f64);
-        let expected: u64 = r.0.iter().filter_map(|x| x.expected).sum();
-        let received: u64 = r.0.iter().filter_map(|x| x.received).sum();
-        let pct = 100.0 * received as f64 / expected.max(1) as f64;
-        let kib = |k: &'static str| {
-            r.median(p(k))
-                .map_or("–".into(), |v| format!("{} MiB", num(v / 1024.0)))
-        };
-        let store = match r.median(p("stored_packets")) {
-            Some(n) => format!(
-                "; the store held {} packets, {} bytes",
-                count(Some(n)),
-                count(r.median(p("stored_bytes")))
-            ),
-            None => String::new(),
-        };
-        let _ = writeln!(
-            w,
-            "\n{name}: delivered {received} of {expected} ({pct:.3} %); {} reconnections \
-             ({} recovered, {} fresh, {} failed), {} duplicates, {} out of order; server RSS {} \
-             with every subscriber connected, {} at the end{store}.",
-            count(r.median(p("reconnections"))),
-            count(r.median(p("recovered"))),
-            count(r.median(p("fresh"))),
-            count(r.median(p("failed_reconnects"))),
-            count(r.median(p("duplicates"))),
-            count(r.median(p("out_of_order"))),
-            kib("rss_kib_connected"),
-            kib("rss_kib_end"),
-        );
-    }
-}
-
-/// Per node of a cluster case: the local (trigger's) and the remote node.
-fn write_nodes(w: &mut String, by_server: &BTreeMap<String, Runs>) {
-    let _ = writeln!(
-        w,
-        "\nPer node (local = the trigger's node; CPU per delivery to that node's own subscribers):\n"
-    );
-    let _ = writeln!(
-        w,
-        "| server | node | deliveries/s | p50 | p99 | CPU µs/delivery | of which kernel | CPU % | lost |"
-    );
-    let _ = writeln!(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
-    let mut notes = Vec::new();
-    for name in servers(by_server) {
-        let r = &by_server[name];
-        for (i, role) in ["local", "remote"].iter().enumerate() {
-            let node = |x: &Report| x.cluster.as_ref().and_then(|c| c.nodes.get(i)).cloned();
-            let lat = |f: fn(&crate::stats::Latency) -> u64| {
-                r.median(|x| node(x)?.latency_us.map(|l| f(&l) as f64))
-            };
-            let lost: u64 = r.0.iter().filter_map(|x| node(x).map(|n| n.lost)).sum();
-            let _ = writeln!(
-                w,
-                "| {name} | {role} | {} | {} | {} | {} | {} | {} | {lost} |",
-                cell(r.median(|x| node(x).map(|n| n.deliveries as f64 / x.secs))),
-                ms(lat(|l| l.p50)),
-                ms(lat(|l| l.p99)),
-                cell(r.median(|x| node(x)?.cpu_us_per_delivery)),
-                cell(r.median(|x| node(x)?.sys_us_per_delivery)),
-                cell(r.median(|x| node(x)?.cpu_pct)),
-            );
-        }
-        notes.push(format!(
-            "{name}: remote / local CPU per delivery ×{}, broker (redis-server) {} µs per delivery",
-            cell(r.median(|x| x.cluster.as_ref()?.remote_over_local)),
-            cell(r.median(|x| x.cluster.as_ref()?.broker_cpu_us_per_delivery)),
-        ));
-    }
-    let _ = writeln!(w, "\n{}.", notes.join("; "));
-}
-
-/// A sentence on what a case measures.
-fn describe(r: &Report) -> String {
-    let p = |k: &str| r.params.get(k).map(|v| v.to_string()).unwrap_or_default();
-    match r.scenario.as_str() {
-        "echo" => format!(
-            "{} WebSocket connections, each keeping {} `{}` events ({}-byte padding) in flight; \
-             the server sends each back. Latency: round trip.",
-            p("connections"),
-            p("window"),
-            p("event").trim_matches('"'),
-            p("payload_bytes")
-        ),
-        "fanout" => format!(
-            "{} subscribers in one room; closed loop: a trigger asks for a batch of {} `fanout` \
-             events and waits until every subscriber has all of them. Latency: from the trigger's \
-             send to each delivery.",
-            p("subscribers"),
-            p("batch")
-        ),
-        "fanout-latency" => format!(
-            "{} subscribers in one room; open loop: {} single-event broadcasts per second. \
-             Latency: from the trigger's send to each delivery.",
-            p("subscribers"),
-            p("rate")
-        ),
-        "connect" if r.params.get("upgrade").and_then(|v| v.as_bool()) == Some(true) => format!(
-            "New connections, {} in flight, as the default socket.io-client makes them: the \
-             Engine.IO handshake over long-polling (fresh HTTP/1 connection), Socket.IO CONNECT \
-             over polling, the WebSocket probe (`2probe`/`3probe`) and the upgrade (`5`); then \
-             closed. Latency: that whole set-up.",
-            p("inflight")
-        ),
-        "connect" => format!(
-            "New connections, {} in flight: TCP connect, WebSocket upgrade, Engine.IO open, \
-             Socket.IO CONNECT and its reply (ceiling: the same frames, an open-sized one with \
-             the 101, none parsed); then closed. Latency: that whole set-up.",
-            p("inflight")
-        ),
-        "reconnect-storm" => format!(
-            "{} connected clients; the server is stopped and started again on the same port, and \
-             every client reconnects with socket.io-client's default backoff (1 s, 2 s, 4 s, \
-             capped at 5 s, ±50 %){}, from {} loopback source addresses. The window ends when \
-             every client is connected at once. Operations: reconnections; latency: from a \
-             client's disconnect to its reconnection; server CPU: the new process's, per \
-             reconnection. Handshake errors: failed attempts that reached the server (timeout, \
-             HTTP status, reset, unexpected packet); refused and the generator's own (EMFILE, no \
-             source port) are counted apart.",
-            p("connections"),
-            if r.params.get("ws_only").and_then(|v| v.as_bool()) == Some(true) {
-                " over WebSocket only"
-            } else {
-                " along the default client's path (polling handshake and CONNECT, probe, upgrade)"
-            },
-            match r.params.get("sources").and_then(|v| v.as_u64()) {
-                Some(0) | None => "1".to_string(),
-                Some(n) => n.to_string(),
-            }
-        ),
-        "recovery" => format!(
-            "{} subscribers in one room, {} single-event broadcasts per second; every second {} \
-             of the subscribers (round robin) have their TCP connection reset and reconnect {} ms \
-             later with the `pid` and last offset they were given (`40{{\"pid\",\"offset\"}}`), \
-             joining the room again when the session is fresh. Each subscriber counts every \
-             broadcast once; lost = expected (broadcasts × subscribers) − distinct deliveries, \
-             counted once every subscriber is back. The label says whether the server had \
-             connection state recovery on. Latency: from the trigger's send to the first \
-             delivery (replays included).",
-            p("subscribers"),
-            p("rate"),
-            r.params
-                .get("churn_per_s")
-                .and_then(|v| v.as_f64())
-                .map_or(String::new(), |c| format!("{} %", c * 100.0)),
-            p("reconnect_delay_ms")
-        ),
-        "idle" => format!(
-            "{} connected clients that only answer pings: the server's RSS before and after \
-             (`VmRSS`). CPU and latency: the set-up of those connections.",
-            p("connections")
-        ),
-        "cluster-fanout" => format!(
-            "Two servers of the same kind joined through Redis (Node: `@socket.io/redis-adapter` \
-             8.3; roomcast: `roomcast-cluster-redis`, the same protocol), both on CPU 0, Redis \
-             beside the generator on CPU 1; {} subscribers in one room on each; closed loop: a \
-             trigger on the first node asks for a batch of {} `fanout` events to the room across \
-             the cluster and waits until every subscriber of both nodes has all of them. Server \
-             CPU: both nodes over every delivery. Latency: from the trigger's send to each \
-             delivery.",
-            p("subscribers_per_node"),
-            p("batch")
-        ),
-        "polling" => format!(
-            "`echo` over HTTP long-polling only: {} clients, {} events in flight each.",
-            p("connections"),
-            p("window")
-        ),
-        _ => String::new(),
-    }
 }
