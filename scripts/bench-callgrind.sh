@@ -9,6 +9,8 @@
 #
 #   SCENARIO=echo    `roomcast-bench echo -c 10 -w 1`: calls of the bench
 #                    server's echo handler (one per echoed event)
+#   SCENARIO=echo-w8 the same with `-c 100 -w 8`: batched traffic, where
+#                    one read and one write carry several events
 #   SCENARIO=connect `roomcast-bench connect -k 10`: `Client::new` (one per
 #                    Socket.IO connection)
 #   SCENARIO=connect-upgrade  the same with `--upgrade` (polling handshake,
@@ -34,10 +36,12 @@ SERVER=${SERVER:-roomcast}
 flags=()
 case $SERVER:$SCENARIO in
   roomcast:echo) load=(echo -c 10 -w 1); per='roomcast_examples::echo::emit_back::{{closure}}::{{closure}} (' ;;
+  roomcast:echo-w8) load=(echo -c 100 -w 8); per='roomcast_examples::echo::emit_back::{{closure}}::{{closure}} (' ;;
   roomcast:connect) load=(connect -k 10); per='roomcast_socketio::client::Client::new (' ;;
   roomcast:connect-upgrade) load=(connect -k 10 --upgrade); flags=(--polling)
                    per='roomcast_socketio::client::Client::new (' ;;
   ceiling:echo) load=(echo -c 10 -w 1 --raw); per='tungstenite::protocol::WebSocketContext::write (' ;;
+  ceiling:echo-w8) load=(echo -c 100 -w 8 --raw); per='tungstenite::protocol::WebSocketContext::write (' ;;
   ceiling:connect) load=(connect -k 10 --raw); per='tungstenite::handshake::derive_accept_key (' ;;
   *) echo "unknown server and scenario $SERVER:$SCENARIO" >&2; exit 1 ;;
 esac

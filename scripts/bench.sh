@@ -38,6 +38,11 @@
 #                      -b 1`: single-event batches to N subscribers), one run
 #                      per size (results fanout-scale-c<N>-*.json); with the
 #                      idle sizes, the report's Scale table
+#   SOURCES [4]        loopback source addresses (127.0.0.2, ...) the clients
+#                      of idle and fanout-scale connect from: one address has
+#                      about 28,000 ports towards the server (100k clients
+#                      need 4); reconnect-storm uses 16 unless STORM_FLAGS
+#                      says --sources
 #   STORM_CLIENTS [10000, or fewer: see below]  clients of reconnect-storm;
 #                      STORM_FLAGS [] more options for it (--ws-only:
 #                      reconnect over WebSocket only; --sources N: loopback
@@ -61,17 +66,23 @@ REPORT=${REPORT-BENCHMARKS.md}
 PORT=${PORT:-3900}
 IDLE_CLIENTS=${IDLE_CLIENTS:-10000}
 FANOUT_CLIENTS=${FANOUT_CLIENTS:-"1000 10000"}
+SOURCES=${SOURCES:-4}
 STORM_CLIENTS=${STORM_CLIENTS:-}
 RECOVERY_CLIENTS=${RECOVERY_CLIENTS:-10000}
 RECOVERY_CHURN=${RECOVERY_CHURN:-0.05}
 RECOVERY_RATE=${RECOVERY_RATE:-20}
 BIN=target/release
 
-# 10k connections in each process.
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+# 10k connections in each process, 100k where the hard limit allows.
+ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 if [ "$(ulimit -n)" -lt 10100 ]; then
   echo "bench: open-file limit $(ulimit -n) is below 10100; the 10k scenarios will fail" >&2
 fi
+for n in $IDLE_CLIENTS $FANOUT_CLIENTS; do
+  if [ $((n + 64)) -gt "$(ulimit -n)" ]; then
+    echo "bench: $n clients need more descriptors than the open-file limit $(ulimit -n) (hard limit $(ulimit -Hn); above it only a process with CAP_SYS_RESOURCE may go)" >&2
+  fi
+done
 
 # reconnect-storm along the default client's path: a client holds its
 # polling connection beside its WebSocket while it upgrades, so the
@@ -279,8 +290,10 @@ run_storm() { # server, run
   local json="$OUT/reconnect-storm-$server-$run.json"
   local log="$OUT/logs/reconnect-storm-$server-$run.log"
   echo "bench: run $run/$RUNS reconnect-storm against $server (pid $SERVER_PID, port $PORT)" >&2
+  local sources=(--sources 16)
+  case " ${STORM_FLAGS:-} " in *" --sources "*) sources=() ;; esac
   # shellcheck disable=SC2086 # STORM_FLAGS: extra words, e.g. --ws-only
-  taskset -c 1 "$BIN/roomcast-bench" reconnect-storm -c "$STORM_CLIENTS" ${STORM_FLAGS:-} \
+  taskset -c 1 "$BIN/roomcast-bench" reconnect-storm -c "$STORM_CLIENTS" "${sources[@]}" ${STORM_FLAGS:-} \
     --ready-file "$ready" --pid-file "$pidfile" \
     --addr "127.0.0.1:$PORT" --label "$server" --json "$json" >"$log" 2>&1 &
   gen=$!
@@ -334,8 +347,9 @@ run_one() { # server, scenario, run; SIZE: the size of idle and fanout-scale
     connect)        args=(connect -k 50) ;;
     connect-upgrade) args=(connect -k 50 --upgrade); mode=polling ;;
     echo-w1)        args=(echo -c 100 -w 1) ;;
-    fanout-scale)   args=(fanout -n "$SIZE" -b 1); mode=broadcast; name="fanout-scale-c$SIZE" ;;
-    idle)           args=(idle -c "${SIZE:-10000}")
+    fanout-scale)   args=(fanout -n "$SIZE" -b 1 --sources "$SOURCES"); mode=broadcast
+                    name="fanout-scale-c$SIZE" ;;
+    idle)           args=(idle -c "${SIZE:-10000}" --sources "$SOURCES")
                     [ "${SIZE:-10000}" = 10000 ] || name="idle-c$SIZE" ;;
     polling)        args=(polling -c 50 -w 4); mode=polling ;;
     *) echo "bench: unknown scenario $scenario" >&2; return 1 ;;
@@ -378,7 +392,7 @@ done
 
 if [ -n "$REPORT" ]; then
   command="bash scripts/bench.sh"
-  for var in RUNS DURATION WARMUP SERVERS SCENARIOS IDLE_CLIENTS FANOUT_CLIENTS; do
+  for var in RUNS DURATION WARMUP SERVERS SCENARIOS IDLE_CLIENTS FANOUT_CLIENTS SOURCES; do
     default=$(sed -n "s/^$var=\${$var:-\(.*\)}$/\1/p" "$0" | tr -d '"')
     if [ "${!var}" != "$default" ]; then
       command="$var=\"${!var}\" $command"

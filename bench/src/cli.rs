@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
@@ -85,6 +86,15 @@ pub struct Common {
     /// No progress line every second.
     #[arg(long)]
     pub quiet: bool,
+    /// Loopback source addresses that `idle`, `fanout` and
+    /// `reconnect-storm` spread their connections over (127.0.0.2,
+    /// 127.0.0.3, ...: connection i always from the (i mod N)-th, as a
+    /// device keeps its address); 0: the kernel's choice (127.0.0.1). One source
+    /// address has about 28,000 ephemeral ports towards the server, fewer
+    /// while earlier runs' sockets wait in TIME_WAIT. The server must
+    /// listen on 127.0.0.1 or a wildcard.
+    #[arg(long, default_value_t = 0)]
+    pub sources: u8,
     /// The local address connections are made from (none: the kernel's
     /// choice); set per client by scenarios that spread their clients over
     /// several loopback addresses.
@@ -101,6 +111,18 @@ impl Common {
     /// The measured window as a duration.
     pub fn duration(&self) -> Duration {
         Duration::from_secs_f64(self.duration.max(0.1))
+    }
+
+    /// The options of set-up connection `i`: from its source address among
+    /// `--sources` (the same options when there are none).
+    pub fn for_client(self: &Rc<Self>, i: usize) -> Rc<Self> {
+        match crate::client::loopback_source(i, self.sources) {
+            None => self.clone(),
+            source => Rc::new(Common {
+                source,
+                ..(**self).clone()
+            }),
+        }
     }
 }
 
@@ -245,12 +267,6 @@ pub struct StormArgs {
     /// Seconds the storm may take at most.
     #[arg(long, default_value_t = 120.0)]
     pub timeout: f64,
-    /// Loopback source addresses the clients are spread over (127.0.0.2,
-    /// 127.0.0.3, ...; client i always uses the same one, as a device
-    /// keeps its address); 0: the kernel's choice (127.0.0.1), as the other
-    /// scenarios. The server must listen on 127.0.0.1 or a wildcard.
-    #[arg(long, default_value_t = 16)]
-    pub sources: u8,
 }
 
 /// `recovery`.

@@ -113,6 +113,13 @@ pub async fn dial(common: &Common) -> io::Result<TcpStream> {
     Ok(stream)
 }
 
+/// Client `i`'s source address among `sources` loopback addresses from
+/// 127.0.0.2 (none if `sources` is 0).
+pub fn loopback_source(i: usize, sources: u8) -> Option<std::net::IpAddr> {
+    let n = i % usize::from(sources.min(250)).max(1);
+    (sources > 0).then(|| std::net::Ipv4Addr::new(127, 0, 0, 2 + n as u8).into())
+}
+
 /// `IP_BIND_ADDRESS_NO_PORT`: `bind` with port 0 leaves the port to
 /// `connect`.
 fn bind_address_no_port(socket: &TcpSocket) -> io::Result<()> {

@@ -82,9 +82,9 @@ pub(super) async fn subscribe(
     tasks: &mut Tasks,
 ) -> io::Result<usize> {
     let setup = Setup::new(common.setup_concurrency);
-    for _ in 0..n {
+    for i in 0..n {
         let (common, state, setup, room) = (
-            common.clone(),
+            common.for_client(i),
             state.clone(),
             setup.clone(),
             room.to_string(),

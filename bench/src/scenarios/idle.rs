@@ -31,8 +31,8 @@ pub async fn run(args: IdleArgs) -> io::Result<Report> {
             let meter = Meter::start(&stats, Some(pid));
             stats.phase.set("setup");
             let mut tasks = Tasks::default();
-            for _ in 0..args.connections {
-                let (common, stats, setup) = (common.clone(), stats.clone(), setup.clone());
+            for i in 0..args.connections {
+                let (common, stats, setup) = (common.for_client(i), stats.clone(), setup.clone());
                 tasks.spawn(async move {
                     let start = Instant::now();
                     let Some(mut ws) = setup.run(&stats, client::connect(&common)).await else {

@@ -197,6 +197,7 @@ impl Scenario {
             "warmup_s": common.warmup,
             "duration_s": common.duration,
             "path": common.path,
+            "sources": common.sources,
         });
         let params = merge(merge(common_params, self.params), measured.params);
         let window = &measured.window;

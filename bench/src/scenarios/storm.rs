@@ -25,7 +25,8 @@
 //! again once back is counted too (`dropped_again`).
 //!
 //! Clients connect from `--sources` loopback addresses (127.0.0.2, ...;
-//! client i always from the same one), as clients come from many hosts:
+//! client i always from the same one; `scripts/bench.sh` passes 16), as
+//! clients come from many hosts:
 //! from one address, 10k clients each with a polling connection beside its
 //! WebSocket leave the kernel few free source ports towards the server's
 //! one port, and its search for one in `connect` (`__inet_hash_connect`)
@@ -110,7 +111,7 @@ pub async fn run(args: StormArgs) -> io::Result<Report> {
     let params = json!({
         "connections": args.connections,
         "ws_only": args.ws_only,
-        "sources": args.sources,
+        "sources": args.common.sources,
         "fd_limit": fd_limit,
     });
     let scenario = Scenario::new("reconnect-storm", "reconnections", case, params);
@@ -127,10 +128,7 @@ pub async fn run(args: StormArgs) -> io::Result<Report> {
             stats.phase.set("setup");
             let mut tasks = Tasks::default();
             for i in 0..args.connections {
-                let common = Rc::new(Common {
-                    source: source_of(i, args.sources),
-                    ..(*common).clone()
-                });
+                let common = common.for_client(i);
                 let (stats, setup, storm) = (stats.clone(), setup.clone(), storm.clone());
                 let ws_only = args.ws_only;
                 tasks.spawn(async move {
@@ -198,13 +196,6 @@ const FDS_OWN: usize = 64;
 /// Every client connected at the same time.
 fn all_back(stats: &Stats, storm: &Storm, connected: usize) -> bool {
     storm.first_down.get().is_some() && stats.conns.get() >= connected as u64
-}
-
-/// Client `i`'s source address among `sources` loopback addresses from
-/// 127.0.0.2 (none if `sources` is 0).
-fn source_of(i: usize, sources: u8) -> Option<std::net::IpAddr> {
-    let n = i % usize::from(sources.min(250)).max(1);
-    (sources > 0).then(|| std::net::Ipv4Addr::new(127, 0, 0, 2 + n as u8).into())
 }
 
 /// Selects some causes of failed attempts.
