@@ -113,7 +113,7 @@ impl AckSender {
         };
         let ns = self.socket.ns();
         let message = ns.parser().encode_ack(ns.name(), id, data)?;
-        self.socket.send_raw(&message)
+        self.socket.send_raw(message)
     }
 }
 
@@ -128,7 +128,7 @@ impl AckSender {
         let ns = self.socket.ns();
         let header = Header::new(PacketType::Ack, ns.name(), Some(id));
         let message = ns.parser().encode_raw(header, None, args)?;
-        self.socket.send_raw(&message)
+        self.socket.send_raw(message)
     }
 }
 

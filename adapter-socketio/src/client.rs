@@ -127,7 +127,7 @@ impl Client {
         }
         let Some(ns) = namespaces.for_connect(&name) else {
             let err = ConnectError::new("Invalid namespace");
-            let _ = self.conn.send(&err.encode(namespaces.parser(), &name));
+            let _ = self.conn.send(err.encode(namespaces.parser(), &name));
             return Ok(());
         };
         let handshake = Handshake::new(auth, self.conn.handshake().clone());

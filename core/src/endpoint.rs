@@ -31,14 +31,14 @@ use crate::{CloseReason, Frame, Outbox};
 /// The session side of a transport. See the [module docs](self).
 ///
 /// ```
-/// use roomcast_core::{CloseReason, Endpoint, Frame, Outbox, OutboxConfig};
+/// use roomcast_core::{CloseReason, Endpoint, Frame, Message, Outbox, OutboxConfig};
 /// use std::sync::Mutex;
 ///
 /// struct Echo { outbox: Outbox, closed: Mutex<Option<CloseReason>> }
 /// impl Endpoint for Echo {
 ///     fn outbox(&self) -> &Outbox { &self.outbox }
 ///     fn receive(&self, frame: Frame) -> Result<(), CloseReason> {
-///         self.outbox.push(&frame.into()).map(|_| ()).map_err(|_| CloseReason::SlowConsumer)
+///         self.outbox.push(Message::from(frame)).map(|_| ()).map_err(|_| CloseReason::SlowConsumer)
 ///     }
 ///     fn transport_closed(&self, reason: CloseReason) { *self.closed.lock().unwrap() = Some(reason); }
 /// }

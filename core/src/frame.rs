@@ -15,6 +15,7 @@
 //! as it is. The mark travels with the frame through every queue; it is not
 //! part of the frame's value (equality and hashing look at the bytes only).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -257,5 +258,21 @@ impl Message {
 impl From<Frame> for Message {
     fn from(f: Frame) -> Self {
         Message::One(f)
+    }
+}
+
+/// A message given away ([`Outbox::push`](crate::Outbox::push) moves its
+/// frames in).
+impl From<Message> for Cow<'_, Message> {
+    fn from(m: Message) -> Self {
+        Cow::Owned(m)
+    }
+}
+
+/// A message lent ([`Outbox::push`](crate::Outbox::push) copies its frames:
+/// a reference count each).
+impl<'a> From<&'a Message> for Cow<'a, Message> {
+    fn from(m: &'a Message) -> Self {
+        Cow::Borrowed(m)
     }
 }

@@ -27,6 +27,7 @@
 //! No lock is held across an `.await`: every method but [`Outbox::ready`] and
 //! [`Outbox::wait_closed`] is synchronous, and those only wait for a wake-up.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
@@ -140,17 +141,28 @@ impl Outbox {
     /// Queues a message, applying the bound and the overflow policy: one
     /// that does not fit disconnects the client (or is dropped under
     /// [`Overflow::Drop`]).
-    pub fn push(&self, message: &Message) -> Result<Pushed, PushError> {
-        self.enqueue(message, false)
+    ///
+    /// Takes the message (`Message`) or a reference to it (`&Message`, for
+    /// a message sent to several connections: each queue then holds a
+    /// reference to the same bytes). Give it by value when it is not used
+    /// after: its frames are moved in, and a text made from a `String`
+    /// then never needs the shared header that a copy of its bytes would
+    /// allocate.
+    pub fn push<'a>(&self, message: impl Into<Cow<'a, Message>>) -> Result<Pushed, PushError> {
+        self.enqueue(message.into(), false)
     }
 
     /// Queues a volatile message: one that does not fit is dropped and
-    /// counted, never a reason to disconnect.
-    pub fn push_volatile(&self, message: &Message) -> Result<Pushed, PushError> {
-        self.enqueue(message, true)
+    /// counted, never a reason to disconnect. Takes what [`Outbox::push`]
+    /// takes.
+    pub fn push_volatile<'a>(
+        &self,
+        message: impl Into<Cow<'a, Message>>,
+    ) -> Result<Pushed, PushError> {
+        self.enqueue(message.into(), true)
     }
 
-    fn enqueue(&self, message: &Message, volatile: bool) -> Result<Pushed, PushError> {
+    fn enqueue(&self, message: Cow<'_, Message>, volatile: bool) -> Result<Pushed, PushError> {
         let frames = message.frames();
         let mut state = self.state.lock();
         if state.closed.is_some() {
@@ -176,7 +188,10 @@ impl Outbox {
             let room = usize::from(state.last_batch);
             state.frames.reserve_exact(room);
         }
-        state.frames.extend(frames.iter().cloned());
+        match message {
+            Cow::Owned(Message::One(frame)) => state.frames.push(frame),
+            message => state.frames.extend(message.frames().iter().cloned()),
+        }
         drop(state);
         if was_empty {
             self.ready.wake();
@@ -313,14 +328,14 @@ mod tests {
     #[test]
     fn keeps_order_and_message_frames_together() {
         let o = small(10, Overflow::Disconnect);
-        o.push(&msg("a")).unwrap();
-        o.push(&Message::many(vec![
+        o.push(msg("a")).unwrap();
+        o.push(Message::many(vec![
             Frame::text("h"),
             Frame::binary(vec![1]),
             Frame::binary(vec![2]),
         ]))
         .unwrap();
-        o.push(&msg("b")).unwrap();
+        o.push(msg("b")).unwrap();
         let mut out = Vec::new();
         assert_eq!(o.drain(&mut out), None);
         assert_eq!(
@@ -339,9 +354,9 @@ mod tests {
     #[test]
     fn volatile_is_dropped_when_full_and_counted() {
         let o = small(2, Overflow::Disconnect);
-        o.push(&msg("a")).unwrap();
-        o.push_volatile(&msg("b")).unwrap();
-        assert_eq!(o.push_volatile(&msg("c")), Ok(Pushed::Dropped));
+        o.push(msg("a")).unwrap();
+        o.push_volatile(msg("b")).unwrap();
+        assert_eq!(o.push_volatile(msg("c")), Ok(Pushed::Dropped));
         assert_eq!(o.dropped(), 1);
         assert_eq!(o.closed(), None);
     }
@@ -349,18 +364,18 @@ mod tests {
     #[test]
     fn overflow_disconnects_and_releases_memory() {
         let o = small(2, Overflow::Disconnect);
-        o.push(&msg("a")).unwrap();
-        o.push(&msg("b")).unwrap();
-        assert_eq!(o.push(&msg("c")), Err(PushError::Overflow));
+        o.push(msg("a")).unwrap();
+        o.push(msg("b")).unwrap();
+        assert_eq!(o.push(msg("c")), Err(PushError::Overflow));
         assert_eq!(o.closed(), Some(CloseReason::SlowConsumer));
         assert_eq!(o.len(), 0);
-        assert_eq!(o.push(&msg("d")), Err(PushError::Closed));
+        assert_eq!(o.push(msg("d")), Err(PushError::Closed));
     }
 
     #[test]
     fn a_message_that_does_not_fit_whole_is_not_split() {
         let o = small(3, Overflow::Drop);
-        o.push(&msg("a")).unwrap();
+        o.push(msg("a")).unwrap();
         let big = Message::many(vec![
             Frame::text("h"),
             Frame::binary(vec![1]),
@@ -373,7 +388,7 @@ mod tests {
     #[test]
     fn close_keeps_queued_frames_for_a_final_flush() {
         let o = small(4, Overflow::Disconnect);
-        o.push(&msg("a")).unwrap();
+        o.push(msg("a")).unwrap();
         assert!(o.close(CloseReason::ServerShutdown));
         assert!(!o.close(CloseReason::TransportClose));
         let mut out = Vec::new();
@@ -389,7 +404,7 @@ mod tests {
             tokio::spawn(async move { o.ready().await })
         };
         tokio::task::yield_now().await;
-        o.push(&msg("a")).unwrap();
+        o.push(msg("a")).unwrap();
         waiter.await.unwrap();
 
         let mut out = Vec::new();
@@ -411,8 +426,8 @@ mod tests {
             tokio::spawn(async move { o.wait_closed().await })
         };
         tokio::task::yield_now().await;
-        o.push(&msg("a")).unwrap();
-        assert_eq!(o.push(&msg("b")), Err(PushError::Overflow));
+        o.push(msg("a")).unwrap();
+        assert_eq!(o.push(msg("b")), Err(PushError::Overflow));
         assert_eq!(waiter.await.unwrap(), CloseReason::SlowConsumer);
 
         let o = small(1, Overflow::Disconnect);

@@ -31,6 +31,7 @@
 //!   table) for one more GET, which fetches what was queued and the close
 //!   packet, for at most `ping_timeout`.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -171,8 +172,10 @@ impl Socket {
     }
 
     /// Queues a message of Engine.IO message frames (text frames start
-    /// with `4`, see [`message_text`](crate::message_text)).
-    pub fn send(&self, message: &Message) -> Result<Pushed, PushError> {
+    /// with `4`, see [`message_text`](crate::message_text)): by value, or
+    /// by reference when it goes to several sessions (as
+    /// [`Outbox::push`](roomcast_core::Outbox::push)).
+    pub fn send<'a>(&self, message: impl Into<Cow<'a, Message>>) -> Result<Pushed, PushError> {
         self.outbox.push(message)
     }
 

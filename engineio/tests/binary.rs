@@ -57,12 +57,12 @@ async fn polling_binary_from_server() {
     let server = TestServer::start_default().await;
     let (id, _) = polling_handshake(server.addr).await;
     let socket = server.socket(id);
-    socket.send(&bin(&[0xde, 0xad, 0xbe, 0xef])).unwrap();
+    socket.send(bin(&[0xde, 0xad, 0xbe, 0xef])).unwrap();
     let res = get(server.addr, &polling(id)).await;
     assert_eq!(res.text(), "b3q2+7w==");
     // A large binary message survives the base64 round trip.
     let big: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
-    socket.send(&bin(&big)).unwrap();
+    socket.send(bin(&big)).unwrap();
     assert_eq!(poll(server.addr, id).await, vec![Frame::binary(big)]);
 }
 
@@ -89,8 +89,8 @@ async fn websocket_binary_from_server() {
     let (mut ws, id, _) = ws_handshake(server.addr).await;
     let socket = server.socket(id);
     let big: Vec<u8> = (0..100_000u32).map(|i| (i * 13 % 256) as u8).collect();
-    socket.send(&bin(&[1, 2, 3])).unwrap();
-    socket.send(&bin(&big)).unwrap();
+    socket.send(bin(&[1, 2, 3])).unwrap();
+    socket.send(bin(&big)).unwrap();
     assert_eq!(ws_recv(&mut ws).await, Some(Frame::binary(vec![1, 2, 3])));
     assert_eq!(ws_recv(&mut ws).await, Some(Frame::binary(big)));
 }

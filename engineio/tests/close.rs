@@ -41,12 +41,12 @@ async fn server_close_over_polling() {
     server.expect_open().await;
     let socket = server.socket(id);
     let pending = held_get(server.addr, id).await;
-    socket.send(&msg("bye")).unwrap();
+    socket.send(msg("bye")).unwrap();
     socket.close(CloseReason::Forced);
     assert!(socket.is_closed());
     within("Socket::closed", socket.closed()).await;
     assert_eq!(
-        socket.send(&msg("late")),
+        socket.send(msg("late")),
         Err(roomcast_core::PushError::Closed)
     );
     // As from the reference server, the close packet comes alone in the
@@ -68,7 +68,7 @@ async fn server_close_is_delivered_to_the_next_get() {
     let server = TestServer::start_default().await;
     let (id, _) = polling_handshake(server.addr).await;
     let socket = server.socket(id);
-    socket.send(&msg("last words")).unwrap();
+    socket.send(msg("last words")).unwrap();
     socket.close(CloseReason::Forced);
     server.assert_closed_once(id, CloseReason::Forced, 0).await;
     // No GET was held: the next ones still get what was queued, then the
@@ -180,7 +180,7 @@ async fn server_close_over_websocket() {
     let (mut ws, id, _) = ws_handshake(server.addr).await;
     server.expect_open().await;
     let socket = server.socket(id);
-    socket.send(&msg("bye")).unwrap();
+    socket.send(msg("bye")).unwrap();
     socket.close(CloseReason::Forced);
     assert_eq!(
         ws_until_end(&mut ws).await,

@@ -225,7 +225,7 @@ async fn headers_hooks_on_handshake_later_requests_and_the_upgrade() {
     let id = sid(&id);
 
     // Later requests: `headers` only.
-    server.socket(id).send(&msg("x")).unwrap();
+    server.socket(id).send(msg("x")).unwrap();
     let res = get(a, &polling(id)).await;
     assert_eq!(res.status, 200);
     assert_eq!(res.header("x-every"), Some("GET"));
@@ -294,7 +294,7 @@ async fn upgrade_listeners_fire_once_in_order() {
     let held = late.clone();
     socket.on_upgrade(move |_| drop(held));
     assert_eq!(Arc::strong_count(&late), 1);
-    socket.send(&msg("after")).unwrap();
+    socket.send(msg("after")).unwrap();
     assert_eq!(ws_recv_text(&mut ws).await, "4after");
     assert_eq!(log.lock().unwrap().len(), 3);
 }

@@ -104,7 +104,7 @@ async fn polling_path_with_and_without_trailing_slash() {
         let open = parse_open(&res.text());
         let id = sid(open["sid"].as_str().unwrap());
         // The session answers on both forms of the path too.
-        server.socket(id).send(&msg("x")).unwrap();
+        server.socket(id).send(msg("x")).unwrap();
         let res = get(
             server.addr,
             &format!("/engine.io?EIO=4&transport=polling&sid={id}"),

@@ -126,7 +126,7 @@ async fn a_held_polling_get_outlives_it() {
     });
     tokio::time::sleep(HEAD_TIMEOUT * 3).await;
     assert!(!reading.is_finished(), "the held GET ended early");
-    server.socket(id).send(&msg("late")).unwrap();
+    server.socket(id).send(msg("late")).unwrap();
     let got = tokio::time::timeout(Duration::from_secs(5), reading)
         .await
         .expect("the held GET was not answered")

@@ -197,7 +197,7 @@ async fn initial_headers_set_a_cookie_on_the_polling_handshake() {
     );
     assert_eq!(res.header("x-seen-query"), Some("abc"));
     // Only on the handshake.
-    server.socket(sid(&id)).send(&msg("x")).unwrap();
+    server.socket(sid(&id)).send(msg("x")).unwrap();
     let res = get(server.addr, &polling(sid(&id))).await;
     assert!(res.header("set-cookie").is_none());
     // Not on rejected handshakes.

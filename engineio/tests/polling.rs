@@ -21,7 +21,7 @@ async fn get_waits_for_data() {
     let (id, _) = polling_handshake(server.addr).await;
     // Nothing is queued: the GET is held.
     let pending = held_get(server.addr, id).await;
-    server.socket(id).send(&msg("late")).unwrap();
+    server.socket(id).send(msg("late")).unwrap();
     let res = answer(pending).await;
     assert_eq!(res.status, 200);
     assert_eq!(res.text(), "4late");
@@ -35,11 +35,11 @@ async fn get_returns_every_pending_packet_in_one_payload() {
     let server = TestServer::start_default().await;
     let (id, _) = polling_handshake(server.addr).await;
     let socket = server.socket(id);
-    socket.send(&msg("one")).unwrap();
-    socket.send(&bin(&[1, 2, 3])).unwrap();
-    socket.send(&msg("héllo ✓")).unwrap();
+    socket.send(msg("one")).unwrap();
+    socket.send(bin(&[1, 2, 3])).unwrap();
+    socket.send(msg("héllo ✓")).unwrap();
     socket
-        .send(&Message::many(vec![
+        .send(Message::many(vec![
             Frame::text("4multi"),
             Frame::binary(vec![0xff, 0]),
         ]))
@@ -51,7 +51,7 @@ async fn get_returns_every_pending_packet_in_one_payload() {
         "4one\x1ebAQID\x1e4héllo ✓\x1e4multi\x1eb/wA=".as_bytes()
     );
     // Nothing is left: the next GET is held again until new data.
-    socket.send(&msg("two")).unwrap();
+    socket.send(msg("two")).unwrap();
     assert_eq!(poll(server.addr, id).await, vec![Frame::text("4two")]);
 }
 
@@ -61,7 +61,7 @@ async fn many_queued_messages_leave_in_order_in_one_response() {
     let (id, _) = polling_handshake(server.addr).await;
     let socket = server.socket(id);
     for i in 0..500 {
-        socket.send(&msg(&i.to_string())).unwrap();
+        socket.send(msg(&i.to_string())).unwrap();
     }
     let frames = poll(server.addr, id).await;
     let expected: Vec<Frame> = (0..500).map(|i| Frame::text(format!("4{i}"))).collect();

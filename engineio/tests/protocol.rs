@@ -128,7 +128,7 @@ async fn a_session_request_without_eio_4_is_a_bad_request() {
     .assert_error(400, 1, "Session ID unknown");
     // The session is untouched.
     assert!(server.messages(id).is_empty());
-    server.socket(id).send(&msg("still open")).unwrap();
+    server.socket(id).send(msg("still open")).unwrap();
     assert_eq!(
         poll(server.addr, id).await,
         vec![Frame::text("4still open")]

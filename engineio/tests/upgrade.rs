@@ -43,7 +43,7 @@ async fn probe_noop_upgrade_then_websocket() {
     ws_send_text(&mut ws, "4over ws").await;
     assert_eq!(server.expect_message(id).await, Frame::text("over ws"));
     assert_eq!(ws_recv_text(&mut ws).await, "4over ws");
-    server.socket(id).send(&msg("from server")).unwrap();
+    server.socket(id).send(msg("from server")).unwrap();
     assert_eq!(ws_recv_text(&mut ws).await, "4from server");
     ws_send_binary(&mut ws, &[9, 8, 7]).await;
     assert_eq!(ws_recv(&mut ws).await, Some(Frame::binary(vec![9, 8, 7])));
@@ -122,7 +122,7 @@ async fn upgrade_is_refused_when_upgrades_are_off() {
         body,
         serde_json::json!({"code": 3, "message": "Bad request"})
     );
-    server.socket(id).send(&msg("still polling")).unwrap();
+    server.socket(id).send(msg("still polling")).unwrap();
     assert_eq!(
         poll(server.addr, id).await,
         vec![Frame::text("4still polling")]
@@ -152,7 +152,7 @@ async fn an_upgrade_that_never_completes_times_out_and_polling_goes_on() {
     assert_eq!(server.close_count(id), 0);
     // Polling works: a held GET, a POST, the echo.
     let pending = held_get(server.addr, id).await;
-    server.socket(id).send(&msg("after")).unwrap();
+    server.socket(id).send(msg("after")).unwrap();
     assert_eq!(answer(pending).await.text(), "4after");
     send(server.addr, id, &[Frame::text("4posted")]).await;
     assert_eq!(server.expect_message(id).await, Frame::text("posted"));
@@ -182,7 +182,7 @@ async fn messages_in_flight_during_the_upgrade_arrive_once_and_in_order() {
 
     let sender = tokio::spawn(async move {
         for i in 0..SERVER_MESSAGES {
-            socket.send(&msg(&format!("s{i}"))).unwrap();
+            socket.send(msg(&format!("s{i}"))).unwrap();
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     });

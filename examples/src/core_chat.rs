@@ -171,7 +171,7 @@ fn say(hub: &Hub, me: ClientId, text: &str, room: Option<&str>) {
 
 /// Queues a line for this client only.
 fn reply(outbox: &Outbox, line: serde_json::Value) {
-    let _ = outbox.push(&Message::from(Frame::text(line.to_string())));
+    let _ = outbox.push(Message::from(Frame::text(line.to_string())));
 }
 
 /// Writes what the outbox holds, one line per frame, flushing once per

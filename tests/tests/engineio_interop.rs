@@ -47,7 +47,7 @@ impl Handler for Echo {
             socket.close(CloseReason::Forced);
             return Ok(());
         }
-        let _ = socket.send(&Message::from(message_frame(message)));
+        let _ = socket.send(Message::from(message_frame(message)));
         Ok(())
     }
 

@@ -48,6 +48,7 @@ mod deflate;
 mod error;
 pub mod handshake;
 mod read;
+mod received;
 mod scratch;
 mod serve;
 mod wire;

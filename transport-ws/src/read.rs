@@ -13,6 +13,7 @@ use roomcast_core::{CloseReason, Frame, Text};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::error::ReadEnd;
+use crate::received;
 use crate::scratch::{return_scratch, take_scratch, READ_SCRATCH};
 use crate::wire::{self, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT};
 use crate::{WsConnection, WsError};
@@ -185,7 +186,7 @@ where
                 if fin {
                     let data = match (compressed, self.deflate.as_deref_mut()) {
                         (true, Some(d)) => Bytes::from(d.inflate(payload, max)?),
-                        _ => Bytes::copy_from_slice(payload),
+                        _ => received::copy(payload),
                     };
                     deliver(message(opcode, data)?).map_err(ReadEnd::Refused)?;
                 } else {

@@ -133,9 +133,12 @@ fn encode(
     binary_prefix: Option<u8>,
     deflate: Option<&mut Deflate>,
 ) {
-    let (opcode, payload) = match (frame, binary_prefix) {
-        (Frame::Text(text), _) => (OP_TEXT, text.as_bytes().clone()),
-        (Frame::Binary(bytes), None) => (OP_BINARY, bytes.clone()),
+    // The payload is borrowed, not cloned: a clone of a frame's bytes made
+    // from a `String` allocates their shared header.
+    let prefixed: bytes::Bytes;
+    let (opcode, payload): (u8, &bytes::Bytes) = match (frame, binary_prefix) {
+        (Frame::Text(text), _) => (OP_TEXT, text.as_bytes()),
+        (Frame::Binary(bytes), None) => (OP_BINARY, bytes),
         (Frame::Binary(bytes), Some(prefix)) => {
             if deflate.is_none() {
                 wire::put_header(out, OP_BINARY, bytes.len() + 1);
@@ -143,18 +146,19 @@ fn encode(
                 out.extend_from_slice(bytes);
                 return;
             }
-            let mut prefixed = Vec::with_capacity(bytes.len() + 1);
-            prefixed.push(prefix);
-            prefixed.extend_from_slice(bytes);
-            (OP_BINARY, bytes::Bytes::from(prefixed))
+            let mut with_prefix = Vec::with_capacity(bytes.len() + 1);
+            with_prefix.push(prefix);
+            with_prefix.extend_from_slice(bytes);
+            prefixed = bytes::Bytes::from(with_prefix);
+            (OP_BINARY, &prefixed)
         }
     };
-    if let Some(deflated) = deflate.and_then(|d| d.deflate(&payload, frame.compress())) {
+    if let Some(deflated) = deflate.and_then(|d| d.deflate(payload, frame.compress())) {
         wire::put_header_rsv(out, opcode, true, deflated.len());
         out.extend_from_slice(&deflated);
         return;
     }
-    wire::put_frame(out, opcode, &payload);
+    wire::put_frame(out, opcode, payload);
 }
 
 #[cfg(test)]

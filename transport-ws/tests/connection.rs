@@ -194,7 +194,7 @@ async fn a_slow_reader_gets_everything_in_order() {
         } else {
             Frame::text(format!("message {i} {}", "x".repeat(i)))
         };
-        probe.outbox.push(&Message::from(frame.clone())).unwrap();
+        probe.outbox.push(Message::from(frame.clone())).unwrap();
         expected.push(frame);
     }
     for frame in expected {
@@ -217,7 +217,7 @@ async fn a_closed_outbox_is_flushed_then_closed() {
     } = start();
     probe
         .outbox
-        .push(&Message::from(Frame::text("last")))
+        .push(Message::from(Frame::text("last")))
         .unwrap();
     probe.outbox.close(CloseReason::ServerShutdown);
     assert_eq!(read_frame(&mut client).await, (0x1, b"last".to_vec()));
@@ -241,13 +241,13 @@ async fn an_overflow_is_reported_and_ends_the_connection() {
     } = start_with(WsConfig::default(), outbox, 64);
     probe
         .outbox
-        .push(&Message::from(Frame::binary(vec![1; 4096])))
+        .push(Message::from(Frame::binary(vec![1; 4096])))
         .unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
     for _ in 0..2 {
-        probe.outbox.push(&Message::from(Frame::text("x"))).unwrap();
+        probe.outbox.push(Message::from(Frame::text("x"))).unwrap();
     }
-    assert!(probe.outbox.push(&Message::from(Frame::text("x"))).is_err());
+    assert!(probe.outbox.push(Message::from(Frame::text("x"))).is_err());
     // Nobody reads: the last bytes cannot leave, and the grace is 20 s,
     // but the endpoint hears of the overflow at once.
     eventually("the overflow reported", || {

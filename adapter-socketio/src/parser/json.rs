@@ -216,13 +216,19 @@ pub(crate) fn encode_args<T: Serialize + ?Sized>(
 /// (checked: [`EventJson::args_json`](super::EventJson::args_json)),
 /// copied in as they are. The namespace is not checked here.
 pub(crate) fn encode_spliced(header: Header<'_>, event: Option<&str>, args: &str) -> Message {
+    Message::One(Frame::Text(Text::from(spliced_text(header, event, args))))
+}
+
+/// The text of [`encode_spliced`], allocated at its exact length: a
+/// `Bytes` made from a full `String` takes its buffer over as it is,
+/// where one with room to spare allocates a shared header beside it.
+fn spliced_text(header: Header<'_>, event: Option<&str>, args: &str) -> String {
     let header = Header {
         kind: header.kind.sent_as(false),
         ..header
     };
-    let mut head = Vec::with_capacity(
-        16 + header.namespace.len() + event.map_or(0, |e| e.len() + 3) + args.len(),
-    );
+    let name_len = event.map_or(0, |e| json_string_len(e) + usize::from(!args.is_empty()));
+    let mut head = Vec::with_capacity(header_len(header, 0) + 1 + name_len + args.len() + 1);
     write_header(&mut head, header, 0);
     head.push(b'[');
     if let Some(event) = event {
@@ -240,7 +246,38 @@ pub(crate) fn encode_spliced(header: Header<'_>, event: Option<&str>, args: &str
     };
     out.push_str(args);
     out.push(']');
-    Message::One(Frame::Text(Text::from(out)))
+    out
+}
+
+/// The length of `s` written as a JSON string by serde_json: quotes, two
+/// bytes for `"`, `\\` and the control characters with a short escape,
+/// six (`\u00XX`) for the other control characters.
+fn json_string_len(s: &str) -> usize {
+    let escaped: usize = s
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | 0x08 | 0x09 | 0x0a | 0x0c | 0x0d => 2,
+            0..=0x1f => 6,
+            _ => 1,
+        })
+        .sum();
+    2 + escaped
+}
+
+/// The number of bytes [`write_header`] writes.
+fn header_len(header: Header<'_>, attachments: usize) -> usize {
+    let digits = |n: u64| itoa::Buffer::new().format(n).len();
+    let mut len = 2;
+    if header.kind.is_binary() {
+        len += digits(attachments as u64) + 1;
+    }
+    if !header.namespace.is_empty() && header.namespace != "/" {
+        len += header.namespace.len() + 1;
+    }
+    if let Some(id) = header.id {
+        len += digits(id);
+    }
+    len
 }
 
 /// `4`, type, attachment count (binary types), namespace, ack id.
@@ -514,5 +551,50 @@ mod tests {
             encode_event("/", "x", &bad, None),
             Err(EncodeError::Serialize(_))
         ));
+    }
+
+    proptest::proptest! {
+        /// A spliced frame is allocated at exactly its length, for any event
+        /// name (escapes included), namespace and ack id, and reads back as
+        /// what was written.
+        #[test]
+        fn a_spliced_text_is_allocated_at_its_length(
+            name in "\\PC{0,12}|[\\x00-\\x1f\"\\\\a-z]{0,12}",
+            nsp in "/|/[a-z]{1,8}",
+            id in proptest::option::of(proptest::num::u64::ANY),
+            args in proptest::sample::select(vec!["", "1", "\"x\",{\"a\":[1,2]}"]),
+        ) {
+            let kind = if id.is_some() { PacketType::Ack } else { PacketType::Event };
+            let header = Header::new(kind, &nsp, id);
+            let text = spliced_text(header, Some(&name), args);
+            proptest::prop_assert_eq!(text.len(), text.capacity(), "{}", text);
+            let mut head = Vec::new();
+            write_header(&mut head, header, 0);
+            proptest::prop_assert!(text.as_bytes().starts_with(&head));
+            let array: Value = serde_json::from_str(&text[head.len()..]).expect("JSON");
+            let expected: Value = serde_json::from_str(&format!(
+                "[{}{}{args}]",
+                serde_json::to_string(&name).expect("a string"),
+                if args.is_empty() { "" } else { "," },
+            ))
+            .expect("JSON");
+            proptest::prop_assert_eq!(array, expected);
+        }
+    }
+
+    #[test]
+    fn header_len_is_what_write_header_writes() {
+        for kind in [PacketType::Event, PacketType::BinaryEvent, PacketType::Ack] {
+            for nsp in ["", "/", "/chat"] {
+                for id in [None, Some(0), Some(7), Some(u64::MAX)] {
+                    for attachments in [0, 1, 12] {
+                        let header = Header::new(kind, nsp, id);
+                        let mut out = Vec::new();
+                        write_header(&mut out, header, attachments);
+                        assert_eq!(header_len(header, attachments), out.len(), "{out:?}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -59,7 +59,7 @@ impl CompressEmit<'_> {
             .compress(self.compress);
         socket.notify_outgoing(event, data);
         roomcast_core::metrics::add(roomcast_core::metrics::Counter::EventsOut, 1);
-        socket.send_event(&message)
+        socket.send_event(message)
     }
 
     /// [`Socket::emit_with_ack`] with the flag.
@@ -85,7 +85,7 @@ impl CompressEmit<'_> {
             .compress(self.compress);
         let reply = socket.register_ack(id).ok_or(AckError::Disconnected)?;
         socket.notify_outgoing(event, data);
-        if let Err(e) = socket.send_raw(&message) {
+        if let Err(e) = socket.send_raw(message) {
             socket.0.acks.lock().remove(&id);
             return Err(e.into());
         }

@@ -194,7 +194,7 @@ impl Socket {
     fn refuse(&self, error: &ConnectError) {
         self.abandon();
         let data = self.protocol().refusal_data(error);
-        let _ = self.send_raw(&ConnectError::encode_data(
+        let _ = self.send_raw(ConnectError::encode_data(
             self.0.ns.parser(),
             self.0.ns.name(),
             &data,

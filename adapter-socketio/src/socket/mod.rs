@@ -30,6 +30,7 @@ mod volatile;
 
 pub use compress::CompressEmit;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
 
@@ -203,7 +204,7 @@ impl Socket {
             self.notify_outgoing_values(event, &args.values());
         }
         roomcast_core::metrics::add(roomcast_core::metrics::Counter::EventsOut, 1);
-        self.send_event(&message)
+        self.send_event(message)
     }
 
     entry_points! { compressible =>
@@ -226,7 +227,11 @@ impl Socket {
         self.0.acks.lock().remove(&id);
     }
 
-    pub(crate) fn send_raw(&self, message: &Message) -> Result<(), EmitError> {
+    pub(crate) fn send_raw<'a>(
+        &self,
+        message: impl Into<Cow<'a, Message>>,
+    ) -> Result<(), EmitError> {
+        let message = message.into();
         if roomcast_core::metrics::ENABLED {
             let bytes: usize = message.frames().iter().map(|f| f.len()).sum();
             roomcast_core::metrics::add(roomcast_core::metrics::Counter::BytesOut, bytes as u64);

@@ -93,12 +93,12 @@ impl Socket {
         let data = self.protocol().connect_data(&self.0.id, pid);
         let header = Header::new(PacketType::Connect, self.0.ns.name(), None);
         let reply = self.0.ns.parser().encode_data(header, data.as_ref());
-        let _ = self.send_raw(&reply);
+        let _ = self.send_raw(reply);
     }
 
     /// Queues an EVENT without ack id for this client; with recovery on, it
     /// is stored and carries its offset.
-    pub(super) fn send_event(&self, message: &Message) -> Result<(), EmitError> {
+    pub(super) fn send_event(&self, message: Message) -> Result<(), EmitError> {
         match self.0.ns.recovery() {
             Some(recovery) if recovery.log().is_some() => {
                 let target = Target::to([Room::of_client(self.0.id)]);
@@ -118,7 +118,7 @@ impl Socket {
             }
             Some(recovery) => {
                 let target = Target::to([Room::of_client(self.0.id)]);
-                recovery.record(&target, message, |m| self.send_raw(m))
+                recovery.record(&target, &message, |m| self.send_raw(m))
             }
             None => self.send_raw(message),
         }

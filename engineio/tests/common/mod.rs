@@ -62,7 +62,7 @@ impl Handler for Recorder {
 
     fn on_message(&self, socket: &Arc<Socket>, _: &(), message: Frame) -> Result<(), CloseReason> {
         self.record(Event::Message(socket.id(), message.clone()));
-        let _ = socket.send(&Message::from(message_frame(message)));
+        let _ = socket.send(Message::from(message_frame(message)));
         Ok(())
     }
 

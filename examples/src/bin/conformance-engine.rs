@@ -21,7 +21,7 @@ impl Handler for Echo {
     }
 
     fn on_message(&self, socket: &Arc<Socket>, _: &(), message: Frame) -> Result<(), CloseReason> {
-        let _ = socket.send(&Message::from(message_frame(message)));
+        let _ = socket.send(Message::from(message_frame(message)));
         Ok(())
     }
 
