@@ -59,7 +59,10 @@ impl EventJson {
     /// instead of a copy.
     pub(crate) fn read_shared(shared: Text) -> Option<EventJson> {
         let text = shared.as_str();
-        let after_open = text.trim_start().strip_prefix('[')?.trim_start();
+        let after_open = text
+            .trim_ascii_start()
+            .strip_prefix('[')?
+            .trim_ascii_start();
         let token_len = string_token_len(after_open)?;
         let (token, after_name) = after_open.split_at_checked(token_len)?;
         let name = match token.get(1..token_len - 1) {
@@ -67,7 +70,7 @@ impl EventJson {
             Some(name) if !name.contains('\\') => SmolStr::from(name),
             _ => SmolStr::from(serde_json::from_str::<String>(token).ok()?),
         };
-        let rest = after_name.trim_start();
+        let rest = after_name.trim_ascii_start();
         let args_at = text.len() - rest.len() + usize::from(rest.starts_with(','));
         if !(rest.starts_with(',') || rest.starts_with(']')) {
             return None;
@@ -124,7 +127,7 @@ impl EventJson {
     pub fn args_json(&self) -> &str {
         let text = self.text.as_str();
         let end = text
-            .trim_end()
+            .trim_ascii_end()
             .strip_suffix(']')
             .map_or(self.args_at, str::len);
         text.get(self.args_at..end).unwrap_or_default()

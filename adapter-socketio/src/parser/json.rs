@@ -128,8 +128,9 @@ pub(crate) fn encode_data<T: Serialize + ?Sized>(
         kind: header.kind.sent_as(!attachments.is_empty()),
         ..header
     };
-    let mut out = Vec::with_capacity(48 + header.namespace.len());
+    let mut out = String::with_capacity(48 + header.namespace.len());
     write_header(&mut out, header, attachments.len());
+    let mut out = out.into_bytes();
     if let Some(data) = data {
         // Writing a `Value` or the crate's own data structs to a `Vec`
         // cannot fail (their map keys are strings).
@@ -193,8 +194,9 @@ pub(crate) fn encode_args<T: Serialize + ?Sized>(
     event: Option<&str>,
     args: &T,
 ) -> Result<Message, EncodeError> {
-    let mut out = Vec::with_capacity(64 + header.namespace.len() + event.map_or(0, str::len));
+    let mut out = String::with_capacity(64 + header.namespace.len() + event.map_or(0, str::len));
     write_header(&mut out, header, 0);
+    let mut out = out.into_bytes();
     let attachments = Cell::new(Vec::new());
     ser::write_args(&mut out, event, args, &attachments)?;
     let attachments = attachments.take();
@@ -227,23 +229,29 @@ fn spliced_text(header: Header<'_>, event: Option<&str>, args: &str) -> String {
         kind: header.kind.sent_as(false),
         ..header
     };
-    let name_len = event.map_or(0, |e| json_string_len(e) + usize::from(!args.is_empty()));
-    let mut head = Vec::with_capacity(header_len(header, 0) + 1 + name_len + args.len() + 1);
-    write_header(&mut head, header, 0);
-    head.push(b'[');
-    if let Some(event) = event {
-        // Writing a `str` to a `Vec` cannot fail.
-        let _ = serde_json::to_writer(&mut head, event);
+    let name = event.map(|e| (e, json_string_len(e)));
+    let len = header_len(header, 0)
+        + 1
+        + name.map_or(0, |(_, n)| n + usize::from(!args.is_empty()))
+        + args.len()
+        + 1;
+    let mut out = String::with_capacity(len);
+    write_header(&mut out, header, 0);
+    out.push('[');
+    if let Some((event, quoted)) = name {
+        if quoted == event.len() + 2 {
+            // Nothing to escape.
+            out.push('"');
+            out.push_str(event);
+            out.push('"');
+        } else if let Ok(escaped) = serde_json::to_string(event) {
+            // Serializing a `str` cannot fail.
+            out.push_str(&escaped);
+        }
         if !args.is_empty() {
-            head.push(b',');
+            out.push(',');
         }
     }
-    // Only the short head is checked as UTF-8; the arguments are a `str`.
-    let mut out = match String::from_utf8(head) {
-        Ok(s) => s,
-        // Unreachable: the head is ASCII, a namespace and a JSON string.
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    };
     out.push_str(args);
     out.push(']');
     out
@@ -280,20 +288,21 @@ fn header_len(header: Header<'_>, attachments: usize) -> usize {
     len
 }
 
-/// `4`, type, attachment count (binary types), namespace, ack id.
-fn write_header(out: &mut Vec<u8>, header: Header<'_>, attachments: usize) {
-    out.push(b'4');
-    out.push(header.kind.as_char() as u8);
+/// `4`, type, attachment count (binary types), namespace, ack id. Written
+/// as text: a frame encoded as bytes starts from its `into_bytes()`.
+fn write_header(out: &mut String, header: Header<'_>, attachments: usize) {
+    out.push('4');
+    out.push(header.kind.as_char());
     if header.kind.is_binary() {
-        out.extend_from_slice(itoa::Buffer::new().format(attachments).as_bytes());
-        out.push(b'-');
+        out.push_str(itoa::Buffer::new().format(attachments));
+        out.push('-');
     }
     if !header.namespace.is_empty() && header.namespace != "/" {
-        out.extend_from_slice(header.namespace.as_bytes());
-        out.push(b',');
+        out.push_str(header.namespace);
+        out.push(',');
     }
     if let Some(id) = header.id {
-        out.extend_from_slice(itoa::Buffer::new().format(id).as_bytes());
+        out.push_str(itoa::Buffer::new().format(id));
     }
 }
 
@@ -568,9 +577,9 @@ mod tests {
             let header = Header::new(kind, &nsp, id);
             let text = spliced_text(header, Some(&name), args);
             proptest::prop_assert_eq!(text.len(), text.capacity(), "{}", text);
-            let mut head = Vec::new();
+            let mut head = String::new();
             write_header(&mut head, header, 0);
-            proptest::prop_assert!(text.as_bytes().starts_with(&head));
+            proptest::prop_assert!(text.starts_with(&head));
             let array: Value = serde_json::from_str(&text[head.len()..]).expect("JSON");
             let expected: Value = serde_json::from_str(&format!(
                 "[{}{}{args}]",
@@ -589,7 +598,7 @@ mod tests {
                 for id in [None, Some(0), Some(7), Some(u64::MAX)] {
                     for attachments in [0, 1, 12] {
                         let header = Header::new(kind, nsp, id);
-                        let mut out = Vec::new();
+                        let mut out = String::new();
                         write_header(&mut out, header, attachments);
                         assert_eq!(header_len(header, attachments), out.len(), "{out:?}");
                     }
