@@ -87,6 +87,11 @@ impl EventJson {
         &self.name
     }
 
+    /// The event name as kept (a copy is a copy of its 24 bytes).
+    pub(crate) fn name_smol(&self) -> &SmolStr {
+        &self.name
+    }
+
     /// The whole array, as received.
     pub fn as_str(&self) -> &str {
         self.text.as_str()

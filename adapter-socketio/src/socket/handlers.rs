@@ -407,10 +407,15 @@ impl Socket {
     /// values); raw ones get a copy, the last one the arguments
     /// themselves.
     fn dispatch(&self, mut packet: Packet, listeners: &Snapshot<EventFn>) {
-        let Some(event) = packet.event_name() else {
-            return;
+        // The name outlives the borrow of the packet, which the listeners
+        // get mutably.
+        let event = match &packet.data {
+            Some(Data::Event(json)) => json.name_smol().clone(),
+            _ => match packet.event_name() {
+                Some(name) => SmolStr::from(name),
+                None => return,
+            },
         };
-        let event = SmolStr::from(event);
         if !self.0.handlers.any_incoming.is_empty() {
             self.0
                 .handlers
