@@ -147,22 +147,25 @@ impl Scan<'_> {
     }
 
     /// Skips string bytes that need no attention (not `"`, `\\` or a
-    /// control character), eight at a time while there are eight.
+    /// control character), eight at a time while there are eight; stops
+    /// at the first one that does.
     fn skip_plain(&mut self) {
-        const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-        const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-        // Whether a byte of `x` is below `n` (n <= 0x80): exact, the
-        // borrows only matter once such a byte exists.
-        let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH != 0;
+        const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+        const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+        // The high bit of each byte of `x` below `n` (n <= 0x80): exact up
+        // to the first such byte, the borrows only matter after it.
+        let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
         let zero = |x: u64| below(x, 1);
         while let Some(chunk) = self.s.get(self.i..self.i + 8) {
             let mut word = [0; 8];
             word.copy_from_slice(chunk);
-            let x = u64::from_ne_bytes(word);
-            if below(x, 0x20)
-                || zero(x ^ (ONES * u64::from(b'"')))
-                || zero(x ^ (ONES * u64::from(b'\\')))
-            {
+            let x = u64::from_le_bytes(word);
+            let stop = below(x, 0x20)
+                | zero(x ^ (ONES * u64::from(b'"')))
+                | zero(x ^ (ONES * u64::from(b'\\')));
+            if stop != 0 {
+                // Little-endian: the lowest set bit is the first such byte.
+                self.i += (stop.trailing_zeros() / 8) as usize;
                 return;
             }
             self.i += 8;
@@ -175,11 +178,10 @@ impl Scan<'_> {
     }
 
     fn digits(&mut self) -> Option<()> {
-        let start = self.i;
-        while let Some(b'0'..=b'9') = self.peek() {
-            self.i += 1;
-        }
-        (self.i > start).then_some(())
+        let rest = self.s.get(self.i..).unwrap_or_default();
+        let n = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        self.i += n;
+        (n > 0).then_some(())
     }
 
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
