@@ -316,6 +316,25 @@ mod tests {
         }
     }
 
+    /// A string with one byte that needs attention (a control character,
+    /// a quote, a backslash) at every offset, so that it falls at every
+    /// place of the eight-byte chunks, and after a non-ASCII character.
+    #[test]
+    fn a_special_byte_is_found_wherever_it_falls_in_a_chunk() {
+        for special in [0x00u8, 0x09, 0x1f, b'"', b'\\'] {
+            for prefix in ["", "é"] {
+                for at in 0..20 {
+                    let mut body = prefix.as_bytes().to_vec();
+                    body.extend(std::iter::repeat_n(b'x', at));
+                    body.push(special);
+                    body.extend(std::iter::repeat_n(b'y', 12));
+                    let text = format!("[\"{}\",1]", String::from_utf8(body).unwrap());
+                    agrees(&text).unwrap();
+                }
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn agrees_with_serde_json(text in jsonish()) {
