@@ -179,13 +179,24 @@ async fn handshake_records_query_and_headers() {
     )
     .await;
     let open = parse_open(&res.text());
+    let hs = recorded(&server, &open);
+    assert!(hs.remote_addr.is_some_and(|a| a.ip().is_loopback()));
+}
+
+/// The handshake of the session `open` announced, checked for the query
+/// parameter `token=a b` and the header `x-test: yes`.
+#[cfg(any(feature = "polling", feature = "ws"))]
+fn recorded(
+    server: &TestServer,
+    open: &serde_json::Value,
+) -> std::sync::Arc<roomcast_engineio::Handshake> {
     let socket = server.socket(sid(open["sid"].as_str().unwrap()));
-    let hs = socket.handshake();
+    let hs = socket.handshake().clone();
     assert!(hs
         .query()
         .contains(&("token".to_string(), "a b".to_string())));
     assert_eq!(hs.headers().get("x-test").unwrap(), "yes");
-    assert!(hs.remote_addr.is_some_and(|a| a.ip().is_loopback()));
+    hs
 }
 
 /// A WebSocket handshake the standalone server reads itself (not through
@@ -200,12 +211,7 @@ async fn a_websocket_handshake_records_the_peer_query_and_headers() {
         .unwrap();
     assert_eq!(res.status(), 101);
     let open = parse_open(&ws_recv_text(&mut ws).await);
-    let socket = server.socket(sid(open["sid"].as_str().unwrap()));
-    let hs = socket.handshake();
-    assert!(hs
-        .query()
-        .contains(&("token".to_string(), "a b".to_string())));
-    assert_eq!(hs.headers().get("x-test").unwrap(), "yes");
+    let hs = recorded(&server, &open);
     let local = ws.get_ref().local_addr().unwrap();
     assert_eq!(hs.remote_addr, Some(local), "the client's own address");
 }
