@@ -310,12 +310,26 @@ fn machine() -> String {
     format!("{model}, {cpus} CPUs, {mem} RAM, Linux {}", kernel.trim())
 }
 
-/// A UTC date from seconds since the epoch.
+/// A UTC date from seconds since the epoch. (`roomcast_core::UtcTime`
+/// does the same; the generator depends on no roomcast crate, so that it
+/// measures any Socket.IO server alike.)
 fn date(secs: u64) -> String {
-    let t = roomcast_core::UtcTime::from_unix_millis(secs as i64 * 1000);
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
     format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-        t.year, t.month, t.day, t.hour, t.minute
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
     )
 }
 
